@@ -1,0 +1,192 @@
+//! The clap argument types, one per command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+/// Confiture: build PostgreSQL schemas from DDL, run migrations that never half-apply, sync
+/// production data with anonymization, lint SQL — extended by sandboxed WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(
+    name = "confiture",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Environment: reads db/environments/<ENV>.yaml
+    #[arg(long, global = true, default_value = "local", env = "CONFITURE_ENV")]
+    pub env: String,
+
+    /// Database URL; overrides the environment file and DATABASE_URL
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Project directory (default: the current directory or the nearest parent with `db/`)
+    #[arg(long, short = 'C', global = true, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new project layout (schema, migrations, environments, plugins)
+    Init(InitArgs),
+    /// Manage the project's throwaway local PostgreSQL under .confiture/pg/
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Concatenate the schema files into one SQL file, and optionally apply it
+    Build(BuildArgs),
+    /// Versioned migrations: generate, apply, roll back, inspect
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+/// `confiture init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to create the project in (default: the current directory)
+    pub dir: Option<PathBuf>,
+    /// Overwrite files that already exist
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `confiture db ...`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Start the local cluster (creating it on first use); does nothing if it runs already
+    Start,
+    /// Stop the local cluster
+    Stop,
+    /// Show whether the local cluster runs, where, and on which port
+    Status,
+    /// Print the local database's connection URL
+    Url,
+    /// Drop and recreate the local project database (the cluster keeps running)
+    Reset,
+}
+
+/// `confiture build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Where to write the schema (default: db/generated/schema_<env>.sql)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Create the schema in the target database (one transaction) and mark migrations applied
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: drop every user schema in the target database first
+    #[arg(long, requires = "apply")]
+    pub drop_existing: bool,
+    /// Do not ask for confirmation on a protected environment
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `confiture migrate ...`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Create db/migrations/<UTC timestamp>_<name>.up.sql and .down.sql
+    Generate(GenerateArgs),
+    /// Apply pending migrations, each in its own transaction
+    Up(UpArgs),
+    /// Roll back applied migrations with their .down.sql
+    Down(DownArgs),
+    /// Show applied, pending, changed and missing migrations
+    Status,
+    /// Compare checksums on disk with the tracking table; non-zero exit on drift
+    Verify(VerifyArgs),
+    /// Mark migrations up to a version as applied without running them
+    Baseline(BaselineArgs),
+}
+
+/// `confiture migrate generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What the migration does, e.g. add_users_email_index
+    pub name: String,
+}
+
+/// Options shared by commands that take the migration lock.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct LockArgs {
+    /// Fail at once (exit 6) when another run holds the migration lock, instead of waiting
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Give up waiting for the migration lock after this many seconds (exit 6)
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub lock_wait: u64,
+}
+
+/// `confiture migrate up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Apply up to and including this version
+    #[arg(long, value_name = "VERSION")]
+    pub target: Option<String>,
+    /// Print the plan and change nothing
+    #[arg(long, conflicts_with = "dry_run_execute")]
+    pub dry_run: bool,
+    /// Run the pending migrations in a transaction, then roll it back
+    #[arg(long)]
+    pub dry_run_execute: bool,
+    /// Ask y/N before applying (refused without a terminal unless --yes)
+    #[arg(long)]
+    pub require_confirmation: bool,
+    /// Answer yes to confirmations (needed without a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Lock options.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// `confiture migrate down`.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Roll back this many migrations (default 1)
+    #[arg(long, conflicts_with = "target")]
+    pub steps: Option<u32>,
+    /// Roll back every migration newer than this version
+    #[arg(long, value_name = "VERSION")]
+    pub target: Option<String>,
+    /// Print what would be rolled back and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Answer yes to confirmations (needed on protected environments without a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Lock options.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// `confiture migrate verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Also run each applied migration's .verify.sql and require its first column to be true
+    #[arg(long)]
+    pub run: bool,
+}
+
+/// `confiture migrate baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Mark every migration up to and including this version as applied
+    #[arg(long, value_name = "VERSION")]
+    pub through: String,
+    /// Answer yes to confirmations on a protected environment
+    #[arg(long)]
+    pub yes: bool,
+}

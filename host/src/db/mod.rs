@@ -1,0 +1,9 @@
+//! PostgreSQL access: connection settings and TLS, the project's throwaway local cluster, and
+//! the migration advisory lock.
+
+pub mod cluster;
+pub mod commands;
+pub mod connect;
+pub mod lock;
+
+pub use connect::{ConnectionSpec, TlsMode};

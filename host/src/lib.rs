@@ -1,0 +1,15 @@
+//! Confiture: a PostgreSQL schema tool — build from DDL, versioned migrations that never
+//! half-apply, and (in later modules) sync, lint and a migration wizard, extended by sandboxed
+//! WebAssembly plugins.
+//!
+//! Data flows one way: [`cli`] → [`project`] → a command's module → PostgreSQL ([`db`]).
+
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod init;
+pub mod migrate;
+pub mod output;
+pub mod project;
+pub mod schema;
+pub mod sql;

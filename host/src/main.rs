@@ -1,0 +1,26 @@
+//! The `confiture` binary.
+
+fn main() -> std::process::ExitCode {
+    let cli = match confiture::cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return exit(code),
+    };
+    let out = confiture::output::Output::new(cli.format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            return exit(out.error(&anyhow::Error::new(err).context("starting the runtime")));
+        }
+    };
+    match runtime.block_on(confiture::cli::dispatch(cli)) {
+        Ok(code) => exit(code),
+        Err(err) => exit(out.error(&err)),
+    }
+}
+
+fn exit(code: confiture::error::ExitCode) -> std::process::ExitCode {
+    std::process::ExitCode::from(code.code() as u8)
+}

@@ -1,0 +1,133 @@
+//! How commands talk to people and to machines: text with colour (respecting `NO_COLOR` and
+//! non-terminals, through `anstream`) or one JSON document per command.
+
+use std::fmt::Display;
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::error::{ExitCode, exit_code_of, failure_of};
+
+/// Output format chosen with `--format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Readable text, coloured on a terminal.
+    #[default]
+    Text,
+    /// One JSON document on stdout (errors too, as `{"error": {...}}`).
+    Json,
+}
+
+/// Styles shared by every text renderer.
+pub mod style {
+    use super::*;
+    /// Success.
+    pub const OK: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+    /// Warnings and pending work.
+    pub const WARN: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+    /// Errors.
+    pub const ERR: Style = Style::new()
+        .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)))
+        .bold();
+    /// Secondary information.
+    pub const DIM: Style = Style::new().dimmed();
+    /// Headings and names.
+    pub const BOLD: Style = Style::new().bold();
+}
+
+/// Wraps `text` in `style` (the escape codes are stripped later when colour is off).
+pub fn paint(style: Style, text: impl Display) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// A command's result that can be shown as text or serialised as JSON.
+pub trait Report: Serialize {
+    /// Writes the readable form.
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+/// Where a command writes: the chosen format and the streams.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Output {
+    /// The format chosen on the command line.
+    pub format: Format,
+}
+
+impl Output {
+    /// Output in the given format.
+    pub fn new(format: Format) -> Self {
+        Output { format }
+    }
+
+    /// True when the command must print one JSON document and nothing else on stdout.
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// A progress line for people on stdout; silent in JSON mode.
+    pub fn line(&self, text: impl Display) {
+        if !self.is_json() {
+            let mut stdout = anstream::stdout();
+            let _ = writeln!(stdout, "{text}");
+            let _ = stdout.flush();
+        }
+    }
+
+    /// A warning on stderr, in every format (stderr never carries JSON).
+    pub fn warn(&self, text: impl Display) {
+        let _ = writeln!(
+            anstream::stderr(),
+            "{} {text}",
+            paint(style::WARN, "warning:")
+        );
+    }
+
+    /// Prints a command's result in the chosen format.
+    pub fn report<R: Report>(&self, report: &R) {
+        let mut stdout = anstream::stdout();
+        match self.format {
+            Format::Json => {
+                let text = serde_json::to_string_pretty(report).expect("reports serialise");
+                let _ = writeln!(stdout, "{text}");
+            }
+            Format::Text => {
+                let _ = report.render_text(&mut stdout);
+            }
+        }
+        let _ = stdout.flush();
+    }
+
+    /// Prints an error: text on stderr, or a JSON object on stdout. Returns its exit code.
+    pub fn error(&self, err: &anyhow::Error) -> ExitCode {
+        let code = exit_code_of(err);
+        let hint = failure_of(err).and_then(|f| f.hint.clone());
+        let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+        match self.format {
+            Format::Json => {
+                let value = serde_json::json!({
+                    "error": {
+                        "exit_code": code.code(),
+                        "kind": code,
+                        "message": err.to_string(),
+                        "causes": causes,
+                        "hint": hint,
+                    }
+                });
+                let _ = writeln!(anstream::stdout(), "{value:#}");
+            }
+            Format::Text => {
+                let mut stderr = anstream::stderr();
+                let _ = writeln!(stderr, "{} {err}", paint(style::ERR, "error:"));
+                for cause in causes {
+                    let _ = writeln!(stderr, "  {} {cause}", paint(style::DIM, "caused by:"));
+                }
+                if let Some(hint) = hint {
+                    let _ = writeln!(stderr, "  {} {hint}", paint(style::BOLD, "hint:"));
+                }
+            }
+        }
+        code
+    }
+}

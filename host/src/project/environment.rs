@@ -1,0 +1,563 @@
+//! `db/environments/<name>.yaml`: the upstream Python Confiture's keys plus Confiture's own.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use super::vars;
+use crate::error::Failure;
+
+/// Default name of the migrations tracking table (the upstream ledger's name).
+pub const DEFAULT_MIGRATIONS_TABLE: &str = "tb_confiture";
+/// Default `lock_timeout` for migrations, in milliseconds.
+pub const DEFAULT_LOCK_TIMEOUT_MS: u64 = 10_000;
+
+/// The file as written: every key the file may contain, nothing else.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    name: Option<String>,
+    database_url: Option<String>,
+    database: Option<RawDatabase>,
+    include_dirs: Option<Vec<String>>,
+    exclude_dirs: Option<Vec<String>>,
+    migrations_dir: Option<String>,
+    migrations_table: Option<String>,
+    #[serde(default, deserialize_with = "duration_ms")]
+    lock_timeout: Option<u64>,
+    #[serde(default, deserialize_with = "duration_ms")]
+    statement_timeout: Option<u64>,
+    lock_retries: Option<u32>,
+    protected: Option<bool>,
+}
+
+/// `database:` in its upstream map form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    host: Option<String>,
+    #[serde(default, deserialize_with = "port")]
+    port: Option<String>,
+    database: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+    sslmode: Option<String>,
+}
+
+/// Connection settings given as separate fields (`database:` map).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseParts {
+    /// Host name or address (default `localhost`).
+    pub host: String,
+    /// TCP port (default 5432).
+    pub port: u16,
+    /// Database name.
+    pub dbname: String,
+    /// Role to connect as (default `postgres`).
+    pub user: String,
+    /// Password, if any. Never printed.
+    pub password: Option<String>,
+    /// libpq `sslmode`, if set.
+    pub sslmode: Option<String>,
+}
+
+impl fmt::Debug for DatabaseParts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseParts")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("dbname", &self.dbname)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "********"))
+            .field("sslmode", &self.sslmode)
+            .finish()
+    }
+}
+
+/// Where an environment says its database is.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseSetting {
+    /// `database_url:` (already `${VAR}`-expanded).
+    Url(String),
+    /// `database:` map.
+    Parts(DatabaseParts),
+}
+
+impl fmt::Debug for DatabaseSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseSetting::Url(_) => f.write_str("Url(<redacted>)"),
+            DatabaseSetting::Parts(parts) => parts.fmt(f),
+        }
+    }
+}
+
+/// A validated environment.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// Display name (the file's `name:`, else its stem).
+    pub name: String,
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// The database it names, if any.
+    pub database: Option<DatabaseSetting>,
+    /// Schema directories, relative to the project root.
+    pub include_dirs: Vec<PathBuf>,
+    /// Directories left out of the schema build.
+    pub exclude_dirs: Vec<PathBuf>,
+    /// Migrations directory, relative to the project root.
+    pub migrations_dir: PathBuf,
+    /// Tracking table, optionally schema-qualified.
+    pub migrations_table: String,
+    /// `lock_timeout` for every migration, in milliseconds (0 disables).
+    pub lock_timeout_ms: u64,
+    /// `statement_timeout` for every migration, in milliseconds (0 disables).
+    pub statement_timeout_ms: u64,
+    /// How many times a migration is retried after a lock timeout (SQLSTATE 55P03).
+    pub lock_retries: u32,
+    /// A protected environment (production) asks before changing anything.
+    pub protected: bool,
+}
+
+impl Environment {
+    /// The defaults for an environment without a file (or with an empty one).
+    pub fn defaults(name: &str, file: PathBuf) -> Self {
+        Environment {
+            name: name.to_string(),
+            file,
+            database: None,
+            include_dirs: vec![PathBuf::from("db/schema")],
+            exclude_dirs: Vec::new(),
+            migrations_dir: PathBuf::from("db/migrations"),
+            migrations_table: DEFAULT_MIGRATIONS_TABLE.to_string(),
+            lock_timeout_ms: DEFAULT_LOCK_TIMEOUT_MS,
+            statement_timeout_ms: 0,
+            lock_retries: 3,
+            protected: false,
+        }
+    }
+
+    /// Reads and validates `db/environments/<name>.yaml` (or `.yml`) under `root`.
+    pub fn load(root: &Path, name: &str) -> anyhow::Result<Self> {
+        let dir = root.join("db").join("environments");
+        let file = ["yaml", "yml"]
+            .iter()
+            .map(|ext| dir.join(format!("{name}.{ext}")))
+            .find(|path| path.is_file());
+        let Some(file) = file else {
+            return Err(missing_environment(root, &dir, name).into());
+        };
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| Failure::config(format!("cannot read {}: {e}", display(root, &file))))?;
+        Self::parse(&text, name, &file, root, |var| std::env::var(var).ok())
+    }
+
+    /// Parses an environment file's text; `lookup` resolves `${VAR}`.
+    pub fn parse(
+        text: &str,
+        stem: &str,
+        file: &Path,
+        root: &Path,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let shown = display(root, file);
+        let raw: RawEnvironment = if text.trim().is_empty() {
+            RawEnvironment::default()
+        } else {
+            let de = serde_yaml_ng::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| yaml_failure(&shown, e))?
+        };
+        let expand = |key: &str, value: String| -> Result<String, Failure> {
+            vars::expand(&value, &lookup).map_err(|var| {
+                let line = line_of_key(text, key.rsplit('.').next().unwrap_or(key));
+                Failure::config(format!(
+                    "{shown}{}: `{key}` uses ${{{var}}}, which is not set",
+                    line.map(|l| format!(":{l}")).unwrap_or_default()
+                ))
+                .hint(format!(
+                    "export {var}=... before running, or write `${{{var}:-default}}` to give a default"
+                ))
+            })
+        };
+
+        let mut env =
+            Environment::defaults(raw.name.as_deref().unwrap_or(stem), file.to_path_buf());
+        env.database = match (raw.database_url, raw.database) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::config(format!(
+                    "{shown}: both `database_url` and `database` are set"
+                ))
+                .hint("keep one of them")
+                .into());
+            }
+            (Some(url), None) => Some(DatabaseSetting::Url(expand("database_url", url)?)),
+            (None, Some(db)) => Some(DatabaseSetting::Parts(parts(db, &shown, text, &expand)?)),
+            (None, None) => None,
+        };
+        if let Some(dirs) = raw.include_dirs {
+            env.include_dirs = expand_paths("include_dirs", dirs, &expand)?;
+        }
+        if let Some(dirs) = raw.exclude_dirs {
+            env.exclude_dirs = expand_paths("exclude_dirs", dirs, &expand)?;
+        }
+        if let Some(dir) = raw.migrations_dir {
+            env.migrations_dir = PathBuf::from(expand("migrations_dir", dir)?);
+        }
+        if let Some(table) = raw.migrations_table {
+            env.migrations_table = validate_table_name(&shown, text, table)?;
+        }
+        env.lock_timeout_ms = raw.lock_timeout.unwrap_or(env.lock_timeout_ms);
+        env.statement_timeout_ms = raw.statement_timeout.unwrap_or(env.statement_timeout_ms);
+        env.lock_retries = raw.lock_retries.unwrap_or(env.lock_retries);
+        env.protected = raw.protected.unwrap_or(false);
+        Ok(env)
+    }
+}
+
+fn parts(
+    db: RawDatabase,
+    shown: &str,
+    text: &str,
+    expand: &impl Fn(&str, String) -> Result<String, Failure>,
+) -> Result<DatabaseParts, Failure> {
+    let field = |key: &str, value: Option<String>| value.map(|v| expand(key, v)).transpose();
+    let dbname = field("database.database", db.database)?.ok_or_else(|| {
+        Failure::config(format!(
+            "{shown}{}: `database` has no `database:` (the database name)",
+            line_of_key(text, "database")
+                .map(|l| format!(":{l}"))
+                .unwrap_or_default()
+        ))
+        .hint("add `database: <name>` under `database:`, or use `database_url:` instead")
+    })?;
+    let port = match field("database.port", db.port)? {
+        None => 5432,
+        Some(port) => port.trim().parse().map_err(|_| {
+            Failure::config(format!(
+                "{shown}{}: database.port: `{port}` is not a port number",
+                line_of_key(text, "port")
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default()
+            ))
+        })?,
+    };
+    Ok(DatabaseParts {
+        host: field("database.host", db.host)?.unwrap_or_else(|| "localhost".into()),
+        port,
+        dbname,
+        user: field("database.user", db.user)?.unwrap_or_else(|| "postgres".into()),
+        password: field("database.password", db.password)?,
+        sslmode: field("database.sslmode", db.sslmode)?,
+    })
+}
+
+fn expand_paths(
+    key: &str,
+    dirs: Vec<String>,
+    expand: &impl Fn(&str, String) -> Result<String, Failure>,
+) -> Result<Vec<PathBuf>, Failure> {
+    dirs.into_iter()
+        .map(|d| expand(key, d).map(PathBuf::from))
+        .collect()
+}
+
+/// A tracking table name is `table` or `schema.table`, each a plain identifier.
+fn validate_table_name(shown: &str, text: &str, table: String) -> Result<String, Failure> {
+    let plain = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 63
+            && part
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let parts: Vec<&str> = table.split('.').collect();
+    if parts.len() <= 2 && parts.iter().all(|p| plain(p)) {
+        Ok(table)
+    } else {
+        Err(Failure::config(format!(
+            "{shown}{}: migrations_table: `{table}` is not a plain lower-case identifier",
+            line_of_key(text, "migrations_table")
+                .map(|l| format!(":{l}"))
+                .unwrap_or_default()
+        ))
+        .hint("use letters, digits and underscores, optionally `schema.table`"))
+    }
+}
+
+/// Turns a serde/YAML error into one naming file, line, key, and a "did you mean".
+fn yaml_failure(shown: &str, err: serde_path_to_error::Error<serde_yaml_ng::Error>) -> Failure {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    let location = inner
+        .location()
+        .map(|l| format!(":{}:{}", l.line(), l.column()))
+        .unwrap_or_default();
+    let message = inner.to_string();
+    // serde_yaml appends " at line L column C"; we print the location ourselves.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    if let Some((unknown, expected)) = parse_unknown_field(&message) {
+        let qualified = if path == "." || path.is_empty() {
+            unknown.clone()
+        } else {
+            format!(
+                "{}.{unknown}",
+                path.trim_end_matches(&format!(".{unknown}"))
+            )
+        };
+        let mut failure = Failure::config(format!("{shown}{location}: unknown key `{qualified}`"));
+        failure = match did_you_mean(&unknown, &expected) {
+            Some(best) => failure.hint(format!("did you mean `{best}`?")),
+            None => failure.hint(format!("known keys here: {}", expected.join(", "))),
+        };
+        return failure;
+    }
+    let key = if path == "." {
+        String::new()
+    } else {
+        format!(" {path}:")
+    };
+    Failure::config(format!("{shown}{location}:{key} {message}"))
+        .hint("see docs/reference/configuration.md for every key and its type")
+}
+
+/// Extracts `X` and the expected list from serde's "unknown field `X`, expected ..." message.
+fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (name, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    Some((name.to_string(), expected))
+}
+
+/// The closest candidate to `input`, when one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(input: &str, candidates: &'a [String]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(input, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.as_str())
+}
+
+/// The 1-based line where `key:` first appears, for errors found after parsing.
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start().trim_start_matches("- ");
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
+}
+
+fn missing_environment(root: &Path, dir: &Path, name: &str) -> Failure {
+    let available: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            let mut names: Vec<String> = entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    let path = e.path();
+                    let ext = path.extension()?.to_str()?;
+                    (ext == "yaml" || ext == "yml")
+                        .then(|| path.file_stem()?.to_str().map(str::to_string))?
+                })
+                .collect();
+            names.sort();
+            names
+        })
+        .unwrap_or_default();
+    let file = display(root, &dir.join(format!("{name}.yaml")));
+    let failure = Failure::config(format!(
+        "environment `{name}` not found: {file} does not exist"
+    ));
+    match (did_you_mean(name, &available), available.is_empty()) {
+        (Some(best), _) => failure.hint(format!("did you mean `--env {best}`?")),
+        (None, true) => failure.hint("create it, or run `confiture init` to start a project"),
+        (None, false) => failure.hint(format!("available environments: {}", available.join(", "))),
+    }
+}
+
+/// `path` relative to the project root when it is inside it, for messages.
+pub fn display(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Accepts a port as a number or as a string (which may hold `${VAR}`).
+fn port<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    struct PortVisitor;
+    impl Visitor<'_> for PortVisitor {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a port number")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            u16::try_from(v)
+                .map(|p| Some(p.to_string()))
+                .map_err(|_| E::custom(format!("{v} is not a port number (1-65535)")))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{v} is not a port number (1-65535)")))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+    }
+    de.deserialize_any(PortVisitor)
+}
+
+/// Accepts a duration as milliseconds (a number) or a PostgreSQL-style string: `500ms`, `5s`,
+/// `2min`, `1h`; `0` disables the timeout.
+fn duration_ms<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error> {
+    struct DurationVisitor;
+    impl Visitor<'_> for DurationVisitor {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a duration such as 5000, \"500ms\", \"5s\", \"2min\" or \"1h\"")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("a duration cannot be negative"))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            parse_duration_ms(v).map(Some).map_err(E::custom)
+        }
+    }
+    de.deserialize_any(DurationVisitor)
+}
+
+/// Parses `500ms`, `5s`, `2min`, `1h` or a bare number of milliseconds.
+pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (try \"500ms\", \"5s\", \"2min\")"))?;
+    let factor = match unit.trim() {
+        "" | "ms" => 1,
+        "s" => 1_000,
+        "min" => 60_000,
+        "h" => 3_600_000,
+        other => {
+            return Err(format!(
+                "unknown duration unit `{other}` (use ms, s, min or h)"
+            ));
+        }
+    };
+    Ok(number * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<Environment> {
+        let lookup = |v: &str| (v == "DB_PASSWORD").then(|| "s3cret".to_string());
+        Environment::parse(
+            text,
+            "local",
+            Path::new("/p/db/environments/local.yaml"),
+            Path::new("/p"),
+            lookup,
+        )
+    }
+
+    fn failure(text: &str) -> Failure {
+        let err = parse(text).unwrap_err();
+        err.downcast::<Failure>().expect("a Failure")
+    }
+
+    #[test]
+    fn reads_upstream_keys_and_ours() {
+        let env = parse(
+            "name: staging\ninclude_dirs: [db/schema/00_common, db/schema/10_tables]\n\
+             exclude_dirs: [db/schema/99_seed]\ndatabase:\n  host: db\n  port: 6543\n  \
+             database: app\n  user: app\n  password: ${DB_PASSWORD}\n\
+             migrations_table: ops.ledger\nlock_timeout: 2s\nstatement_timeout: 1min\nprotected: true\n",
+        )
+        .unwrap();
+        assert_eq!(env.name, "staging");
+        assert_eq!(env.include_dirs.len(), 2);
+        assert_eq!(env.migrations_table, "ops.ledger");
+        assert_eq!(env.lock_timeout_ms, 2_000);
+        assert_eq!(env.statement_timeout_ms, 60_000);
+        assert!(env.protected);
+        let Some(DatabaseSetting::Parts(parts)) = env.database else {
+            panic!("parts")
+        };
+        assert_eq!(
+            (parts.host.as_str(), parts.port, parts.password.as_deref()),
+            ("db", 6543, Some("s3cret"))
+        );
+        assert!(!format!("{parts:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_suggestion() {
+        let f = failure("name: local\ndatabse_url: postgresql://x/y\n");
+        assert!(f.message.contains("local.yaml:2:1"), "{}", f.message);
+        assert!(f.message.contains("`databse_url`"), "{}", f.message);
+        assert_eq!(f.hint.as_deref(), Some("did you mean `database_url`?"));
+    }
+
+    #[test]
+    fn unknown_nested_key_is_qualified() {
+        let f = failure("database:\n  hostname: x\n  database: app\n");
+        assert!(f.message.contains(":2:3"), "{}", f.message);
+        assert!(f.message.contains("`database.hostname`"), "{}", f.message);
+        assert_eq!(f.hint.as_deref(), Some("did you mean `host`?"));
+    }
+
+    #[test]
+    fn wrong_type_names_key_and_line() {
+        let f = failure("name: local\nprotected: maybe\n");
+        assert!(f.message.contains("local.yaml:2:"), "{}", f.message);
+        assert!(f.message.contains("protected"), "{}", f.message);
+        let f = failure("lock_timeout: 5 parsecs\n");
+        assert!(f.message.contains("unknown duration unit"), "{}", f.message);
+    }
+
+    #[test]
+    fn unset_variable_is_an_error_naming_it() {
+        let f = failure("database_url: postgresql://u:${NOPE}@h/db\n");
+        assert!(f.message.contains("${NOPE}"), "{}", f.message);
+        assert!(f.message.contains(":1"), "{}", f.message);
+    }
+
+    #[test]
+    fn both_database_forms_are_refused() {
+        let f = failure("database_url: postgresql://h/db\ndatabase:\n  database: db\n");
+        assert!(f.message.contains("both"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("250ms"), Ok(250));
+        assert_eq!(parse_duration_ms("3s"), Ok(3000));
+        assert_eq!(parse_duration_ms("0"), Ok(0));
+        assert!(parse_duration_ms("s").is_err());
+    }
+}
