@@ -1,2 +1,2 @@
 //! The session-level advisory lock that serialises migration runs on one database.
-// STUB — helper A replaces this file.
+// STUB — helper B replaces this file.

@@ -5,5 +5,6 @@ pub mod cluster;
 pub mod commands;
 pub mod connect;
 pub mod lock;
+pub mod script;
 
 pub use connect::{ConnectionSpec, TlsMode};
