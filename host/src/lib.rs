@@ -10,6 +10,7 @@ pub mod error;
 pub mod init;
 pub mod migrate;
 pub mod output;
+pub mod plugins;
 pub mod project;
 pub mod schema;
 pub mod sql;

@@ -32,6 +32,14 @@ pub struct Cli {
     #[arg(long, short = 'C', global = true, value_name = "DIR")]
     pub project: Option<PathBuf>,
 
+    /// Load this plugin component too, besides the project's plugins directory (repeatable)
+    #[arg(long = "plugin", global = true, value_name = "PATH")]
+    pub plugins: Vec<PathBuf>,
+
+    /// Compile plugins on every run instead of using the compiled-artifact cache
+    #[arg(long, global = true)]
+    pub no_plugin_cache: bool,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -50,6 +58,9 @@ pub enum Command {
     /// Versioned migrations: generate, apply, roll back, inspect
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// WebAssembly plugins: list what is loaded, inspect a component, start a new plugin
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
 }
 
 /// `confiture init`.
@@ -189,4 +200,59 @@ pub struct BaselineArgs {
     /// Answer yes to confirmations on a protected environment
     #[arg(long)]
     pub yes: bool,
+}
+
+/// `confiture plugins ...`.
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// List the plugins found: kinds, hooks/strategies/rules, capabilities, load time, cache
+    List,
+    /// Show a component's imports and exports (its WIT world) and its metadata
+    Inspect(InspectArgs),
+    /// Create a plugin project that builds as is (offline): SDK and WIT are written beside it
+    New(NewPluginArgs),
+}
+
+/// `confiture plugins inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The component (.wasm) to inspect
+    pub file: PathBuf,
+}
+
+/// The kind of plugin `plugins new` scaffolds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PluginKindArg {
+    /// A migration hook
+    Hook,
+    /// An anonymization strategy
+    Strategy,
+    /// A lint rule
+    Lint,
+}
+
+/// The language of a scaffolded plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PluginLang {
+    /// Rust with the confiture-sdk crate
+    #[default]
+    Rust,
+    /// Python with componentize-py
+    Python,
+}
+
+/// `confiture plugins new`.
+#[derive(Debug, Args)]
+pub struct NewPluginArgs {
+    /// Plugin name: lower-case letters, digits and `-`, e.g. email-domain-check
+    pub name: String,
+    /// What the plugin provides
+    #[arg(long, value_enum)]
+    pub kind: PluginKindArg,
+    /// Language to write it in
+    #[arg(long, value_enum, default_value_t = PluginLang::Rust)]
+    pub lang: PluginLang,
+    /// Where to create it (default: ./<NAME>)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }

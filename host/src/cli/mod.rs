@@ -23,6 +23,10 @@ pub struct Globals {
     pub project_dir: PathBuf,
     /// Where and how to print.
     pub out: Output,
+    /// `--plugin PATH`, repeatable.
+    pub plugin_files: Vec<PathBuf>,
+    /// `--no-plugin-cache`.
+    pub no_plugin_cache: bool,
 }
 
 impl Globals {
@@ -62,6 +66,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         database_url: cli.database_url,
         project_dir: cli.project.unwrap_or_else(|| PathBuf::from(".")),
         out: Output::new(cli.format),
+        plugin_files: cli.plugins,
+        no_plugin_cache: cli.no_plugin_cache,
     };
     let g = &globals;
     match cli.command {
@@ -75,6 +81,11 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             MigrateCommand::Status => crate::migrate::commands::status(g).await,
             MigrateCommand::Verify(args) => crate::migrate::commands::verify(g, &args).await,
             MigrateCommand::Baseline(args) => crate::migrate::commands::baseline(g, &args).await,
+        },
+        Command::Plugins(cmd) => match cmd {
+            PluginsCommand::List => crate::plugins::commands::list(g),
+            PluginsCommand::Inspect(args) => crate::plugins::commands::inspect(g, &args),
+            PluginsCommand::New(args) => crate::plugins::scaffold::run(g, &args),
         },
     }
 }

@@ -1,5 +1,6 @@
 //! `db/environments/<name>.yaml`: the upstream Python Confiture's keys plus Confiture's own.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,106 @@ struct RawEnvironment {
     statement_timeout: Option<u64>,
     lock_retries: Option<u32>,
     protected: Option<bool>,
+    plugins_dir: Option<String>,
+    plugins: Option<BTreeMap<String, RawPlugin>>,
+}
+
+/// One entry of `plugins:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugin {
+    grant: Option<Vec<Grant>>,
+    config: Option<BTreeMap<String, ConfigValue>>,
+    memory_mb: Option<u64>,
+    #[serde(default, deserialize_with = "duration_ms")]
+    timeout_ms: Option<u64>,
+    enabled: Option<bool>,
+}
+
+/// A plugin setting as written: any YAML scalar, kept as text.
+#[derive(Debug)]
+struct ConfigValue(String);
+
+impl<'de> Deserialize<'de> for ConfigValue {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl Visitor<'_> for ScalarVisitor {
+            type Value = ConfigValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a text, number or boolean value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ConfigValue(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(ConfigValue(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(ConfigValue(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(ConfigValue(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(ConfigValue(v.to_string()))
+            }
+        }
+        de.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// A capability the environment file grants a plugin (`plugins.<name>.grant`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Grant {
+    /// Queries against the hook's database; nothing written survives.
+    DbRead,
+    /// Statements inside the migration's transaction.
+    DbWrite,
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Grant::DbRead => "db-read",
+            Grant::DbWrite => "db-write",
+        })
+    }
+}
+
+/// Largest memory cap a plugin may be given, in MiB.
+pub const MAX_PLUGIN_MEMORY_MB: u64 = 4096;
+
+/// What the environment file says about one plugin (`plugins: {<name>: {...}}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginSettings {
+    /// Capabilities granted; the plugin gets those it also asks for.
+    pub grant: Vec<Grant>,
+    /// The plugin's own settings, read through the `config` import (`${VAR}`-expanded).
+    pub config: BTreeMap<String, String>,
+    /// Memory cap in MiB, overriding the default.
+    pub memory_mb: Option<u64>,
+    /// Time limit per call in milliseconds, overriding the default of the plugin's kind.
+    pub timeout_ms: Option<u64>,
+    /// False turns the plugin off without removing its file.
+    pub enabled: bool,
+    /// 1-based line of the entry in the environment file, for messages.
+    pub line: Option<usize>,
+}
+
+impl Default for PluginSettings {
+    fn default() -> Self {
+        PluginSettings {
+            grant: Vec::new(),
+            config: BTreeMap::new(),
+            memory_mb: None,
+            timeout_ms: None,
+            enabled: true,
+            line: None,
+        }
+    }
 }
 
 /// `database:` in its upstream map form.
@@ -119,6 +220,10 @@ pub struct Environment {
     pub lock_retries: u32,
     /// A protected environment (production) asks before changing anything.
     pub protected: bool,
+    /// Directory scanned for `*.wasm` plugins, relative to the project root.
+    pub plugins_dir: PathBuf,
+    /// Per-plugin settings, by plugin name.
+    pub plugins: BTreeMap<String, PluginSettings>,
 }
 
 impl Environment {
@@ -136,6 +241,8 @@ impl Environment {
             statement_timeout_ms: 0,
             lock_retries: 3,
             protected: false,
+            plugins_dir: PathBuf::from("plugins"),
+            plugins: BTreeMap::new(),
         }
     }
 
@@ -212,8 +319,87 @@ impl Environment {
         env.statement_timeout_ms = raw.statement_timeout.unwrap_or(env.statement_timeout_ms);
         env.lock_retries = raw.lock_retries.unwrap_or(env.lock_retries);
         env.protected = raw.protected.unwrap_or(false);
+        if let Some(dir) = raw.plugins_dir {
+            env.plugins_dir = PathBuf::from(expand("plugins_dir", dir)?);
+        }
+        for (name, plugin) in raw.plugins.unwrap_or_default() {
+            let settings = plugin_settings(&name, plugin, &shown, text, &expand)?;
+            env.plugins.insert(name, settings);
+        }
         Ok(env)
     }
+}
+
+/// Validates one `plugins.<name>` entry.
+fn plugin_settings(
+    name: &str,
+    raw: RawPlugin,
+    shown: &str,
+    text: &str,
+    expand: &impl Fn(&str, String) -> Result<String, Failure>,
+) -> Result<PluginSettings, Failure> {
+    let line = line_of_key(text, name);
+    let at = |key: &str| {
+        let after = line.unwrap_or(1) - 1;
+        let below = text.lines().skip(after).collect::<Vec<_>>().join("\n");
+        let line = line_of_key(&below, key).map(|l| l + after).or(line);
+        format!(
+            "{shown}{}",
+            line.map(|l| format!(":{l}")).unwrap_or_default()
+        )
+    };
+    if !is_plugin_name(name) {
+        return Err(Failure::config(format!(
+            "{}: plugins: `{name}` is not a plugin name",
+            at(name)
+        ))
+        .hint("plugin names are lower-case letters, digits and `-`, as the plugin's metadata declares them"));
+    }
+    if let Some(mb) = raw.memory_mb
+        && !(1..=MAX_PLUGIN_MEMORY_MB).contains(&mb)
+    {
+        return Err(Failure::config(format!(
+            "{}: plugins.{name}.memory_mb: {mb} is out of range",
+            at("memory_mb")
+        ))
+        .hint(format!("give between 1 and {MAX_PLUGIN_MEMORY_MB} MiB")));
+    }
+    if raw.timeout_ms == Some(0) {
+        return Err(Failure::config(format!(
+            "{}: plugins.{name}.timeout_ms: 0 would fail every call",
+            at("timeout_ms")
+        ))
+        .hint("give a time limit such as 5000 or \"30s\", or remove the key for the default"));
+    }
+    let mut grant = raw.grant.unwrap_or_default();
+    grant.sort();
+    grant.dedup();
+    let config = raw
+        .config
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, ConfigValue(value))| {
+            let value = expand(&format!("plugins.{name}.config.{key}"), value)?;
+            Ok((key, value))
+        })
+        .collect::<Result<_, Failure>>()?;
+    Ok(PluginSettings {
+        grant,
+        config,
+        memory_mb: raw.memory_mb,
+        timeout_ms: raw.timeout_ms,
+        enabled: raw.enabled.unwrap_or(true),
+        line,
+    })
+}
+
+/// A plugin name: lower-case letters, digits and `-`, starting with a letter.
+pub fn is_plugin_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn parts(
@@ -306,13 +492,13 @@ fn yaml_failure(shown: &str, err: serde_path_to_error::Error<serde_yaml_ng::Erro
         .unwrap_or(&message)
         .to_string();
     if let Some((unknown, expected)) = parse_unknown_field(&message) {
+        // The path may or may not already end with the unknown key itself.
         let qualified = if path == "." || path.is_empty() {
             unknown.clone()
+        } else if path == unknown || path.ends_with(&format!(".{unknown}")) {
+            path.clone()
         } else {
-            format!(
-                "{}.{unknown}",
-                path.trim_end_matches(&format!(".{unknown}"))
-            )
+            format!("{path}.{unknown}")
         };
         let mut failure = Failure::config(format!("{shown}{location}: unknown key `{qualified}`"));
         failure = match did_you_mean(&unknown, &expected) {
@@ -321,6 +507,10 @@ fn yaml_failure(shown: &str, err: serde_path_to_error::Error<serde_yaml_ng::Erro
         };
         return failure;
     }
+    let message = message
+        .strip_prefix(&format!("{path}: "))
+        .unwrap_or(&message)
+        .to_string();
     let key = if path == "." {
         String::new()
     } else {
@@ -332,7 +522,9 @@ fn yaml_failure(shown: &str, err: serde_path_to_error::Error<serde_yaml_ng::Erro
 
 /// Extracts `X` and the expected list from serde's "unknown field `X`, expected ..." message.
 fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
-    let rest = message.strip_prefix("unknown field `")?;
+    // serde_yaml prefixes nested errors with their YAML path (`database: unknown field ...`).
+    let marker = "unknown field `";
+    let rest = &message[message.find(marker)? + marker.len()..];
     let (name, rest) = rest.split_once('`')?;
     let expected = rest
         .split('`')
@@ -551,6 +743,67 @@ mod tests {
     fn both_database_forms_are_refused() {
         let f = failure("database_url: postgresql://h/db\ndatabase:\n  database: db\n");
         assert!(f.message.contains("both"));
+    }
+
+    #[test]
+    fn reads_plugin_settings() {
+        let env = parse(
+            "plugins_dir: ext/wasm\nplugins:\n  email-strategy:\n    grant: [db-read, db-write, db-read]\n    \
+             config:\n      domain: example.org\n      rounds: 3\n      strict: true\n      \
+             password: ${DB_PASSWORD}\n    memory_mb: 128\n    timeout_ms: 2s\n  \
+             old-hook:\n    enabled: false\n",
+        )
+        .unwrap();
+        assert_eq!(env.plugins_dir, PathBuf::from("ext/wasm"));
+        let email = &env.plugins["email-strategy"];
+        assert_eq!(email.grant, vec![Grant::DbRead, Grant::DbWrite]);
+        assert_eq!(email.config["domain"], "example.org");
+        assert_eq!(email.config["rounds"], "3");
+        assert_eq!(email.config["strict"], "true");
+        assert_eq!(email.config["password"], "s3cret");
+        assert_eq!((email.memory_mb, email.timeout_ms), (Some(128), Some(2000)));
+        assert!(email.enabled);
+        assert_eq!(email.line, Some(3));
+        assert!(!env.plugins["old-hook"].enabled);
+        let defaults = parse("name: local\n").unwrap();
+        assert_eq!(defaults.plugins_dir, PathBuf::from("plugins"));
+        assert!(defaults.plugins.is_empty());
+    }
+
+    #[test]
+    fn plugin_setting_typo_names_line_and_suggestion() {
+        let f = failure("plugins:\n  email-strategy:\n    grants: [db-read]\n");
+        assert!(f.message.contains("local.yaml:3:5"), "{}", f.message);
+        assert!(
+            f.message.contains("`plugins.email-strategy.grants`"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.hint.as_deref(), Some("did you mean `grant`?"));
+    }
+
+    #[test]
+    fn plugin_grant_and_limits_are_checked() {
+        let f = failure("plugins:\n  p:\n    grant: [db-admin]\n");
+        assert!(f.message.contains("local.yaml:3:"), "{}", f.message);
+        assert!(f.message.contains("db-admin"), "{}", f.message);
+        let f = failure("plugins:\n  p:\n    memory_mb: 0\n");
+        assert!(
+            f.message.contains("local.yaml:3: plugins.p.memory_mb"),
+            "{}",
+            f.message
+        );
+        let f = failure("plugins:\n  p:\n    timeout_ms: 0\n");
+        assert!(f.message.contains("plugins.p.timeout_ms"), "{}", f.message);
+        let f = failure("plugins:\n  Bad_Name:\n    enabled: true\n");
+        assert!(
+            f.message.contains("local.yaml:2: plugins: `Bad_Name`"),
+            "{}",
+            f.message
+        );
+        let f = failure("plugins:\n  p:\n    config:\n      token: ${NOPE}\n");
+        assert!(f.message.contains("${NOPE}"), "{}", f.message);
+        assert!(f.message.contains(":4"), "{}", f.message);
     }
 
     #[test]

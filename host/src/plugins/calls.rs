@@ -1,0 +1,146 @@
+//! Turning what goes wrong inside a plugin call into an error that names the plugin and the
+//! call: a timeout, running out of memory, a trap (a panic), an error the plugin returned, or
+//! a result that breaks the contract.
+
+use serde::Serialize;
+use wasmtime::Trap;
+
+use super::sandbox::HostState;
+
+/// What kind of failure a call had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallFailure {
+    /// It ran past its time limit and was interrupted.
+    Timeout,
+    /// It asked for more memory than its cap.
+    OutOfMemory,
+    /// It trapped (a Rust panic aborts with a trap).
+    Trap,
+    /// It returned an error of its own.
+    Returned,
+    /// It returned something that breaks the contract.
+    Invalid,
+    /// The host could not run it (instantiation, a missing export).
+    Host,
+}
+
+/// A failed plugin call. The instance it ran in is discarded; other plugins are unaffected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("plugin {plugin}: {call} {detail}")]
+pub struct PluginCallError {
+    /// The plugin's name.
+    pub plugin: String,
+    /// The call, e.g. `anonymize(users.email)` or `handle(pre-execute 001_init)`.
+    pub call: String,
+    /// What kind of failure.
+    pub failure: CallFailure,
+    /// What happened, e.g. `timed out after 30000 ms`.
+    pub detail: String,
+}
+
+impl PluginCallError {
+    /// An error of `failure` kind.
+    pub fn new(plugin: &str, call: &str, failure: CallFailure, detail: impl Into<String>) -> Self {
+        PluginCallError {
+            plugin: plugin.to_string(),
+            call: call.to_string(),
+            failure,
+            detail: detail.into(),
+        }
+    }
+
+    /// Classifies an error wasmtime returned from a call into the plugin.
+    pub(crate) fn from_wasmtime(
+        plugin: &str,
+        call: &str,
+        err: wasmtime::Error,
+        state: &HostState,
+        timeout_ms: u64,
+    ) -> Self {
+        if let Some(asked) = state.limiter.exceeded {
+            return Self::new(
+                plugin,
+                call,
+                CallFailure::OutOfMemory,
+                format!(
+                    "ran out of memory: it asked for {} MiB and its limit is {} MiB \
+                     (raise plugins.{plugin}.memory_mb if it really needs more)",
+                    asked.div_ceil(1024 * 1024),
+                    state.limiter.cap_mb()
+                ),
+            );
+        }
+        match err.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => Self::new(
+                plugin,
+                call,
+                CallFailure::Timeout,
+                format!("timed out after {timeout_ms} ms"),
+            ),
+            Some(trap) => {
+                let tail = state.stderr_tail();
+                let detail = match (trap, last_line(&tail)) {
+                    (Trap::UnreachableCodeReached, Some(line)) => {
+                        format!("panicked: {line}")
+                    }
+                    (_, Some(line)) => format!("trapped ({trap}); its last output: {line}"),
+                    (_, None) => format!("trapped: {trap}"),
+                };
+                Self::new(plugin, call, CallFailure::Trap, detail)
+            }
+            None => Self::new(
+                plugin,
+                call,
+                CallFailure::Host,
+                format!("failed: {}", anyhow::Error::from(err)),
+            ),
+        }
+    }
+}
+
+/// The most telling line of a plugin's stderr: Rust's `panicked at ...:` line is followed by
+/// the message, so both are joined.
+fn last_line(tail: &str) -> Option<String> {
+    let lines: Vec<&str> = tail.lines().filter(|l| !l.trim().is_empty()).collect();
+    if let Some(i) = lines.iter().rposition(|l| l.contains("panicked at")) {
+        let message = lines.get(i + 1).map(|m| format!(" {}", m.trim()));
+        return Some(format!(
+            "{}{}",
+            lines[i].trim(),
+            message.unwrap_or_default()
+        ));
+    }
+    lines
+        .iter()
+        .rev()
+        .find(|l| !l.starts_with("note:"))
+        .map(|l| l.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_lines_are_joined() {
+        let tail = "thread '<unnamed>' panicked at src/lib.rs:9:5:\nboom\nnote: run with \
+                    `RUST_BACKTRACE=1`\n";
+        assert_eq!(
+            last_line(tail).as_deref(),
+            Some("thread '<unnamed>' panicked at src/lib.rs:9:5: boom")
+        );
+        assert_eq!(last_line("a\nb\n").as_deref(), Some("b"));
+        assert_eq!(last_line(""), None);
+        let err = PluginCallError::new(
+            "email-strategy",
+            "anonymize(users.email)",
+            CallFailure::Timeout,
+            "timed out after 30000 ms",
+        );
+        assert_eq!(
+            err.to_string(),
+            "plugin email-strategy: anonymize(users.email) timed out after 30000 ms"
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! `confiture plugins list` and `confiture plugins inspect`.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::cache::{CacheStatus, compile};
+use super::component::{Item, Kind, check_header, interface};
+use super::engine::{EngineOptions, PluginEngine};
+use super::metadata::PluginInfo;
+use super::plugin::Plugin;
+use super::registry::{PluginSet, PluginSources, plugins_dir_shown};
+use crate::cli::{Globals, InspectArgs};
+use crate::error::{ExitCode, Failure};
+use crate::output::{Report, paint, style};
+use crate::project::Grant;
+
+/// The engine for a command, honouring `--no-plugin-cache`.
+pub fn engine(g: &Globals) -> anyhow::Result<Arc<PluginEngine>> {
+    PluginEngine::new(EngineOptions::from_env(g.no_plugin_cache))
+}
+
+/// Where the command's plugins come from: the project (when there is one) plus `--plugin`.
+pub fn sources(g: &Globals) -> anyhow::Result<(PluginSources, Option<String>)> {
+    match g.project() {
+        Ok(project) => Ok((
+            PluginSources::from_project(&project, &g.plugin_files),
+            Some(plugins_dir_shown(&project)),
+        )),
+        Err(_) if !g.plugin_files.is_empty() => Ok((PluginSources::files(&g.plugin_files), None)),
+        Err(err) => Err(err),
+    }
+}
+
+/// One row of `plugins list`.
+#[derive(Debug, Serialize)]
+pub struct PluginRow {
+    /// The component file.
+    pub file: String,
+    /// Declared name.
+    pub name: String,
+    /// Declared version.
+    pub version: String,
+    /// One line of description.
+    pub description: String,
+    /// Kinds exported.
+    pub kinds: Vec<Kind>,
+    /// The WIT world it matches.
+    pub world: String,
+    /// Hook events handled.
+    pub hooks: Vec<String>,
+    /// Strategy names.
+    pub strategies: Vec<String>,
+    /// Rule ids.
+    pub rules: Vec<String>,
+    /// Capabilities asked for.
+    pub capabilities_asked: Vec<Grant>,
+    /// Capabilities asked for and granted.
+    pub capabilities_granted: Vec<Grant>,
+    /// False when the environment file disables it.
+    pub enabled: bool,
+    /// Memory cap, MiB.
+    pub memory_mb: u64,
+    /// Load time, milliseconds.
+    pub load_ms: f64,
+    /// What the compiled-artifact cache did.
+    pub cache: CacheStatus,
+}
+
+impl From<&Plugin> for PluginRow {
+    fn from(p: &Plugin) -> Self {
+        PluginRow {
+            file: p.shown.clone(),
+            name: p.info.name.clone(),
+            version: p.info.version.clone(),
+            description: p.info.description.clone(),
+            kinds: p.shape.kinds.clone(),
+            world: p.shape.world.clone(),
+            hooks: p.info.hooks.clone(),
+            strategies: p.info.strategies.iter().map(|s| s.name.clone()).collect(),
+            rules: p.info.rules.iter().map(|r| r.id.clone()).collect(),
+            capabilities_asked: p.info.capabilities.clone(),
+            capabilities_granted: p.granted.clone(),
+            enabled: p.settings.enabled,
+            memory_mb: p.memory_mb(),
+            load_ms: (p.load.millis * 10.0).round() / 10.0,
+            cache: p.load.cache,
+        }
+    }
+}
+
+/// `plugins list`.
+#[derive(Debug, Serialize)]
+pub struct ListReport {
+    /// The plugins directory scanned, when in a project.
+    pub plugins_dir: Option<String>,
+    /// Every plugin found.
+    pub plugins: Vec<PluginRow>,
+    /// Configuration warnings.
+    pub warnings: Vec<String>,
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    if items.is_empty() {
+        "-".into()
+    } else {
+        items
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Report for ListReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.plugins.is_empty() {
+            let place = self.plugins_dir.as_deref().unwrap_or("--plugin");
+            return writeln!(out, "No plugins found in {place}.");
+        }
+        for p in &self.plugins {
+            let state = if p.enabled {
+                String::new()
+            } else {
+                format!(" {}", paint(style::WARN, "(disabled)"))
+            };
+            writeln!(
+                out,
+                "{} {}{state}  {}",
+                paint(style::BOLD, &p.name),
+                p.version,
+                paint(style::DIM, &p.file)
+            )?;
+            if !p.description.is_empty() {
+                writeln!(out, "  {}", p.description)?;
+            }
+            writeln!(out, "  kinds:        {} ({})", join(&p.kinds), p.world)?;
+            if !p.hooks.is_empty() {
+                writeln!(out, "  hooks:        {}", join(&p.hooks))?;
+            }
+            if !p.strategies.is_empty() {
+                writeln!(out, "  strategies:   {}", join(&p.strategies))?;
+            }
+            if !p.rules.is_empty() {
+                writeln!(out, "  rules:        {}", join(&p.rules))?;
+            }
+            writeln!(
+                out,
+                "  capabilities: asked {}; granted {}",
+                join(&p.capabilities_asked),
+                join(&p.capabilities_granted)
+            )?;
+            let cache = match p.cache {
+                CacheStatus::Hit => "cache hit",
+                CacheStatus::Miss => "compiled, cached",
+                CacheStatus::Replaced => "compiled, bad cache entry replaced",
+                CacheStatus::Off => "compiled, cache off",
+            };
+            writeln!(
+                out,
+                "  loaded in {:.1} ms ({cache}); memory limit {} MiB",
+                p.load_ms, p.memory_mb
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `confiture plugins list`.
+pub fn list(g: &Globals) -> anyhow::Result<ExitCode> {
+    let (sources, plugins_dir) = sources(g)?;
+    let engine = engine(g)?;
+    let set = PluginSet::load(&engine, &sources)?;
+    for warning in &set.warnings {
+        g.out.warn(warning);
+    }
+    g.out.report(&ListReport {
+        plugins_dir,
+        plugins: set
+            .all()
+            .iter()
+            .map(|p| PluginRow::from(p.as_ref()))
+            .collect(),
+        warnings: set.warnings.clone(),
+    });
+    Ok(ExitCode::Ok)
+}
+
+/// `plugins inspect`.
+#[derive(Debug, Serialize)]
+pub struct InspectReport {
+    /// The file.
+    pub file: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// The world it matches (when it is a valid plugin).
+    pub world: Option<String>,
+    /// Its imports.
+    pub imports: Vec<Item>,
+    /// Its exports.
+    pub exports: Vec<Item>,
+    /// Its metadata (when it is a valid plugin).
+    pub metadata: Option<PluginInfo>,
+    /// Why it cannot be used as a plugin, if it cannot.
+    pub problem: Option<String>,
+}
+
+impl Report for InspectReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "{}", paint(style::BOLD, &self.file))?;
+        writeln!(out, "  sha256 {}  ({} bytes)", self.sha256, self.bytes)?;
+        if let Some(world) = &self.world {
+            writeln!(out, "  world: confiture:plugin/{world}")?;
+        }
+        for (title, items) in [("imports", &self.imports), ("exports", &self.exports)] {
+            writeln!(out, "{title}:")?;
+            for item in items {
+                writeln!(out, "  {}", item.name)?;
+                for f in &item.functions {
+                    writeln!(out, "    {}", paint(style::DIM, f))?;
+                }
+            }
+        }
+        if let Some(info) = &self.metadata {
+            writeln!(out, "metadata:")?;
+            writeln!(out, "  name:         {} {}", info.name, info.version)?;
+            writeln!(out, "  description:  {}", info.description)?;
+            writeln!(out, "  capabilities: {}", join(&info.capabilities))?;
+            if !info.hooks.is_empty() {
+                writeln!(out, "  hooks:        {}", join(&info.hooks))?;
+            }
+            for s in &info.strategies {
+                writeln!(
+                    out,
+                    "  strategy {}: {} (context: {}; types: {}; deterministic: {})",
+                    s.name,
+                    s.description,
+                    join(&s.context_columns),
+                    join(&s.accepted_types),
+                    s.deterministic
+                )?;
+            }
+            for r in &info.rules {
+                writeln!(
+                    out,
+                    "  rule {} [{}, {}]: {}",
+                    r.id, r.category, r.default_severity, r.description
+                )?;
+            }
+        }
+        if let Some(problem) = &self.problem {
+            writeln!(out, "{} {problem}", paint(style::ERR, "not usable:"))?;
+        }
+        Ok(())
+    }
+}
+
+/// `confiture plugins inspect FILE`: the interface of any component, and its metadata when it
+/// is a valid plugin. Exits 5 when it is not.
+pub fn inspect(g: &Globals, args: &InspectArgs) -> anyhow::Result<ExitCode> {
+    let file = &args.file;
+    let shown_file = file.display().to_string();
+    let bytes = std::fs::read(file).map_err(|e| {
+        Failure::config(format!("cannot read {shown_file}: {e}"))
+            .hint("give the path of a .wasm component")
+    })?;
+    check_header(&shown_file, &bytes)?;
+    let engine = engine(g)?;
+    let component = compile(&engine.engine, &bytes).map_err(|e| {
+        Failure::config(format!("{shown_file} is not a valid component: {e:#}"))
+            .hint("the file is corrupt or truncated; rebuild the plugin")
+    })?;
+    let (imports, exports) = interface(&engine.engine, &component);
+    let settings = g.project().ok().map(|p| p.env.plugins).unwrap_or_default();
+    let loaded = Plugin::load(&engine, Path::new(file), shown_file.clone(), |name| {
+        settings.get(name).cloned().unwrap_or_default()
+    });
+    let (world, metadata, problem) = match &loaded {
+        Ok(plugin) => (
+            Some(plugin.shape.world.clone()),
+            Some(plugin.info.clone()),
+            None,
+        ),
+        Err(err) => (None, None, Some(format!("{err:#}"))),
+    };
+    g.out.report(&InspectReport {
+        file: shown_file,
+        sha256: super::cache::sha256_hex(&bytes),
+        bytes: bytes.len() as u64,
+        world,
+        imports,
+        exports,
+        metadata,
+        problem,
+    });
+    Ok(if loaded.is_ok() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Config
+    })
+}

@@ -1,0 +1,332 @@
+//! What a `.wasm` file is: header checks before compiling, then the component's imports and
+//! exports, the contract version it was built against, and the plugin kinds it provides.
+
+use std::path::Path;
+
+use serde::Serialize;
+use wasmtime::Engine;
+use wasmtime::component::Component;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::types::Type;
+
+use crate::error::Failure;
+
+/// The WIT package of the contract.
+pub const CONTRACT_PACKAGE: &str = "confiture:plugin";
+/// The contract version this host speaks.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// A plugin kind, read from the component's exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Exports `hooks`.
+    Hook,
+    /// Exports `strategy`.
+    Strategy,
+    /// Exports `lint`.
+    Lint,
+}
+
+impl Kind {
+    /// The contract interface a kind exports.
+    pub fn interface(self) -> &'static str {
+        match self {
+            Kind::Hook => "hooks",
+            Kind::Strategy => "strategy",
+            Kind::Lint => "lint",
+        }
+    }
+
+    /// Default time limit per call, in milliseconds.
+    pub fn default_timeout_ms(self) -> u64 {
+        match self {
+            Kind::Hook => 5_000,
+            Kind::Strategy => 30_000,
+            Kind::Lint => 10_000,
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Hook => "hook",
+            Kind::Strategy => "strategy",
+            Kind::Lint => "lint",
+        })
+    }
+}
+
+/// One import or export: its name and, for an instance, its functions as WIT-like signatures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    /// E.g. `confiture:plugin/strategy@0.1.0` or `wasi:cli/environment@0.2.6`.
+    pub name: String,
+    /// `name: func(...) -> ...` for each function of an instance (empty otherwise).
+    pub functions: Vec<String>,
+}
+
+/// A component's interface, as far as the host cares.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shape {
+    /// Everything it imports.
+    pub imports: Vec<Item>,
+    /// Everything it exports.
+    pub exports: Vec<Item>,
+    /// Kinds it provides (exported `hooks`, `strategy`, `lint` of this contract version).
+    pub kinds: Vec<Kind>,
+    /// The world it matches: `hook-plugin`, `strategy-plugin`, `lint-plugin`, `full-plugin`,
+    /// or `custom` for any other combination.
+    pub world: String,
+}
+
+/// Refuses anything that is not a component before compiling it, with what to do.
+pub fn check_header(file: &str, bytes: &[u8]) -> Result<(), Failure> {
+    if Engine::detect_precompiled(bytes).is_some() {
+        return Err(Failure::config(format!(
+            "{file} is a precompiled wasmtime artifact, not a component"
+        ))
+        .hint(
+            "put the `.wasm` component in plugins/; Confiture runs precompiled code only from \
+             its own cache",
+        ));
+    }
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(
+            Failure::config(format!("{file} is not WebAssembly (no `\\0asm` header)"))
+                .hint("rebuild the plugin, or remove the file from the plugins directory"),
+        );
+    }
+    match bytes[4..8] {
+        [1, 0, 0, 0] => Err(Failure::config(format!(
+            "{file} is a core WebAssembly module, not a component"
+        ))
+        .hint(
+            "build it for `wasm32-wasip2` (cargo build --target wasm32-wasip2), or wrap it with \
+             `wasm-tools component new`",
+        )),
+        [_, _, 1, 0] => Ok(()),
+        _ => Err(
+            Failure::config(format!("{file} has an unknown WebAssembly binary version")).hint(
+                "rebuild the plugin with a current toolchain (wit-bindgen 0.61, wasm32-wasip2)",
+            ),
+        ),
+    }
+}
+
+/// The component's imports, exports and kinds; an error when it targets another contract
+/// version or exports none of the contract's interfaces.
+pub fn shape(engine: &Engine, component: &Component, file: &str) -> Result<Shape, Failure> {
+    let (imports, exports) = interface(engine, component);
+    let mut ours = Vec::new();
+    for item in &exports {
+        let Some((interface, version)) = contract_name(&item.name) else {
+            continue;
+        };
+        if !compatible(version, CONTRACT_VERSION) {
+            return Err(Failure::config(format!(
+                "{file} was built against {CONTRACT_PACKAGE}@{version}, and this Confiture \
+                 speaks {CONTRACT_PACKAGE}@{CONTRACT_VERSION}"
+            ))
+            .hint(format!(
+                "rebuild the plugin against the WIT of {CONTRACT_PACKAGE}@{CONTRACT_VERSION} \
+                 (`confiture plugins new` writes it), or use a Confiture release for {version}"
+            )));
+        }
+        ours.push(interface.to_string());
+    }
+    if !ours.iter().any(|i| i == "metadata") {
+        return Err(Failure::config(format!(
+            "{file} does not export {CONTRACT_PACKAGE}/metadata@{CONTRACT_VERSION}, so it is not \
+             a Confiture plugin"
+        ))
+        .hint(
+            "build it against one of the worlds in wit/worlds.wit (hook-plugin, strategy-plugin, \
+             lint-plugin, full-plugin), or remove it from the plugins directory",
+        ));
+    }
+    let kinds: Vec<Kind> = [Kind::Hook, Kind::Strategy, Kind::Lint]
+        .into_iter()
+        .filter(|k| ours.iter().any(|i| i == k.interface()))
+        .collect();
+    if kinds.is_empty() {
+        return Err(Failure::config(format!(
+            "{file} exports metadata but none of hooks, strategy or lint"
+        ))
+        .hint("export at least one kind; see wit/worlds.wit"));
+    }
+    let world = match kinds.as_slice() {
+        [Kind::Hook] => "hook-plugin",
+        [Kind::Strategy] => "strategy-plugin",
+        [Kind::Lint] => "lint-plugin",
+        [Kind::Hook, Kind::Strategy, Kind::Lint] => "full-plugin",
+        _ => "custom",
+    }
+    .to_string();
+    Ok(Shape {
+        imports,
+        exports,
+        kinds,
+        world,
+    })
+}
+
+/// Every import and export of a component, whatever it is built against.
+pub fn interface(engine: &Engine, component: &Component) -> (Vec<Item>, Vec<Item>) {
+    let ty = component.component_type();
+    let imports = ty
+        .imports(engine)
+        .map(|(name, item)| describe_item(engine, name, &item.ty))
+        .collect();
+    let exports = ty
+        .exports(engine)
+        .map(|(name, item)| describe_item(engine, name, &item.ty))
+        .collect();
+    (imports, exports)
+}
+
+/// `confiture:plugin/<interface>@<version>` split into interface and version.
+fn contract_name(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix(CONTRACT_PACKAGE)?.strip_prefix('/')?;
+    rest.split_once('@')
+}
+
+/// Semver compatibility as the component model sees it: same major, and for `0.x` same minor.
+pub fn compatible(version: &str, ours: &str) -> bool {
+    let parts = |v: &str| -> Option<(u64, u64)> {
+        let mut it = v.split(['.', '-', '+']);
+        Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+    };
+    match (parts(version), parts(ours)) {
+        (Some((0, a)), Some((0, b))) => a == b,
+        (Some((a, _)), Some((b, _))) => a == b,
+        _ => false,
+    }
+}
+
+fn describe_item(engine: &Engine, name: &str, item: &ComponentItem) -> Item {
+    let functions = match item {
+        ComponentItem::ComponentInstance(instance) => instance
+            .exports(engine)
+            .filter_map(|(fname, item)| match item.ty {
+                ComponentItem::ComponentFunc(func) => Some(signature(fname, &func)),
+                _ => None,
+            })
+            .collect(),
+        ComponentItem::ComponentFunc(func) => vec![signature(name, func)],
+        _ => Vec::new(),
+    };
+    Item {
+        name: name.to_string(),
+        functions,
+    }
+}
+
+fn signature(name: &str, func: &wasmtime::component::types::ComponentFunc) -> String {
+    let params: Vec<String> = func
+        .params()
+        .map(|(p, ty)| format!("{p}: {}", type_name(&ty, 1)))
+        .collect();
+    let results: Vec<String> = func.results().map(|ty| type_name(&ty, 1)).collect();
+    let arrow = if results.is_empty() {
+        String::new()
+    } else {
+        format!(" -> {}", results.join(", "))
+    };
+    format!("{name}: func({}){arrow}", params.join(", "))
+}
+
+/// A WIT-like spelling of a type; records, variants and enums show their fields or cases
+/// down to `depth` levels.
+fn type_name(ty: &Type, depth: usize) -> String {
+    let inner = |t: &Type| type_name(t, depth);
+    match ty {
+        Type::Bool => "bool".into(),
+        Type::S8 => "s8".into(),
+        Type::U8 => "u8".into(),
+        Type::S16 => "s16".into(),
+        Type::U16 => "u16".into(),
+        Type::S32 => "s32".into(),
+        Type::U32 => "u32".into(),
+        Type::S64 => "s64".into(),
+        Type::U64 => "u64".into(),
+        Type::Float32 => "f32".into(),
+        Type::Float64 => "f64".into(),
+        Type::Char => "char".into(),
+        Type::String => "string".into(),
+        Type::List(list) => format!("list<{}>", inner(&list.ty())),
+        Type::Option(option) => format!("option<{}>", inner(&option.ty())),
+        Type::Result(result) => format!(
+            "result<{}, {}>",
+            result.ok().map_or("_".into(), |t| inner(&t)),
+            result.err().map_or("_".into(), |t| inner(&t))
+        ),
+        Type::Tuple(tuple) => format!(
+            "tuple<{}>",
+            tuple
+                .types()
+                .map(|t| inner(&t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Type::Record(record) if depth > 0 => format!(
+            "record {{ {} }}",
+            record
+                .fields()
+                .map(|f| format!("{}: {}", f.name, type_name(&f.ty, depth - 1)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Type::Enum(e) => format!("enum {{ {} }}", e.names().collect::<Vec<_>>().join(", ")),
+        Type::Record(_) => "record".into(),
+        Type::Variant(_) => "variant".into(),
+        Type::Flags(_) => "flags".into(),
+        Type::Own(_) | Type::Borrow(_) => "resource".into(),
+        _ => "…".into(),
+    }
+}
+
+/// `path` as shown in messages: relative to `root` when inside it.
+pub fn shown(root: Option<&Path>, path: &Path) -> String {
+    match root {
+        Some(root) => crate::project::display(root, path),
+        None => path.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_checks_name_the_file_and_the_fix() {
+        let core = b"\0asm\x01\0\0\0rest";
+        let f = check_header("plugins/core.wasm", core).unwrap_err();
+        assert!(
+            f.message
+                .contains("plugins/core.wasm is a core WebAssembly module")
+        );
+        assert!(f.hint.unwrap().contains("wasm32-wasip2"));
+        let f = check_header("plugins/junk.wasm", b"PK\x03\x04zipzipzip").unwrap_err();
+        assert!(f.message.contains("is not WebAssembly"), "{}", f.message);
+        let f = check_header("plugins/empty.wasm", b"").unwrap_err();
+        assert!(f.message.contains("is not WebAssembly"), "{}", f.message);
+        assert!(check_header("x", b"\0asm\x0d\0\x01\0").is_ok());
+    }
+
+    #[test]
+    fn contract_versions() {
+        assert!(compatible("0.1.0", "0.1.0"));
+        assert!(compatible("0.1.7", "0.1.0"));
+        assert!(!compatible("0.2.0", "0.1.0"));
+        assert!(!compatible("1.0.0", "0.1.0"));
+        assert!(compatible("1.4.0", "1.0.0"));
+        assert!(!compatible("garbage", "0.1.0"));
+        assert_eq!(
+            contract_name("confiture:plugin/strategy@0.2.0"),
+            Some(("strategy", "0.2.0"))
+        );
+        assert_eq!(contract_name("wasi:cli/run@0.2.0"), None);
+    }
+}

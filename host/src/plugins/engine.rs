@@ -1,0 +1,154 @@
+//! The one wasmtime engine of a process: configuration, the linker every plugin is
+//! instantiated with, and the ticker thread that drives epoch interruption.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use super::bindings::FullPlugin;
+use super::cache::ArtifactCache;
+use super::keyed_hash::KeyedHasher;
+use super::log::PluginLog;
+use super::sandbox::HostState;
+
+/// How often the epoch advances; time limits are rounded up to a multiple of it.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What the engine is built with.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Where compiled components are cached; `None` compiles every time (`--no-plugin-cache`).
+    pub cache_dir: Option<PathBuf>,
+    /// Where plugin log lines go.
+    pub log: PluginLog,
+    /// The keyed hash under the deployment secret, if one is configured.
+    pub hasher: Option<KeyedHasher>,
+}
+
+impl EngineOptions {
+    /// Options from the process environment: the user cache directory (unless `no_cache`),
+    /// `ANONYMIZATION_SECRET`, and `CONFITURE_PLUGIN_LOG` as the log threshold.
+    pub fn from_env(no_cache: bool) -> Self {
+        EngineOptions {
+            cache_dir: if no_cache {
+                None
+            } else {
+                ArtifactCache::default_dir()
+            },
+            log: PluginLog::stderr(PluginLog::threshold_from_env()),
+            hasher: KeyedHasher::from_env(),
+        }
+    }
+}
+
+/// The engine, the linker with every host import, and the epoch ticker.
+pub struct PluginEngine {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<HostState>,
+    pub(crate) cache: Option<ArtifactCache>,
+    pub(crate) log: PluginLog,
+    pub(crate) hasher: Option<KeyedHasher>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for PluginEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginEngine")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PluginEngine {
+    /// Builds the engine (Cranelift, component model, epoch interruption) and its linker:
+    /// WASI preview 2 (synchronous, granting nothing; see [`super::sandbox`]) plus the
+    /// `confiture:plugin` imports.
+    pub fn new(options: EngineOptions) -> anyhow::Result<Arc<Self>> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)
+            .map_err(anyhow::Error::from)
+            .context("cannot start the WebAssembly engine")?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot link WASI")?;
+        FullPlugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the confiture:plugin imports")?;
+        let cache = options.cache_dir.map(ArtifactCache::new);
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_ticker(&engine, ticker_stop.clone())?;
+        Ok(Arc::new(PluginEngine {
+            engine,
+            linker,
+            cache,
+            log: options.log,
+            hasher: options.hasher,
+            ticker_stop,
+        }))
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Epoch ticks for a time limit (at least one).
+    pub(crate) fn ticks(timeout_ms: u64) -> u64 {
+        timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1) + 1
+    }
+}
+
+impl Drop for PluginEngine {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Runs synchronous plugin code so that it may be called from anywhere, async code included.
+///
+/// WASI's synchronous bindings run their I/O (a plugin writing to stdout, say) through
+/// `Handle::block_on` when a tokio runtime is current, which panics on a runtime worker thread.
+/// On a multi-threaded runtime the call is moved off the worker with `block_in_place`; on a
+/// current-thread runtime it runs on a scoped thread of its own.
+pub(crate) fn run_sync<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Err(_) => f(),
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        Ok(_) => std::thread::scope(|scope| {
+            scope
+                .spawn(f)
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped. The thread
+/// holds only a weak reference, so it never keeps the engine alive.
+fn spawn_ticker(engine: &Engine, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("confiture-plugin-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
+            }
+        })
+        .context("cannot start the plugin epoch ticker thread")?;
+    Ok(())
+}

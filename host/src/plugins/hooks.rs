@@ -1,0 +1,116 @@
+//! Migration hooks: one fresh instance per call (hooks are rare and must not share state
+//! between migrations), run on a blocking thread while the caller's task serves the plugin's
+//! database calls (see [`super::database`]).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::bindings::hooks::HookContext;
+use super::calls::{CallFailure, PluginCallError};
+use super::component::Kind;
+use super::database::{DbProxy, HookDatabase, serve};
+use super::engine::PluginEngine;
+use super::metadata::hook_event_name;
+use super::plugin::Plugin;
+
+pub use super::bindings::hooks::{Direction, Migration};
+pub use super::bindings::types::HookEvent;
+
+/// How a hook call is named in errors: `handle(pre-execute 20261125093000_add_index)`.
+fn call_name(context: &HookContext) -> String {
+    let event = hook_event_name(context.event);
+    match &context.migration {
+        Some(m) => format!("handle({event} {}_{})", m.version, m.name),
+        None => format!("handle({event})"),
+    }
+}
+
+impl Plugin {
+    /// True when the plugin declared it handles `event`.
+    pub fn handles(&self, event: HookEvent) -> bool {
+        self.info.hooks.iter().any(|e| e == hook_event_name(event))
+    }
+}
+
+/// Calls the plugin's hook with `context`. `db` is the database the hook may use (the
+/// migration's transaction, typically); with `None` every database call fails with `host`.
+///
+/// Must be called inside a multi-threaded or current-thread tokio runtime; the plugin runs on
+/// a blocking thread, so the caller's task keeps serving the database meanwhile.
+pub async fn call_hook(
+    plugin: &Arc<Plugin>,
+    context: HookContext,
+    mut db: Option<&mut dyn HookDatabase>,
+) -> Result<(), PluginCallError> {
+    let call = call_name(&context);
+    if !plugin.has(Kind::Hook) {
+        return Err(plugin.lacks(Kind::Hook, &call));
+    }
+    let timeout_ms = plugin.timeout_ms(Kind::Hook);
+    let deadline = Instant::now() + Duration::from_millis(timeout_ms);
+    let (proxy, mut requests) = DbProxy::channel();
+    let proxy = db.is_some().then_some(proxy);
+    let worker_plugin = plugin.clone();
+    let worker_call = call.clone();
+    let mut task = tokio::task::spawn_blocking(move || {
+        run_blocking(&worker_plugin, &worker_call, context, proxy, timeout_ms)
+    });
+    loop {
+        tokio::select! {
+            Some(request) = requests.recv() => {
+                let answer = match db.as_deref_mut() {
+                    Some(db) => serve(db, request.request, deadline).await,
+                    None => Err(super::database::DbError::host("no database for this call")),
+                };
+                let _ = request.reply.send(answer);
+            }
+            joined = &mut task => {
+                return joined.unwrap_or_else(|e| Err(PluginCallError::new(
+                    plugin.name(),
+                    &call,
+                    CallFailure::Host,
+                    format!("failed: the host thread running it stopped ({e})"),
+                )));
+            }
+        }
+    }
+}
+
+fn run_blocking(
+    plugin: &Plugin,
+    call: &str,
+    context: HookContext,
+    proxy: Option<DbProxy>,
+    timeout_ms: u64,
+) -> Result<(), PluginCallError> {
+    let (mut store, instance) = plugin.instantiate(call, timeout_ms)?;
+    store.data_mut().db = proxy;
+    let indices = plugin.hooks_indices().expect("checked by call_hook");
+    let guest = indices.load(&mut store, &instance).map_err(|e| {
+        PluginCallError::new(
+            plugin.name(),
+            call,
+            CallFailure::Host,
+            format!("cannot load the hooks export: {}", anyhow::Error::from(e)),
+        )
+    })?;
+    store.set_epoch_deadline(PluginEngine::ticks(timeout_ms));
+    let result = guest.call_handle(&mut store, &context);
+    store.data().flush_output();
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(message)) => Err(PluginCallError::new(
+            plugin.name(),
+            call,
+            CallFailure::Returned,
+            format!("failed: {message}"),
+        )),
+        Err(err) => Err(PluginCallError::from_wasmtime(
+            plugin.name(),
+            call,
+            err,
+            store.data(),
+            timeout_ms,
+        )),
+    }
+}

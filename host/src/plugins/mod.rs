@@ -1,0 +1,52 @@
+//! The plugin runtime: wasmtime 48 with the component model, running sandboxed plugins built
+//! against the `confiture:plugin@0.1.0` contract in `wit/`.
+//!
+//! - [`engine`]: one engine per process (Cranelift, epoch interruption with a ticker thread),
+//!   and the linker with WASI preview 2 and the contract's imports.
+//! - [`registry`]: discovery of `*.wasm` in the plugins directory and `--plugin PATH`.
+//! - [`plugin`]: loading one file: header checks, [`cache`] (compiled artifacts on disk),
+//!   [`component`] (exports, contract version, kinds), pre-instantiation and [`metadata`].
+//! - [`sandbox`]: the per-store state: nothing granted, memory cap, stdout/stderr to the log.
+//! - [`imports`]: the host side of `host` and `database`; [`keyed_hash`]; [`database`].
+//! - Calls: [`strategy`] ([`StrategyWorker`], one instance per thread, reused across batches),
+//!   [`hooks`] ([`call_hook`], async, serving the database), [`lint`] ([`run_lint`]).
+//! - [`commands`]: `confiture plugins list|inspect|new`, with [`scaffold`].
+//!
+//! The embedding is synchronous (no wasmtime async support): strategy workers are plain
+//! threads, and hooks run on a blocking thread while the caller's async task serves their
+//! database calls over a channel, so the database may be a borrowed transaction.
+
+mod bindings;
+pub mod cache;
+pub mod calls;
+pub mod commands;
+pub mod component;
+pub mod database;
+pub mod engine;
+pub mod hooks;
+mod imports;
+pub mod keyed_hash;
+pub mod lint;
+pub mod log;
+pub mod metadata;
+pub mod plugin;
+pub mod registry;
+mod sandbox;
+pub mod scaffold;
+pub mod strategy;
+mod templates;
+
+pub use bindings::hooks::HookContext;
+pub use bindings::lint::{LintContext, Violation};
+pub use bindings::strategy::{Batch, TextBatch};
+pub use bindings::types::{Capability, HookEvent, Severity};
+pub use calls::{CallFailure, PluginCallError};
+pub use component::{CONTRACT_VERSION, Kind};
+pub use database::{DbError, HookDatabase, PgDatabase, Rows};
+pub use engine::{EngineOptions, PluginEngine};
+pub use hooks::call_hook;
+pub use lint::run_lint;
+pub use log::{LogLevel, LogRecord, LogSource, PluginLog};
+pub use plugin::{DEFAULT_MEMORY_MB, Plugin};
+pub use registry::{PluginSet, PluginSources};
+pub use strategy::StrategyWorker;

@@ -1,0 +1,321 @@
+//! One loaded plugin: its file, compiled and pre-instantiated component, declared metadata,
+//! settings from the environment file, and the capabilities it was granted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre};
+
+use super::bindings::{hooks, lint, metadata, strategy};
+use super::cache::{CacheStatus, compile, sha256_hex};
+use super::calls::{CallFailure, PluginCallError};
+use super::component::{Kind, Shape, check_header, shape};
+use super::engine::PluginEngine;
+use super::metadata::PluginInfo;
+use super::sandbox::{HostState, PluginContext, new_store};
+use crate::error::Failure;
+use crate::project::{Grant, PluginSettings};
+
+/// Default memory cap per plugin instance, in MiB.
+pub const DEFAULT_MEMORY_MB: u64 = 64;
+/// Memory an instance may use while the host reads its metadata (its own cap is not known
+/// before its name is), in MiB; the instance is then checked against its real cap.
+const DESCRIBE_MEMORY_MB: u64 = 512;
+/// Time limit for instantiating a plugin and reading its metadata, in milliseconds.
+const DESCRIBE_TIMEOUT_MS: u64 = 10_000;
+
+/// How long a load took and whether the compiled-artifact cache served it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoadStats {
+    /// Read, compile or load from cache, pre-instantiate and describe, in milliseconds.
+    pub millis: f64,
+    /// What the cache did.
+    pub cache: CacheStatus,
+    /// Linear memory the instance holds right after it started, in MiB.
+    pub memory_at_start_mb: f64,
+}
+
+/// Export lookups done once per plugin.
+struct Indices {
+    hooks: Option<hooks::GuestIndices>,
+    strategy: Option<strategy::GuestIndices>,
+    lint: Option<lint::GuestIndices>,
+}
+
+/// A loaded, validated plugin, ready to instantiate.
+pub struct Plugin {
+    /// The `.wasm` file.
+    pub file: PathBuf,
+    /// The file as shown in messages (relative to the project root when inside it).
+    pub shown: String,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// What it declared.
+    pub info: PluginInfo,
+    /// Its imports, exports, kinds and world.
+    pub shape: Shape,
+    /// Its settings from the environment file (defaults when it has none).
+    pub settings: PluginSettings,
+    /// Capabilities both asked for and granted.
+    pub granted: Vec<Grant>,
+    /// Load measurements.
+    pub load: LoadStats,
+    pub(crate) engine: Arc<PluginEngine>,
+    pub(crate) context: Arc<PluginContext>,
+    pre: InstancePre<HostState>,
+    indices: Indices,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("file", &self.file)
+            .field("name", &self.info.name)
+            .field("kinds", &self.shape.kinds)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Plugin {
+    /// Reads, checks, compiles (or loads from cache), pre-instantiates and describes the
+    /// component in `file`; `settings_for` gives the environment file's settings for a name.
+    pub fn load(
+        engine: &Arc<PluginEngine>,
+        file: &Path,
+        shown: String,
+        settings_for: impl Fn(&str) -> PluginSettings + Send,
+    ) -> anyhow::Result<Plugin> {
+        super::engine::run_sync(|| Self::load_here(engine, file, shown, settings_for))
+    }
+
+    fn load_here(
+        engine: &Arc<PluginEngine>,
+        file: &Path,
+        shown: String,
+        settings_for: impl Fn(&str) -> PluginSettings,
+    ) -> anyhow::Result<Plugin> {
+        let started = Instant::now();
+        let bytes = std::fs::read(file).map_err(|e| {
+            Failure::config(format!("cannot read plugin {shown}: {e}"))
+                .hint("check the path and its permissions")
+        })?;
+        check_header(&shown, &bytes)?;
+        let (component, cache) = match &engine.cache {
+            Some(cache) => cache.load_or_compile(&engine.engine, &bytes),
+            None => compile(&engine.engine, &bytes).map(|c| (c, CacheStatus::Off)),
+        }
+        .map_err(|e| {
+            Failure::config(format!("{shown} is not a valid component: {e:#}"))
+                .hint("the file is corrupt or truncated; rebuild the plugin")
+        })?;
+        let shape = shape(&engine.engine, &component, &shown)?;
+        let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
+            Failure::config(format!(
+                "{shown} needs imports Confiture does not provide: {}",
+                anyhow::Error::from(e)
+            ))
+            .hint(
+                "plugins may import only confiture:plugin/{host,database} and WASI preview 2; \
+                 rebuild it against wit/worlds.wit",
+            )
+        })?;
+        let missing = |kind: Kind, e: wasmtime::Error| {
+            Failure::config(format!(
+                "{shown}: the {} export does not match the contract: {}",
+                kind.interface(),
+                anyhow::Error::from(e)
+            ))
+            .hint("rebuild the plugin against this Confiture's wit/")
+        };
+        let indices = Indices {
+            hooks: lookup(&shape, Kind::Hook, || hooks::GuestIndices::new(&pre))
+                .map_err(|e| missing(Kind::Hook, e))?,
+            strategy: lookup(&shape, Kind::Strategy, || strategy::GuestIndices::new(&pre))
+                .map_err(|e| missing(Kind::Strategy, e))?,
+            lint: lookup(&shape, Kind::Lint, || lint::GuestIndices::new(&pre))
+                .map_err(|e| missing(Kind::Lint, e))?,
+        };
+        let (info, used) = describe(engine, &pre, &shown, file)?;
+        info.validate(&shown, &shape.kinds)?;
+        let settings = settings_for(&info.name);
+        let granted: Vec<Grant> = info
+            .capabilities
+            .iter()
+            .copied()
+            .filter(|c| settings.grant.contains(c))
+            .collect();
+        let cap = settings.memory_mb.unwrap_or(DEFAULT_MEMORY_MB);
+        if used > cap * 1024 * 1024 {
+            return Err(Failure::config(format!(
+                "plugin {} ({shown}) needs {} MiB just to start, and its memory limit is {cap} MiB",
+                info.name,
+                used.div_ceil(1024 * 1024)
+            ))
+            .hint(format!(
+                "raise it in the environment file: plugins: {{{}: {{memory_mb: {}}}}}",
+                info.name,
+                (used.div_ceil(1024 * 1024) * 2).max(cap * 2)
+            ))
+            .into());
+        }
+        let context = Arc::new(PluginContext {
+            name: info.name.clone(),
+            config: settings.config.clone(),
+            granted: granted.clone(),
+            log: engine.log.clone(),
+            hasher: engine.hasher.clone(),
+        });
+        Ok(Plugin {
+            file: file.to_path_buf(),
+            shown,
+            sha256: sha256_hex(&bytes),
+            info,
+            shape,
+            settings,
+            granted,
+            load: LoadStats {
+                millis: started.elapsed().as_secs_f64() * 1000.0,
+                cache,
+                memory_at_start_mb: used as f64 / (1024.0 * 1024.0),
+            },
+            engine: engine.clone(),
+            context,
+            pre,
+            indices,
+        })
+    }
+
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.info.name
+    }
+
+    /// True when it provides `kind`.
+    pub fn has(&self, kind: Kind) -> bool {
+        self.shape.kinds.contains(&kind)
+    }
+
+    /// The memory cap of its instances, in MiB.
+    pub fn memory_mb(&self) -> u64 {
+        self.settings.memory_mb.unwrap_or(DEFAULT_MEMORY_MB)
+    }
+
+    /// The time limit of a call of `kind`, in milliseconds.
+    pub fn timeout_ms(&self, kind: Kind) -> u64 {
+        self.settings
+            .timeout_ms
+            .unwrap_or_else(|| kind.default_timeout_ms())
+    }
+
+    /// A fresh store and instance, with the deadline for instantiation armed.
+    pub(crate) fn instantiate(
+        &self,
+        call: &str,
+        timeout_ms: u64,
+    ) -> Result<(Store<HostState>, Instance), PluginCallError> {
+        let mut store = new_store(&self.engine.engine, self.context.clone(), self.memory_mb());
+        store.set_epoch_deadline(PluginEngine::ticks(timeout_ms));
+        match self.pre.instantiate(&mut store) {
+            Ok(instance) => Ok((store, instance)),
+            Err(err) => {
+                store.data().flush_output();
+                Err(PluginCallError::from_wasmtime(
+                    self.name(),
+                    call,
+                    err,
+                    store.data(),
+                    timeout_ms,
+                ))
+            }
+        }
+    }
+
+    pub(crate) fn strategy_indices(&self) -> Option<&strategy::GuestIndices> {
+        self.indices.strategy.as_ref()
+    }
+
+    pub(crate) fn hooks_indices(&self) -> Option<&hooks::GuestIndices> {
+        self.indices.hooks.as_ref()
+    }
+
+    pub(crate) fn lint_indices(&self) -> Option<&lint::GuestIndices> {
+        self.indices.lint.as_ref()
+    }
+
+    /// An error for a call whose export the plugin does not have.
+    pub(crate) fn lacks(&self, kind: Kind, call: &str) -> PluginCallError {
+        PluginCallError::new(
+            self.name(),
+            call,
+            CallFailure::Host,
+            format!(
+                "cannot run: the plugin does not export confiture:plugin/{}",
+                kind.interface()
+            ),
+        )
+    }
+}
+
+fn lookup<T>(
+    shape: &Shape,
+    kind: Kind,
+    new: impl FnOnce() -> wasmtime::Result<T>,
+) -> wasmtime::Result<Option<T>> {
+    if shape.kinds.contains(&kind) {
+        new().map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Instantiates the component under a provisional identity and calls `describe`; returns the
+/// metadata and the memory the instance held afterwards.
+fn describe(
+    engine: &Arc<PluginEngine>,
+    pre: &InstancePre<HostState>,
+    shown: &str,
+    file: &Path,
+) -> anyhow::Result<(PluginInfo, u64)> {
+    let provisional = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("plugin")
+        .to_string();
+    let context = Arc::new(PluginContext {
+        name: provisional.clone(),
+        config: Default::default(),
+        granted: Vec::new(),
+        log: engine.log.clone(),
+        hasher: engine.hasher.clone(),
+    });
+    let mut store = new_store(&engine.engine, context, DESCRIBE_MEMORY_MB);
+    store.set_epoch_deadline(PluginEngine::ticks(DESCRIBE_TIMEOUT_MS));
+    let fail = |store: &Store<HostState>, call: &str, err: wasmtime::Error| {
+        store.data().flush_output();
+        let err = PluginCallError::from_wasmtime(
+            &provisional,
+            call,
+            err,
+            store.data(),
+            DESCRIBE_TIMEOUT_MS,
+        );
+        Failure::config(format!("{shown}: {err}"))
+            .hint("the plugin fails before it can be used; fix and rebuild it")
+    };
+    let instance = pre
+        .instantiate(&mut store)
+        .map_err(|e| fail(&store, "instantiate", e))?;
+    let guest = metadata::GuestIndices::new(pre)
+        .and_then(|indices| indices.load(&mut store, &instance))
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("{shown}: the metadata export does not match the contract"))?;
+    let info = guest
+        .call_describe(&mut store)
+        .map_err(|e| fail(&store, "describe()", e))?;
+    store.data().flush_output();
+    Ok((PluginInfo::from(info), store.data().limiter.used() as u64))
+}

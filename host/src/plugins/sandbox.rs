@@ -1,0 +1,308 @@
+//! The sandbox every plugin call runs in: a WASI context that grants nothing, a memory cap, and
+//! the per-store state the host imports read (the plugin's name, config, grants and log).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Store};
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::database::DbProxy;
+use super::keyed_hash::KeyedHasher;
+use super::log::{LogLevel, LogSource, PluginLog};
+use crate::project::Grant;
+
+/// Bytes in a MiB.
+const MIB: usize = 1024 * 1024;
+/// Longest line kept from a plugin's stdout/stderr before it is cut and logged anyway.
+const MAX_LINE: usize = 64 * 1024;
+/// How much of a plugin's last stderr output is kept to explain a trap (a Rust panic message).
+const STDERR_TAIL: usize = 2 * 1024;
+
+/// What the host imports know about the plugin a store runs: fixed for the plugin's lifetime.
+#[derive(Debug)]
+pub(crate) struct PluginContext {
+    /// The plugin's name (its file name until `describe` has told the real one).
+    pub name: String,
+    /// Its `config:` values from the environment file.
+    pub config: BTreeMap<String, String>,
+    /// Capabilities it asked for and was granted.
+    pub granted: Vec<Grant>,
+    /// The host log.
+    pub log: PluginLog,
+    /// HMAC under the deployment secret, when one is configured.
+    pub hasher: Option<KeyedHasher>,
+}
+
+/// Per-store state: WASI, limits, the plugin context and, during a hook call, the database.
+pub(crate) struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub limiter: MemoryLimiter,
+    pub plugin: Arc<PluginContext>,
+    pub db: Option<DbProxy>,
+    stdout: LogPipe,
+    stderr: LogPipe,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl HostState {
+    /// A state granting nothing: no preopened directories, environment variables, arguments,
+    /// stdin or sockets; stdout and stderr go to the host log.
+    pub fn new(plugin: Arc<PluginContext>, memory_mb: u64) -> Self {
+        let stdout = LogPipe::new(&plugin, LogSource::Stdout);
+        let stderr = LogPipe::new(&plugin, LogSource::Stderr);
+        let mut builder = WasiCtxBuilder::new();
+        builder
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }));
+        HostState {
+            wasi: builder.build(),
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(memory_mb),
+            plugin,
+            db: None,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Logs what is left of an unfinished stdout/stderr line (called after every call).
+    pub fn flush_output(&self) {
+        self.stdout.flush_partial();
+        self.stderr.flush_partial();
+    }
+
+    /// The end of what the plugin wrote on stderr lately (a panic message, typically).
+    pub fn stderr_tail(&self) -> String {
+        self.stderr.tail()
+    }
+}
+
+/// A store for one plugin with its memory cap installed and epoch interruption armed.
+pub(crate) fn new_store(
+    engine: &wasmtime::Engine,
+    plugin: Arc<PluginContext>,
+    memory_mb: u64,
+) -> Store<HostState> {
+    let mut store = Store::new(engine, HostState::new(plugin, memory_mb));
+    store.limiter(|state| &mut state.limiter);
+    store.epoch_deadline_trap();
+    store
+}
+
+/// Caps the total linear memory of a store and remembers when a plugin hit the cap.
+#[derive(Debug)]
+pub(crate) struct MemoryLimiter {
+    cap: usize,
+    used: usize,
+    /// The size a refused growth asked for, once the cap was hit.
+    pub exceeded: Option<usize>,
+}
+
+impl MemoryLimiter {
+    fn new(memory_mb: u64) -> Self {
+        MemoryLimiter {
+            cap: usize::try_from(memory_mb).unwrap_or(usize::MAX / MIB) * MIB,
+            used: 0,
+            exceeded: None,
+        }
+    }
+
+    /// The cap in MiB.
+    pub fn cap_mb(&self) -> usize {
+        self.cap / MIB
+    }
+
+    /// Linear memory in use, in bytes.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let total = self.used - current.min(self.used) + desired;
+        if total > self.cap {
+            self.exceeded = Some(total);
+            wasmtime::bail!(
+                "memory limit of {} MiB exceeded (asked for {} MiB)",
+                self.cap / MIB,
+                total.div_ceil(MIB)
+            );
+        }
+        self.used = total;
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// A plugin's stdout or stderr: complete lines go to the host log with the plugin's name.
+#[derive(Clone)]
+struct LogPipe {
+    inner: Arc<Mutex<PipeState>>,
+}
+
+struct PipeState {
+    plugin: Arc<PluginContext>,
+    source: LogSource,
+    partial: Vec<u8>,
+    tail: String,
+}
+
+impl LogPipe {
+    fn new(plugin: &Arc<PluginContext>, source: LogSource) -> Self {
+        LogPipe {
+            inner: Arc::new(Mutex::new(PipeState {
+                plugin: plugin.clone(),
+                source,
+                partial: Vec::new(),
+                tail: String::new(),
+            })),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PipeState> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self, bytes: &[u8]) {
+        let mut state = self.lock();
+        state.partial.extend_from_slice(bytes);
+        while let Some(end) = state.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = state.partial.drain(..=end).collect();
+            state.emit(&line[..end]);
+        }
+        if state.partial.len() > MAX_LINE {
+            let line = std::mem::take(&mut state.partial);
+            state.emit(&line);
+        }
+    }
+
+    fn flush_partial(&self) {
+        let mut state = self.lock();
+        if !state.partial.is_empty() {
+            let line = std::mem::take(&mut state.partial);
+            state.emit(&line);
+        }
+    }
+
+    fn tail(&self) -> String {
+        self.lock().tail.trim().to_string()
+    }
+}
+
+impl PipeState {
+    fn emit(&mut self, line: &[u8]) {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_end_matches('\r');
+        if text.trim().is_empty() {
+            return;
+        }
+        let level = match self.source {
+            LogSource::Stderr => LogLevel::Warn,
+            _ => LogLevel::Info,
+        };
+        if self.source == LogSource::Stderr {
+            self.tail.push_str(text);
+            self.tail.push('\n');
+            if self.tail.len() > STDERR_TAIL {
+                let mut cut = self.tail.len() - STDERR_TAIL;
+                while !self.tail.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                self.tail.drain(..cut);
+            }
+        }
+        self.plugin
+            .log
+            .emit(&self.plugin.name, level, self.source, text);
+    }
+}
+
+impl IsTerminal for LogPipe {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for LogPipe {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for LogPipe {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for LogPipe {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        LogPipe::write(self, &bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(MAX_LINE)
+    }
+}
+
+impl tokio::io::AsyncWrite for LogPipe {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        LogPipe::write(&self, buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}

@@ -1,0 +1,350 @@
+//! `confiture plugins new NAME --kind hook|strategy|lint [--lang rust|python] [--dir DIR]`:
+//! a plugin project that builds as it is, offline. The contract (`wit/`) and, for Rust, the SDK
+//! sources are embedded in this binary and written beside the plugin, which depends on the SDK
+//! by path; the lock file pins the versions the SDK was built with here.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::cli::{Globals, NewPluginArgs, PluginKindArg, PluginLang};
+use crate::error::{ExitCode, Failure};
+use crate::output::{Report, paint, style};
+use crate::project::is_plugin_name;
+
+use super::templates::{kind_word, python_app, rust_source, world};
+
+/// The contract, file by file.
+const WIT: &[(&str, &str)] = &[
+    (
+        "wit/database.wit",
+        include_str!("../../../wit/database.wit"),
+    ),
+    ("wit/hooks.wit", include_str!("../../../wit/hooks.wit")),
+    ("wit/host.wit", include_str!("../../../wit/host.wit")),
+    ("wit/lint.wit", include_str!("../../../wit/lint.wit")),
+    (
+        "wit/metadata.wit",
+        include_str!("../../../wit/metadata.wit"),
+    ),
+    (
+        "wit/strategy.wit",
+        include_str!("../../../wit/strategy.wit"),
+    ),
+    ("wit/types.wit", include_str!("../../../wit/types.wit")),
+    ("wit/worlds.wit", include_str!("../../../wit/worlds.wit")),
+];
+
+/// The Rust SDK, file by file (its `Cargo.toml` is rewritten for a standalone crate).
+const SDK: &[(&str, &str)] = &[
+    ("sdk/build.rs", include_str!("../../../sdk/build.rs")),
+    (
+        "sdk/src/batch.rs",
+        include_str!("../../../sdk/src/batch.rs"),
+    ),
+    (
+        "sdk/src/bindings.rs",
+        include_str!("../../../sdk/src/bindings.rs"),
+    ),
+    ("sdk/src/db.rs", include_str!("../../../sdk/src/db.rs")),
+    (
+        "sdk/src/error.rs",
+        include_str!("../../../sdk/src/error.rs"),
+    ),
+    (
+        "sdk/src/export.rs",
+        include_str!("../../../sdk/src/export.rs"),
+    ),
+    ("sdk/src/hook.rs", include_str!("../../../sdk/src/hook.rs")),
+    ("sdk/src/host.rs", include_str!("../../../sdk/src/host.rs")),
+    ("sdk/src/lib.rs", include_str!("../../../sdk/src/lib.rs")),
+    ("sdk/src/lint.rs", include_str!("../../../sdk/src/lint.rs")),
+    ("sdk/src/meta.rs", include_str!("../../../sdk/src/meta.rs")),
+    (
+        "sdk/src/strategy.rs",
+        include_str!("../../../sdk/src/strategy.rs"),
+    ),
+    (
+        "sdk/src/testing.rs",
+        include_str!("../../../sdk/src/testing.rs"),
+    ),
+];
+
+const SDK_MANIFEST: &str = include_str!("../../../sdk/Cargo.toml");
+/// The example plugins' lock file: the dependency versions the SDK is known to build with.
+const LOCK: &str = include_str!("../../../plugins/Cargo.lock");
+
+/// Workspace keys of the SDK manifest, resolved for a crate outside the workspace.
+const WORKSPACE_VALUES: &[(&str, &str)] = &[
+    ("version", concat!("\"", env!("CARGO_PKG_VERSION"), "\"")),
+    ("edition", "\"2024\""),
+    (
+        "rust-version",
+        concat!("\"", env!("CARGO_PKG_RUST_VERSION"), "\""),
+    ),
+    ("license", "\"MIT OR Apache-2.0\""),
+    (
+        "repository",
+        concat!("\"", env!("CARGO_PKG_REPOSITORY"), "\""),
+    ),
+    ("anyhow", "\"1\""),
+    ("sha2", "\"0.10\""),
+];
+
+/// What `plugins new` wrote.
+#[derive(Debug, Serialize)]
+pub struct NewReport {
+    /// The plugin's name.
+    pub name: String,
+    /// Its directory.
+    pub dir: String,
+    /// Files written, relative to it.
+    pub files: Vec<String>,
+    /// The command that builds it.
+    pub build: String,
+    /// Where the component will be.
+    pub component: String,
+}
+
+impl Report for NewReport {
+    fn render_text(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{} plugin {} in {}",
+            paint(style::OK, "Created"),
+            paint(style::BOLD, &self.name),
+            self.dir
+        )?;
+        for file in &self.files {
+            writeln!(out, "  {file}")?;
+        }
+        writeln!(out, "Build it:  cd {} && {}", self.dir, self.build)?;
+        writeln!(out, "Component: {}", self.component)
+    }
+}
+
+/// `confiture plugins new`.
+pub fn run(g: &Globals, args: &NewPluginArgs) -> anyhow::Result<ExitCode> {
+    let dir = match &args.dir {
+        Some(dir) => crate::cli::init_dir(g, Some(dir)),
+        None => g.project_dir.join(&args.name),
+    };
+    let report = scaffold(&dir, &args.name, args.kind, args.lang)?;
+    g.out.report(&report);
+    Ok(ExitCode::Ok)
+}
+
+/// Writes the plugin project into `dir`, which must not exist or be empty.
+pub fn scaffold(
+    dir: &Path,
+    name: &str,
+    kind: PluginKindArg,
+    lang: PluginLang,
+) -> anyhow::Result<NewReport> {
+    if !is_plugin_name(name) {
+        return Err(Failure::config(format!("`{name}` is not a plugin name"))
+            .hint(
+                "use lower-case letters, digits and `-`, starting with a letter (e.g. email-mask)",
+            )
+            .into());
+    }
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(
+            Failure::config(format!("{} already exists and is not empty", dir.display()))
+                .hint("choose another --dir, or remove it first")
+                .into(),
+        );
+    }
+    let files = match lang {
+        PluginLang::Rust => rust_files(name, kind),
+        PluginLang::Python => python_files(name, kind),
+    };
+    for (path, text) in &files {
+        let target = dir.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Failure::config(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        std::fs::write(&target, text)
+            .map_err(|e| Failure::config(format!("cannot write {}: {e}", target.display())))?;
+    }
+    let (build, component) = match lang {
+        PluginLang::Rust => (
+            "cargo build --release".to_string(),
+            format!(
+                "target/wasm32-wasip2/release/{}.wasm",
+                name.replace('-', "_")
+            ),
+        ),
+        PluginLang::Python => (
+            format!(
+                "componentize-py -d wit -w {} componentize app -o {name}.wasm",
+                world(kind)
+            ),
+            format!("{name}.wasm"),
+        ),
+    };
+    Ok(NewReport {
+        name: name.to_string(),
+        dir: dir.display().to_string(),
+        files: files.into_iter().map(|(p, _)| p).collect(),
+        build,
+        component,
+    })
+}
+
+fn wit_files() -> Vec<(String, String)> {
+    WIT.iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect()
+}
+
+/// The SDK manifest with its workspace keys resolved.
+fn sdk_manifest() -> String {
+    SDK_MANIFEST
+        .lines()
+        .map(|line| match line.split_once(".workspace = true") {
+            Some((key, "")) => {
+                let value = WORKSPACE_VALUES
+                    .iter()
+                    .find(|(k, _)| *k == key.trim())
+                    .map_or("\"*\"", |(_, v)| v);
+                format!("{key} = {value}")
+            }
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn rust_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
+    let crate_name = name.replace('-', "_");
+    let mut files = vec![
+        (
+            "Cargo.toml".to_string(),
+            format!(
+                r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+confiture-sdk = {{ path = "sdk" }}
+
+# A workspace of its own, so the plugin builds wherever it is put.
+[workspace]
+
+[profile.release]
+opt-level = 3
+lto = "thin"
+strip = "debuginfo"
+"#
+            ),
+        ),
+        (
+            ".cargo/config.toml".to_string(),
+            "# Plugins are WebAssembly components.\n[build]\ntarget = \"wasm32-wasip2\"\n"
+                .to_string(),
+        ),
+        ("Cargo.lock".to_string(), LOCK.to_string()),
+        ("src/lib.rs".to_string(), rust_source(name, kind)),
+        (
+            "README.md".to_string(),
+            format!(
+                "# {name}\n\nA Confiture {} plugin.\n\n```sh\ncargo build --release        # \
+                 -> target/wasm32-wasip2/release/{crate_name}.wasm\ncargo test --target \
+                 $(rustc -vV | sed -n 's/host: //p')   # unit tests, natively\n```\n\nCopy the \
+                 `.wasm` into your project's `plugins/` directory and check it with `confiture \
+                 plugins list`.\n`sdk/` and `wit/` are the Confiture SDK and plugin contract \
+                 this plugin was created with; see docs/plugins/authoring-rust.md.\n",
+                kind_word(kind)
+            ),
+        ),
+        ("sdk/Cargo.toml".to_string(), sdk_manifest()),
+    ];
+    files.extend(SDK.iter().map(|(p, t)| (p.to_string(), t.to_string())));
+    files.extend(wit_files());
+    files
+}
+
+fn python_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
+    let world = world(kind);
+    let readme = format!(
+        "# {name}\n\nA Confiture {} plugin in Python.\n\n```sh\npython3 -m venv .venv && \
+         .venv/bin/pip install componentize-py==0.25.1\n.venv/bin/componentize-py -d wit -w \
+         {world} componentize app -o {name}.wasm\n```\n\nCopy `{name}.wasm` into your \
+         project's `plugins/` directory and check it with `confiture plugins list`. A Python \
+         component embeds the interpreter: if it needs more than the default 64 MiB, give it \
+         `memory_mb: 128` under `plugins: {{{name}: ...}}` in the environment file. See \
+         docs/plugins/authoring-python.md.\n",
+        kind_word(kind)
+    );
+    let mut files = vec![
+        ("app.py".to_string(), python_app(name, kind)),
+        ("README.md".to_string(), readme),
+    ];
+    files.extend(wit_files());
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embeds_every_sdk_source_and_wit_file() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let listed = |dir: &str, ext: &str| -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| format!("{dir}/{}", e.file_name().to_string_lossy()))
+                .filter(|n| n.ends_with(ext))
+                .collect();
+            names.sort();
+            names
+        };
+        let embedded = |files: &[(&str, &str)], prefix: &str| -> Vec<String> {
+            files
+                .iter()
+                .map(|(p, _)| p.to_string())
+                .filter(|p| p.starts_with(prefix))
+                .collect()
+        };
+        assert_eq!(embedded(SDK, "sdk/src/"), listed("sdk/src", ".rs"));
+        assert_eq!(embedded(WIT, "wit/"), listed("wit", ".wit"));
+    }
+
+    #[test]
+    fn sdk_manifest_stands_alone() {
+        let manifest = sdk_manifest();
+        assert!(!manifest.contains("workspace"), "{manifest}");
+        assert!(manifest.contains("edition = \"2024\""), "{manifest}");
+        assert!(manifest.contains("anyhow = \"1\""), "{manifest}");
+    }
+
+    #[test]
+    fn names_are_checked_and_directories_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = scaffold(
+            dir.path(),
+            "Bad Name",
+            PluginKindArg::Hook,
+            PluginLang::Rust,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not a plugin name"));
+        std::fs::write(dir.path().join("x"), "").unwrap();
+        let err = scaffold(dir.path(), "ok", PluginKindArg::Hook, PluginLang::Rust).unwrap_err();
+        assert!(err.to_string().contains("not empty"));
+    }
+}

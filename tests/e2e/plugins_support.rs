@@ -1,0 +1,99 @@
+//! Shared by the plugin tests: the example and hostile components that
+//! `cargo xtask build-plugins` puts in `target/plugins/`, and an engine whose log the test can
+//! read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use confiture::plugins::keyed_hash::KeyedHasher;
+use confiture::plugins::{EngineOptions, LogLevel, LogRecord, Plugin, PluginEngine, PluginLog};
+use confiture::project::PluginSettings;
+
+/// The example strategy plugin (Rust).
+pub const STRATEGY_PLUGIN: &str = "email-strategy";
+/// The example hook plugin (Rust, `db-read`).
+pub const HOOK_PLUGIN: &str = "email-not-null-hook";
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
+}
+
+/// `target/plugins/<name>.wasm`, or a panic saying how to build it.
+pub fn component(name: &str) -> PathBuf {
+    existing(
+        workspace()
+            .join("target/plugins")
+            .join(format!("{name}.wasm")),
+    )
+}
+
+/// `target/plugins/hostile/<name>.wasm`.
+pub fn hostile(name: &str) -> PathBuf {
+    existing(
+        workspace()
+            .join("target/plugins/hostile")
+            .join(format!("{name}.wasm")),
+    )
+}
+
+fn existing(path: PathBuf) -> PathBuf {
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask build-plugins` before the plugin tests",
+        path.display()
+    );
+    path
+}
+
+/// The lines plugins logged, shared with the engine's log sink.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<LogRecord>>>);
+
+impl Logs {
+    /// Every record so far.
+    pub fn records(&self) -> Vec<LogRecord> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// An engine with its cache in `cache` (or none), the given secret, and a log the test reads.
+pub fn engine(cache: Option<&Path>, secret: Option<&[u8]>) -> (Arc<PluginEngine>, Logs) {
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let engine = PluginEngine::new(EngineOptions {
+        cache_dir: cache.map(Path::to_path_buf),
+        log: PluginLog::to(LogLevel::Trace, move |r| {
+            sink.0.lock().unwrap().push(r.clone())
+        }),
+        hasher: secret.and_then(KeyedHasher::new),
+    })
+    .expect("engine");
+    (engine, logs)
+}
+
+/// Loads one component with `settings` for whatever name it declares.
+pub fn load(engine: &Arc<PluginEngine>, file: &Path, settings: PluginSettings) -> Arc<Plugin> {
+    Arc::new(
+        Plugin::load(engine, file, file.display().to_string(), |_| {
+            settings.clone()
+        })
+        .unwrap_or_else(|e| panic!("load {}: {e:#}", file.display())),
+    )
+}
+
+/// Settings with a config map and grants.
+pub fn settings(config: &[(&str, &str)], grant: &[confiture::project::Grant]) -> PluginSettings {
+    PluginSettings {
+        config: config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        grant: grant.to_vec(),
+        ..PluginSettings::default()
+    }
+}

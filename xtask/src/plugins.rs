@@ -1,0 +1,323 @@
+//! `cargo xtask build-plugins`: builds every plugin under `plugins/` into a component in
+//! `target/plugins/` (`<name>.wasm`, hostile test plugins in `target/plugins/hostile/`).
+//!
+//! - Rust plugins (the `plugins/` Cargo workspace): one `cargo build --release --target
+//!   wasm32-wasip2` with `--target-dir target/plugins-build`;
+//! - Python plugins: `componentize-py` from a venv this creates in `target/py-venv`;
+//! - `hostile/not-a-component`: a core WebAssembly module, written from the bytes below.
+//!
+//! Work whose outputs are newer than all its inputs is skipped.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, bail, ensure};
+
+/// The Rust target plugins are built for.
+const TARGET: &str = "wasm32-wasip2";
+/// The componentize-py release the Python plugins are built with.
+const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
+/// Python plugins: folder under `plugins/` (holding `app.py`) and the WIT world it targets.
+const PYTHON_PLUGINS: &[(&str, &str)] = &[("python-strategy", "strategy-plugin")];
+/// The first 8 bytes of a component: magic, then version 0x0d and layer 1.
+const COMPONENT_HEADER: [u8; 8] = *b"\0asm\x0d\0\x01\0";
+/// `(module (func (export "describe") (result i32) i32.const 0))`: a valid core module, which
+/// the host must refuse because it is not a component.
+const CORE_MODULE: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1 (core)
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, // type section: () -> i32
+    0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+    0x07, 0x0c, 0x01, 0x08, b'd', b'e', b's', b'c', b'r', b'i', b'b', b'e', 0x00,
+    0x00, // export section: "describe" = function 0
+    0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x00, 0x0b, // code section: i32.const 0, end
+];
+
+/// One Rust plugin crate of the `plugins/` workspace.
+struct RustPlugin {
+    /// Its folder.
+    dir: PathBuf,
+    /// Its package name (the `.wasm` cargo writes is this with `_` for `-`).
+    package: String,
+    /// Where its component goes.
+    output: PathBuf,
+}
+
+/// Builds every plugin under `<workspace_root>/plugins/` and returns the components' paths.
+pub fn build_plugins(workspace_root: &Path) -> Result<Vec<PathBuf>> {
+    let plugins_dir = workspace_root.join("plugins");
+    let out_dir = workspace_root.join("target/plugins");
+    fs::create_dir_all(out_dir.join("hostile"))
+        .with_context(|| format!("creating {}", out_dir.join("hostile").display()))?;
+
+    let mut built = build_rust(workspace_root, &plugins_dir, &out_dir)?;
+    for (name, world) in PYTHON_PLUGINS {
+        built.push(build_python(workspace_root, name, world, &out_dir)?);
+    }
+    let core = out_dir.join("hostile/not-a-component.wasm");
+    if fs::read(&core).ok().as_deref() != Some(CORE_MODULE) {
+        fs::write(&core, CORE_MODULE).with_context(|| format!("writing {}", core.display()))?;
+        println!("built       hostile/not-a-component (a core module)");
+    }
+    built.push(core);
+    Ok(built)
+}
+
+/// The crates of the `plugins/` workspace: `plugins/*/Cargo.toml` and
+/// `plugins/hostile/*/Cargo.toml`.
+fn rust_plugins(plugins_dir: &Path, out_dir: &Path) -> Result<Vec<RustPlugin>> {
+    let mut plugins = Vec::new();
+    for (dir, out) in [
+        (plugins_dir.to_path_buf(), out_dir.to_path_buf()),
+        (plugins_dir.join("hostile"), out_dir.join("hostile")),
+    ] {
+        let entries = fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?;
+        for entry in entries {
+            let crate_dir = entry?.path();
+            let manifest = crate_dir.join("Cargo.toml");
+            if !manifest.is_file() {
+                continue;
+            }
+            let name = crate_dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .context("plugin folder names are UTF-8")?
+                .to_string();
+            plugins.push(RustPlugin {
+                package: package_name(&manifest)?,
+                output: out.join(format!("{name}.wasm")),
+                dir: crate_dir,
+            });
+        }
+    }
+    plugins.sort_by(|a, b| a.output.cmp(&b.output));
+    Ok(plugins)
+}
+
+/// The `name` of a manifest's `[package]`.
+fn package_name(manifest: &Path) -> Result<String> {
+    let text =
+        fs::read_to_string(manifest).with_context(|| format!("reading {}", manifest.display()))?;
+    let mut in_package = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+        } else if let Some(value) = line.strip_prefix("name").map(str::trim_start)
+            && in_package
+            && let Some(value) = value.strip_prefix('=')
+        {
+            return Ok(value.trim().trim_matches('"').to_string());
+        }
+    }
+    bail!("{} has no [package] name", manifest.display())
+}
+
+fn build_rust(workspace_root: &Path, plugins_dir: &Path, out_dir: &Path) -> Result<Vec<PathBuf>> {
+    let plugins = rust_plugins(plugins_dir, out_dir)?;
+    let mut inputs = vec![
+        workspace_root.join("wit"),
+        workspace_root.join("sdk"),
+        plugins_dir.join("Cargo.toml"),
+        plugins_dir.join("Cargo.lock"),
+    ];
+    inputs.extend(plugins.iter().map(|p| p.dir.clone()));
+    let outputs: Vec<PathBuf> = plugins.iter().map(|p| p.output.clone()).collect();
+    if up_to_date(&outputs, &inputs)? {
+        println!("up to date  {} Rust plugins", plugins.len());
+        return Ok(outputs);
+    }
+
+    ensure_target()?;
+    let target_dir = workspace_root.join("target/plugins-build");
+    let manifest = plugins_dir.join("Cargo.toml");
+    run(Command::new(cargo())
+        .args(["build", "--release", "--target", TARGET, "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("CARGO_TARGET_DIR"))
+    .with_context(|| format!("building the Rust plugins of {}", manifest.display()))?;
+
+    for plugin in &plugins {
+        let wasm = target_dir
+            .join(TARGET)
+            .join("release")
+            .join(format!("{}.wasm", plugin.package.replace('-', "_")));
+        check_component(&wasm)?;
+        fs::copy(&wasm, &plugin.output).with_context(|| {
+            format!("copying {} to {}", wasm.display(), plugin.output.display())
+        })?;
+        println!("built       {}", shown(out_dir, &plugin.output));
+    }
+    Ok(outputs)
+}
+
+fn build_python(workspace_root: &Path, name: &str, world: &str, out_dir: &Path) -> Result<PathBuf> {
+    let dir = workspace_root.join("plugins").join(name);
+    let output = out_dir.join(format!("{name}.wasm"));
+    ensure!(
+        dir.join("app.py").is_file(),
+        "{} is missing: a Python plugin's module is `app.py`",
+        dir.join("app.py").display()
+    );
+    if up_to_date(
+        std::slice::from_ref(&output),
+        &[dir.clone(), workspace_root.join("wit")],
+    )? {
+        println!("up to date  {name} (Python)");
+        return Ok(output);
+    }
+    let componentize = python_venv(workspace_root)?;
+    run(Command::new(&componentize)
+        .arg("-d")
+        .arg(workspace_root.join("wit"))
+        .args(["-w", world, "componentize", "app", "-o"])
+        .arg(&output)
+        .current_dir(&dir)
+        .env("PYTHONDONTWRITEBYTECODE", "1"))
+    .with_context(|| format!("building the Python plugin in {}", dir.display()))?;
+    check_component(&output)?;
+    println!("built       {name} (Python)");
+    Ok(output)
+}
+
+/// `target/py-venv` with componentize-py installed; returns the `componentize-py` program.
+fn python_venv(workspace_root: &Path) -> Result<PathBuf> {
+    let venv = workspace_root.join("target/py-venv");
+    let program = venv.join("bin/componentize-py");
+    if program.is_file() {
+        return Ok(program);
+    }
+    println!("creating    {} with {COMPONENTIZE_PY}", venv.display());
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv)).context(
+        "creating the Python venv for componentize-py (install python3 with its venv module)",
+    )?;
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", COMPONENTIZE_PY]))
+        .with_context(|| format!("installing {COMPONENTIZE_PY} into {}", venv.display()))?;
+    Ok(program)
+}
+
+/// Adds the `wasm32-wasip2` target through rustup when it is not installed.
+fn ensure_target() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running `rustup target list --installed` (is rustup installed?)")?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|line| line.trim() == TARGET)
+    {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", TARGET]))
+        .with_context(|| format!("installing the Rust target {TARGET}"))
+}
+
+/// Fails unless `path` starts like a component (a core module has version `01 00 00 00`).
+fn check_component(path: &Path) -> Result<()> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    ensure!(
+        bytes.starts_with(&COMPONENT_HEADER),
+        "{} is not a WebAssembly component (it starts with {:02x?}); \
+         plugins must be built for {TARGET}",
+        path.display(),
+        &bytes[..bytes.len().min(8)]
+    );
+    Ok(())
+}
+
+/// True when every output exists and is newer than every file under `inputs`.
+fn up_to_date(outputs: &[PathBuf], inputs: &[PathBuf]) -> Result<bool> {
+    let mut oldest_output = None;
+    for output in outputs {
+        let Ok(meta) = fs::metadata(output) else {
+            return Ok(false);
+        };
+        let modified = meta.modified()?;
+        oldest_output = Some(oldest_output.map_or(modified, |t: SystemTime| t.min(modified)));
+    }
+    let Some(oldest_output) = oldest_output else {
+        return Ok(false);
+    };
+    for input in inputs {
+        if newest(input)?.is_some_and(|t| t > oldest_output) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The newest modification time of `path` or any file below it (`None` if it does not exist).
+fn newest(path: &Path) -> Result<Option<SystemTime>> {
+    let Ok(meta) = fs::metadata(path) else {
+        return Ok(None);
+    };
+    let mut newest = meta.modified()?;
+    if meta.is_dir() {
+        for entry in fs::read_dir(path).with_context(|| format!("listing {}", path.display()))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if name == "target" || name == "__pycache__" {
+                continue;
+            }
+            if let Some(time) = self::newest(&entry.path())? {
+                newest = newest.max(time);
+            }
+        }
+    }
+    Ok(Some(newest))
+}
+
+/// Runs `command`, failing with its status when it fails (its output goes to the terminal).
+fn run(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("starting {:?}", command.get_program()))?;
+    ensure!(status.success(), "{command:?} failed ({status})");
+    Ok(())
+}
+
+/// The cargo running this xtask, or `cargo`.
+fn cargo() -> PathBuf {
+    std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
+}
+
+fn shown(out_dir: &Path, path: &Path) -> String {
+    path.strip_prefix(out_dir)
+        .unwrap_or(path)
+        .with_extension("")
+        .display()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_package_name_only_from_the_package_table() {
+        let dir = std::env::temp_dir().join(format!("xtask-plugins-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let manifest = dir.join("Cargo.toml");
+        fs::write(
+            &manifest,
+            "[lib]\nname = \"not_this\"\n\n[package]\nversion = \"1\"\nname = \"email-strategy\"\n",
+        )
+        .unwrap();
+        assert_eq!(package_name(&manifest).unwrap(), "email-strategy");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_core_module_is_not_a_component() {
+        assert!(CORE_MODULE.starts_with(b"\0asm\x01\0\0\0"));
+        let dir = std::env::temp_dir().join(format!("xtask-core-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("core.wasm");
+        fs::write(&file, CORE_MODULE).unwrap();
+        let error = check_component(&file).unwrap_err().to_string();
+        assert!(error.contains("is not a WebAssembly component"), "{error}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
