@@ -306,13 +306,13 @@ fn yaml_failure(shown: &str, err: serde_path_to_error::Error<serde_yaml_ng::Erro
         .unwrap_or(&message)
         .to_string();
     if let Some((unknown, expected)) = parse_unknown_field(&message) {
+        // The path may or may not already end with the unknown key itself.
         let qualified = if path == "." || path.is_empty() {
             unknown.clone()
+        } else if path == unknown || path.ends_with(&format!(".{unknown}")) {
+            path.clone()
         } else {
-            format!(
-                "{}.{unknown}",
-                path.trim_end_matches(&format!(".{unknown}"))
-            )
+            format!("{path}.{unknown}")
         };
         let mut failure = Failure::config(format!("{shown}{location}: unknown key `{qualified}`"));
         failure = match did_you_mean(&unknown, &expected) {
@@ -321,6 +321,10 @@ fn yaml_failure(shown: &str, err: serde_path_to_error::Error<serde_yaml_ng::Erro
         };
         return failure;
     }
+    let message = message
+        .strip_prefix(&format!("{path}: "))
+        .unwrap_or(&message)
+        .to_string();
     let key = if path == "." {
         String::new()
     } else {
@@ -332,7 +336,9 @@ fn yaml_failure(shown: &str, err: serde_path_to_error::Error<serde_yaml_ng::Erro
 
 /// Extracts `X` and the expected list from serde's "unknown field `X`, expected ..." message.
 fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
-    let rest = message.strip_prefix("unknown field `")?;
+    // serde_yaml prefixes nested errors with their YAML path (`database: unknown field ...`).
+    let marker = "unknown field `";
+    let rest = &message[message.find(marker)? + marker.len()..];
     let (name, rest) = rest.split_once('`')?;
     let expected = rest
         .split('`')
@@ -536,6 +542,13 @@ mod tests {
         let f = failure("name: local\nprotected: maybe\n");
         assert!(f.message.contains("local.yaml:2:"), "{}", f.message);
         assert!(f.message.contains("protected"), "{}", f.message);
+        let f = failure("database:\n  database: app\n  port: [5432]\n");
+        assert!(
+            f.message
+                .contains("local.yaml:3:9: database.port: invalid type"),
+            "{}",
+            f.message
+        );
         let f = failure("lock_timeout: 5 parsecs\n");
         assert!(f.message.contains("unknown duration unit"), "{}", f.message);
     }
