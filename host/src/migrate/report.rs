@@ -296,6 +296,22 @@ pub struct UpReport {
     pub failure: Option<FailureReport>,
 }
 
+impl UpReport {
+    /// An empty report for a run in `mode`, with the applied versions whose files are missing.
+    pub fn new(target: Target, mode: UpMode, missing: Vec<Item>) -> Self {
+        UpReport {
+            target,
+            mode,
+            applied: Vec::new(),
+            not_run: Vec::new(),
+            skipped: Vec::new(),
+            missing,
+            duration_ms: 0,
+            failure: None,
+        }
+    }
+}
+
 impl Report for UpReport {
     fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         match self.mode {

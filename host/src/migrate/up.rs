@@ -27,14 +27,8 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
         let applied = read_applied(&ctx, &client).await?;
         let (pending, missing) = pending(&ctx, &applied, target.as_deref(), &g.out)?;
         let report = UpReport {
-            target: ctx.target(),
-            mode: UpMode::DryRun,
-            applied: Vec::new(),
             not_run: pending.iter().map(|m| item(m, None)).collect(),
-            skipped: Vec::new(),
-            missing,
-            duration_ms: 0,
-            failure: None,
+            ..UpReport::new(ctx.target(), UpMode::DryRun, missing)
         };
         return Ok(finish(&g.out, &report, None));
     }
@@ -121,16 +115,7 @@ async fn apply(
     let out = &g.out;
     let applied = read_applied(ctx, client).await?;
     let (pending, missing) = pending(ctx, &applied, target, out)?;
-    let mut report = UpReport {
-        target: ctx.target(),
-        mode: UpMode::Apply,
-        applied: Vec::new(),
-        not_run: Vec::new(),
-        skipped: Vec::new(),
-        missing,
-        duration_ms: 0,
-        failure: None,
-    };
+    let mut report = UpReport::new(ctx.target(), UpMode::Apply, missing);
     if pending.is_empty() {
         return Ok(report);
     }
@@ -192,16 +177,7 @@ async fn rehearse(
     let exists = ctx.ledger.exists(&*client).await?;
     let applied = read_applied(ctx, client).await?;
     let (pending, missing) = pending(ctx, &applied, target, out)?;
-    let mut report = UpReport {
-        target: ctx.target(),
-        mode: UpMode::DryRunExecute,
-        applied: Vec::new(),
-        not_run: Vec::new(),
-        skipped: Vec::new(),
-        missing,
-        duration_ms: 0,
-        failure: None,
-    };
+    let mut report = UpReport::new(ctx.target(), UpMode::DryRunExecute, missing);
     out.line(format!(
         "Dry run: running {} migration(s) in one transaction that will be rolled back",
         pending.len()
