@@ -1,1 +1,188 @@
-// (tests to come)
+//! Failing migrations: half-way failures, drift, no-transaction failures, lock timeouts, and
+//! refused Python files.
+
+use std::time::Duration;
+
+use crate::harness::TestProject;
+use crate::migrate_up::{exists, set_env, tracked, two_migrations};
+
+#[test]
+fn a_migration_failing_half_way_leaves_nothing_and_stops() {
+    let p = TestProject::new();
+    p.write("db/migrations/001_ok.up.sql", "CREATE TABLE ok (id int);\n");
+    p.write(
+        "db/migrations/002_bad.up.sql",
+        "-- creates a table, then fails\nCREATE TABLE half (id int);\n\nINSERT INTO half\n  SELECT * FROM nope;\n",
+    );
+    p.write(
+        "db/migrations/003_later.up.sql",
+        "CREATE TABLE later (id int);\n",
+    );
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("db/migrations/002_bad.up.sql:5: ERROR 42P01"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("\"nope\""), "{}", run.stderr);
+    assert!(run.stderr.contains("as they were before"), "{}", run.stderr);
+    assert!(exists(&p, "ok") && !exists(&p, "half") && !exists(&p, "later"));
+    assert_eq!(tracked(&p), 1);
+
+    let json = p.run(&["migrate", "up", "--format", "json"]);
+    assert_eq!(json.code, 1);
+    let json = json.json();
+    let f = &json["failure"];
+    assert_eq!(f["version"], "002", "{json}");
+    assert_eq!(f["error"]["file"], "db/migrations/002_bad.up.sql");
+    assert_eq!(f["error"]["statement_line"], 4);
+    assert_eq!(f["error"]["line"], 5);
+    assert_eq!(f["error"]["sqlstate"], "42P01");
+    assert_eq!(json["not_run"][0]["version"], "003");
+    assert!(json["applied"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn detail_and_hint_are_reported() {
+    let p = TestProject::new();
+    p.write(
+        "db/migrations/001_dup.up.sql",
+        "CREATE TABLE d (id int PRIMARY KEY);\nINSERT INTO d VALUES (1), (1);\n",
+    );
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains(":2: ERROR 23505"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("DETAIL: Key (id)=(1)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!exists(&p, "d"));
+}
+
+#[test]
+fn changed_checksum_refuses_up_and_names_the_file() {
+    let p = TestProject::new();
+    two_migrations(&p);
+    p.run(&["migrate", "up", "--target", "001"]).ok();
+    p.write(
+        "db/migrations/001_users.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("db/migrations/001_users.up.sql"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("changed"), "{}", run.stderr);
+    assert!(!exists(&p, "posts"));
+}
+
+#[test]
+fn no_transaction_failure_reports_what_ran() {
+    let p = TestProject::new();
+    two_migrations(&p);
+    p.write(
+        "db/migrations/003_idx.up.sql",
+        "-- confiture: no-transaction\nCREATE INDEX CONCURRENTLY a ON posts (user_id);\n\
+         CREATE INDEX CONCURRENTLY b ON nope (x);\nCREATE INDEX CONCURRENTLY c ON users (id);\n",
+    );
+    let text = p.run(&["migrate", "up"]);
+    assert_eq!(text.code, 1);
+    assert!(text.stderr.contains("line(s) 2 ran"), "{}", text.stderr);
+    assert!(text.stderr.contains(":3: ERROR 42P01"), "{}", text.stderr);
+    assert!(exists(&p, "a") && !exists(&p, "c"));
+
+    p.db.client().batch_execute("DROP INDEX a").unwrap();
+    let run = p.run(&["migrate", "up", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    let f = &json["failure"];
+    assert_eq!(f["no_transaction"], true, "{json}");
+    assert_eq!(f["error"]["ran"], serde_json::json!([2]));
+    assert_eq!(f["error"]["statement_line"], 3);
+    assert_eq!(f["error"]["not_run"], serde_json::json!([4]));
+    assert!(f["state"].as_str().unwrap().contains("partly changed"));
+    assert!(exists(&p, "a") && !exists(&p, "c"));
+    assert_eq!(tracked(&p), 2, "the failed migration is not recorded");
+}
+
+/// Holds an ACCESS EXCLUSIVE lock on `users` from a test connection for `hold`.
+fn hold_table_lock(p: &TestProject, hold: Duration) -> std::thread::JoinHandle<()> {
+    let mut c = p.db.client();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let mut t = c.transaction().unwrap();
+        t.batch_execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            .unwrap();
+        tx.send(()).unwrap();
+        std::thread::sleep(hold);
+        t.rollback().unwrap();
+    });
+    rx.recv().unwrap();
+    handle
+}
+
+#[test]
+fn lock_timeout_fails_with_55p03_without_retries() {
+    let p = TestProject::new();
+    two_migrations(&p);
+    p.run(&["migrate", "up", "--target", "1"]).ok();
+    set_env(&p, "lock_timeout: 200ms\nlock_retries: 0\n");
+    let holder = hold_table_lock(&p, Duration::from_secs(3));
+    let run = p.run(&["migrate", "up", "--format", "json"]);
+    holder.join().unwrap();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.json()["failure"]["error"]["sqlstate"], "55P03");
+    assert!(!exists(&p, "posts"));
+}
+
+#[test]
+fn lock_timeout_is_retried_until_the_lock_is_released() {
+    let p = TestProject::new();
+    two_migrations(&p);
+    p.run(&["migrate", "up", "--target", "1"]).ok();
+    set_env(&p, "lock_timeout: 200ms\nlock_retries: 5\n");
+    let holder = hold_table_lock(&p, Duration::from_millis(700));
+    let run = p.run(&["migrate", "up"]);
+    holder.join().unwrap();
+    run.ok();
+    assert!(run.stderr.contains("55P03"), "{}", run.stderr);
+    assert!(run.stderr.contains("retry 1/5"), "{}", run.stderr);
+    assert!(exists(&p, "posts"));
+    assert_eq!(tracked(&p), 2);
+}
+
+#[test]
+fn python_migrations_are_refused() {
+    let p = TestProject::new();
+    p.write(
+        "db/migrations/001_create_users.py",
+        "class CreateUsers(Migration):\n    def up(self): self.execute('CREATE TABLE u (id int)')\n",
+    );
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(
+        run.stderr.contains("001_create_users.up.sql"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("down()"), "{}", run.stderr);
+    assert!(!exists(&p, "tb_confiture"));
+}
+
+#[test]
+fn badly_named_sql_file_is_a_config_error() {
+    let p = TestProject::new();
+    p.write(
+        "db/migrations/create_users.sql",
+        "CREATE TABLE u (id int);\n",
+    );
+    let run = p.run(&["migrate", "status"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stderr.contains("create_users.sql"), "{}", run.stderr);
+}

@@ -1,1 +1,122 @@
-// (tests to come)
+//! `migrate status`, `verify` and `baseline`.
+
+use crate::harness::TestProject;
+use crate::migrate_up::{exists, tracked, two_migrations};
+
+#[test]
+fn status_without_tracking_table_lists_everything_pending() {
+    let p = TestProject::new();
+    two_migrations(&p);
+    let run = p.run(&["migrate", "status", "--format", "json"]);
+    run.ok();
+    let json = run.json();
+    assert_eq!(json["tracking_table_exists"], false);
+    assert_eq!(json["counts"]["pending"], 2);
+    assert_eq!(json["migrations"][1]["state"], "pending");
+    assert_eq!(json["table"], "tb_confiture");
+    assert!(json["database"].as_str().unwrap().contains(&p.db.name));
+    assert!(!exists(&p, "tb_confiture"), "status creates nothing");
+}
+
+#[test]
+fn verify_reports_ok_changed_and_missing() {
+    let p = TestProject::new();
+    two_migrations(&p);
+    p.run(&["migrate", "up"]).ok();
+    let ok = p.run(&["migrate", "verify", "--format", "json"]);
+    ok.ok();
+    assert_eq!(ok.json()["ok"], true);
+
+    p.write(
+        "db/migrations/001_users.up.sql",
+        "CREATE TABLE users (id int PRIMARY KEY); -- edited\n",
+    );
+    std::fs::remove_file(p.root().join("db/migrations/002_posts.up.sql")).unwrap();
+    std::fs::remove_file(p.root().join("db/migrations/002_posts.down.sql")).unwrap();
+    let drift = p.run(&["migrate", "verify", "--format", "json"]);
+    assert_eq!(drift.code, 1);
+    let json = drift.json();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["changed"][0]["version"], "001", "{json}");
+    assert_eq!(json["missing"][0]["version"], "002");
+    let text = p.run(&["migrate", "verify"]);
+    assert_eq!(text.code, 1);
+    assert!(text.stdout.contains("changed 001_users"), "{}", text.stdout);
+    assert!(text.stdout.contains("missing 002_posts"), "{}", text.stdout);
+
+    // `up` warns about the missing file but goes on.
+    p.write(
+        "db/migrations/001_users.up.sql",
+        "CREATE TABLE users (id int PRIMARY KEY);\nINSERT INTO users VALUES (1);\n",
+    );
+    let up = p.run(&["migrate", "up"]);
+    up.ok();
+    assert!(up.stderr.contains("002_posts"), "{}", up.stderr);
+}
+
+#[test]
+fn verify_run_checks_each_verify_file() {
+    let p = TestProject::new();
+    two_migrations(&p);
+    p.write(
+        "db/migrations/001_users.verify.sql",
+        "-- the seed row is there\nSELECT count(*) = 1 FROM users;\n",
+    );
+    p.run(&["migrate", "up"]).ok();
+    let run = p.run(&["migrate", "verify", "--run", "--format", "json"]);
+    run.ok();
+    let json = run.json();
+    assert_eq!(json["verified"][0]["ok"], true, "{json}");
+
+    p.db.client()
+        .batch_execute("INSERT INTO users VALUES (2)")
+        .unwrap();
+    let run = p.run(&["migrate", "verify", "--run"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("db/migrations/001_users.verify.sql: returned false"),
+        "{}",
+        run.stdout
+    );
+
+    p.write(
+        "db/migrations/001_users.verify.sql",
+        "SELECT NULL::boolean;\n",
+    );
+    // Editing the verify file is not drift; NULL is a failure.
+    let run = p.run(&["migrate", "verify", "--run", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.json()["verified"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("NULL")
+    );
+}
+
+#[test]
+fn baseline_marks_migrations_applied_without_running_them() {
+    let p = TestProject::new();
+    two_migrations(&p);
+    p.write(
+        "db/migrations/003_tags.up.sql",
+        "CREATE TABLE tags (id int);\n",
+    );
+    let run = p.run(&[
+        "migrate",
+        "baseline",
+        "--through",
+        "002",
+        "--format",
+        "json",
+    ]);
+    run.ok();
+    assert_eq!(run.json()["recorded"].as_array().unwrap().len(), 2);
+    assert!(!exists(&p, "users"), "baseline runs nothing");
+    assert_eq!(tracked(&p), 2);
+    assert_eq!(p.run(&["migrate", "baseline", "--through", "9"]).code, 5);
+    p.run(&["migrate", "up"]).ok();
+    assert!(exists(&p, "tags") && !exists(&p, "users"));
+    assert_eq!(tracked(&p), 3);
+}

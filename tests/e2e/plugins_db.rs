@@ -1,11 +1,8 @@
 //! The `database` import against a real PostgreSQL: grants, the read-only savepoint, writes
 //! that stay in the caller's transaction, and text-form parameters and results.
 //!
-//! The cluster is a private throwaway one started by [`Cluster`]; when merging into main,
-//! `Cluster::start().url()` can be replaced by `crate::harness::TestDb::new().url`.
+//! Each test gets a fresh database on the suite's shared cluster (`crate::harness::TestDb`).
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use confiture::plugins::database::{DbReply, DbRequest, Mode, serve};
@@ -16,114 +13,8 @@ use confiture::plugins::{
 };
 use confiture::project::Grant;
 
+use crate::harness::TestDb;
 use crate::plugins_support::{STRATEGY_PLUGIN, component, engine, load, settings};
-
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
-
-/// A PostgreSQL cluster in a temporary directory, stopped when dropped.
-struct Cluster {
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Cluster {
-    fn start() -> Cluster {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("data");
-        let as_root = nix::unistd::geteuid().is_root();
-        if as_root {
-            run(Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(dir.path()));
-        }
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-            listener.local_addr().unwrap().port()
-        };
-        pg(
-            as_root,
-            "initdb",
-            &[
-                "-D".into(),
-                data.display().to_string(),
-                "-A".into(),
-                "trust".into(),
-                "-U".into(),
-                "postgres".into(),
-                "--no-sync".into(),
-            ],
-        );
-        pg(
-            as_root,
-            "pg_ctl",
-            &[
-                "-D".into(),
-                data.display().to_string(),
-                "-l".into(),
-                dir.path().join("log").display().to_string(),
-                "-o".into(),
-                format!(
-                    "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-                    dir.path().display()
-                ),
-                "-w".into(),
-                "start".into(),
-            ],
-        );
-        Cluster { dir, port }
-    }
-
-    fn url(&self) -> String {
-        format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let as_root = nix::unistd::geteuid().is_root();
-        let mut command = pg_command(as_root, "pg_ctl");
-        command
-            .args([
-                "-D",
-                &self.data().display().to_string(),
-                "-m",
-                "immediate",
-                "stop",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let _ = command.status();
-    }
-}
-
-fn pg_command(as_root: bool, tool: &str) -> Command {
-    let path = format!("{PG_BIN}/{tool}");
-    if as_root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--", &path]);
-        c
-    } else {
-        Command::new(path)
-    }
-}
-
-fn pg(as_root: bool, tool: &str, args: &[String]) {
-    run(pg_command(as_root, tool).args(args));
-}
-
-fn run(command: &mut Command) {
-    let out = command.stdin(Stdio::null()).output().expect("run");
-    assert!(
-        out.status.success(),
-        "{command:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
@@ -146,8 +37,11 @@ fn rows(reply: DbReply) -> Rows {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_import_against_postgres() {
-    let cluster = Cluster::start();
-    let mut client = connect(&cluster.url()).await;
+    // The harness's client is synchronous: create the database off the async thread.
+    let db = tokio::task::spawn_blocking(TestDb::new)
+        .await
+        .expect("create a test database");
+    let mut client = connect(&db.url).await;
     client
         .batch_execute(
             "CREATE TABLE users (id int PRIMARY KEY, email text, born date);
@@ -290,8 +184,11 @@ fn context(event: HookEvent) -> HookContext {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hook_needs_its_grant_and_reads_inside_the_migration() {
-    let cluster = Cluster::start();
-    let mut client = connect(&cluster.url()).await;
+    // The harness's client is synchronous: create the database off the async thread.
+    let db = tokio::task::spawn_blocking(TestDb::new)
+        .await
+        .expect("create a test database");
+    let mut client = connect(&db.url).await;
     client
         .batch_execute("CREATE TABLE users (id int PRIMARY KEY, email text)")
         .await

@@ -1,6 +1,6 @@
 //! `cargo xtask bench-plugins`: measures the plugin runtime on the components in
-//! `target/plugins/` (run `cargo xtask build-plugins` first) and writes
-//! `docs/benchmarks-plugins.md`:
+//! `target/plugins/` (built first by the same command) and writes the "Plugin runtime" section of
+//! `docs/benchmarks.md`:
 //!
 //! - load time per plugin, cold (compile, empty cache) and cached (verified `.cwasm`), median
 //!   of several loads;
@@ -86,9 +86,35 @@ pub fn run(workspace_root: &Path) -> Result<PathBuf> {
         }
     }
     let report = render(&loads, &hook, &throughput);
-    let out = workspace_root.join("docs/benchmarks-plugins.md");
-    std::fs::write(&out, report).with_context(|| format!("writing {}", out.display()))?;
+    let out = workspace_root.join("docs/benchmarks.md");
+    replace_section(&out, &report)?;
     Ok(out)
+}
+
+/// Markers around the generated section of `docs/benchmarks.md`.
+const SECTION_START: &str = "<!-- bench-plugins:start -->";
+const SECTION_END: &str = "<!-- bench-plugins:end -->";
+
+/// Writes `report` between the section markers of `path` (appending them when absent), one
+/// heading level down so it nests under the file's title.
+fn replace_section(path: &Path, report: &str) -> Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let nested = report
+        .replacen("# Plugin runtime benchmarks", "## Plugin runtime", 1)
+        .replace("\n## ", "\n### ");
+    let section = format!("{SECTION_START}\n{}\n{SECTION_END}", nested.trim_end());
+    let updated = match (text.find(SECTION_START), text.find(SECTION_END)) {
+        (Some(start), Some(end)) if start < end => {
+            format!(
+                "{}{section}{}",
+                &text[..start],
+                &text[end + SECTION_END.len()..]
+            )
+        }
+        _ => format!("{}\n{section}\n", text.trim_end()),
+    };
+    std::fs::write(path, updated).with_context(|| format!("writing {}", path.display()))
 }
 
 fn engine(cache: Option<&Path>) -> Result<Arc<PluginEngine>> {
@@ -272,9 +298,9 @@ fn render(loads: &[LoadRow], hook: &(f64, f64), throughput: &[(&str, &str, f64)]
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Plugin runtime benchmarks\n\nMeasured with `cargo run --release -p xtask -- \
-         bench-plugins` (after `cargo xtask build-plugins`) on: {}.\nShared machine; numbers \
-         are indicative. Targets are from issue #3.\n",
+        "# Plugin runtime benchmarks\n\nMeasured with `cargo xtask bench-plugins` (the dev \
+         profile the tests use: dependencies, wasmtime and Cranelift included, optimised) on: \
+         {}.\nShared machine; numbers are indicative. Targets are from issue #3.\n",
         machine()
     );
     let _ = writeln!(

@@ -1,19 +1,78 @@
-//! Project tasks: `cargo xtask build-plugins`.
+//! `cargo xtask <task>`: the project's own automation — the demo, the whole test suite, the
+//! example plugins, the generated CLI reference and the benchmarks.
 
+mod bench;
+mod bench_plugins;
+mod cli_docs;
+mod demo;
 mod plugins;
+mod postgres;
+mod suite;
+mod workspace;
 
-use std::path::Path;
+use clap::{Parser, Subcommand};
 
-fn main() -> anyhow::Result<()> {
-    let workspace_root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask/ sits in the workspace root");
-    match std::env::args().nth(1).as_deref() {
-        Some("build-plugins") => {
-            let built = plugins::build_plugins(workspace_root)?;
+/// Confiture's project tasks.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Xtask {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Set up PostgreSQL if needed, build confiture, and run init → build → migrate on an example project
+    Demo,
+    /// Check the generated docs, run the demo quietly, then `cargo test --workspace`
+    Test,
+    /// Write docs/reference/cli.md from the clap definitions
+    CliDocs {
+        /// Fail when docs/reference/cli.md is out of date instead of writing it
+        #[arg(long)]
+        check: bool,
+    },
+    /// Time `confiture migrate up` of small migrations against `psql -f` of the same SQL
+    Bench {
+        /// How many migrations (each a CREATE TABLE and an INSERT)
+        #[arg(long, default_value_t = 500)]
+        migrations: usize,
+        /// How many times to time each side (the median is reported)
+        #[arg(long, default_value_t = 5)]
+        repetitions: usize,
+        /// Run the cluster with fsync and synchronous_commit off, so commit flushes do not dominate
+        #[arg(long)]
+        fsync_off: bool,
+    },
+    /// Build every plugin under plugins/ (Rust and Python) into target/plugins/
+    BuildPlugins,
+    /// Measure plugin load time, hook call overhead and strategy throughput
+    BenchPlugins,
+}
+
+fn main() -> std::process::ExitCode {
+    let result = match Xtask::parse().task {
+        Task::Demo => demo::run(demo::Mode::Verbose),
+        Task::Test => suite::run(),
+        Task::CliDocs { check } => cli_docs::run(check),
+        Task::Bench {
+            migrations,
+            repetitions,
+            fsync_off,
+        } => bench::run(migrations, repetitions, fsync_off),
+        Task::BuildPlugins => plugins::build_plugins(&workspace::root()).map(|built| {
             println!("{} plugin components in target/plugins/", built.len());
-            Ok(())
+            0
+        }),
+        Task::BenchPlugins => plugins::build_plugins(&workspace::root())
+            .and_then(|_| bench_plugins::run(&workspace::root()))
+            .map(|_| 0),
+    };
+    match result {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            std::process::ExitCode::FAILURE
         }
-        other => anyhow::bail!("unknown task {other:?}; tasks: build-plugins"),
     }
 }

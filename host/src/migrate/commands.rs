@@ -1,30 +1,364 @@
-//! `confiture migrate ...` commands.
-// STUB — helper B replaces this file.
+//! `confiture migrate ...` commands: generate, status, verify, baseline (up and down live in
+//! their own modules), and what they share.
 
-use crate::cli::{BaselineArgs, DownArgs, GenerateArgs, Globals, UpArgs, VerifyArgs};
-use crate::error::ExitCode;
+use std::io::Write;
+use std::path::Path;
 
-/// `migrate generate`.
-pub fn generate(_g: &Globals, _a: &GenerateArgs) -> anyhow::Result<ExitCode> {
-    todo!()
+use chrono::Utc;
+
+use super::confirm::confirm;
+use super::files::{Migration, compare_versions, discover, is_valid_name, same_version};
+use super::ledger::Ledger;
+use super::plan::{State, plan};
+use super::report::{
+    BaselineReport, FailureReport, GenerateReport, Item, StatusReport, StatusRow, Target,
+    VerifyReport, VerifyRun,
+};
+use crate::cli::{BaselineArgs, GenerateArgs, Globals, LockArgs, VerifyArgs};
+use crate::db::lock::{LockWait, MigrationLock};
+use crate::error::{ExitCode, Failure};
+use crate::output::{Output, Report};
+use crate::project::{Project, ResolvedDatabase};
+use crate::sql::split_statements;
+
+pub use super::down::down;
+pub use super::up::up;
+
+/// What every migrate command that connects works with.
+pub(super) struct Context {
+    pub project: Project,
+    pub db: ResolvedDatabase,
+    pub migrations: Vec<Migration>,
+    pub ledger: Ledger,
 }
-/// `migrate up`.
-pub async fn up(_g: &Globals, _a: &UpArgs) -> anyhow::Result<ExitCode> {
-    todo!()
+
+impl Context {
+    /// Opens the project, finds the migrations and resolves the database.
+    pub fn open(g: &Globals) -> anyhow::Result<Self> {
+        let project = g.project()?;
+        let migrations = discover(&project.migrations_dir())?;
+        let db = g.database(&project)?;
+        let ledger = Ledger::new(&project.env.migrations_table);
+        Ok(Context {
+            project,
+            db,
+            migrations,
+            ledger,
+        })
+    }
+
+    /// The database and table, for reports.
+    pub fn target(&self) -> Target {
+        Target {
+            database: self.db.spec.redacted(),
+            database_source: self.db.source.clone(),
+            table: self.ledger.name().to_string(),
+        }
+    }
+
+    /// `path` relative to the project root.
+    pub fn show(&self, path: &Path) -> String {
+        self.project.show(path)
+    }
+
+    /// The migration on disk with `version`, or a configuration failure (exit 5).
+    pub fn find(&self, version: &str) -> anyhow::Result<&Migration> {
+        self.migrations
+            .iter()
+            .find(|m| same_version(&m.version, version))
+            .ok_or_else(|| {
+                Failure::config(format!(
+                    "no migration with version {version} in {}",
+                    self.show(&self.project.migrations_dir())
+                ))
+                .hint("`confiture migrate status` lists the versions")
+                .into()
+            })
+    }
+
+    /// Takes the migration lock for this database and table.
+    pub async fn lock(&self, args: &LockArgs, out: &Output) -> anyhow::Result<MigrationLock> {
+        let wait = if args.no_wait {
+            LockWait::NoWait
+        } else {
+            LockWait::UpTo(std::time::Duration::from_secs(args.lock_wait))
+        };
+        MigrationLock::acquire(&self.db.spec, self.ledger.name(), wait, out).await
+    }
+
+    /// Asks before changing a protected database (or when `forced`).
+    pub fn confirm_if(&self, forced: bool, question: &str, yes: bool) -> anyhow::Result<()> {
+        if forced || self.project.env.protected {
+            confirm(question, yes)?;
+        }
+        Ok(())
+    }
+
+    /// The failure for a command that needs the tracking table when there is none (exit 2).
+    pub fn no_tracking_table(&self) -> anyhow::Error {
+        Failure::new(
+            ExitCode::NoTrackingTable,
+            format!(
+                "no tracking table `{}` in {}: no migration was ever applied here",
+                self.ledger.name(),
+                self.db.spec.redacted()
+            ),
+        )
+        .hint("run `confiture migrate up` (or `migrate baseline --through V` for an existing database)")
+        .into()
+    }
 }
-/// `migrate down`.
-pub async fn down(_g: &Globals, _a: &DownArgs) -> anyhow::Result<ExitCode> {
-    todo!()
+
+/// An [`Item`] for a migration.
+pub(super) fn item(m: &Migration, duration_ms: Option<u64>) -> Item {
+    Item {
+        version: m.version.clone(),
+        name: m.name.clone(),
+        duration_ms,
+    }
 }
-/// `migrate status`.
-pub async fn status(_g: &Globals) -> anyhow::Result<ExitCode> {
-    todo!()
+
+/// Prints `report`; in text mode a failure also goes to stderr. Returns the exit code.
+pub(super) fn finish<R: Report>(
+    out: &Output,
+    report: &R,
+    failure: Option<&FailureReport>,
+) -> ExitCode {
+    out.report(report);
+    match failure {
+        None => ExitCode::Ok,
+        Some(f) => {
+            if !out.is_json() {
+                let mut stderr = anstream::stderr();
+                let _ = f.render(&mut stderr);
+                let _ = stderr.flush();
+            }
+            ExitCode::Failure
+        }
+    }
 }
-/// `migrate verify`.
-pub async fn verify(_g: &Globals, _a: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    todo!()
+
+/// `migrate generate`: new `.up.sql` and `.down.sql` files named by the UTC time.
+pub fn generate(g: &Globals, a: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let project = g.project()?;
+    let name = a.name.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    if !is_valid_name(&name) {
+        return Err(Failure::config(format!(
+            "`{}` is not a migration name: use letters, digits and underscores",
+            a.name
+        ))
+        .hint("e.g. `confiture migrate generate add_users_email_index`")
+        .into());
+    }
+    let dir = project.migrations_dir();
+    let existing = discover(&dir)?;
+    let version = Utc::now().format("%Y%m%d%H%M%S").to_string();
+    if let Some(m) = existing.iter().find(|m| same_version(&m.version, &version)) {
+        return Err(Failure::config(format!(
+            "version {version} is already taken by {}",
+            project.show(&m.up_path)
+        ))
+        .hint("wait a second and run it again")
+        .into());
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Failure::config(format!("cannot create {}: {e}", project.show(&dir))))?;
+    let slug = format!("{version}_{name}");
+    let templates = [
+        (
+            format!("{slug}.up.sql"),
+            format!(
+                "-- Migration {slug}: apply.\n\
+                 -- Runs in one transaction with its tracking row. Put\n\
+                 -- `-- confiture: no-transaction` on the FIRST line to run outside one\n\
+                 -- (needed for CREATE INDEX CONCURRENTLY).\n\n"
+            ),
+        ),
+        (
+            format!("{slug}.down.sql"),
+            format!("-- Migration {slug}: roll back what the .up.sql did.\n\n"),
+        ),
+    ];
+    let mut files = Vec::new();
+    for (file_name, body) in &templates {
+        let path = dir.join(file_name);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Failure::config(format!("cannot create {}: {e}", project.show(&path))))?;
+        file.write_all(body.as_bytes())?;
+        files.push(project.show(&path));
+    }
+    g.out.report(&GenerateReport {
+        version,
+        name,
+        files,
+    });
+    Ok(ExitCode::Ok)
 }
-/// `migrate baseline`.
-pub async fn baseline(_g: &Globals, _a: &BaselineArgs) -> anyhow::Result<ExitCode> {
-    todo!()
+
+/// `migrate status`: every migration and its state.
+pub async fn status(g: &Globals) -> anyhow::Result<ExitCode> {
+    let ctx = Context::open(g)?;
+    let client = ctx.db.spec.connect().await?;
+    let exists = ctx.ledger.exists(&client).await?;
+    let applied = if exists {
+        ctx.ledger.applied(&client).await?
+    } else {
+        Vec::new()
+    };
+    let rows: Vec<StatusRow> = plan(&ctx.migrations, &applied)
+        .iter()
+        .map(StatusRow::from_entry)
+        .collect();
+    g.out.report(&StatusReport {
+        target: ctx.target(),
+        tracking_table_exists: exists,
+        counts: super::report::Counts::of(&rows),
+        migrations: rows,
+    });
+    Ok(ExitCode::Ok)
+}
+
+/// `migrate verify`: checksum drift, and with `--run` each applied `.verify.sql`.
+pub async fn verify(g: &Globals, a: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::open(g)?;
+    let mut client = ctx.db.spec.connect().await?;
+    if !ctx.ledger.exists(&client).await? {
+        return Err(ctx.no_tracking_table());
+    }
+    let applied = ctx.ledger.applied(&client).await?;
+    let entries = plan(&ctx.migrations, &applied);
+    let listed = |state: State| -> Vec<Item> {
+        entries
+            .iter()
+            .filter(|e| e.state == state)
+            .map(|e| Item {
+                version: e.version.clone(),
+                name: e.name.clone(),
+                duration_ms: None,
+            })
+            .collect()
+    };
+    let changed = listed(State::Changed);
+    let missing = listed(State::Missing);
+    let mut verified = Vec::new();
+    if a.run {
+        for m in entries
+            .iter()
+            .filter(|e| matches!(e.state, State::Applied | State::Changed))
+            .filter_map(|e| e.migration)
+        {
+            let Some(path) = &m.verify_path else { continue };
+            let file = ctx.show(path);
+            let error = run_verify(&mut client, path, &file).await.err();
+            verified.push(VerifyRun {
+                version: m.version.clone(),
+                ok: error.is_none(),
+                error: error.map(|e| format!("{e:#}")),
+                file,
+            });
+        }
+    }
+    let ok = changed.is_empty() && missing.is_empty() && verified.iter().all(|v| v.ok);
+    g.out.report(&VerifyReport {
+        target: ctx.target(),
+        ok,
+        changed,
+        missing,
+        verified,
+    });
+    Ok(if ok { ExitCode::Ok } else { ExitCode::Failure })
+}
+
+/// Runs one `.verify.sql` in a transaction that is rolled back; its first column must be true.
+async fn run_verify(
+    client: &mut tokio_postgres::Client,
+    path: &Path,
+    file: &str,
+) -> anyhow::Result<()> {
+    let sql =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
+    let statements = split_statements(&sql);
+    let [statement] = statements.as_slice() else {
+        anyhow::bail!(
+            "{file}: must hold exactly one SELECT, found {} statements",
+            statements.len()
+        );
+    };
+    let tx = client.transaction().await?;
+    let rows = tx.query(statement.text, &[]).await.map_err(|e| {
+        crate::db::script::ScriptError::from_postgres(file, statement.text, statement.line, &e)
+    })?;
+    tx.rollback().await?;
+    let value = match rows.first() {
+        None => {
+            anyhow::bail!("{file}: returned no row (expected one row whose first column is true)")
+        }
+        Some(row) => row
+            .try_get::<_, Option<bool>>(0)
+            .map_err(|_| anyhow::anyhow!("{file}: the first column is not a boolean"))?,
+    };
+    match value {
+        Some(true) => Ok(()),
+        Some(false) => anyhow::bail!("{file}: returned false"),
+        None => anyhow::bail!("{file}: returned NULL"),
+    }
+}
+
+/// `migrate baseline --through V`: record migrations as applied without running them.
+pub async fn baseline(g: &Globals, a: &BaselineArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::open(g)?;
+    let through = ctx.find(&a.through)?.version.clone();
+    let mut client = ctx.db.spec.connect().await?;
+    let lock = ctx
+        .lock(
+            &LockArgs {
+                no_wait: false,
+                lock_wait: 300,
+            },
+            &g.out,
+        )
+        .await?;
+    let result = async {
+        let exists = ctx.ledger.exists(&client).await?;
+        let applied = if exists {
+            ctx.ledger.applied(&client).await?
+        } else {
+            Vec::new()
+        };
+        let to_record: Vec<&Migration> = plan(&ctx.migrations, &applied)
+            .iter()
+            .filter(|e| e.state == State::Pending)
+            .filter_map(|e| e.migration)
+            .filter(|m| compare_versions(&m.version, &through).is_le())
+            .collect();
+        if !to_record.is_empty() {
+            ctx.confirm_if(
+                false,
+                &format!(
+                    "Mark {} migration(s) as applied in {}?",
+                    to_record.len(),
+                    ctx.db.spec.redacted()
+                ),
+                a.yes,
+            )?;
+        }
+        let tx = client.transaction().await?;
+        ctx.ledger.ensure(&tx).await?;
+        for m in &to_record {
+            ctx.ledger.record(&tx, m, 0).await?;
+        }
+        tx.commit().await?;
+        anyhow::Ok(to_record.iter().map(|m| item(m, None)).collect())
+    }
+    .await;
+    lock.release().await?;
+    g.out.report(&BaselineReport {
+        target: ctx.target(),
+        through,
+        recorded: result?,
+    });
+    Ok(ExitCode::Ok)
 }

@@ -1,4 +1,11 @@
 //! Versioned migrations: files on disk, the tracking table, plans, apply and roll back.
-// STUB — helper B replaces this file.
 
 pub mod commands;
+mod confirm;
+mod down;
+pub mod files;
+pub mod ledger;
+pub mod plan;
+pub mod report;
+pub mod runner;
+mod up;

@@ -728,6 +728,13 @@ mod tests {
         let f = failure("name: local\nprotected: maybe\n");
         assert!(f.message.contains("local.yaml:2:"), "{}", f.message);
         assert!(f.message.contains("protected"), "{}", f.message);
+        let f = failure("database:\n  database: app\n  port: [5432]\n");
+        assert!(
+            f.message
+                .contains("local.yaml:3:9: database.port: invalid type"),
+            "{}",
+            f.message
+        );
         let f = failure("lock_timeout: 5 parsecs\n");
         assert!(f.message.contains("unknown duration unit"), "{}", f.message);
     }

@@ -1,0 +1,6 @@
+-- Extensions and other objects the rest of the schema relies on.
+-- `confiture build` reads db/schema/ in natural order (00_common before 10_tables), so what is
+-- defined here exists before the tables that use it.
+--
+-- For example (pgcrypto ships with the PostgreSQL server packages):
+-- CREATE EXTENSION IF NOT EXISTS pgcrypto;

@@ -1,0 +1,155 @@
+//! The plan: each migration on disk or in the tracking table, and its state.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::files::{Migration, compare_versions, same_version};
+use super::ledger::AppliedRow;
+
+/// Where a migration stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Applied, and its file is unchanged.
+    Applied,
+    /// On disk, not applied yet.
+    Pending,
+    /// Applied, but its `.up.sql` changed since (checksum differs).
+    Changed,
+    /// Applied, but its file is gone.
+    Missing,
+}
+
+impl State {
+    /// The lower-case word for text output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::Changed => "changed",
+            State::Missing => "missing",
+        }
+    }
+}
+
+/// One line of the plan.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    /// The version.
+    pub version: String,
+    /// The name (from the file, else from the table).
+    pub name: String,
+    /// The state.
+    pub state: State,
+    /// The file, when on disk.
+    pub migration: Option<&'a Migration>,
+    /// The tracking row, when applied.
+    pub row: Option<&'a AppliedRow>,
+}
+
+impl Entry<'_> {
+    /// When it was applied.
+    pub fn applied_at(&self) -> Option<DateTime<Utc>> {
+        self.row.map(|r| r.applied_at)
+    }
+}
+
+/// Matches the files on disk with the tracking rows, ordered by version.
+pub fn plan<'a>(migrations: &'a [Migration], applied: &'a [AppliedRow]) -> Vec<Entry<'a>> {
+    let mut entries: Vec<Entry<'a>> = migrations
+        .iter()
+        .map(|m| {
+            let row = applied
+                .iter()
+                .find(|r| same_version(&r.version, &m.version));
+            let state = match row {
+                None => State::Pending,
+                Some(r) if r.checksum.as_deref().is_some_and(|c| c != m.checksum) => State::Changed,
+                Some(_) => State::Applied,
+            };
+            Entry {
+                version: m.version.clone(),
+                name: m.name.clone(),
+                state,
+                migration: Some(m),
+                row,
+            }
+        })
+        .collect();
+    for row in applied {
+        if !migrations
+            .iter()
+            .any(|m| same_version(&m.version, &row.version))
+        {
+            entries.push(Entry {
+                version: row.version.clone(),
+                name: row.name.clone(),
+                state: State::Missing,
+                migration: None,
+                row: Some(row),
+            });
+        }
+    }
+    entries.sort_by(|a, b| compare_versions(&a.version, &b.version));
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn migration(version: &str, sql: &str) -> Migration {
+        Migration {
+            version: version.into(),
+            name: format!("m{version}"),
+            up_path: PathBuf::from(format!("{version}_m.up.sql")),
+            down_path: None,
+            verify_path: None,
+            up_sql: sql.into(),
+            checksum: super::super::files::sha256_hex(sql.as_bytes()),
+            no_transaction: false,
+        }
+    }
+
+    fn row(version: &str, checksum: Option<String>) -> AppliedRow {
+        AppliedRow {
+            version: version.into(),
+            name: format!("m{version}"),
+            applied_at: Utc::now(),
+            execution_time_ms: Some(1),
+            checksum,
+            applied_by: None,
+        }
+    }
+
+    #[test]
+    fn states_from_disk_and_table() {
+        let disk = vec![
+            migration("1", "a"),
+            migration("2", "b"),
+            migration("10", "c"),
+            migration("11", "d"),
+        ];
+        let table = vec![
+            row("001", Some(disk[0].checksum.clone())),
+            row("2", Some("different".into())),
+            row("3", None),
+            row("10", None),
+        ];
+        let states: Vec<(String, State)> = plan(&disk, &table)
+            .into_iter()
+            .map(|e| (e.version, e.state))
+            .collect();
+        assert_eq!(
+            states,
+            vec![
+                ("1".into(), State::Applied),
+                ("2".into(), State::Changed),
+                ("3".into(), State::Missing),
+                ("10".into(), State::Applied),
+                ("11".into(), State::Pending),
+            ]
+        );
+    }
+}

@@ -1,0 +1,532 @@
+//! What the migrate commands report, as text and as JSON.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::plan::{Entry, State};
+use crate::db::script::ScriptError;
+use crate::output::{Report, paint, style};
+use crate::project::DatabaseSource;
+
+/// The database and tracking table a command worked on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    /// The database, password redacted.
+    pub database: String,
+    /// Where its settings came from.
+    pub database_source: DatabaseSource,
+    /// The tracking table.
+    pub table: String,
+}
+
+/// A migration in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    /// Version.
+    pub version: String,
+    /// Name.
+    pub name: String,
+    /// How long it ran, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+impl Item {
+    /// `<version>_<name>`.
+    pub fn slug(&self) -> String {
+        format!("{}_{}", self.version, self.name)
+    }
+}
+
+/// A migration that failed: where, why, and what state it left.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureReport {
+    /// Version of the failed migration.
+    pub version: String,
+    /// Its name.
+    pub name: String,
+    /// Ran outside a transaction.
+    pub no_transaction: bool,
+    /// The statement's error, when a statement failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ScriptError>,
+    /// The error as one message.
+    pub message: String,
+    /// What the failure left behind.
+    pub state: String,
+}
+
+impl FailureReport {
+    /// Describes the failure of `item` from `err`.
+    pub fn new(item: &Item, no_transaction: bool, err: &anyhow::Error) -> Self {
+        let error = err.downcast_ref::<ScriptError>().cloned();
+        let state = match (&error, no_transaction) {
+            (_, false) => format!(
+                "rolled back: the database and the tracking table are as they were before {}",
+                item.slug()
+            ),
+            (Some(e), true) => format!(
+                "{} ran outside a transaction: statements at line(s) {} ran, the one at line {} \
+                 failed, line(s) {} did not run; the database may be partly changed and {} is \
+                 not recorded as applied",
+                item.slug(),
+                lines(&e.ran),
+                e.statement_line,
+                lines(&e.not_run),
+                item.slug()
+            ),
+            (None, true) => format!(
+                "{} ran outside a transaction; the database may be partly changed",
+                item.slug()
+            ),
+        };
+        FailureReport {
+            version: item.version.clone(),
+            name: item.name.clone(),
+            no_transaction,
+            message: format!("{err:#}"),
+            error,
+            state,
+        }
+    }
+
+    /// Writes the failure for people.
+    pub fn render(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "{} {}", paint(style::ERR, "error:"), self.message)?;
+        writeln!(out, "  {}", self.state)
+    }
+}
+
+fn rfc3339<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        None => s.serialize_none(),
+    }
+}
+
+fn lines(lines: &[usize]) -> String {
+    if lines.is_empty() {
+        return "none".into();
+    }
+    lines
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A row of `migrate status` and of plans.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusRow {
+    /// Version.
+    pub version: String,
+    /// Name.
+    pub name: String,
+    /// State.
+    pub state: State,
+    /// When it was applied (RFC 3339, UTC).
+    #[serde(serialize_with = "rfc3339")]
+    pub applied_at: Option<DateTime<Utc>>,
+    /// How long it took.
+    pub execution_time_ms: Option<i32>,
+    /// Who applied it.
+    pub applied_by: Option<String>,
+    /// Runs outside a transaction.
+    pub no_transaction: bool,
+    /// Has a `.down.sql`.
+    pub reversible: bool,
+}
+
+impl StatusRow {
+    /// The row for a plan entry.
+    pub fn from_entry(e: &Entry<'_>) -> Self {
+        StatusRow {
+            version: e.version.clone(),
+            name: e.name.clone(),
+            state: e.state,
+            applied_at: e.applied_at(),
+            execution_time_ms: e.row.and_then(|r| r.execution_time_ms),
+            applied_by: e.row.and_then(|r| r.applied_by.clone()),
+            no_transaction: e.migration.is_some_and(|m| m.no_transaction),
+            reversible: e.migration.is_some_and(|m| m.down_path.is_some()),
+        }
+    }
+}
+
+/// Counts per state.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    /// Applied and unchanged.
+    pub applied: usize,
+    /// Not yet applied.
+    pub pending: usize,
+    /// Applied, file changed since.
+    pub changed: usize,
+    /// Applied, file gone.
+    pub missing: usize,
+}
+
+impl Counts {
+    /// Counts the rows.
+    pub fn of(rows: &[StatusRow]) -> Self {
+        let mut c = Counts::default();
+        for r in rows {
+            match r.state {
+                State::Applied => c.applied += 1,
+                State::Pending => c.pending += 1,
+                State::Changed => c.changed += 1,
+                State::Missing => c.missing += 1,
+            }
+        }
+        c
+    }
+}
+
+/// `migrate status`.
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    /// Database and table.
+    #[serde(flatten)]
+    pub target: Target,
+    /// Whether the tracking table exists.
+    pub tracking_table_exists: bool,
+    /// Counts per state.
+    pub counts: Counts,
+    /// Every migration.
+    pub migrations: Vec<StatusRow>,
+}
+
+impl Report for StatusReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{} {} (table {})",
+            paint(style::BOLD, "Migrations on"),
+            self.target.database,
+            self.target.table
+        )?;
+        if !self.tracking_table_exists {
+            writeln!(
+                out,
+                "{}",
+                paint(
+                    style::DIM,
+                    "no tracking table yet: every migration is pending"
+                )
+            )?;
+        }
+        render_rows(out, &self.migrations)?;
+        let c = &self.counts;
+        writeln!(
+            out,
+            "{} applied, {} pending, {} changed, {} missing",
+            c.applied, c.pending, c.changed, c.missing
+        )
+    }
+}
+
+/// The status table, one line per migration.
+pub fn render_rows(out: &mut dyn Write, rows: &[StatusRow]) -> std::io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(out, "  (no migrations)");
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.version.len() + r.name.len() + 1)
+        .max()
+        .unwrap_or(0);
+    for r in rows {
+        let state = match r.state {
+            State::Applied => paint(style::OK, format!("{:<8}", "applied")),
+            State::Pending => paint(style::WARN, format!("{:<8}", "pending")),
+            State::Changed | State::Missing => {
+                paint(style::ERR, format!("{:<8}", r.state.as_str()))
+            }
+        };
+        let when = r
+            .applied_at
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default();
+        let time = r
+            .execution_time_ms
+            .map(|ms| format!("{ms} ms"))
+            .unwrap_or_default();
+        let line = format!(
+            "  {state} {:<width$}  {when:<23}  {time}",
+            format!("{}_{}", r.version, r.name)
+        );
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// How `migrate up` ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpMode {
+    /// Applied for real.
+    Apply,
+    /// Printed the plan only.
+    DryRun,
+    /// Ran in one transaction and rolled it back.
+    DryRunExecute,
+}
+
+/// `migrate up`.
+#[derive(Debug, Serialize)]
+pub struct UpReport {
+    /// Database and table.
+    #[serde(flatten)]
+    pub target: Target,
+    /// How it ran.
+    pub mode: UpMode,
+    /// Migrations applied (or, in a dry run, that ran before the rollback).
+    pub applied: Vec<Item>,
+    /// Pending migrations that did not run (the plan, in a dry run; those after a failure).
+    pub not_run: Vec<Item>,
+    /// No-transaction migrations a `--dry-run-execute` skipped.
+    pub skipped: Vec<Item>,
+    /// Applied versions whose files are missing.
+    pub missing: Vec<Item>,
+    /// Total time in milliseconds.
+    pub duration_ms: u64,
+    /// The failure, if one happened.
+    pub failure: Option<FailureReport>,
+}
+
+impl UpReport {
+    /// An empty report for a run in `mode`, with the applied versions whose files are missing.
+    pub fn new(target: Target, mode: UpMode, missing: Vec<Item>) -> Self {
+        UpReport {
+            target,
+            mode,
+            applied: Vec::new(),
+            not_run: Vec::new(),
+            skipped: Vec::new(),
+            missing,
+            duration_ms: 0,
+            failure: None,
+        }
+    }
+}
+
+impl Report for UpReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match self.mode {
+            UpMode::DryRun => {
+                if self.not_run.is_empty() {
+                    return writeln!(
+                        out,
+                        "Dry run: nothing to apply; the database is up to date."
+                    );
+                }
+                writeln!(
+                    out,
+                    "Dry run: would apply {} migration(s) to {}:",
+                    self.not_run.len(),
+                    self.target.database
+                )?;
+                for item in &self.not_run {
+                    writeln!(out, "  {}", item.slug())?;
+                }
+                Ok(())
+            }
+            UpMode::DryRunExecute => {
+                for item in &self.skipped {
+                    writeln!(
+                        out,
+                        "  {} {} (no-transaction: cannot run inside the dry-run transaction)",
+                        paint(style::WARN, "skipped"),
+                        item.slug()
+                    )?;
+                }
+                let verdict = if self.failure.is_some() {
+                    paint(style::ERR, "failed")
+                } else {
+                    paint(style::OK, "succeeded")
+                };
+                writeln!(
+                    out,
+                    "Dry run {verdict}: {} migration(s) ran in {} ms and were rolled back; nothing was changed.",
+                    self.applied.len(),
+                    self.duration_ms
+                )
+            }
+            UpMode::Apply => {
+                if self.applied.is_empty() && self.failure.is_none() {
+                    return writeln!(out, "Nothing to apply; the database is up to date.");
+                }
+                let summary = format!(
+                    "Applied {} migration(s) in {} ms.",
+                    self.applied.len(),
+                    self.duration_ms
+                );
+                if self.failure.is_some() && !self.not_run.is_empty() {
+                    writeln!(
+                        out,
+                        "{summary} {} later migration(s) did not run.",
+                        self.not_run.len()
+                    )
+                } else if self.failure.is_some() {
+                    writeln!(out, "{summary}")
+                } else {
+                    writeln!(out, "{}", paint(style::OK, summary))
+                }
+            }
+        }
+    }
+}
+
+/// `migrate down`.
+#[derive(Debug, Serialize)]
+pub struct DownReport {
+    /// Database and table.
+    #[serde(flatten)]
+    pub target: Target,
+    /// Printed only.
+    pub dry_run: bool,
+    /// Migrations rolled back (or, in a dry run, that would be).
+    pub rolled_back: Vec<Item>,
+    /// Total time in milliseconds.
+    pub duration_ms: u64,
+    /// The failure, if one happened.
+    pub failure: Option<FailureReport>,
+}
+
+impl Report for DownReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.dry_run {
+            writeln!(
+                out,
+                "Dry run: would roll back {} migration(s):",
+                self.rolled_back.len()
+            )?;
+            for item in &self.rolled_back {
+                writeln!(out, "  {}", item.slug())?;
+            }
+            return Ok(());
+        }
+        if self.rolled_back.is_empty() && self.failure.is_none() {
+            return writeln!(out, "Nothing to roll back.");
+        }
+        writeln!(
+            out,
+            "Rolled back {} migration(s) in {} ms.",
+            self.rolled_back.len(),
+            self.duration_ms
+        )
+    }
+}
+
+/// A `.verify.sql` result.
+#[derive(Debug, Serialize)]
+pub struct VerifyRun {
+    /// Version.
+    pub version: String,
+    /// The file.
+    pub file: String,
+    /// Its first column was true.
+    pub ok: bool,
+    /// Why not, when not.
+    pub error: Option<String>,
+}
+
+/// `migrate verify`.
+#[derive(Debug, Serialize)]
+pub struct VerifyReport {
+    /// Database and table.
+    #[serde(flatten)]
+    pub target: Target,
+    /// No drift and every verify query true.
+    pub ok: bool,
+    /// Applied migrations whose files changed.
+    pub changed: Vec<Item>,
+    /// Applied migrations whose files are gone.
+    pub missing: Vec<Item>,
+    /// `--run` results.
+    pub verified: Vec<VerifyRun>,
+}
+
+impl Report for VerifyReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for item in &self.changed {
+            writeln!(
+                out,
+                "  {} {} (its .up.sql differs from what was applied)",
+                paint(style::ERR, "changed"),
+                item.slug()
+            )?;
+        }
+        for item in &self.missing {
+            writeln!(
+                out,
+                "  {} {} (applied, no file on disk)",
+                paint(style::ERR, "missing"),
+                item.slug()
+            )?;
+        }
+        for run in &self.verified {
+            match &run.error {
+                None => writeln!(out, "  {} {}", paint(style::OK, "verified"), run.file)?,
+                Some(e) => writeln!(out, "  {} {}: {e}", paint(style::ERR, "failed"), run.file)?,
+            }
+        }
+        if self.ok {
+            writeln!(
+                out,
+                "{}",
+                paint(style::OK, "Migrations verified: no drift.")
+            )
+        } else {
+            writeln!(out, "{}", paint(style::ERR, "Verification failed."))
+        }
+    }
+}
+
+/// `migrate baseline`.
+#[derive(Debug, Serialize)]
+pub struct BaselineReport {
+    /// Database and table.
+    #[serde(flatten)]
+    pub target: Target,
+    /// The version baselined through.
+    pub through: String,
+    /// Migrations recorded as applied without running.
+    pub recorded: Vec<Item>,
+}
+
+impl Report for BaselineReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for item in &self.recorded {
+            writeln!(out, "  recorded {}", item.slug())?;
+        }
+        writeln!(
+            out,
+            "Baseline through {}: {} migration(s) marked as applied without running.",
+            self.through,
+            self.recorded.len()
+        )
+    }
+}
+
+/// `migrate generate`.
+#[derive(Debug, Serialize)]
+pub struct GenerateReport {
+    /// Version.
+    pub version: String,
+    /// Name.
+    pub name: String,
+    /// Files created.
+    pub files: Vec<String>,
+}
+
+impl Report for GenerateReport {
+    fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for file in &self.files {
+            writeln!(out, "created {file}")?;
+        }
+        Ok(())
+    }
+}

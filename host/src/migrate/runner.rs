@@ -1,0 +1,162 @@
+//! Runs one migration step (up or down) with its tracking-table change: in a transaction with
+//! `SET LOCAL` timeouts and retries on lock timeouts, or outside one for no-transaction files.
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::{Client, GenericClient};
+
+use super::files::Migration;
+use super::ledger::Ledger;
+use crate::db::script::{ScriptError, run_script};
+use crate::output::Output;
+use crate::project::Environment;
+
+/// Timeouts and retries from the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// `lock_timeout` in ms (0 = off).
+    pub lock_timeout_ms: u64,
+    /// `statement_timeout` in ms (0 = off).
+    pub statement_timeout_ms: u64,
+    /// Retries after SQLSTATE 55P03.
+    pub lock_retries: u32,
+}
+
+impl Settings {
+    /// The environment's settings.
+    pub fn from_env(env: &Environment) -> Self {
+        Settings {
+            lock_timeout_ms: env.lock_timeout_ms,
+            statement_timeout_ms: env.statement_timeout_ms,
+            lock_retries: env.lock_retries,
+        }
+    }
+
+    /// `SET [LOCAL] lock_timeout ...; SET [LOCAL] statement_timeout ...`.
+    pub fn set_sql(&self, local: bool) -> String {
+        let scope = if local { "LOCAL " } else { "" };
+        format!(
+            "SET {scope}lock_timeout = '{}ms'; SET {scope}statement_timeout = '{}ms'",
+            self.lock_timeout_ms, self.statement_timeout_ms
+        )
+    }
+}
+
+/// What a step does to the tracking table once its SQL ran.
+#[derive(Debug, Clone, Copy)]
+pub enum Bookkeeping<'a> {
+    /// Insert the migration's row (up).
+    Record(&'a Migration),
+    /// Delete the row of this version (down).
+    Remove(&'a str),
+}
+
+/// One SQL file to run and its bookkeeping.
+#[derive(Debug, Clone)]
+pub struct Step<'a> {
+    /// The file, as shown to people.
+    pub file: String,
+    /// Its SQL.
+    pub sql: &'a str,
+    /// Runs outside a transaction.
+    pub no_transaction: bool,
+    /// The tracking-table change.
+    pub bookkeeping: Bookkeeping<'a>,
+}
+
+/// Runs `step` and returns its duration. On failure the error is (or wraps) a
+/// [`ScriptError`] when a statement failed; a transactional step has then been rolled back.
+pub async fn run_step(
+    client: &mut Client,
+    ledger: &Ledger,
+    step: &Step<'_>,
+    settings: Settings,
+    out: &Output,
+) -> anyhow::Result<Duration> {
+    if step.no_transaction {
+        return run_outside_transaction(client, ledger, step, settings).await;
+    }
+    let mut attempt = 0;
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match run_in_transaction(client, ledger, step, settings).await {
+            Err(err) if attempt < settings.lock_retries && is_lock_timeout(&err) => {
+                attempt += 1;
+                out.warn(format!(
+                    "{}: lock timeout (SQLSTATE 55P03); rolled back, retry {attempt}/{} in {} ms",
+                    step.file,
+                    settings.lock_retries,
+                    backoff.as_millis()
+                ));
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// True when `err` is a statement that failed on `lock_timeout`.
+fn is_lock_timeout(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<ScriptError>()
+        .is_some_and(ScriptError::is_lock_timeout)
+}
+
+async fn run_in_transaction(
+    client: &mut Client,
+    ledger: &Ledger,
+    step: &Step<'_>,
+    settings: Settings,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let tx = client.transaction().await?;
+    let result = async {
+        tx.batch_execute(&settings.set_sql(true)).await?;
+        run_script(&tx, &step.file, step.sql).await?;
+        let elapsed = started.elapsed();
+        book(&tx, ledger, step, elapsed).await?;
+        anyhow::Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(started.elapsed())
+        }
+        Err(err) => {
+            // Dropping would roll back too; doing it here keeps the session clean for a retry.
+            let _ = tx.rollback().await;
+            Err(err)
+        }
+    }
+}
+
+async fn run_outside_transaction(
+    client: &mut Client,
+    ledger: &Ledger,
+    step: &Step<'_>,
+    settings: Settings,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    client.batch_execute(&settings.set_sql(false)).await?;
+    let result = run_script(&*client, &step.file, step.sql).await;
+    client
+        .batch_execute("RESET lock_timeout; RESET statement_timeout")
+        .await?;
+    result?;
+    let elapsed = started.elapsed();
+    book(&*client, ledger, step, elapsed).await?;
+    Ok(elapsed)
+}
+
+async fn book(
+    c: &impl GenericClient,
+    ledger: &Ledger,
+    step: &Step<'_>,
+    elapsed: Duration,
+) -> anyhow::Result<()> {
+    match step.bookkeeping {
+        Bookkeeping::Record(m) => ledger.record(c, m, elapsed.as_millis() as i64).await,
+        Bookkeeping::Remove(version) => ledger.remove(c, version).await,
+    }
+}

@@ -1,0 +1,227 @@
+//! `confiture migrate up`: apply pending migrations, or show / rehearse them.
+
+use std::time::Instant;
+
+use tokio_postgres::Client;
+
+use super::commands::{Context, finish, item};
+use super::files::{Migration, compare_versions};
+use super::ledger::AppliedRow;
+use super::plan::{State, plan};
+use super::report::{FailureReport, Item, UpMode, UpReport};
+use super::runner::{Bookkeeping, Settings, Step, run_step};
+use crate::cli::{Globals, UpArgs};
+use crate::db::script::run_script;
+use crate::error::{ExitCode, Failure};
+use crate::output::{paint, style};
+
+/// `migrate up`.
+pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::open(g)?;
+    let target = match &a.target {
+        Some(v) => Some(ctx.find(v)?.version.clone()),
+        None => None,
+    };
+    let mut client = ctx.db.spec.connect().await?;
+    if a.dry_run {
+        let applied = read_applied(&ctx, &client).await?;
+        let (pending, missing) = pending(&ctx, &applied, target.as_deref(), &g.out)?;
+        let report = UpReport {
+            not_run: pending.iter().map(|m| item(m, None)).collect(),
+            ..UpReport::new(ctx.target(), UpMode::DryRun, missing)
+        };
+        return Ok(finish(&g.out, &report, None));
+    }
+    let lock = ctx.lock(&a.lock, &g.out).await?;
+    let result = if a.dry_run_execute {
+        rehearse(&ctx, &mut client, target.as_deref(), g).await
+    } else {
+        apply(&ctx, &mut client, target.as_deref(), a, g).await
+    };
+    lock.release().await?;
+    let report = result?;
+    Ok(finish(&g.out, &report, report.failure.as_ref()))
+}
+
+/// The tracking rows, or none when the table does not exist yet.
+async fn read_applied(ctx: &Context, client: &Client) -> anyhow::Result<Vec<AppliedRow>> {
+    if ctx.ledger.exists(client).await? {
+        ctx.ledger.applied(client).await
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// The pending migrations up to `target`, after refusing drift and warning about missing files.
+fn pending<'a>(
+    ctx: &'a Context,
+    applied: &'a [AppliedRow],
+    target: Option<&str>,
+    out: &crate::output::Output,
+) -> anyhow::Result<(Vec<&'a Migration>, Vec<Item>)> {
+    let entries = plan(&ctx.migrations, applied);
+    let changed: Vec<String> = entries
+        .iter()
+        .filter(|e| e.state == State::Changed)
+        .filter_map(|e| e.migration)
+        .map(|m| ctx.show(&m.up_path))
+        .collect();
+    if !changed.is_empty() {
+        return Err(Failure::new(
+            ExitCode::Failure,
+            format!(
+                "refusing to migrate: applied migration file(s) changed since they were applied \
+                 (checksum differs from the tracking table): {}",
+                changed.join(", ")
+            ),
+        )
+        .hint(
+            "restore the applied version of each file and put new changes in a new migration; \
+             `confiture migrate verify` lists all drift",
+        )
+        .into());
+    }
+    let mut missing = Vec::new();
+    for e in entries.iter().filter(|e| e.state == State::Missing) {
+        out.warn(format!(
+            "migration {}_{} is applied but its file is missing from {}",
+            e.version,
+            e.name,
+            ctx.show(&ctx.project.migrations_dir())
+        ));
+        missing.push(Item {
+            version: e.version.clone(),
+            name: e.name.clone(),
+            duration_ms: None,
+        });
+    }
+    let pending: Vec<&Migration> = entries
+        .iter()
+        .filter(|e| e.state == State::Pending)
+        .filter_map(|e| e.migration)
+        .filter(|m| target.is_none_or(|t| compare_versions(&m.version, t).is_le()))
+        .collect();
+    Ok((pending, missing))
+}
+
+/// Applies the pending migrations, each with its tracking row, stopping at the first failure.
+async fn apply(
+    ctx: &Context,
+    client: &mut Client,
+    target: Option<&str>,
+    a: &UpArgs,
+    g: &Globals,
+) -> anyhow::Result<UpReport> {
+    let out = &g.out;
+    let applied = read_applied(ctx, client).await?;
+    let (pending, missing) = pending(ctx, &applied, target, out)?;
+    let mut report = UpReport::new(ctx.target(), UpMode::Apply, missing);
+    if pending.is_empty() {
+        return Ok(report);
+    }
+    ctx.confirm_if(
+        a.require_confirmation,
+        &format!(
+            "Apply {} migration(s) to {}?",
+            pending.len(),
+            ctx.db.spec.redacted()
+        ),
+        a.yes,
+    )?;
+    ctx.ledger.ensure(&*client).await?;
+    out.line(format!(
+        "Applying {} migration(s) to {}",
+        pending.len(),
+        report.target.database
+    ));
+    let settings = Settings::from_env(&ctx.project.env);
+    let started = Instant::now();
+    for (index, m) in pending.iter().enumerate() {
+        let step = Step {
+            file: ctx.show(&m.up_path),
+            sql: &m.up_sql,
+            no_transaction: m.no_transaction,
+            bookkeeping: Bookkeeping::Record(m),
+        };
+        match run_step(client, &ctx.ledger, &step, settings, out).await {
+            Ok(elapsed) => {
+                let ms = elapsed.as_millis() as u64;
+                out.line(format!(
+                    "  {} {} ({ms} ms)",
+                    paint(style::OK, "applied"),
+                    m.slug()
+                ));
+                report.applied.push(item(m, Some(ms)));
+            }
+            Err(err) => {
+                out.line(format!("  {} {}", paint(style::ERR, "failed "), m.slug()));
+                report.failure = Some(FailureReport::new(&item(m, None), m.no_transaction, &err));
+                report.not_run = pending[index + 1..].iter().map(|m| item(m, None)).collect();
+                break;
+            }
+        }
+    }
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// `--dry-run-execute`: runs the pending migrations in one transaction, then rolls it back.
+async fn rehearse(
+    ctx: &Context,
+    client: &mut Client,
+    target: Option<&str>,
+    g: &Globals,
+) -> anyhow::Result<UpReport> {
+    let out = &g.out;
+    let settings = Settings::from_env(&ctx.project.env);
+    let exists = ctx.ledger.exists(&*client).await?;
+    let applied = read_applied(ctx, client).await?;
+    let (pending, missing) = pending(ctx, &applied, target, out)?;
+    let mut report = UpReport::new(ctx.target(), UpMode::DryRunExecute, missing);
+    out.line(format!(
+        "Dry run: running {} migration(s) in one transaction that will be rolled back",
+        pending.len()
+    ));
+    let started = Instant::now();
+    let tx = client.transaction().await?;
+    tx.batch_execute(&settings.set_sql(true)).await?;
+    if !exists {
+        ctx.ledger.ensure(&tx).await?;
+    }
+    for (index, m) in pending.iter().enumerate() {
+        if m.no_transaction {
+            report.skipped.push(item(m, None));
+            continue;
+        }
+        let step_started = Instant::now();
+        let result = async {
+            run_script(&tx, &ctx.show(&m.up_path), &m.up_sql).await?;
+            ctx.ledger
+                .record(&tx, m, step_started.elapsed().as_millis() as i64)
+                .await
+        }
+        .await;
+        let ms = step_started.elapsed().as_millis() as u64;
+        match result {
+            Ok(()) => {
+                out.line(format!(
+                    "  {} {} ({ms} ms)",
+                    paint(style::OK, "ran"),
+                    m.slug()
+                ));
+                report.applied.push(item(m, Some(ms)));
+            }
+            Err(err) => {
+                out.line(format!("  {} {}", paint(style::ERR, "failed"), m.slug()));
+                let mut failure = FailureReport::new(&item(m, Some(ms)), false, &err);
+                failure.state = "rolled back: this was a dry run, nothing was changed".into();
+                report.failure = Some(failure);
+                report.not_run = pending[index + 1..].iter().map(|m| item(m, None)).collect();
+                break;
+            }
+        }
+    }
+    tx.rollback().await?;
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
