@@ -298,8 +298,8 @@ fn render(loads: &[LoadRow], hook: &(f64, f64), throughput: &[(&str, &str, f64)]
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Plugin runtime benchmarks\n\nMeasured with `cargo xtask bench-plugins` (the dev \
-         profile the tests use: dependencies, wasmtime and Cranelift included, optimised) on: \
+        "# Plugin runtime benchmarks\n\nMeasured with `cargo xtask bench-plugins` (the release \
+         profile the tests use) on: \
          {}.\nShared machine; numbers are indicative. Targets are from issue #3.\n",
         machine()
     );

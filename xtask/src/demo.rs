@@ -58,7 +58,7 @@ pub fn run(mode: Mode) -> anyhow::Result<u8> {
     let bin_dir = crate::postgres::ensure_server(mode == Mode::Quiet)?;
     if mode == Mode::Verbose {
         println!("PostgreSQL server binaries: {}", bin_dir.display());
-        println!("\n==> Building confiture (cargo build -p confiture)");
+        println!("\n==> Building confiture (cargo build --release -p confiture)");
     }
     let binary = build_confiture(mode == Mode::Quiet)?;
     if mode == Mode::Verbose {

@@ -12,7 +12,7 @@ const TEST_CLUSTER_DIR: &str = "target/test-pg";
 
 /// Server binaries, the generated CLI reference, the example and hostile plugins the tests load,
 /// the demo (quietly), then
-/// `cargo test --workspace --no-fail-fast` last so its summary ends the output; then stops the
+/// `cargo test --workspace --release --no-fail-fast` last so its summary ends the output; then stops the
 /// test and demo clusters without a word. Exits with cargo test's status.
 pub fn run() -> anyhow::Result<u8> {
     crate::postgres::ensure_server(true)?;
@@ -38,7 +38,7 @@ pub fn run() -> anyhow::Result<u8> {
         return Ok(1);
     }
     let status = cargo()
-        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(["test", "--workspace", "--release", "--no-fail-fast"])
         .stdin(Stdio::null())
         .status()
         .context("running cargo test")?;

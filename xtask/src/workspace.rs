@@ -22,9 +22,9 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// The dev-profile `confiture` binary (`cargo build -p confiture` puts it there).
+/// The release `confiture` binary (`cargo build --release -p confiture` puts it there).
 pub fn confiture_binary() -> PathBuf {
-    target_dir().join("debug").join("confiture")
+    target_dir().join("release").join("confiture")
 }
 
 /// The `cargo` that runs this task.
@@ -34,10 +34,10 @@ pub fn cargo() -> Command {
     cmd
 }
 
-/// Builds the `confiture` binary in the dev profile (the profile the tests use).
+/// Builds the `confiture` binary in the release profile (the one tests and benchmarks use).
 pub fn build_confiture(quiet: bool) -> anyhow::Result<PathBuf> {
     let mut cmd = cargo();
-    cmd.args(["build", "-p", "confiture"]);
+    cmd.args(["build", "--release", "-p", "confiture"]);
     if quiet {
         cmd.arg("--quiet");
     }
@@ -46,7 +46,7 @@ pub fn build_confiture(quiet: bool) -> anyhow::Result<PathBuf> {
         .status()
         .context("running cargo build")?;
     if !status.success() {
-        bail!("`cargo build -p confiture` failed ({status})");
+        bail!("`cargo build --release -p confiture` failed ({status})");
     }
     Ok(confiture_binary())
 }
