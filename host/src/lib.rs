@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod hooks;
 pub mod init;
 pub mod migrate;
 pub mod output;

@@ -172,7 +172,7 @@ fn measure(
     Ok((median(ours), median(theirs)))
 }
 
-fn run_psql(psql: &Path, url: &str, args: &[&str]) -> anyhow::Result<String> {
+pub(crate) fn run_psql(psql: &Path, url: &str, args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(psql)
         .args(["-X", "-v", "ON_ERROR_STOP=1", "-d", url])
         .args(args)
@@ -193,7 +193,7 @@ fn query(psql: &Path, url: &str, sql: &str) -> anyhow::Result<String> {
     run_psql(psql, url, &["-A", "-t", "-c", sql])
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     let n = times.len();
     if n % 2 == 1 {
@@ -208,7 +208,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Cores, memory, CPU model and PostgreSQL version, for the record.
-fn machine(server_version: Option<&str>) -> String {
+pub(crate) fn machine(server_version: Option<&str>) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()

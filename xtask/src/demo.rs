@@ -204,13 +204,25 @@ impl Demo {
         Ok(())
     }
 
-    /// Copies the example plugins (not the hostile test ones) into the project's `plugins/`.
+    /// Copies the example plugins (not the hostile, hook-test and benchmark ones) into the
+    /// project's `plugins/`, and grants the example hook what it needs to check `customers`.
     fn install_plugins(&self, built: &[PathBuf]) -> anyhow::Result<()> {
         let dir = self.dir.join("plugins");
-        for file in built
-            .iter()
-            .filter(|f| !f.components().any(|c| c.as_os_str() == "hostile"))
-        {
+        let example = |f: &PathBuf| {
+            let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            !f.components().any(|c| c.as_os_str() == "hostile")
+                && stem != "hook-recorder"
+                && !stem.starts_with("bench-hook-")
+        };
+        let env = self.dir.join("db/environments/local.yaml");
+        let mut text =
+            std::fs::read_to_string(&env).with_context(|| format!("reading {}", env.display()))?;
+        text.push_str(
+            "\n# The example migration hook: fail a migration that leaves customers without an email.\n\
+             plugins:\n  email-not-null-hook:\n    grant: [db-read]\n    config:\n      table: customers\n",
+        );
+        std::fs::write(&env, text).with_context(|| format!("writing {}", env.display()))?;
+        for file in built.iter().filter(|f| example(f)) {
             let name = file.file_name().context("a plugin file name")?;
             std::fs::copy(file, dir.join(name))
                 .with_context(|| format!("copying {} into {}", file.display(), dir.display()))?;

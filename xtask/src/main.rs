@@ -2,6 +2,7 @@
 //! example plugins, the generated CLI reference and the benchmarks.
 
 mod bench;
+mod bench_hooks;
 mod bench_plugins;
 mod cli_docs;
 mod demo;
@@ -48,6 +49,21 @@ enum Task {
     BuildPlugins,
     /// Measure plugin load time, hook call overhead and strategy throughput
     BenchPlugins,
+    /// Measure what migration hooks cost: migrate up of N migrations with 0 and with 4 hooks
+    BenchHooks {
+        /// How many trivial migrations per run
+        #[arg(long, default_value_t = 200)]
+        migrations: usize,
+        /// How many runs per side (the median is reported)
+        #[arg(long, default_value_t = 5)]
+        repetitions: usize,
+        /// Measure this confiture binary instead of building the release one (and the plugins)
+        #[arg(long, value_name = "PATH")]
+        binary: Option<std::path::PathBuf>,
+        /// Write the result into docs/benchmarks.md (the bench-hooks section)
+        #[arg(long)]
+        write: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -64,6 +80,20 @@ fn main() -> std::process::ExitCode {
             println!("{} plugin components in target/plugins/", built.len());
             0
         }),
+        Task::BenchHooks {
+            migrations,
+            repetitions,
+            binary,
+            write,
+        } => bench_hooks::run(
+            &workspace::root(),
+            &bench_hooks::Options {
+                migrations,
+                repetitions,
+                binary,
+                write,
+            },
+        ),
         Task::BenchPlugins => plugins::build_plugins(&workspace::root())
             .and_then(|_| bench_plugins::run(&workspace::root()))
             .map(|_| 0),

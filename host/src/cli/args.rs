@@ -61,6 +61,9 @@ pub enum Command {
     /// WebAssembly plugins: list what is loaded, inspect a component, start a new plugin
     #[command(subcommand)]
     Plugins(PluginsCommand),
+    /// Migration hooks: which hook plugins fire on which event
+    #[command(subcommand)]
+    Hooks(HooksCommand),
 }
 
 /// `confiture init`.
@@ -211,6 +214,13 @@ pub enum PluginsCommand {
     Inspect(InspectArgs),
     /// Create a plugin project that builds as is (offline): SDK and WIT are written beside it
     New(NewPluginArgs),
+}
+
+/// `confiture hooks ...`.
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Per event, the hooks that fire in this environment (--env), in order, with their policy
+    List,
 }
 
 /// `confiture plugins inspect`.

@@ -87,6 +87,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             PluginsCommand::Inspect(args) => crate::plugins::commands::inspect(g, &args),
             PluginsCommand::New(args) => crate::plugins::scaffold::run(g, &args),
         },
+        Command::Hooks(cmd) => match cmd {
+            HooksCommand::List => crate::hooks::commands::list(g),
+        },
     }
 }
 

@@ -9,13 +9,31 @@ use super::report::{DownReport, FailureReport, Item};
 use super::runner::{Bookkeeping, Settings, Step, run_step};
 use crate::cli::{DownArgs, Globals};
 use crate::error::{ExitCode, Failure};
+use crate::hooks::{HookRun, MigrationRef};
 use crate::output::{paint, style};
+use crate::plugins::HookEvent;
+use crate::plugins::hooks::Direction;
 
 /// A rollback ready to run: the row and its `.down.sql`.
 struct Rollback<'a> {
     row: &'a AppliedRow,
     file: String,
     sql: String,
+    checksum: String,
+}
+
+impl Rollback<'_> {
+    /// The rollback as hooks see it.
+    fn hook_ref(&self) -> MigrationRef {
+        MigrationRef {
+            version: self.row.version.clone(),
+            name: self.row.name.clone(),
+            checksum: self.checksum.clone(),
+            direction: Direction::Down,
+            path: self.file.clone(),
+            sql: self.sql.clone(),
+        }
+    }
 }
 
 /// `migrate down`.
@@ -25,7 +43,19 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
     if !ctx.ledger.exists(&client).await? {
         return Err(ctx.no_tracking_table());
     }
-    let lock = ctx.lock(&a.lock, &g.out).await?;
+    let mut hooks = if a.dry_run {
+        HookRun::none(g.out.format)
+    } else {
+        HookRun::load(g, &ctx.project, "migrate down", false)?
+    };
+    hooks.validate(HookEvent::PreValidate, &client).await?;
+    let lock = match ctx.lock(&a.lock, &g.out).await {
+        Ok(lock) => lock,
+        Err(err) => {
+            hooks.failed(None, false, &err, &client).await;
+            return Err(err);
+        }
+    };
     let result = async {
         let mut applied = ctx.ledger.applied(&client).await?;
         applied.sort_by(|x, y| compare_versions(&y.version, &x.version));
@@ -37,11 +67,13 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
             rolled_back: Vec::new(),
             duration_ms: 0,
             failure: None,
+            hooks: Vec::new(),
         };
         if a.dry_run {
             report.rolled_back = rollbacks.iter().map(|r| item(r.row, None)).collect();
             return Ok(report);
         }
+        hooks.validate(HookEvent::PostValidate, &client).await?;
         if rollbacks.is_empty() {
             return Ok(report);
         }
@@ -57,14 +89,25 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
         let settings = Settings::from_env(&ctx.project.env);
         let started = Instant::now();
         for r in &rollbacks {
+            let hook = r.hook_ref();
             let step = Step {
                 file: r.file.clone(),
                 sql: &r.sql,
                 no_transaction: is_no_transaction(&r.sql),
                 bookkeeping: Bookkeeping::Remove(&r.row.version),
+                hook: &hook,
             };
             let slug = format!("{}_{}", r.row.version, r.row.name);
-            match run_step(&mut client, &ctx.ledger, &step, settings, &g.out).await {
+            match run_step(
+                &mut client,
+                &ctx.ledger,
+                &step,
+                settings,
+                &g.out,
+                &mut hooks,
+            )
+            .await
+            {
                 Ok(elapsed) => {
                     let ms = elapsed.as_millis() as u64;
                     g.out.line(format!(
@@ -72,10 +115,24 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
                         paint(style::OK, "rolled back")
                     ));
                     report.rolled_back.push(item(r.row, Some(ms)));
+                    if let Err(abort) = hooks.rolled_back(&hook, Some(ms), None, &client).await {
+                        let err = anyhow::Error::from(abort);
+                        let mut failure = FailureReport::new(&item(r.row, None), false, &err);
+                        failure.state = format!(
+                            "{slug} was rolled back (committed); the hook stopped the run before \
+                             any later rollback"
+                        );
+                        report.failure = Some(failure);
+                        hooks.failed(Some(&hook), false, &err, &client).await;
+                        break;
+                    }
                 }
                 Err(err) => {
                     g.out
                         .line(format!("  {} {slug}", paint(style::ERR, "failed")));
+                    hooks
+                        .failed(Some(&hook), !step.no_transaction, &err, &client)
+                        .await;
                     report.failure = Some(FailureReport::new(
                         &item(r.row, None),
                         step.no_transaction,
@@ -90,7 +147,14 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
     }
     .await;
     lock.release().await?;
-    let report = result?;
+    let mut report = match result {
+        Ok(report) => report,
+        Err(err) => {
+            hooks.failed(None, false, &err, &client).await;
+            return Err(err);
+        }
+    };
+    report.hooks = hooks.take_outcomes();
     Ok(finish(&g.out, &report, report.failure.as_ref()))
 }
 
@@ -144,7 +208,16 @@ fn prepare<'a>(ctx: &Context, selected: &[&'a AppliedRow]) -> anyhow::Result<Vec
                 let file = ctx.show(path);
                 let sql = std::fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
-                rollbacks.push(Rollback { row, file, sql });
+                let checksum = migration
+                    .map(|m| m.checksum.clone())
+                    .or_else(|| row.checksum.clone())
+                    .unwrap_or_default();
+                rollbacks.push(Rollback {
+                    row,
+                    file,
+                    sql,
+                    checksum,
+                });
             }
             None => {
                 let expected = ctx

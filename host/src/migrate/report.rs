@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::plan::{Entry, State};
 use crate::db::script::ScriptError;
+use crate::hooks::HookOutcome;
 use crate::output::{Report, paint, style};
 use crate::project::DatabaseSource;
 
@@ -294,6 +295,9 @@ pub struct UpReport {
     pub duration_ms: u64,
     /// The failure, if one happened.
     pub failure: Option<FailureReport>,
+    /// Every hook call, in order (absent when no hook fired).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookOutcome>,
 }
 
 impl UpReport {
@@ -308,12 +312,32 @@ impl UpReport {
             missing,
             duration_ms: 0,
             failure: None,
+            hooks: Vec::new(),
         }
+    }
+}
+
+/// One line summing up the hook calls of a run, when there were any.
+pub fn render_hooks(out: &mut dyn Write, hooks: &[HookOutcome]) -> std::io::Result<()> {
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let total: f64 = hooks.iter().map(|h| h.duration_ms).sum();
+    let failed = hooks.iter().filter(|h| h.outcome != "ok").count();
+    let summary = format!(
+        "Hooks: {} call(s) in {total:.1} ms, {failed} failed.",
+        hooks.len()
+    );
+    if failed == 0 {
+        writeln!(out, "{summary}")
+    } else {
+        writeln!(out, "{}", paint(style::WARN, summary))
     }
 }
 
 impl Report for UpReport {
     fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        render_hooks(out, &self.hooks)?;
         match self.mode {
             UpMode::DryRun => {
                 if self.not_run.is_empty() {
@@ -393,10 +417,14 @@ pub struct DownReport {
     pub duration_ms: u64,
     /// The failure, if one happened.
     pub failure: Option<FailureReport>,
+    /// Every hook call, in order (absent when no hook fired).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookOutcome>,
 }
 
 impl Report for DownReport {
     fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        render_hooks(out, &self.hooks)?;
         if self.dry_run {
             writeln!(
                 out,

@@ -8,7 +8,9 @@ use tokio_postgres::{Client, GenericClient};
 use super::files::Migration;
 use super::ledger::Ledger;
 use crate::db::script::{ScriptError, run_script};
+use crate::hooks::{HookRun, MigrationRef, Status};
 use crate::output::Output;
+use crate::plugins::{HookEvent, PgDatabase};
 use crate::project::Environment;
 
 /// Timeouts and retries from the environment.
@@ -62,24 +64,29 @@ pub struct Step<'a> {
     pub no_transaction: bool,
     /// The tracking-table change.
     pub bookkeeping: Bookkeeping<'a>,
+    /// The migration as hooks see it (`pre-execute` / `post-execute`).
+    pub hook: &'a MigrationRef,
 }
 
-/// Runs `step` and returns its duration. On failure the error is (or wraps) a
-/// [`ScriptError`] when a statement failed; a transactional step has then been rolled back.
+/// Runs `step` and returns its duration, firing `pre-execute` and `post-execute` around it
+/// (inside its transaction, with the transaction as the hooks' database). On failure the error
+/// is (or wraps) a [`ScriptError`] when a statement failed, or a [`crate::hooks::HookAbort`]
+/// when a hook under policy `abort` failed; a transactional step has then been rolled back.
 pub async fn run_step(
     client: &mut Client,
     ledger: &Ledger,
     step: &Step<'_>,
     settings: Settings,
     out: &Output,
+    hooks: &mut HookRun,
 ) -> anyhow::Result<Duration> {
     if step.no_transaction {
-        return run_outside_transaction(client, ledger, step, settings).await;
+        return run_outside_transaction(client, ledger, step, settings, hooks).await;
     }
     let mut attempt = 0;
     let mut backoff = Duration::from_millis(200);
     loop {
-        match run_in_transaction(client, ledger, step, settings).await {
+        match run_in_transaction(client, ledger, step, settings, hooks).await {
             Err(err) if attempt < settings.lock_retries && is_lock_timeout(&err) => {
                 attempt += 1;
                 out.warn(format!(
@@ -107,14 +114,41 @@ async fn run_in_transaction(
     ledger: &Ledger,
     step: &Step<'_>,
     settings: Settings,
+    hooks: &mut HookRun,
 ) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let tx = client.transaction().await?;
     let result = async {
         tx.batch_execute(&settings.set_sql(true)).await?;
+        if !hooks.idle(HookEvent::PreExecute) {
+            let mut db = PgDatabase::transaction(&tx);
+            hooks
+                .fire(
+                    HookEvent::PreExecute,
+                    Some(step.hook),
+                    Status::Running,
+                    None,
+                    None,
+                    Some(&mut db),
+                )
+                .await?;
+        }
         run_script(&tx, &step.file, step.sql).await?;
         let elapsed = started.elapsed();
         book(&tx, ledger, step, elapsed).await?;
+        if !hooks.idle(HookEvent::PostExecute) {
+            let mut db = PgDatabase::transaction(&tx);
+            hooks
+                .fire(
+                    HookEvent::PostExecute,
+                    Some(step.hook),
+                    Status::Applied,
+                    Some(elapsed.as_millis() as u64),
+                    None,
+                    Some(&mut db),
+                )
+                .await?;
+        }
         anyhow::Ok(())
     }
     .await;
@@ -136,8 +170,24 @@ async fn run_outside_transaction(
     ledger: &Ledger,
     step: &Step<'_>,
     settings: Settings,
+    hooks: &mut HookRun,
 ) -> anyhow::Result<Duration> {
     let started = Instant::now();
+    // No transaction to share: the hooks' database calls run in autocommit mode, each in its
+    // own transaction (read-only and rolled back under `db-read`).
+    if !hooks.idle(HookEvent::PreExecute) {
+        let mut db = PgDatabase::autocommit(&*client);
+        hooks
+            .fire(
+                HookEvent::PreExecute,
+                Some(step.hook),
+                Status::Running,
+                None,
+                None,
+                Some(&mut db),
+            )
+            .await?;
+    }
     client.batch_execute(&settings.set_sql(false)).await?;
     let result = run_script(&*client, &step.file, step.sql).await;
     client
@@ -145,6 +195,21 @@ async fn run_outside_transaction(
         .await?;
     result?;
     let elapsed = started.elapsed();
+    // Fired before the tracking row is written: a hook under `abort` leaves the migration
+    // unrecorded (its statements ran and cannot be undone; the failure report says so).
+    if !hooks.idle(HookEvent::PostExecute) {
+        let mut db = PgDatabase::autocommit(&*client);
+        hooks
+            .fire(
+                HookEvent::PostExecute,
+                Some(step.hook),
+                Status::Applied,
+                Some(elapsed.as_millis() as u64),
+                None,
+                Some(&mut db),
+            )
+            .await?;
+    }
     book(&*client, ledger, step, elapsed).await?;
     Ok(elapsed)
 }

@@ -13,7 +13,10 @@ use super::runner::{Bookkeeping, Settings, Step, run_step};
 use crate::cli::{Globals, UpArgs};
 use crate::db::script::run_script;
 use crate::error::{ExitCode, Failure};
+use crate::hooks::{HookRun, MigrationRef, Status};
 use crate::output::{paint, style};
+use crate::plugins::hooks::Direction;
+use crate::plugins::{HookEvent, PgDatabase};
 
 /// `migrate up`.
 pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
@@ -32,15 +35,40 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
         };
         return Ok(finish(&g.out, &report, None));
     }
-    let lock = ctx.lock(&a.lock, &g.out).await?;
-    let result = if a.dry_run_execute {
-        rehearse(&ctx, &mut client, target.as_deref(), g).await
-    } else {
-        apply(&ctx, &mut client, target.as_deref(), a, g).await
+    let mut hooks = HookRun::load(g, &ctx.project, "migrate up", a.dry_run_execute)?;
+    let result = async {
+        hooks.validate(HookEvent::PreValidate, &client).await?;
+        let lock = ctx.lock(&a.lock, &g.out).await?;
+        let result = if a.dry_run_execute {
+            rehearse(&ctx, &mut client, target.as_deref(), g, &mut hooks).await
+        } else {
+            apply(&ctx, &mut client, target.as_deref(), a, g, &mut hooks).await
+        };
+        lock.release().await?;
+        result
+    }
+    .await;
+    let mut report = match result {
+        Ok(report) => report,
+        Err(err) => {
+            hooks.failed(None, false, &err, &client).await;
+            return Err(err);
+        }
     };
-    lock.release().await?;
-    let report = result?;
+    report.hooks = hooks.take_outcomes();
     Ok(finish(&g.out, &report, report.failure.as_ref()))
+}
+
+/// A pending migration as hooks see it.
+fn hook_ref(ctx: &Context, m: &Migration) -> MigrationRef {
+    MigrationRef {
+        version: m.version.clone(),
+        name: m.name.clone(),
+        checksum: m.checksum.clone(),
+        direction: Direction::Up,
+        path: ctx.show(&m.up_path),
+        sql: m.up_sql.clone(),
+    }
 }
 
 /// The tracking rows, or none when the table does not exist yet.
@@ -111,10 +139,12 @@ async fn apply(
     target: Option<&str>,
     a: &UpArgs,
     g: &Globals,
+    hooks: &mut HookRun,
 ) -> anyhow::Result<UpReport> {
     let out = &g.out;
     let applied = read_applied(ctx, client).await?;
     let (pending, missing) = pending(ctx, &applied, target, out)?;
+    hooks.validate(HookEvent::PostValidate, client).await?;
     let mut report = UpReport::new(ctx.target(), UpMode::Apply, missing);
     if pending.is_empty() {
         return Ok(report);
@@ -137,13 +167,15 @@ async fn apply(
     let settings = Settings::from_env(&ctx.project.env);
     let started = Instant::now();
     for (index, m) in pending.iter().enumerate() {
+        let hook = hook_ref(ctx, m);
         let step = Step {
             file: ctx.show(&m.up_path),
             sql: &m.up_sql,
             no_transaction: m.no_transaction,
             bookkeeping: Bookkeeping::Record(m),
+            hook: &hook,
         };
-        match run_step(client, &ctx.ledger, &step, settings, out).await {
+        match run_step(client, &ctx.ledger, &step, settings, out, hooks).await {
             Ok(elapsed) => {
                 let ms = elapsed.as_millis() as u64;
                 out.line(format!(
@@ -155,6 +187,9 @@ async fn apply(
             }
             Err(err) => {
                 out.line(format!("  {} {}", paint(style::ERR, "failed "), m.slug()));
+                hooks
+                    .failed(Some(&hook), !m.no_transaction, &err, client)
+                    .await;
                 report.failure = Some(FailureReport::new(&item(m, None), m.no_transaction, &err));
                 report.not_run = pending[index + 1..].iter().map(|m| item(m, None)).collect();
                 break;
@@ -171,12 +206,14 @@ async fn rehearse(
     client: &mut Client,
     target: Option<&str>,
     g: &Globals,
+    hooks: &mut HookRun,
 ) -> anyhow::Result<UpReport> {
     let out = &g.out;
     let settings = Settings::from_env(&ctx.project.env);
     let exists = ctx.ledger.exists(&*client).await?;
     let applied = read_applied(ctx, client).await?;
     let (pending, missing) = pending(ctx, &applied, target, out)?;
+    hooks.validate(HookEvent::PostValidate, client).await?;
     let mut report = UpReport::new(ctx.target(), UpMode::DryRunExecute, missing);
     out.line(format!(
         "Dry run: running {} migration(s) in one transaction that will be rolled back",
@@ -188,17 +225,41 @@ async fn rehearse(
     if !exists {
         ctx.ledger.ensure(&tx).await?;
     }
+    let mut failed = None;
     for (index, m) in pending.iter().enumerate() {
         if m.no_transaction {
             report.skipped.push(item(m, None));
             continue;
         }
+        let hook = hook_ref(ctx, m);
         let step_started = Instant::now();
         let result = async {
+            let mut db = PgDatabase::transaction(&tx);
+            hooks
+                .fire(
+                    HookEvent::PreExecute,
+                    Some(&hook),
+                    Status::Running,
+                    None,
+                    None,
+                    Some(&mut db),
+                )
+                .await?;
             run_script(&tx, &ctx.show(&m.up_path), &m.up_sql).await?;
-            ctx.ledger
-                .record(&tx, m, step_started.elapsed().as_millis() as i64)
-                .await
+            let ms = step_started.elapsed().as_millis();
+            ctx.ledger.record(&tx, m, ms as i64).await?;
+            let mut db = PgDatabase::transaction(&tx);
+            hooks
+                .fire(
+                    HookEvent::PostExecute,
+                    Some(&hook),
+                    Status::Applied,
+                    Some(ms as u64),
+                    None,
+                    Some(&mut db),
+                )
+                .await?;
+            anyhow::Ok(())
         }
         .await;
         let ms = step_started.elapsed().as_millis() as u64;
@@ -217,11 +278,15 @@ async fn rehearse(
                 failure.state = "rolled back: this was a dry run, nothing was changed".into();
                 report.failure = Some(failure);
                 report.not_run = pending[index + 1..].iter().map(|m| item(m, None)).collect();
+                failed = Some((hook, err));
                 break;
             }
         }
     }
     tx.rollback().await?;
+    if let Some((hook, err)) = failed {
+        hooks.failed(Some(&hook), true, &err, client).await;
+    }
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
 }

@@ -39,7 +39,7 @@ mod templates;
 pub use bindings::hooks::HookContext;
 pub use bindings::lint::{LintContext, Violation};
 pub use bindings::strategy::{Batch, TextBatch};
-pub use bindings::types::{Capability, HookEvent, Severity};
+pub use bindings::types::{Capability, HookEvent, KeyValue, Severity};
 pub use calls::{CallFailure, PluginCallError};
 pub use component::{CONTRACT_VERSION, Kind};
 pub use database::{DbError, HookDatabase, PgDatabase, Rows};

@@ -1,0 +1,405 @@
+//! Firing events: one [`HookRun`] per command run, holding the resolved hooks, the run's
+//! metadata and every call's outcome.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::event_name;
+use super::registry::Registration;
+use crate::cli::Globals;
+use crate::output::{Format, Output, paint, style};
+use crate::plugins::hooks::{Direction, Migration};
+use crate::plugins::{
+    CallFailure, HookContext, HookDatabase, HookEvent, KeyValue, PluginSet, PluginSources,
+    call_hook,
+};
+use crate::project::{HookPolicy, Project};
+
+/// The migration a per-migration event is about.
+#[derive(Debug, Clone)]
+pub struct MigrationRef {
+    /// Version.
+    pub version: String,
+    /// Name.
+    pub name: String,
+    /// SHA-256 of the `.up.sql`.
+    pub checksum: String,
+    /// Applying or rolling back.
+    pub direction: Direction,
+    /// The file run, relative to the project root.
+    pub path: String,
+    /// Its SQL.
+    pub sql: String,
+}
+
+impl MigrationRef {
+    fn slug(&self) -> String {
+        format!("{}_{}", self.version, self.name)
+    }
+
+    fn wit(&self) -> Migration {
+        Migration {
+            version: self.version.clone(),
+            name: self.name.clone(),
+            checksum: self.checksum.clone(),
+            direction: self.direction,
+            path: self.path.clone(),
+            sql: self.sql.clone(),
+        }
+    }
+}
+
+/// The status a hook is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Not started (validation events).
+    Pending,
+    /// The migration is running (pre-execute).
+    Running,
+    /// The migration ran (post-execute, inside its transaction, before the commit).
+    Applied,
+    /// The migration was rolled back (post-rollback).
+    RolledBack,
+    /// The run failed (on-error).
+    Failed,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Applied => "applied",
+            Status::RolledBack => "rolled-back",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One hook call, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookOutcome {
+    /// The plugin.
+    pub plugin: String,
+    /// The event.
+    pub event: &'static str,
+    /// `<version>_<name>` for per-migration events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migration: Option<String>,
+    /// `ok` or `failed`.
+    pub outcome: &'static str,
+    /// The hook's failure policy.
+    pub policy: HookPolicy,
+    /// What kind of failure, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<CallFailure>,
+    /// The failure's message, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Wall time of the call (instantiation, the call, its database calls), ms.
+    pub duration_ms: f64,
+}
+
+/// A hook failed under policy `abort`: the run stops with its message.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("hook {plugin} aborted the run on {event}: {message}")]
+pub struct HookAbort {
+    /// The plugin.
+    pub plugin: String,
+    /// The event.
+    pub event: &'static str,
+    /// The plugin's error.
+    pub message: String,
+}
+
+/// The hooks of one command run.
+#[derive(Debug)]
+pub struct HookRun {
+    registration: Registration,
+    environment: String,
+    metadata: Vec<(String, String)>,
+    out: Output,
+    /// Every call made so far, in order.
+    pub outcomes: Vec<HookOutcome>,
+}
+
+/// A run id: time in microseconds and the process id, hex.
+fn run_id() -> String {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or_default();
+    format!("{micros:x}-{:x}", std::process::id())
+}
+
+/// Who runs it: `CONFITURE_USER`, else the OS user.
+fn user() -> String {
+    ["CONFITURE_USER", "USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+impl HookRun {
+    /// A run without hooks.
+    pub fn none(format: Format) -> Self {
+        HookRun {
+            registration: Registration::default(),
+            environment: String::new(),
+            metadata: Vec::new(),
+            out: Output::new(format),
+            outcomes: Vec::new(),
+        }
+    }
+
+    /// Loads the project's plugins (once; only when there is at least one component, so a
+    /// project without plugins never starts wasmtime) and resolves its hooks for `command`.
+    pub fn load(
+        g: &Globals,
+        project: &Project,
+        command: &str,
+        dry_run: bool,
+    ) -> anyhow::Result<Self> {
+        let sources = PluginSources::from_project(project, &g.plugin_files);
+        let mut run = HookRun::none(g.out.format);
+        if sources.discover()?.is_empty() {
+            return Ok(run);
+        }
+        let registration = load_registration(g, project, &sources)?;
+        run.registration = registration;
+        run.environment = project.env.name.clone();
+        run.metadata = vec![
+            ("run-id".into(), run_id()),
+            ("user".into(), user()),
+            ("dry-run".into(), dry_run.to_string()),
+            ("command".into(), command.into()),
+        ];
+        for (k, v) in &project.env.hooks.metadata {
+            run.metadata.retain(|(key, _)| key != k);
+            run.metadata.push((k.clone(), v.clone()));
+        }
+        Ok(run)
+    }
+
+    /// True when no hook fires on `event`.
+    pub fn idle(&self, event: HookEvent) -> bool {
+        self.registration.for_event(event).next().is_none()
+    }
+
+    /// Fires `event`: calls each hook registered for it, in order. A failure under `abort`
+    /// stops there and returns [`HookAbort`]; under `warn` it is reported on stderr; under
+    /// `ignore` it is only recorded. `db` is what the hooks' database calls run on.
+    pub async fn fire(
+        &mut self,
+        event: HookEvent,
+        migration: Option<&MigrationRef>,
+        status: Status,
+        duration_ms: Option<u64>,
+        error: Option<&str>,
+        mut db: Option<&mut dyn HookDatabase>,
+    ) -> Result<(), HookAbort> {
+        let hooks: Vec<_> = self.registration.for_event(event).cloned().collect();
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        let name = event_name(event);
+        let wit_migration = migration.map(MigrationRef::wit);
+        let metadata: Vec<KeyValue> = self
+            .metadata
+            .iter()
+            .map(|(key, value)| KeyValue {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect();
+        let slug = migration.map(MigrationRef::slug);
+        let about = slug.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
+        for hook in hooks {
+            let context = HookContext {
+                event,
+                migration: wit_migration.clone(),
+                environment: self.environment.clone(),
+                status: status.as_str().into(),
+                duration_ms,
+                error: error.map(str::to_string),
+                metadata: metadata.clone(),
+            };
+            let started = Instant::now();
+            // Re-borrow for this call only (shortening the trait object's lifetime).
+            let this_db = db.as_deref_mut().map(|d| d as &mut dyn HookDatabase);
+            let result = call_hook(&hook.plugin, context, this_db).await;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let plugin = hook.plugin.name().to_string();
+            let mut outcome = HookOutcome {
+                plugin: plugin.clone(),
+                event: name,
+                migration: slug.clone(),
+                outcome: "ok",
+                policy: hook.policy,
+                failure: None,
+                message: None,
+                duration_ms: (ms * 1000.0).round() / 1000.0,
+            };
+            match result {
+                Ok(()) => {
+                    self.out.line(format!(
+                        "    {} {plugin} {name}{about} ({ms:.1} ms)",
+                        paint(style::OK, "hook ok")
+                    ));
+                    self.outcomes.push(outcome);
+                }
+                Err(err) => {
+                    let message = err.to_string();
+                    outcome.outcome = "failed";
+                    outcome.failure = Some(err.failure);
+                    outcome.message = Some(message.clone());
+                    self.outcomes.push(outcome);
+                    match hook.policy {
+                        HookPolicy::Abort => {
+                            self.out.line(format!(
+                                "    {} {plugin} {name}{about} ({ms:.1} ms): {message}",
+                                paint(style::ERR, "hook failed")
+                            ));
+                            return Err(HookAbort {
+                                plugin,
+                                event: name,
+                                message,
+                            });
+                        }
+                        HookPolicy::Warn => self.out.warn(format!(
+                            "hook {plugin} failed on {name}{about} (policy warn, the run \
+                             continues): {message}"
+                        )),
+                        HookPolicy::Ignore => {}
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fires `on-error` with `error`; its own failures are recorded, never raised.
+    pub async fn on_error(
+        &mut self,
+        migration: Option<&MigrationRef>,
+        error: &str,
+        db: Option<&mut dyn HookDatabase>,
+    ) {
+        if let Err(abort) = self
+            .fire(
+                HookEvent::OnError,
+                migration,
+                Status::Failed,
+                None,
+                Some(error),
+                db,
+            )
+            .await
+        {
+            self.out.warn(format!(
+                "{abort} (on-error hooks cannot stop a run that already failed)"
+            ));
+        }
+    }
+}
+
+/// Loads the plugin set and resolves the hooks, printing configuration warnings.
+pub fn load_registration(
+    g: &Globals,
+    project: &Project,
+    sources: &PluginSources,
+) -> anyhow::Result<Registration> {
+    let engine = crate::plugins::commands::engine(g)?;
+    let set = PluginSet::load(&engine, sources)?;
+    for warning in &set.warnings {
+        g.out.warn(warning);
+    }
+    let registration = Registration::resolve(&set, &project.env);
+    for warning in &registration.warnings {
+        g.out.warn(warning);
+    }
+    Ok(registration)
+}
+
+impl HookRun {
+    /// Fires a run-level event (`pre-validate`, `post-validate`) with autocommit database
+    /// access on `client`; a failure under `abort` becomes the run's error (exit 1).
+    pub async fn validate(
+        &mut self,
+        event: HookEvent,
+        client: &tokio_postgres::Client,
+    ) -> anyhow::Result<()> {
+        if self.idle(event) {
+            return Ok(());
+        }
+        let mut db = crate::plugins::PgDatabase::autocommit(client);
+        self.fire(event, None, Status::Pending, None, None, Some(&mut db))
+            .await
+            .map_err(|abort| {
+                crate::error::Failure::new(crate::error::ExitCode::Failure, abort.to_string())
+                    .hint(
+                        "nothing was applied or rolled back; fix what the hook reports, or set \
+                         its `hooks.plugins.<name>.policy` to `warn` in the environment file",
+                    )
+                    .into()
+            })
+    }
+
+    /// Fires `post-rollback` after `migration` was rolled back (with the error that caused it,
+    /// if any), with autocommit database access on `client`. A failure under `abort` is
+    /// returned (after a successful `migrate down` it stops the run).
+    pub async fn rolled_back(
+        &mut self,
+        migration: &MigrationRef,
+        duration_ms: Option<u64>,
+        error: Option<&str>,
+        client: &tokio_postgres::Client,
+    ) -> Result<(), HookAbort> {
+        if self.idle(HookEvent::PostRollback) {
+            return Ok(());
+        }
+        let mut db = crate::plugins::PgDatabase::autocommit(client);
+        self.fire(
+            HookEvent::PostRollback,
+            Some(migration),
+            Status::RolledBack,
+            duration_ms,
+            error,
+            Some(&mut db),
+        )
+        .await
+    }
+
+    /// After a failed migration was rolled back: `post-rollback` then `on-error`, neither of
+    /// which can change the outcome (their failures are recorded and warned about).
+    pub async fn failed(
+        &mut self,
+        migration: Option<&MigrationRef>,
+        rolled_back: bool,
+        error: &anyhow::Error,
+        client: &tokio_postgres::Client,
+    ) {
+        if self.registration.hooks.is_empty() {
+            return;
+        }
+        let message = format!("{error:#}");
+        if rolled_back
+            && let Some(m) = migration
+            && let Err(abort) = self.rolled_back(m, None, Some(&message), client).await
+        {
+            self.out.warn(format!(
+                "{abort} (post-rollback hooks cannot stop a run that already failed)"
+            ));
+        }
+        if !self.idle(HookEvent::OnError) {
+            let mut db = crate::plugins::PgDatabase::autocommit(client);
+            self.on_error(migration, &message, Some(&mut db)).await;
+        }
+    }
+
+    /// The calls made so far, taken out for the report.
+    pub fn take_outcomes(&mut self) -> Vec<HookOutcome> {
+        std::mem::take(&mut self.outcomes)
+    }
+}

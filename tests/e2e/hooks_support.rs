@@ -1,0 +1,98 @@
+//! Shared by the hook tests: a project with hook plugins copied into its plugins directory,
+//! and the events the `hook-recorder` test plugin logged.
+
+use crate::harness::{Run, TestProject};
+use crate::plugins_support::component;
+
+/// The test hook that logs every event (`plugins/hook-recorder`).
+pub const RECORDER: &str = "hook-recorder";
+
+/// A project with `plugins` (names under `target/plugins/`) in its plugins directory and
+/// `env` appended to its `local.yaml`.
+pub fn project_with(plugins: &[&str], env: &str) -> TestProject {
+    let p = TestProject::new();
+    for name in plugins {
+        let to = p.root().join("plugins").join(format!("{name}.wasm"));
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(component(name), &to).unwrap();
+    }
+    set_env(&p, env);
+    p
+}
+
+/// Rewrites `local.yaml`: the database URL plus `env`.
+pub fn set_env(p: &TestProject, env: &str) {
+    p.write(
+        "db/environments/local.yaml",
+        &format!("database_url: {}\n{env}", p.db.url),
+    );
+}
+
+/// One event the recorder logged, parsed from `key=value` pairs.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The whole line after `recorded `.
+    pub line: String,
+}
+
+impl Recorded {
+    /// The value of `key` (up to the next ` key=`; `migration=` spans its sub-fields).
+    pub fn get(&self, key: &str) -> String {
+        // `error=` may hold spaces (it runs to ` metadata=`); `metadata=` ends the line.
+        if key == "metadata" || key == "error" {
+            let (_, rest) = self.line.split_once(&format!(" {key}=")).unwrap();
+            return match key {
+                "error" => rest.split(" metadata=").next().unwrap().to_string(),
+                _ => rest.to_string(),
+            };
+        }
+        let marker = format!("{key}=");
+        let start = self
+            .line
+            .split(' ')
+            .position(|w| w.starts_with(&marker))
+            .unwrap_or_else(|| panic!("no {key} in {}", self.line));
+        self.line.split(' ').nth(start).unwrap()[marker.len()..].to_string()
+    }
+
+    /// `event` and, for per-migration events, the migration: `post-execute 001_users`.
+    pub fn short(&self) -> String {
+        let migration = self.get("migration");
+        if migration == "-" {
+            self.get("event")
+        } else {
+            format!("{} {migration}", self.get("event"))
+        }
+    }
+}
+
+/// The recorder's lines on stderr, in order.
+pub fn recorded(run: &Run) -> Vec<Recorded> {
+    run.stderr
+        .lines()
+        .filter_map(|l| l.split_once("] info: recorded ").map(|(_, rest)| rest))
+        .map(|line| Recorded {
+            line: line.to_string(),
+        })
+        .collect()
+}
+
+/// The events, short form.
+pub fn events(run: &Run) -> Vec<String> {
+    recorded(run).iter().map(Recorded::short).collect()
+}
+
+/// Two reversible migrations: `users` then `posts`.
+pub fn two_migrations(p: &TestProject) {
+    crate::migrate_up::two_migrations(p);
+}
+
+/// Tracking rows.
+pub fn tracked(p: &TestProject) -> usize {
+    crate::migrate_up::tracked(p)
+}
+
+/// True when the relation exists.
+pub fn exists(p: &TestProject, relation: &str) -> bool {
+    crate::migrate_up::exists(p, relation)
+}
