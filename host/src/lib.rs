@@ -8,6 +8,7 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod init;
+pub mod lint;
 pub mod migrate;
 pub mod output;
 pub mod project;

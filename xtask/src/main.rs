@@ -2,6 +2,7 @@
 //! generated CLI reference and the migration benchmark.
 
 mod bench;
+mod bench_lint;
 mod cli_docs;
 mod demo;
 mod postgres;
@@ -42,6 +43,12 @@ enum Task {
         #[arg(long)]
         fsync_off: bool,
     },
+    /// Time `confiture lint` on generated 100- and 2,000-table schemas against Squawk
+    BenchLint {
+        /// How many times to time each side (the median is reported)
+        #[arg(long, default_value_t = 7)]
+        repetitions: usize,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -54,6 +61,7 @@ fn main() -> std::process::ExitCode {
             repetitions,
             fsync_off,
         } => bench::run(migrations, repetitions, fsync_off),
+        Task::BenchLint { repetitions } => bench_lint::run(repetitions),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),

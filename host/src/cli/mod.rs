@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub use args::*;
 use clap::Parser;
 
-use crate::error::ExitCode;
+use crate::error::{ExitCode, Failure};
 use crate::output::Output;
 use crate::project::{Project, ResolvedDatabase};
 
@@ -64,6 +64,17 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         out: Output::new(cli.format),
     };
     let g = &globals;
+    if cli.format.is_lint_only() && !matches!(cli.command, Command::Lint(_)) {
+        return Err(Failure::config(format!(
+            "--format {} is only for `confiture lint`",
+            match cli.format {
+                crate::output::Format::Sarif => "sarif",
+                _ => "github",
+            }
+        ))
+        .hint("use --format text or --format json with this command")
+        .into());
+    }
     match cli.command {
         Command::Init(args) => crate::init::run(g, &args),
         Command::Db(cmd) => crate::db::commands::run(g, &cmd).await,
@@ -76,6 +87,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             MigrateCommand::Verify(args) => crate::migrate::commands::verify(g, &args).await,
             MigrateCommand::Baseline(args) => crate::migrate::commands::baseline(g, &args).await,
         },
+        Command::Lint(args) => crate::lint::run(g, &args),
     }
 }
 

@@ -7,8 +7,8 @@ mod vars;
 use std::path::{Path, PathBuf};
 
 pub use environment::{
-    DEFAULT_MIGRATIONS_TABLE, DatabaseParts, DatabaseSetting, Environment, did_you_mean, display,
-    parse_duration_ms,
+    DEFAULT_MIGRATIONS_TABLE, DatabaseParts, DatabaseSetting, Environment, LintingSettings,
+    RuleSetting, did_you_mean, display, parse_duration_ms,
 };
 pub use target::{DatabaseSource, ResolvedDatabase, resolve_database};
 
