@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod hooks;
 pub mod init;
+pub mod lint;
 pub mod migrate;
 pub mod output;
 pub mod plugins;

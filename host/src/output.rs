@@ -18,6 +18,17 @@ pub enum Format {
     Text,
     /// One JSON document on stdout (errors too, as `{"error": {...}}`).
     Json,
+    /// SARIF 2.1.0 (`confiture lint` only; other commands refuse it).
+    Sarif,
+    /// GitHub Actions annotations (`confiture lint` only; other commands refuse it).
+    Github,
+}
+
+impl Format {
+    /// True for the formats only `confiture lint` produces.
+    pub fn is_lint_only(self) -> bool {
+        matches!(self, Format::Sarif | Format::Github)
+    }
 }
 
 /// Styles shared by every text renderer.
@@ -92,7 +103,7 @@ impl Output {
                 let text = serde_json::to_string_pretty(report).expect("reports serialise");
                 let _ = writeln!(stdout, "{text}");
             }
-            Format::Text => {
+            Format::Text | Format::Sarif | Format::Github => {
                 let _ = report.render_text(&mut stdout);
             }
         }
@@ -117,7 +128,7 @@ impl Output {
                 });
                 let _ = writeln!(anstream::stdout(), "{value:#}");
             }
-            Format::Text => {
+            Format::Text | Format::Sarif | Format::Github => {
                 let mut stderr = anstream::stderr();
                 let _ = writeln!(stderr, "{} {err}", paint(style::ERR, "error:"));
                 for cause in causes {

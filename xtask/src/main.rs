@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_hooks;
+mod bench_lint;
 mod bench_plugins;
 mod cli_docs;
 mod demo;
@@ -64,6 +65,12 @@ enum Task {
         #[arg(long)]
         write: bool,
     },
+    /// Time `confiture lint` on generated 100- and 2,000-table schemas against Squawk
+    BenchLint {
+        /// How many times to time each side (the median is reported)
+        #[arg(long, default_value_t = 7)]
+        repetitions: usize,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -97,6 +104,7 @@ fn main() -> std::process::ExitCode {
         Task::BenchPlugins => plugins::build_plugins(&workspace::root())
             .and_then(|_| bench_plugins::run(&workspace::root()))
             .map(|_| 0),
+        Task::BenchLint { repetitions } => bench_lint::run(repetitions),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),

@@ -24,7 +24,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
-    /// Output format
+    /// Output format (sarif and github: `confiture lint` only)
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -64,6 +64,39 @@ pub enum Command {
     /// Migration hooks: which hook plugins fire on which event
     #[command(subcommand)]
     Hooks(HooksCommand),
+    /// Lint schema and migration SQL: naming, structure, security, performance, compliance and
+    /// migration safety
+    Lint(LintArgs),
+}
+
+/// `confiture lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files or directories to lint (default: the environment's include_dirs and migrations dir)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Fail (exit 1) when a finding is at least this severe (default: linting.fail_level, else
+    /// critical)
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_level: Option<FailLevel>,
+    /// Rules or categories not to run, comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub exclude_rules: Vec<String>,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// List the rules (with the environment's settings applied) and exit
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+/// `--fail-level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailLevel {
+    /// Fail on warnings and critical findings.
+    Warning,
+    /// Fail on critical findings only.
+    Critical,
 }
 
 /// `confiture init`.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub use args::*;
 use clap::Parser;
 
-use crate::error::ExitCode;
+use crate::error::{ExitCode, Failure};
 use crate::output::Output;
 use crate::project::{Project, ResolvedDatabase};
 
@@ -70,6 +70,17 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         no_plugin_cache: cli.no_plugin_cache,
     };
     let g = &globals;
+    if cli.format.is_lint_only() && !matches!(cli.command, Command::Lint(_)) {
+        return Err(Failure::config(format!(
+            "--format {} is only for `confiture lint`",
+            match cli.format {
+                crate::output::Format::Sarif => "sarif",
+                _ => "github",
+            }
+        ))
+        .hint("use --format text or --format json with this command")
+        .into());
+    }
     match cli.command {
         Command::Init(args) => crate::init::run(g, &args),
         Command::Db(cmd) => crate::db::commands::run(g, &cmd).await,
@@ -90,6 +101,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hooks(cmd) => match cmd {
             HooksCommand::List => crate::hooks::commands::list(g),
         },
+        Command::Lint(args) => crate::lint::run(g, &args),
     }
 }
 

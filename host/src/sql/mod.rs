@@ -1,5 +1,21 @@
-//! The SQL analysis layer. For now: splitting SQL text into statements with their line numbers.
+//! The SQL analysis layer: SQL files into located statements (parsed by sqlparser with the
+//! PostgreSQL dialect, or kept as text when it cannot parse them), and a schema model built
+//! across all files. Lint, risk classification and the wizard read from here.
+//!
+//! - [`parse_file`]: one file into [`Statement`]s with file, line and column; never fails.
+//! - [`build_model`]: every file's DDL applied in order into a [`SchemaModel`].
+//! - [`names`] and [`types`]: identifiers and column types the way PostgreSQL spells them, for
+//!   code that reads a statement's `ast` itself.
 
+mod build;
+mod model;
+pub mod names;
 mod split;
+mod statement;
+pub mod types;
+mod workaround;
 
-pub use split::{SqlStatement, split_statements};
+pub use build::build_model;
+pub use model::{Column, ForeignKey, Index, ModelLookup, SchemaModel, Table};
+pub use split::{LineComment, Split, SqlStatement, split_statements, split_with_comments};
+pub use statement::{Location, SqlFile, Statement, StatementKind, guess_kind, parse_file};

@@ -11,34 +11,80 @@ pub struct SqlStatement<'a> {
     pub offset: usize,
 }
 
+/// One `--` comment of a SQL text (comments inside strings, dollar quotes, block comments
+/// and `COPY` data are not comments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineComment<'a> {
+    /// The comment from its `--` to the end of its line, trailing whitespace trimmed.
+    pub text: &'a str,
+    /// 1-based line of the comment.
+    pub line: usize,
+    /// True when only whitespace precedes the comment on its line.
+    pub own_line: bool,
+}
+
+/// A SQL text cut into statements, with its `--` comments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Split<'a> {
+    /// The statements, in order.
+    pub statements: Vec<SqlStatement<'a>>,
+    /// Every `--` comment, in order.
+    pub comments: Vec<LineComment<'a>>,
+}
+
 /// Splits `sql` on top-level semicolons; statements that are only comments are dropped.
 ///
 /// Understands single-quoted strings (with `''`), `E''` strings (with backslash escapes),
 /// double-quoted identifiers, dollar quotes (`$$` and `$tag$`), `--` comments and nested
 /// `/* */` comments. A statement's text, line and offset start at its first token that is not
 /// whitespace or a comment; comments inside it are kept.
+///
+/// Reads `pg_dump` output too: the data lines after a `COPY ... FROM stdin;` up to the `\.`
+/// line are not statements, and a psql meta-command (a line starting with `\` where a statement
+/// would start, like `\restrict` or `\connect`) is skipped.
 pub fn split_statements(sql: &str) -> Vec<SqlStatement<'_>> {
+    split_with_comments(sql).statements
+}
+
+/// [`split_statements`], also returning every `--` comment with its line.
+pub fn split_with_comments(sql: &str) -> Split<'_> {
     let bytes = sql.as_bytes();
-    let mut statements = Vec::new();
-    let mut first_token: Option<usize> = None;
+    let mut out = Split::default();
+    let mut lines = LineCounter::default();
+    // Offset and line of the current statement's first token.
+    let mut first_token: Option<(usize, usize)> = None;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         let token_start = i;
         i = match b {
-            b'-' if bytes.get(i + 1) == Some(&b'-') => bytes[i..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |nl| i + nl + 1),
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                let end = line_end(bytes, i);
+                out.comments.push(LineComment {
+                    text: sql[i..end].trim_end(),
+                    line: lines.line_of(bytes, i),
+                    own_line: bytes[line_start(bytes, i)..i]
+                        .iter()
+                        .all(u8::is_ascii_whitespace),
+                });
+                end
+            }
             b'/' if bytes.get(i + 1) == Some(&b'*') => skip_block_comment(bytes, i),
             b';' => {
-                push(sql, i, first_token, &mut statements);
+                let pushed = push(sql, i, first_token, &mut out.statements);
                 first_token = None;
-                i + 1
+                if pushed.is_some_and(is_copy_from_stdin) {
+                    skip_copy_data(bytes, i + 1)
+                } else {
+                    i + 1
+                }
             }
+            b'\\' if first_token.is_none() => line_end(bytes, i),
             _ if b.is_ascii_whitespace() => i + 1,
             _ => {
-                first_token.get_or_insert(token_start);
+                if first_token.is_none() {
+                    first_token = Some((token_start, lines.line_of(bytes, token_start)));
+                }
                 match b {
                     b'\'' => {
                         let escapes = i > 0
@@ -60,18 +106,96 @@ pub fn split_statements(sql: &str) -> Vec<SqlStatement<'_>> {
             }
         };
     }
-    push(sql, bytes.len(), first_token, &mut statements);
-    statements
+    push(sql, bytes.len(), first_token, &mut out.statements);
+    out
 }
 
-fn push<'a>(sql: &'a str, end: usize, first_token: Option<usize>, out: &mut Vec<SqlStatement<'a>>) {
-    let Some(first) = first_token else { return };
+/// Pushes the statement from `first_token` to `end`, if there is one; returns its text.
+fn push<'a>(
+    sql: &'a str,
+    end: usize,
+    first_token: Option<(usize, usize)>,
+    out: &mut Vec<SqlStatement<'a>>,
+) -> Option<&'a str> {
+    let (first, line) = first_token?;
     let text = sql[first..end].trim_end();
     out.push(SqlStatement {
         text,
-        line: 1 + sql[..first].bytes().filter(|&b| b == b'\n').count(),
+        line,
         offset: first,
     });
+    Some(text)
+}
+
+/// Counts lines incrementally: offsets are asked for in increasing order (the scan's), so the
+/// whole text is read once.
+#[derive(Default)]
+struct LineCounter {
+    /// Offset up to which newlines were counted.
+    counted_to: usize,
+    /// Newlines before `counted_to`.
+    newlines: usize,
+}
+
+impl LineCounter {
+    /// 1-based line of the byte at `offset` (not before the last offset asked for).
+    fn line_of(&mut self, bytes: &[u8], offset: usize) -> usize {
+        if offset > self.counted_to {
+            self.newlines += bytes[self.counted_to..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.counted_to = offset;
+        }
+        self.newlines + 1
+    }
+}
+
+/// True for `COPY ... FROM STDIN` (the statement is followed by inline data).
+fn is_copy_from_stdin(text: &str) -> bool {
+    let mut words = text.split(|c: char| c.is_ascii_whitespace() || c == ')' || c == '(');
+    if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("copy")) {
+        return false;
+    }
+    let mut previous_is_from = false;
+    for word in words.filter(|w| !w.is_empty()) {
+        if previous_is_from && word.eq_ignore_ascii_case("stdin") {
+            return true;
+        }
+        previous_is_from = word.eq_ignore_ascii_case("from");
+    }
+    false
+}
+
+/// Index after the inline data of a `COPY ... FROM STDIN` whose `;` ends before `i`: the rest
+/// of the `;` line, then every line up to and including the `\.` line (or the end of the text).
+fn skip_copy_data(bytes: &[u8], i: usize) -> usize {
+    let mut line = line_end(bytes, i);
+    while line < bytes.len() {
+        let end = line_end(bytes, line);
+        let content = bytes[line..end].trim_ascii_end();
+        if content == b"\\." {
+            return end;
+        }
+        line = end;
+    }
+    bytes.len()
+}
+
+/// Index after the end of the line holding `i` (after its `\n`, or the end of the text).
+fn line_end(bytes: &[u8], i: usize) -> usize {
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |nl| i + nl + 1)
+}
+
+/// Index of the first byte of the line holding `i`.
+fn line_start(bytes: &[u8], i: usize) -> usize {
+    bytes[..i]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |nl| nl + 1)
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -257,5 +381,97 @@ mod tests {
         let stmts = split_statements(sql);
         assert_eq!(stmts[1].text, "SELECT 'ß'");
         assert_eq!(&sql[stmts[1].offset..], "SELECT 'ß'");
+    }
+
+    #[test]
+    fn copy_from_stdin_data_is_not_split() {
+        let sql = "COPY public.t (id, note) FROM stdin;\n\
+                   1\tsemi; colon\n\
+                   2\t-- not a comment; 'nor a quote\n\
+                   \\.\n\
+                   SELECT pg_catalog.setval('t_id_seq', 2, true);\n\
+                   copy t FROM STDIN WITH (FORMAT csv);\n\
+                   3,\"x;y\"\n\
+                   \\.\r\n\
+                   ALTER TABLE t OWNER TO me;";
+        let split = split_with_comments(sql);
+        let stmts: Vec<_> = split.statements.iter().map(|s| (s.line, s.text)).collect();
+        assert_eq!(
+            stmts,
+            vec![
+                (1, "COPY public.t (id, note) FROM stdin"),
+                (5, "SELECT pg_catalog.setval('t_id_seq', 2, true)"),
+                (6, "copy t FROM STDIN WITH (FORMAT csv)"),
+                (9, "ALTER TABLE t OWNER TO me"),
+            ]
+        );
+        assert!(split.comments.is_empty(), "{:?}", split.comments);
+    }
+
+    #[test]
+    fn copy_to_stdout_and_from_a_file_have_no_data() {
+        assert_eq!(
+            texts("COPY t TO STDOUT; COPY t FROM '/tmp/stdin'; SELECT 1"),
+            vec!["COPY t TO STDOUT", "COPY t FROM '/tmp/stdin'", "SELECT 1"]
+        );
+    }
+
+    #[test]
+    fn unterminated_copy_data_runs_to_the_end() {
+        assert_eq!(
+            texts("COPY t FROM stdin;\n1\n2;\nSELECT 3;"),
+            vec!["COPY t FROM stdin"]
+        );
+    }
+
+    #[test]
+    fn psql_meta_commands_between_statements_are_skipped() {
+        let sql = "\\restrict abc123\n\nSET x = 1;\n\\connect other\nSELECT '\\n';\n\\unrestrict abc123\n";
+        let stmts: Vec<_> = split_statements(sql)
+            .into_iter()
+            .map(|s| (s.line, s.text))
+            .collect();
+        assert_eq!(stmts, vec![(3, "SET x = 1"), (5, "SELECT '\\n'")]);
+    }
+
+    #[test]
+    fn a_comment_inside_a_statement_does_not_move_its_line() {
+        let sql = "SELECT 1;\nCREATE TABLE t (\n  -- note\n  id int -- why\n);\nSELECT 2;";
+        let split = split_with_comments(sql);
+        let lines: Vec<_> = split.statements.iter().map(|s| s.line).collect();
+        assert_eq!(lines, vec![1, 2, 6]);
+        let comments: Vec<_> = split
+            .comments
+            .iter()
+            .map(|c| (c.line, c.own_line))
+            .collect();
+        assert_eq!(comments, vec![(3, true), (4, false)]);
+    }
+
+    #[test]
+    fn comments_are_returned_with_lines_and_placement() {
+        let sql =
+            "-- head\nSELECT 1; -- tail\n  -- indented\nSELECT '--no', $$ -- no $$ /* -- no */;\n";
+        let comments: Vec<_> = split_with_comments(sql)
+            .comments
+            .into_iter()
+            .map(|c| (c.line, c.text, c.own_line))
+            .collect();
+        assert_eq!(
+            comments,
+            vec![
+                (1, "-- head", true),
+                (2, "-- tail", false),
+                (3, "-- indented", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_stay_right_over_many_statements() {
+        let sql: String = (0..5000).map(|n| format!("SELECT {n};\n\n")).collect();
+        let stmts = split_statements(&sql);
+        assert_eq!(stmts.len(), 5000);
+        assert_eq!((stmts[4999].line, stmts[4999].text), (9999, "SELECT 4999"));
     }
 }
