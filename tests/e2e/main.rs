@@ -15,6 +15,7 @@ mod init;
 mod lint_config;
 mod lint_output;
 mod lint_pg_dump;
+mod lint_plugins;
 mod migrate_concurrency;
 mod migrate_down;
 mod migrate_failures;

@@ -88,6 +88,10 @@ pub struct LintArgs {
     /// List the rules (with the environment's settings applied) and exit
     #[arg(long)]
     pub list_rules: bool,
+    /// Also run the lint rules of this WASM plugin, or of every `.wasm` in this directory
+    /// (the project's plugins directory is always searched); repeatable
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
 }
 
 /// `--fail-level`.

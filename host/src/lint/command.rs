@@ -22,7 +22,8 @@ use crate::project::{Environment, Project};
 pub fn run(g: &Globals, args: &LintArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let project = open(g, args)?;
-    let registry = Registry::builtin();
+    let mut registry = Registry::builtin();
+    super::plugin_rules::load(g, &project, &args.rules, &mut registry)?;
     let text = std::fs::read_to_string(&project.env.file).unwrap_or_default();
     let shown = project.show(&project.env.file);
     let source = Source {

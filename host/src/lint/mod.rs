@@ -10,6 +10,7 @@ pub mod config;
 #[cfg(test)]
 mod doc_examples;
 pub mod engine;
+mod plugin_rules;
 pub mod registry;
 pub mod report;
 pub mod rule;

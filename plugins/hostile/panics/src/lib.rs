@@ -1,10 +1,11 @@
-//! Hostile test plugin `hostile-panics`: panics in every call. A hook on every event and strategy `hostile_panics`; the hook fails
+//! Hostile test plugin `hostile-panics`: panics in every call. A hook on every event, strategy
+//! `hostile_panics` and lint rule `hostile_panics`; the hook fails
 //! with what it observed, the strategy returns it as every value. The host's sandbox must
 //! contain it (see `plugins/hostile/README.md`).
 
 use confiture_sdk::{
-    Batch, Database, Hook, HookContext, HookEvent, Plugin, Result, Strategy, StrategyInfo,
-    TextBatch, TextBatchBuilder,
+    Batch, Database, Hook, HookContext, HookEvent, Lint, LintContext, Plugin, Result, RuleInfo,
+    Severity, Strategy, StrategyInfo, TextBatch, TextBatchBuilder, Violation,
 };
 
 /// The plugin.
@@ -57,4 +58,18 @@ impl Strategy for Panics {
     }
 }
 
-confiture_sdk::export_plugin!(Panics: hook, strategy);
+impl Lint for Panics {
+    const RULES: &'static [RuleInfo] = &[RuleInfo {
+        id: "hostile_panics",
+        category: "structure",
+        default_severity: Severity::Warning,
+        description: "Hostile test rule: panics in every call",
+    }];
+
+    fn check(&self, _context: &LintContext) -> Vec<Violation> {
+        let observed = attempt();
+        unreachable!("{observed}")
+    }
+}
+
+confiture_sdk::export_plugin!(Panics: hook, strategy, lint);
