@@ -1,21 +1,6 @@
-//! Hostile test plugin `hostile-open-socket`: tries to connect to 127.0.0.1:5432. A hook on every event and strategy `hostile_open_socket`; the hook fails
-//! with what it observed, the strategy returns it as every value. The host's sandbox must
-//! contain it (see `plugins/hostile/README.md`).
-
-use confiture_sdk::{
-    Batch, Database, Hook, HookContext, HookEvent, Plugin, Result, Strategy, StrategyInfo,
-    TextBatch, TextBatchBuilder,
-};
-
-/// The plugin.
-#[derive(Default)]
-pub struct OpenSocket;
-
-impl Plugin for OpenSocket {
-    const NAME: &'static str = "hostile-open-socket";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const DESCRIPTION: &'static str = "Hostile test plugin: tries to connect to 127.0.0.1:5432";
-}
+//! Hostile test plugin `hostile-open-socket`: tries to connect to 127.0.0.1:5432. A hook on every
+//! event and strategy `hostile_open_socket`; the hook fails with what it observed, the strategy
+//! returns it as every value. The host's sandbox must contain it (see `plugins/hostile/README.md`).
 
 /// What the plugin does in every call; its text is what it observed.
 fn attempt() -> String {
@@ -25,38 +10,11 @@ fn attempt() -> String {
     }
 }
 
-impl Hook for OpenSocket {
-    const EVENTS: &'static [HookEvent] = &[
-        HookEvent::PreValidate,
-        HookEvent::PostValidate,
-        HookEvent::PreExecute,
-        HookEvent::PostExecute,
-        HookEvent::PostRollback,
-        HookEvent::OnError,
-    ];
+include!("../../common.rs");
+hostile_plugin!(
+    "hostile-open-socket",
+    "hostile_open_socket",
+    "tries to connect to 127.0.0.1:5432"
+);
 
-    fn handle(&self, _context: &HookContext, _db: &Database) -> Result<()> {
-        Err(attempt().into())
-    }
-}
-
-impl Strategy for OpenSocket {
-    const STRATEGIES: &'static [StrategyInfo] = &[StrategyInfo {
-        name: "hostile_open_socket",
-        description: "Hostile test strategy: tries to connect to 127.0.0.1:5432",
-        context_columns: &[],
-        accepted_types: &[],
-        deterministic: false,
-    }];
-
-    fn anonymize(&self, batch: &Batch<'_>) -> Result<TextBatch> {
-        let observed = attempt();
-        let mut out = TextBatchBuilder::new();
-        for _ in 0..batch.values.len() {
-            out.push_str(&observed);
-        }
-        Ok(out.finish())
-    }
-}
-
-confiture_sdk::export_plugin!(OpenSocket: hook, strategy);
+confiture_sdk::export_plugin!(Hostile: hook, strategy);

@@ -1,22 +1,8 @@
 //! Hostile test plugin `hostile-panics`: panics in every call. A hook on every event, strategy
-//! `hostile_panics` and lint rule `hostile_panics`; the hook fails
-//! with what it observed, the strategy returns it as every value. The host's sandbox must
-//! contain it (see `plugins/hostile/README.md`).
+//! `hostile_panics` and lint rule `hostile_panics`; the hook fails with what it observed, the
+//! strategy returns it as every value. The host's sandbox must contain it (see `plugins/hostile/README.md`).
 
-use confiture_sdk::{
-    Batch, Database, Hook, HookContext, HookEvent, Lint, LintContext, Plugin, Result, RuleInfo,
-    Severity, Strategy, StrategyInfo, TextBatch, TextBatchBuilder, Violation,
-};
-
-/// The plugin.
-#[derive(Default)]
-pub struct Panics;
-
-impl Plugin for Panics {
-    const NAME: &'static str = "hostile-panics";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const DESCRIPTION: &'static str = "Hostile test plugin: panics in every call";
-}
+use confiture_sdk::{Lint, LintContext, RuleInfo, Severity, Violation};
 
 /// What the plugin does in every call; its text is what it observed.
 fn attempt() -> String {
@@ -24,41 +10,10 @@ fn attempt() -> String {
     panic!("{reason}")
 }
 
-impl Hook for Panics {
-    const EVENTS: &'static [HookEvent] = &[
-        HookEvent::PreValidate,
-        HookEvent::PostValidate,
-        HookEvent::PreExecute,
-        HookEvent::PostExecute,
-        HookEvent::PostRollback,
-        HookEvent::OnError,
-    ];
+include!("../../common.rs");
+hostile_plugin!("hostile-panics", "hostile_panics", "panics in every call");
 
-    fn handle(&self, _context: &HookContext, _db: &Database) -> Result<()> {
-        Err(attempt().into())
-    }
-}
-
-impl Strategy for Panics {
-    const STRATEGIES: &'static [StrategyInfo] = &[StrategyInfo {
-        name: "hostile_panics",
-        description: "Hostile test strategy: panics in every call",
-        context_columns: &[],
-        accepted_types: &[],
-        deterministic: false,
-    }];
-
-    fn anonymize(&self, batch: &Batch<'_>) -> Result<TextBatch> {
-        let observed = attempt();
-        let mut out = TextBatchBuilder::new();
-        for _ in 0..batch.values.len() {
-            out.push_str(&observed);
-        }
-        Ok(out.finish())
-    }
-}
-
-impl Lint for Panics {
+impl Lint for Hostile {
     const RULES: &'static [RuleInfo] = &[RuleInfo {
         id: "hostile_panics",
         category: "structure",
@@ -72,4 +27,4 @@ impl Lint for Panics {
     }
 }
 
-confiture_sdk::export_plugin!(Panics: hook, strategy, lint);
+confiture_sdk::export_plugin!(Hostile: hook, strategy, lint);
