@@ -120,35 +120,30 @@ async fn run_in_transaction(
     let tx = client.transaction().await?;
     let result = async {
         tx.batch_execute(&settings.set_sql(true)).await?;
-        if !hooks.idle(HookEvent::PreExecute) {
-            let mut db = PgDatabase::transaction(&tx);
-            hooks
-                .fire(
-                    HookEvent::PreExecute,
-                    Some(step.hook),
-                    Status::Running,
-                    None,
-                    None,
-                    Some(&mut db),
-                )
-                .await?;
-        }
+        let mut db = PgDatabase::transaction(&tx);
+        fire_step(
+            hooks,
+            HookEvent::PreExecute,
+            step,
+            Status::Running,
+            None,
+            &mut db,
+        )
+        .await?;
         run_script(&tx, &step.file, step.sql).await?;
         let elapsed = started.elapsed();
         book(&tx, ledger, step, elapsed).await?;
-        if !hooks.idle(HookEvent::PostExecute) {
-            let mut db = PgDatabase::transaction(&tx);
-            hooks
-                .fire(
-                    HookEvent::PostExecute,
-                    Some(step.hook),
-                    Status::Applied,
-                    Some(elapsed.as_millis() as u64),
-                    None,
-                    Some(&mut db),
-                )
-                .await?;
-        }
+        let mut db = PgDatabase::transaction(&tx);
+        let done = Some(elapsed);
+        fire_step(
+            hooks,
+            HookEvent::PostExecute,
+            step,
+            Status::Applied,
+            done,
+            &mut db,
+        )
+        .await?;
         anyhow::Ok(())
     }
     .await;
@@ -175,19 +170,16 @@ async fn run_outside_transaction(
     let started = Instant::now();
     // No transaction to share: the hooks' database calls run in autocommit mode, each in its
     // own transaction (read-only and rolled back under `db-read`).
-    if !hooks.idle(HookEvent::PreExecute) {
-        let mut db = PgDatabase::autocommit(&*client);
-        hooks
-            .fire(
-                HookEvent::PreExecute,
-                Some(step.hook),
-                Status::Running,
-                None,
-                None,
-                Some(&mut db),
-            )
-            .await?;
-    }
+    let mut db = PgDatabase::autocommit(&*client);
+    fire_step(
+        hooks,
+        HookEvent::PreExecute,
+        step,
+        Status::Running,
+        None,
+        &mut db,
+    )
+    .await?;
     client.batch_execute(&settings.set_sql(false)).await?;
     let result = run_script(&*client, &step.file, step.sql).await;
     client
@@ -197,21 +189,35 @@ async fn run_outside_transaction(
     let elapsed = started.elapsed();
     // Fired before the tracking row is written: a hook under `abort` leaves the migration
     // unrecorded (its statements ran and cannot be undone; the failure report says so).
-    if !hooks.idle(HookEvent::PostExecute) {
-        let mut db = PgDatabase::autocommit(&*client);
-        hooks
-            .fire(
-                HookEvent::PostExecute,
-                Some(step.hook),
-                Status::Applied,
-                Some(elapsed.as_millis() as u64),
-                None,
-                Some(&mut db),
-            )
-            .await?;
-    }
+    let mut db = PgDatabase::autocommit(&*client);
+    let done = Some(elapsed);
+    fire_step(
+        hooks,
+        HookEvent::PostExecute,
+        step,
+        Status::Applied,
+        done,
+        &mut db,
+    )
+    .await?;
     book(&*client, ledger, step, elapsed).await?;
     Ok(elapsed)
+}
+
+/// Fires a per-migration event for `step`; the hooks' database calls run on `db`.
+async fn fire_step(
+    hooks: &mut HookRun,
+    event: HookEvent,
+    step: &Step<'_>,
+    status: Status,
+    elapsed: Option<Duration>,
+    db: &mut dyn crate::plugins::HookDatabase,
+) -> anyhow::Result<()> {
+    let duration_ms = elapsed.map(|e| e.as_millis() as u64);
+    hooks
+        .fire(event, Some(step.hook), status, duration_ms, None, Some(db))
+        .await?;
+    Ok(())
 }
 
 async fn book(
