@@ -451,3 +451,31 @@ impl Run {
         self
     }
 }
+
+/// Runs the newest `pg_dump` installed under /usr/lib/postgresql (else PATH's) on `db` with
+/// `extra` arguments and returns its output.
+pub fn pg_dump(db: &TestDb, extra: &[&str]) -> String {
+    let binary = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let binary = entry.path().join("bin/pg_dump");
+            binary.exists().then_some((version, binary))
+        })
+        .max()
+        .map_or_else(|| PathBuf::from("pg_dump"), |(_, binary)| binary);
+    let out = Command::new(binary)
+        .args(extra)
+        .arg(format!("--dbname={}", db.url))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        out.status.success(),
+        "pg_dump {extra:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("pg_dump writes UTF-8 here")
+}

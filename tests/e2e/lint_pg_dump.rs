@@ -1,10 +1,7 @@
 //! `confiture lint` on a real `pg_dump --schema-only` of a non-trivial database: no crash,
 //! statements the parser cannot read reported as `unparsed`, the rest linted, SARIF valid.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
-use crate::harness::TestDb;
+use crate::harness::{TestDb, pg_dump};
 use crate::lint_output::LintProject;
 
 const SCHEMA: &str = r#"
@@ -48,39 +45,13 @@ CREATE POLICY own_invoices ON billing.invoices USING (customer_id = 1);
 ALTER TABLE billing.invoices ENABLE ROW LEVEL SECURITY;
 "#;
 
-/// The newest `pg_dump` installed under /usr/lib/postgresql, else PATH's.
-fn pg_dump() -> PathBuf {
-    std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let binary = entry.path().join("bin/pg_dump");
-            binary.exists().then_some((version, binary))
-        })
-        .max()
-        .map_or_else(|| PathBuf::from("pg_dump"), |(_, binary)| binary)
-}
-
 #[test]
 fn a_schema_only_pg_dump_lints_without_a_crash() {
     let db = TestDb::new();
     db.client()
         .batch_execute(SCHEMA)
         .expect("create the schema");
-    let out = Command::new(pg_dump())
-        .args(["--schema-only", "--no-owner"])
-        .arg(format!("--dbname={}", db.url))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run pg_dump");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dump = String::from_utf8(out.stdout).expect("UTF-8");
+    let dump = pg_dump(&db, &["--schema-only", "--no-owner"]);
 
     let project = LintProject::new(&[("db/schema/dump.sql", &dump)]);
     let run = project.lint(&["--format", "json"]);

@@ -5,14 +5,12 @@
 //! panic, and the model checked against the source SQL's own model.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use confiture::sql::{
     Location, SchemaModel, SqlFile, Statement, StatementKind, build_model, parse_file,
 };
 
-use crate::harness::TestDb;
+use crate::harness::{TestDb, pg_dump};
 
 /// The database, as a team would write it.
 const SHOP: &str = r#"
@@ -115,37 +113,6 @@ const TABLES: [&str; 7] = [
     "shop.orders",
     "shop.products",
 ];
-
-/// The `pg_dump` of the newest PostgreSQL installed under /usr/lib/postgresql, else PATH's.
-fn pg_dump_binary() -> PathBuf {
-    let newest = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let binary = entry.path().join("bin/pg_dump");
-            binary.exists().then_some((version, binary))
-        })
-        .max();
-    newest.map_or_else(|| PathBuf::from("pg_dump"), |(_, binary)| binary)
-}
-
-/// The shop database, dumped with `extra` arguments.
-fn dump(db: &TestDb, extra: &[&str]) -> String {
-    let out = Command::new(pg_dump_binary())
-        .args(extra)
-        .arg(format!("--dbname={}", db.url))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run pg_dump");
-    assert!(
-        out.status.success(),
-        "pg_dump {extra:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("pg_dump writes UTF-8 here")
-}
 
 fn shop_db() -> TestDb {
     let db = TestDb::new();
@@ -352,7 +319,7 @@ fn the_source_sql_parses_completely_and_models_the_shop() {
 #[test]
 fn a_schema_only_pg_dump_parses_and_models_like_its_source() {
     let db = shop_db();
-    let text = dump(&db, &["--schema-only"]);
+    let text = pg_dump(&db, &["--schema-only"]);
     let file = parse_file("dump/schema.sql", &text, false);
     assert_locations_match(&file, &text);
 
@@ -449,8 +416,8 @@ fn a_schema_only_pg_dump_parses_and_models_like_its_source() {
 #[test]
 fn a_full_pg_dump_with_copy_data_models_the_same_schema() {
     let db = shop_db();
-    let schema_only = dump(&db, &["--schema-only"]);
-    let full = dump(&db, &[]);
+    let schema_only = pg_dump(&db, &["--schema-only"]);
+    let full = pg_dump(&db, &[]);
     let file = parse_file("dump/full.sql", &full, false);
     assert_locations_match(&file, &full);
 
