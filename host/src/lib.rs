@@ -4,6 +4,7 @@
 //!
 //! Data flows one way: [`cli`] → [`project`] → a command's module → PostgreSQL ([`db`]).
 
+pub mod anonymize;
 pub mod cli;
 pub mod db;
 pub mod error;
@@ -12,7 +13,9 @@ pub mod init;
 pub mod lint;
 pub mod migrate;
 pub mod output;
+pub mod parallel;
 pub mod plugins;
 pub mod project;
 pub mod schema;
 pub mod sql;
+pub mod sync;

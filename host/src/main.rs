@@ -1,5 +1,9 @@
 //! The `confiture` binary.
 
+/// mimalloc: the parser and the sync pipeline allocate many small values on several threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = match confiture::cli::parse() {
         Ok(cli) => cli,

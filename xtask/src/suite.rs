@@ -11,9 +11,14 @@ use crate::workspace::{cargo, root};
 const TEST_CLUSTER_DIR: &str = "target/test-pg";
 
 /// Server binaries, the generated CLI reference, the example and hostile plugins the tests load,
-/// the demo (quietly), then
-/// `cargo test --workspace --release --no-fail-fast` last so its summary ends the output; then stops the
-/// test and demo clusters without a word. Exits with cargo test's status.
+/// the demo (quietly), the SDK's tests, then `cargo test --release -p confiture -p xtask
+/// --no-fail-fast` last so its summary ends the output; then stops the test and demo clusters
+/// without a word. Exits with the first failing cargo test's status.
+///
+/// The SDK is tested in a cargo run of its own: its build script's dependencies turn on
+/// features (e.g. `anyhow/std`) in crates that wasmtime's proc-macros share, so testing it in
+/// the same run as the host would compile wasmtime a second time, differently from the build
+/// the demo and xtask use.
 pub fn run() -> anyhow::Result<u8> {
     crate::postgres::ensure_server(true)?;
     if crate::cli_docs::run(true)? != 0 {
@@ -37,12 +42,20 @@ pub fn run() -> anyhow::Result<u8> {
     if demo? != 0 {
         return Ok(1);
     }
+    let sdk = cargo_test(&["-p", "confiture-sdk"])?;
+    let host = cargo_test(&["-p", "confiture", "-p", "xtask"])?;
+    let _ = Cluster::in_dir(&root().join(TEST_CLUSTER_DIR), "confiture_test").stop();
+    Ok(if sdk != 0 { sdk } else { host })
+}
+
+/// `cargo test --release --no-fail-fast` of `packages`; its exit status as a code (0 = passed).
+fn cargo_test(packages: &[&str]) -> anyhow::Result<u8> {
     let status = cargo()
-        .args(["test", "--workspace", "--release", "--no-fail-fast"])
+        .args(["test", "--release", "--no-fail-fast"])
+        .args(packages)
         .stdin(Stdio::null())
         .status()
-        .context("running cargo test")?;
-    let _ = Cluster::in_dir(&root().join(TEST_CLUSTER_DIR), "confiture_test").stop();
+        .with_context(|| format!("running cargo test {}", packages.join(" ")))?;
     Ok(match status.code() {
         Some(0) => 0,
         Some(code) => u8::try_from(code).unwrap_or(1).max(1),

@@ -67,6 +67,57 @@ pub enum Command {
     /// Lint schema and migration SQL: naming, structure, security, performance, compliance and
     /// migration safety
     Lint(LintArgs),
+    /// Copy the data of one database into another (typically production into development),
+    /// anonymizing personal data on the way
+    Sync(SyncArgs),
+}
+
+/// `confiture sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Source: an environment name (db/environments/<NAME>.yaml) or a postgres:// URL
+    #[arg(long, value_name = "ENV|URL")]
+    pub from: String,
+    /// Target: an environment name or a postgres:// URL; its tables are replaced
+    #[arg(long, value_name = "ENV|URL")]
+    pub to: String,
+    /// Only these tables (`table` or `schema.table`, comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "TABLES")]
+    pub tables: Vec<String>,
+    /// Not these tables (`table` or `schema.table`, comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "TABLES")]
+    pub exclude: Vec<String>,
+    /// Only the tables of these schemas (default: every schema but the system ones)
+    #[arg(long, value_delimiter = ',', value_name = "SCHEMAS")]
+    pub schemas: Vec<String>,
+    /// Anonymize the columns listed in the anonymization file
+    #[arg(long)]
+    pub anonymize: bool,
+    /// The anonymization file (default: db/sync/anonymization.yaml)
+    #[arg(long, value_name = "PATH")]
+    pub anonymization_config: Option<PathBuf>,
+    /// Use a plugin's strategy under NAME in the anonymization file (repeatable; also
+    /// NAME=PLUGIN.EXPORT)
+    #[arg(long = "strategy", value_name = "NAME=PLUGIN[:EXPORT]")]
+    pub strategies: Vec<crate::anonymize::plugin::StrategyMapping>,
+    /// Table groups copied at once, and source readers in all
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub jobs: usize,
+    /// Rows per anonymization call
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub batch_size: usize,
+    /// Record each committed table group in FILE
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Skip the groups the checkpoint file lists as committed
+    #[arg(long, requires = "checkpoint")]
+    pub resume: bool,
+    /// Show the plan and a before/after sample of every anonymized column; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow a target environment marked `protected: true` (asks for the database name)
+    #[arg(long)]
+    pub allow_protected_target: bool,
 }
 
 /// `confiture lint`.

@@ -164,9 +164,14 @@ pub fn lint(
     }
 }
 
-/// Runs `rules` over `ctx` on the machine's cores; the result is in `rules`' order.
+/// Statements worth a rule thread of their own.
+const STATEMENTS_PER_THREAD: usize = 2_000;
+
+/// Runs `rules` over `ctx` on as many threads as the project's size is worth; the result is in
+/// `rules`' order.
 fn check_all(rules: &[&dyn Rule], ctx: &LintContext<'_>) -> Vec<Vec<Violation>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let statements = ctx.statements().count();
+    let workers = crate::parallel::threads_for(statements, STATEMENTS_PER_THREAD);
     if workers == 1 {
         return rules.iter().map(|r| r.check(ctx)).collect();
     }

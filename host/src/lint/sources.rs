@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::error::Failure;
 use crate::project::Project;
-use crate::sql::{SqlFile, parse_file};
+use crate::sql::{SourceText, SqlFile, parse_files};
 
 /// A file to lint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,30 +147,32 @@ fn natural_cmp(a: &str, b: &str) -> Ordering {
     x.len().cmp(&y.len()).then_with(|| a.cmp(b))
 }
 
-/// Reads and parses every source (never fails on SQL; fails on unreadable files), spread over
-/// the machine's cores; the result keeps the sources' order.
+/// Reads every source (fails on unreadable or non-UTF-8 files, never on SQL) and parses them
+/// together, statements spread over the machine's cores; the result keeps the sources' order.
 pub fn parse(sources: &[Source]) -> anyhow::Result<Vec<SqlFile>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let chunk = sources.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = sources
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(parse_one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a parser thread panicked"))
-            .collect()
-    })
+    let texts = sources
+        .iter()
+        .map(read)
+        .collect::<anyhow::Result<Vec<String>>>()?;
+    let inputs: Vec<SourceText<'_>> = sources
+        .iter()
+        .zip(&texts)
+        .map(|(source, text)| SourceText {
+            shown_path: &source.shown,
+            text,
+            in_migration: source.in_migration,
+        })
+        .collect();
+    Ok(parse_files(&inputs))
 }
 
-fn parse_one(source: &Source) -> anyhow::Result<SqlFile> {
+fn read(source: &Source) -> anyhow::Result<String> {
     let bytes = std::fs::read(&source.path).with_context(|| format!("reading {}", source.shown))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
+    String::from_utf8(bytes).map_err(|_| {
         Failure::config(format!("{}: is not UTF-8 text", source.shown))
             .hint("save the file as UTF-8")
-    })?;
-    Ok(parse_file(&source.shown, &text, source.in_migration))
+            .into()
+    })
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ mod sandbox;
 pub mod scaffold;
 pub mod strategy;
 mod templates;
+mod text_batch;
 
 pub use bindings::hooks::HookContext;
 pub use bindings::lint::{LintContext, Violation};

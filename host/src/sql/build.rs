@@ -23,7 +23,7 @@ use super::types;
 pub fn build_model(files: &[SqlFile]) -> SchemaModel {
     let mut builder = Builder::default();
     for statement in files.iter().flat_map(|f| &f.statements) {
-        if let Some(ast) = &statement.ast {
+        if let Some(ast) = statement.ast.as_deref() {
             builder.apply(statement, ast);
         }
     }

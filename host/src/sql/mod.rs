@@ -3,6 +3,7 @@
 //! across all files. Lint, risk classification and the wizard read from here.
 //!
 //! - [`parse_file`]: one file into [`Statement`]s with file, line and column; never fails.
+//!   [`parse_files`] does many at once, their statements spread over the machine's cores.
 //! - [`build_model`]: every file's DDL applied in order into a [`SchemaModel`].
 //! - [`names`] and [`types`]: identifiers and column types the way PostgreSQL spells them, for
 //!   code that reads a statement's `ast` itself.
@@ -18,4 +19,6 @@ mod workaround;
 pub use build::build_model;
 pub use model::{Column, ForeignKey, Index, ModelLookup, SchemaModel, Table};
 pub use split::{LineComment, Split, SqlStatement, split_statements, split_with_comments};
-pub use statement::{Location, SqlFile, Statement, StatementKind, guess_kind, parse_file};
+pub use statement::{
+    Location, SourceText, SqlFile, Statement, StatementKind, guess_kind, parse_file, parse_files,
+};

@@ -2,13 +2,14 @@
 //! sqlparser's PostgreSQL dialect, so one statement it cannot read never hides the others.
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 use sqlparser::ast::{self, ObjectType};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use super::split::{LineComment, split_with_comments};
+use super::split::{LineComment, Split, split_with_comments};
 use super::workaround;
 use crate::migrate::files::is_no_transaction;
 
@@ -166,8 +167,9 @@ pub struct Statement {
     pub text: String,
     /// Where its first token is.
     pub location: Location,
-    /// The parsed statement; `None` when unparsed.
-    pub ast: Option<ast::Statement>,
+    /// The parsed statement; `None` when unparsed. Boxed: sqlparser's statements are large,
+    /// and statements are moved and collected by the thousand.
+    pub ast: Option<Box<ast::Statement>>,
     /// True for a file under the migrations directory.
     pub in_migration: bool,
     /// True when that migration runs outside a transaction (`-- confiture: no-transaction`).
@@ -208,61 +210,151 @@ impl SqlFile {
     }
 }
 
+/// One SQL file's text to parse, with the path shown in locations.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceText<'a> {
+    /// The path as shown to the user, relative to the project root.
+    pub shown_path: &'a str,
+    /// The file's contents.
+    pub text: &'a str,
+    /// True for a file under the migrations directory (whose first line may opt out of the
+    /// transaction).
+    pub in_migration: bool,
+}
+
 /// Cuts `text` into statements and parses each one alone. Never fails: a statement sqlparser
 /// cannot read becomes [`StatementKind::Unparsed`] with a guessed kind, and the rest of the file
 /// is still parsed. `shown_path` is the path used in locations; `in_migration` marks a file
 /// under the migrations directory (whose first line may opt out of the transaction).
 pub fn parse_file(shown_path: &str, text: &str, in_migration: bool) -> SqlFile {
-    let no_transaction = in_migration && is_no_transaction(text);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let split = split_with_comments(text);
-    let dialect = PostgreSqlDialect {};
-    let mut comment_lines = OwnLineComments::new(&split.comments);
-    let statements = split
-        .statements
+    let source = SourceText {
+        shown_path,
+        text,
+        in_migration,
+    };
+    parse_files(&[source])
+        .pop()
+        .expect("one file in, one file out")
+}
+
+/// [`parse_file`] for many files at once: every file is split first, then the statements of
+/// all files are parsed on the machine's cores (workers take statements in small runs, so one
+/// large file never leaves a core idle). The result keeps the files' order.
+pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
+    let splits: Vec<(&str, Split<'_>)> = sources
         .iter()
-        .map(|piece| {
-            let line = to_u32(piece.line);
-            let end_line = line.saturating_add(to_u32(piece.text.matches('\n').count()));
-            let location = Location {
-                file: shown_path.to_string(),
-                line,
-                column: column_of(text, piece.offset),
-            };
-            let (kind, guessed_kind, ast) = match parse_one(&dialect, piece.text) {
-                Some(ast) => (StatementKind::of(&ast), None, Some(ast)),
-                None => (StatementKind::Unparsed, Some(guess_kind(piece.text)), None),
-            };
-            Statement {
-                kind,
-                guessed_kind,
-                text: piece.text.to_string(),
-                location,
-                ast,
-                in_migration,
-                no_transaction,
-                comments_before: comment_lines.directly_above(line, end_line),
-            }
+        .map(|source| {
+            let text = source.text.strip_prefix('\u{feff}').unwrap_or(source.text);
+            (text, split_with_comments(text))
         })
         .collect();
-    SqlFile {
-        path: shown_path.to_string(),
-        statements,
-        file_comments: split
-            .comments
-            .iter()
-            .map(|c| (to_u32(c.line), c.text.to_string()))
-            .collect(),
+    let pieces: Vec<&str> = splits
+        .iter()
+        .flat_map(|(_, split)| split.statements.iter().map(|piece| piece.text))
+        .collect();
+    let mut asts = parse_in_parallel(&pieces).into_iter();
+    sources
+        .iter()
+        .zip(&splits)
+        .map(|(source, (text, split))| {
+            let no_transaction = source.in_migration && is_no_transaction(source.text);
+            let mut comment_lines = OwnLineComments::new(&split.comments);
+            let statements = split
+                .statements
+                .iter()
+                .map(|piece| {
+                    let line = to_u32(piece.line);
+                    let end_line = line.saturating_add(to_u32(piece.text.matches('\n').count()));
+                    let ast = asts.next().expect("one parse result per statement");
+                    let (kind, guessed_kind) = match &ast {
+                        Some(ast) => (StatementKind::of(ast), None),
+                        None => (StatementKind::Unparsed, Some(guess_kind(piece.text))),
+                    };
+                    Statement {
+                        kind,
+                        guessed_kind,
+                        text: piece.text.to_string(),
+                        location: Location {
+                            file: source.shown_path.to_string(),
+                            line,
+                            column: column_of(text, piece.offset),
+                        },
+                        ast,
+                        in_migration: source.in_migration,
+                        no_transaction,
+                        comments_before: comment_lines.directly_above(line, end_line),
+                    }
+                })
+                .collect();
+            SqlFile {
+                path: source.shown_path.to_string(),
+                statements,
+                file_comments: split
+                    .comments
+                    .iter()
+                    .map(|c| (to_u32(c.line), c.text.to_string()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Statements a worker takes at a time: small enough to balance, large enough that taking
+/// them costs nothing.
+const PARSE_RUN: usize = 32;
+
+/// A run of parsed statements and the index of its first one.
+type ParsedRun = (usize, Vec<Option<Box<ast::Statement>>>);
+
+/// SQL text worth a parser thread of its own.
+const PARSE_BYTES_PER_THREAD: usize = 256 * 1024;
+
+/// [`parse_one`] of every piece, on as many threads as the amount of SQL is worth; the result
+/// is in `pieces`' order.
+fn parse_in_parallel(pieces: &[&str]) -> Vec<Option<Box<ast::Statement>>> {
+    let bytes = pieces.iter().map(|p| p.len()).sum();
+    let workers = crate::parallel::threads_for(bytes, PARSE_BYTES_PER_THREAD);
+    let parse_run = |run: &[&str]| -> Vec<Option<Box<ast::Statement>>> {
+        let dialect = PostgreSqlDialect {};
+        run.iter().map(|text| parse_one(&dialect, text)).collect()
+    };
+    if workers <= 1 {
+        return parse_run(pieces);
     }
+    let next = AtomicUsize::new(0);
+    let runs: Vec<Vec<ParsedRun>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let start = next.fetch_add(PARSE_RUN, Ordering::Relaxed);
+                        if start >= pieces.len() {
+                            return done;
+                        }
+                        let end = (start + PARSE_RUN).min(pieces.len());
+                        done.push((start, parse_run(&pieces[start..end])));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a parser thread panicked"))
+            .collect()
+    });
+    let mut ordered: Vec<ParsedRun> = runs.into_iter().flatten().collect();
+    ordered.sort_unstable_by_key(|(start, _)| *start);
+    ordered.into_iter().flat_map(|(_, run)| run).collect()
 }
 
 /// The one statement in `text`, when sqlparser reads it as exactly one — directly, or after
 /// one of the [`workaround`] rewrites for syntax it does not know.
-fn parse_one(dialect: &PostgreSqlDialect, text: &str) -> Option<ast::Statement> {
+fn parse_one(dialect: &PostgreSqlDialect, text: &str) -> Option<Box<ast::Statement>> {
     let parse = |sql: &str| {
         let mut parsed = Parser::parse_sql(dialect, sql).ok()?;
         if parsed.len() == 1 {
-            parsed.pop()
+            parsed.pop().map(Box::new)
         } else {
             None
         }

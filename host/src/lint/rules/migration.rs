@@ -182,7 +182,7 @@ impl Migration<'_> {
         self.file
             .statements
             .iter()
-            .filter_map(|s| s.ast.as_ref().map(|a| (s, a)))
+            .filter_map(|s| s.ast.as_deref().map(|a| (s, a)))
     }
 
     /// `ALTER TABLE`s on tables that existed before, operation by operation.
@@ -219,7 +219,7 @@ fn migrations<'a>(ctx: &LintContext<'a>) -> Vec<Migration<'a>> {
             let created = file
                 .statements
                 .iter()
-                .filter_map(|s| match &s.ast {
+                .filter_map(|s| match s.ast.as_deref() {
                     Some(Ast::CreateTable(t)) => Some(qualified(&t.name)),
                     _ => None,
                 })
@@ -311,7 +311,7 @@ fn concurrent_in_transaction(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<V
     let mut found = Vec::new();
     for m in migrations(ctx).into_iter().filter(Migration::transactional) {
         for s in &m.file.statements {
-            let concurrent = match &s.ast {
+            let concurrent = match s.ast.as_deref() {
                 Some(Ast::CreateIndex(index)) => index.concurrently,
                 _ => {
                     (is_drop_index(s) || s.guessed_kind.as_deref() == Some("reindex"))

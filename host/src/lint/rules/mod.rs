@@ -47,14 +47,18 @@ fn name_has(name: &str, pattern: &str) -> bool {
     if pattern.is_empty() {
         return false;
     }
-    if !pattern.contains('_') {
-        return name.split('_').any(|word| word == pattern);
+    let (name, pattern) = (name.as_bytes(), pattern.as_bytes());
+    let mut word = 0;
+    loop {
+        let rest = &name[word..];
+        if rest.starts_with(pattern) && rest.get(pattern.len()).is_none_or(|&b| b == b'_') {
+            return true;
+        }
+        match rest.iter().position(|&b| b == b'_') {
+            Some(underscore) => word += underscore + 1,
+            None => return false,
+        }
     }
-    name.match_indices(pattern).any(|(at, _)| {
-        let end = at + pattern.len();
-        (at == 0 || name.as_bytes()[at - 1] == b'_')
-            && (end == name.len() || name.as_bytes()[end] == b'_')
-    })
 }
 
 /// True when a column name says its value is a hash, a digest or encrypted.

@@ -90,7 +90,9 @@ fn identifiers<'a>(ctx: &LintContext<'a>) -> Vec<Named<'a>> {
         });
     }
     for statement in ctx.statements() {
-        let Some(ast) = &statement.ast else { continue };
+        let Some(ast) = statement.ast.as_deref() else {
+            continue;
+        };
         let (kind, name): (&'static str, &ObjectName) = match ast {
             Ast::CreateView(v) => ("view", &v.name),
             Ast::CreateFunction(f) => ("function", &f.name),

@@ -1,0 +1,267 @@
+//! The `confiture sync` command: the two databases, the safety checks, the anonymization plan,
+//! then the copy (or the dry run) and its summary.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use super::catalog::TableFilter;
+use super::masking::{self, Masking};
+use super::progress::{NoProgress, Progress};
+use super::report::{DryRunSummary, SyncSummary};
+use super::run::{SyncOptions, dry_run, prepare, sync};
+use super::{Connector, bars::Bars};
+use crate::anonymize::{AnonymizationConfig, KeyedHasher, Registry};
+use crate::cli::{Globals, SyncArgs};
+use crate::db::connect::ConnectionSpec;
+use crate::error::{ExitCode, Failure};
+use crate::plugins::{PluginSet, PluginSources};
+use crate::project::{Environment, Project, resolve_database};
+
+/// The anonymization file's place in a project.
+const DEFAULT_CONFIG: &str = "db/sync/anonymization.yaml";
+
+/// One side of the sync.
+struct Endpoint {
+    spec: ConnectionSpec,
+    /// The environment, when given by name.
+    env: Option<Environment>,
+    /// As shown in messages (the environment name, or the redacted URL).
+    shown: String,
+}
+
+/// Runs `confiture sync`: exit 0 when every group was copied, 1 when some group failed (and
+/// was rolled back), 5 for bad configuration, 7 when a protected target was not confirmed.
+pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let project = Project::find_root(&g.project_dir).ok();
+    let from = endpoint(project.as_deref(), &args.from, "--from")?;
+    let to = endpoint(project.as_deref(), &args.to, "--to")?;
+    if from.spec.redacted() == to.spec.redacted() {
+        return Err(Failure::config(format!(
+            "--from and --to are the same database ({})",
+            to.spec.redacted()
+        ))
+        .hint("sync copies one database into another; name two different ones")
+        .into());
+    }
+    if !args.dry_run {
+        guard_protected(&to, args.allow_protected_target)?;
+    }
+
+    let mut warnings = Vec::new();
+    let config_path = match &args.anonymization_config {
+        Some(path) => Some(path.clone()),
+        None => project.as_ref().map(|root| root.join(DEFAULT_CONFIG)),
+    };
+    let config = if args.anonymize {
+        let path = config_path.ok_or_else(|| {
+            Failure::config("--anonymize needs an anonymization file")
+                .hint("pass --anonymization-config PATH, or run inside a project with db/sync/anonymization.yaml")
+        })?;
+        Some(AnonymizationConfig::load(&path).map_err(as_config_error)?)
+    } else {
+        if let Some(path) = config_path.filter(|p| p.is_file())
+            && let Ok(unused) = AnonymizationConfig::load(&path)
+        {
+            let columns: usize = unused.tables.iter().map(|t| t.columns.len()).sum();
+            if columns > 0 {
+                let warning = format!(
+                    "{} lists {columns} personal-data column(s), but --anonymize is not given: \
+                     they are copied AS THEY ARE",
+                    path.display()
+                );
+                g.out.warn(&warning);
+                warnings.push(warning);
+            }
+        }
+        None
+    };
+
+    let options = SyncOptions {
+        jobs: args.jobs.max(1),
+        batch_size: args.batch_size.max(1),
+        filter: TableFilter {
+            tables: args.tables.clone(),
+            exclude: args.exclude.clone(),
+            schemas: args.schemas.clone(),
+        },
+        checkpoint: args.checkpoint.clone(),
+        resume: args.resume,
+        ..SyncOptions::default()
+    };
+    let source: Arc<dyn Connector> = Arc::new(from.spec.clone());
+    let target: Arc<dyn Connector> = Arc::new(to.spec.clone());
+    let prepared = prepare(source.as_ref(), target.as_ref(), &options).await?;
+    let masking = match &config {
+        Some(config) => {
+            let registry = strategies(g, args, project.as_deref())?;
+            let resolved = registry
+                .resolve(config, KeyedHasher::from_env().as_ref())
+                .map_err(as_config_error)?;
+            masking::plan(&prepared.catalog, config, resolved)?
+        }
+        None => Masking {
+            transforms: Default::default(),
+            columns: Vec::new(),
+        },
+    };
+
+    if args.dry_run {
+        let report = dry_run(prepared, &masking.transforms, &options).await?;
+        g.out.report(&DryRunSummary::new(
+            from.shown,
+            to.shown,
+            report,
+            masking.columns,
+            warnings,
+        ));
+        return Ok(ExitCode::Ok);
+    }
+    let progress: Arc<dyn Progress> = if !g.out.is_json() && std::io::stderr().is_terminal() {
+        Arc::new(Bars::new())
+    } else {
+        Arc::new(NoProgress)
+    };
+    let report = sync(
+        prepared,
+        source,
+        target,
+        &masking.transforms,
+        &options,
+        progress,
+    )
+    .await?;
+    let failed = report.failed_groups > 0;
+    g.out.report(&SyncSummary::new(
+        from.shown,
+        to.shown,
+        &report,
+        masking.columns,
+        config.is_some(),
+        started.elapsed().as_millis() as u64,
+        warnings,
+    ));
+    Ok(if failed {
+        ExitCode::Failure
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// `--from`/`--to`: a `postgres://` URL, or an environment of the project.
+fn endpoint(root: Option<&Path>, given: &str, flag: &str) -> anyhow::Result<Endpoint> {
+    if given.starts_with("postgres://") || given.starts_with("postgresql://") {
+        let spec = ConnectionSpec::from_url(given).with_context(|| format!("{flag} URL"))?;
+        return Ok(Endpoint {
+            shown: spec.redacted(),
+            spec,
+            env: None,
+        });
+    }
+    let root = root.ok_or_else(|| {
+        Failure::config(format!(
+            "{flag} {given}: not a postgres:// URL, and there is no project to find an \
+             environment of that name in"
+        ))
+        .hint("pass a URL, or run inside a project (or pass --project DIR)")
+    })?;
+    let project = Project::open(root, given).with_context(|| format!("{flag} {given}"))?;
+    let resolved = resolve_database(&project.root, &project.env, None, None)
+        .with_context(|| format!("{flag} {given}"))?;
+    Ok(Endpoint {
+        spec: resolved.spec,
+        shown: given.to_string(),
+        env: Some(project.env),
+    })
+}
+
+/// A target environment marked `protected: true` is written only with
+/// `--allow-protected-target` and the database name typed on a terminal.
+fn guard_protected(to: &Endpoint, allowed: bool) -> anyhow::Result<()> {
+    let Some(env) = to.env.as_ref().filter(|env| env.protected) else {
+        return Ok(());
+    };
+    if !allowed {
+        return Err(Failure::new(
+            ExitCode::Refused,
+            format!(
+                "the target environment `{}` is protected ({}): sync would replace its data",
+                env.name,
+                env.file.display()
+            ),
+        )
+        .hint("pass --allow-protected-target and confirm on a terminal if you really mean it")
+        .into());
+    }
+    let database = to.spec.dbname().unwrap_or_default().to_string();
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Failure::new(
+            ExitCode::Refused,
+            format!(
+                "the target environment `{}` is protected, and confirming needs a terminal",
+                env.name
+            ),
+        )
+        .hint("run it interactively: you will be asked to type the database name")
+        .into());
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(
+        stderr,
+        "The target `{}` is PROTECTED. Sync replaces the data of every copied table.\n\
+         Type the database name ({database}) to go on: ",
+        env.name
+    );
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .context("reading the confirmation")?;
+    if answer.trim() != database {
+        return Err(Failure::new(ExitCode::Refused, "not confirmed; nothing was changed").into());
+    }
+    Ok(())
+}
+
+/// The built-in strategies plus every strategy of the plugins (the project's plugins
+/// directory and `--plugin`), with `--strategy` mappings.
+fn strategies(g: &Globals, args: &SyncArgs, root: Option<&Path>) -> anyhow::Result<Registry> {
+    let mut registry = Registry::new();
+    let sources = match root {
+        Some(root) => {
+            let project = Project::open(root, &g.env)?;
+            PluginSources::from_project(&project, &g.plugin_files)
+        }
+        None => PluginSources::files(&g.plugin_files),
+    };
+    if sources.discover()?.is_empty() && args.strategies.is_empty() {
+        return Ok(registry);
+    }
+    let engine = crate::plugins::commands::engine(g)?;
+    let set = PluginSet::load(&engine, &sources)?;
+    for warning in &set.warnings {
+        g.out.warn(warning);
+    }
+    crate::anonymize::plugin::register(&mut registry, &set, &args.strategies)
+        .map_err(as_config_error)?;
+    Ok(registry)
+}
+
+/// Errors in the anonymization setup are configuration errors (exit 5).
+fn as_config_error(err: anyhow::Error) -> anyhow::Error {
+    if err.downcast_ref::<Failure>().is_some() {
+        return err;
+    }
+    let message = err
+        .chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ");
+    Failure::config(message).into()
+}

@@ -1,0 +1,330 @@
+//! From anonymization rules to the sync's per-table transforms: each configured column checked
+//! against the source's tables, foreign-key propagation (a referencing column gets the strategy
+//! of the column it references, so joins still hold), row context for plugin strategies, and
+//! every value a plugin returns checked against the column's type before it is written.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use anyhow::bail;
+use serde::Serialize;
+
+use super::catalog::{Catalog, Table, TableName};
+use super::run::Transforms;
+use super::transform::{TableTransform, TransformWorker};
+use crate::anonymize::{
+    AnonymizationConfig, ColumnType, InvalidOutput, ResolvedColumn, Strategy, check_value,
+};
+use crate::error::Failure;
+use crate::plugins::TextBatch;
+
+/// One anonymized column, as reported to the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MaskedColumn {
+    /// `schema.table`.
+    pub table: String,
+    /// Column name.
+    pub column: String,
+    /// The strategy's name.
+    pub strategy: String,
+    /// For a column that got its strategy through a foreign key: the referenced column,
+    /// `schema.table.column`.
+    pub propagated_from: Option<String>,
+}
+
+/// The transforms of a sync, and what they anonymize.
+pub struct Masking {
+    /// Per-table transforms for [`super::sync`].
+    pub transforms: Transforms,
+    /// Every anonymized column, configured ones first, then propagated ones.
+    pub columns: Vec<MaskedColumn>,
+}
+
+/// Checks `resolved` against the tables the sync copies and builds one transform per table.
+/// Errors (before any data moves) name the rule's `file:line`.
+pub fn plan(
+    catalog: &Catalog,
+    config: &AnonymizationConfig,
+    resolved: Vec<ResolvedColumn>,
+) -> anyhow::Result<Masking> {
+    let mut chosen: HashMap<(TableName, String), Arc<dyn Strategy>> = HashMap::new();
+    let mut columns = Vec::new();
+    for rule in resolved {
+        let name = TableName::new(&rule.schema, &rule.table);
+        let line = rule_location(config, &rule);
+        let Some(table) = catalog.table(&name) else {
+            return Err(Failure::config(format!(
+                "{line}: table {name} is not copied by this sync (it is not in the source, or \
+                 --tables/--exclude/--schemas leave it out)"
+            ))
+            .hint("fix the table name in the anonymization file, or include the table")
+            .into());
+        };
+        if !table.columns.iter().any(|c| c.name == rule.column) {
+            return Err(Failure::config(format!(
+                "{line}: {name} has no copied column `{}` (generated columns are computed by \
+                 the target and cannot be anonymized); its columns: {}",
+                rule.column,
+                table
+                    .columns
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .hint("fix the column name in the anonymization file")
+            .into());
+        }
+        columns.push(MaskedColumn {
+            table: name.to_string(),
+            column: rule.column.clone(),
+            strategy: rule.strategy.name().to_string(),
+            propagated_from: None,
+        });
+        chosen.insert((name, rule.column), rule.strategy);
+    }
+    propagate(catalog, &mut chosen, &mut columns);
+
+    let mut by_table: HashMap<TableName, ColumnStrategies> = HashMap::new();
+    for ((table, column), strategy) in chosen {
+        by_table.entry(table).or_default().push((column, strategy));
+    }
+    let mut transforms: Transforms = HashMap::new();
+    for (name, rules) in by_table {
+        let table = catalog.table(&name).expect("checked above");
+        let jobs = TableJobs::new(table, rules)?;
+        transforms.insert(name, Arc::new(TableMasking(Arc::new(jobs))));
+    }
+    Ok(Masking {
+        transforms,
+        columns,
+    })
+}
+
+/// A table's anonymized columns and their strategies.
+type ColumnStrategies = Vec<(String, Arc<dyn Strategy>)>;
+
+/// Gives every column that references an anonymized column through a foreign key the same
+/// strategy, unless it has a rule of its own; repeats until chains of keys are covered.
+fn propagate(
+    catalog: &Catalog,
+    chosen: &mut HashMap<(TableName, String), Arc<dyn Strategy>>,
+    columns: &mut Vec<MaskedColumn>,
+) {
+    loop {
+        let mut added = false;
+        for fk in &catalog.foreign_keys {
+            for (child_column, parent_column) in fk.child_columns.iter().zip(&fk.parent_columns) {
+                let child = (fk.child.clone(), child_column.clone());
+                if chosen.contains_key(&child) {
+                    continue;
+                }
+                let parent = (fk.parent.clone(), parent_column.clone());
+                let Some(strategy) = chosen.get(&parent).cloned() else {
+                    continue;
+                };
+                columns.push(MaskedColumn {
+                    table: fk.child.to_string(),
+                    column: child_column.clone(),
+                    strategy: strategy.name().to_string(),
+                    propagated_from: Some(format!("{}.{parent_column}", fk.parent)),
+                });
+                chosen.insert(child, strategy);
+                added = true;
+            }
+        }
+        if !added {
+            return;
+        }
+    }
+}
+
+/// `file:line` of the rule behind `resolved`.
+fn rule_location(config: &AnonymizationConfig, resolved: &ResolvedColumn) -> String {
+    config
+        .tables
+        .iter()
+        .filter(|t| t.schema == resolved.schema && t.table == resolved.table)
+        .flat_map(|t| &t.columns)
+        .find(|c| c.column == resolved.column)
+        .map_or_else(
+            || config.path.display().to_string(),
+            |rule| config.location(rule.line),
+        )
+}
+
+/// One column a table's transform replaces.
+struct ColumnJob {
+    name: String,
+    column_type: ColumnType,
+    strategy: Arc<dyn Strategy>,
+    /// Position of the column's values among the transform's inputs.
+    input: usize,
+    /// Positions of the strategy's context columns among the inputs.
+    context: Vec<usize>,
+    /// The column's index among the table's copied columns.
+    index: usize,
+}
+
+/// The anonymization of one table: the transform, and each worker, share one [`TableJobs`].
+struct TableMasking(Arc<TableJobs>);
+
+/// What one table's anonymization does.
+struct TableJobs {
+    table: TableName,
+    /// Copied-column indices the transform reads: replaced, context and key columns.
+    inputs: Vec<usize>,
+    jobs: Vec<ColumnJob>,
+    /// Primary-key column names and their positions among the inputs, to name a bad row.
+    key: Vec<(String, usize)>,
+}
+
+impl TableJobs {
+    fn new(table: &Table, mut rules: ColumnStrategies) -> anyhow::Result<Self> {
+        rules.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut inputs: Vec<usize> = Vec::new();
+        let mut input_of = |index: usize| match inputs.iter().position(|&i| i == index) {
+            Some(position) => position,
+            None => {
+                inputs.push(index);
+                inputs.len() - 1
+            }
+        };
+        let index_of = |name: &str| table.columns.iter().position(|c| c.name == name);
+        let mut jobs = Vec::new();
+        for (name, strategy) in rules {
+            let index = index_of(&name).expect("columns are checked before");
+            let mut context = Vec::new();
+            for wanted in strategy.context_columns() {
+                let Some(at) = index_of(wanted) else {
+                    bail!(
+                        "strategy `{}` for {}.{name} reads the context column `{wanted}`, which \
+                         {} does not have (or does not copy)",
+                        strategy.name(),
+                        table.name,
+                        table.name
+                    );
+                };
+                context.push(input_of(at));
+            }
+            jobs.push(ColumnJob {
+                column_type: ColumnType::parse(&table.columns[index].type_name),
+                input: input_of(index),
+                name,
+                strategy,
+                context,
+                index,
+            });
+        }
+        let key = table
+            .primary_key
+            .iter()
+            .map(|&i| (table.columns[i].name.clone(), input_of(i)))
+            .collect();
+        Ok(TableJobs {
+            table: table.name.clone(),
+            inputs,
+            jobs,
+            key,
+        })
+    }
+
+    /// `id=42` (or `row 7 of the batch` for a table without a primary key). Key values are
+    /// identifiers, not personal data, and are what an operator needs to find the row.
+    fn row_key(&self, inputs: &[TextBatch], row: usize) -> String {
+        if self.key.is_empty() {
+            return format!("row {row} of the batch (the table has no primary key)");
+        }
+        let mut shown = String::new();
+        for (n, (name, input)) in self.key.iter().enumerate() {
+            let value = inputs[*input].get(row).unwrap_or("NULL");
+            let _ = write!(shown, "{}{name}={value}", if n == 0 { "" } else { ", " });
+        }
+        format!("row {shown}")
+    }
+
+    fn run(&self, inputs: &[TextBatch]) -> anyhow::Result<Vec<(usize, TextBatch)>> {
+        let mut replaced = Vec::with_capacity(self.jobs.len());
+        for job in &self.jobs {
+            let values = &inputs[job.input];
+            let context: Vec<&TextBatch> = job.context.iter().map(|&i| &inputs[i]).collect();
+            let what = || {
+                format!(
+                    "anonymizing {}.{} with strategy `{}`",
+                    self.table,
+                    job.name,
+                    job.strategy.name()
+                )
+            };
+            let out = job
+                .strategy
+                .anonymize_rows(&job.column_type, values, &context)
+                .map_err(|err| match err.downcast_ref::<InvalidOutput>() {
+                    Some(bad) => {
+                        let key = self.row_key(inputs, bad.row);
+                        err.context(format!("{} ({key})", what()))
+                    }
+                    None => err.context(what()),
+                })?;
+            if out.len() != values.len() {
+                bail!(
+                    "{}: the strategy returned {} values for {}",
+                    what(),
+                    out.len(),
+                    values.len()
+                );
+            }
+            if job.strategy.needs_output_check() {
+                check_output(&job.column_type, &out).map_err(|bad| {
+                    let key = self.row_key(inputs, bad.row);
+                    anyhow::Error::new(bad).context(format!(
+                        "{} ({key}): nothing is written for this table",
+                        what()
+                    ))
+                })?;
+            }
+            replaced.push((job.index, out));
+        }
+        Ok(replaced)
+    }
+}
+
+/// Every non-NULL value of `out` checked against `column_type`.
+fn check_output(column_type: &ColumnType, out: &TextBatch) -> Result<(), InvalidOutput> {
+    for row in 0..out.len() {
+        let Some(bytes) = out.get_bytes(row) else {
+            continue;
+        };
+        let problem = match std::str::from_utf8(bytes) {
+            Ok(value) => check_value(column_type, value).err(),
+            Err(_) => Some("not UTF-8 text".to_string()),
+        };
+        if let Some(problem) = problem {
+            return Err(InvalidOutput {
+                row,
+                type_name: column_type.to_string(),
+                problem,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl TableTransform for TableMasking {
+    fn input_columns(&self) -> &[usize] {
+        &self.0.inputs
+    }
+
+    fn worker(&self) -> anyhow::Result<Box<dyn TransformWorker>> {
+        Ok(Box::new(TableMasking(self.0.clone())))
+    }
+}
+
+/// Strategies keep their own per-thread state (plugin instances), so a worker is the shared
+/// jobs.
+impl TransformWorker for TableMasking {
+    fn apply(&mut self, inputs: &[TextBatch]) -> anyhow::Result<Vec<(usize, TextBatch)>> {
+        self.0.run(inputs)
+    }
+}

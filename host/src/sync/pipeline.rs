@@ -1,0 +1,332 @@
+//! Copying one table: source readers (one per CTID range), optional transform threads, and
+//! the single COPY IN stream of the target, joined by bounded channels.
+
+use std::pin::pin;
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow, bail};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_postgres::Client;
+
+use crate::sync::catalog::{Table, TableName, quote_ident};
+use crate::sync::copy_text::RowBlocker;
+use crate::sync::progress::Progress;
+use crate::sync::source::SourcePool;
+use crate::sync::transform::{BlockTransformer, TableTransform};
+
+/// Bytes a raw reader gathers before handing rows to the writer.
+const RAW_BLOCK_BYTES: usize = 512 * 1024;
+/// Upper bound of a transformed block, whatever its row count (wide rows).
+const TRANSFORM_BLOCK_BYTES: usize = 16 * 1024 * 1024;
+/// Blocks waiting for the writer.
+const WRITER_QUEUE: usize = 4;
+/// Blocks waiting for one transform thread.
+const TRANSFORM_QUEUE: usize = 2;
+
+/// What a table's copy shares with the rest of the run.
+pub(crate) struct CopyContext {
+    /// Source connections in the run's snapshot.
+    pub(crate) pool: Arc<SourcePool>,
+    /// Progress observer.
+    pub(crate) progress: Arc<dyn Progress>,
+    /// Rows per transform call.
+    pub(crate) batch_size: usize,
+}
+
+/// A sequence set after a load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SequenceSet {
+    /// The sequence.
+    pub sequence: TableName,
+    /// The value given to `setval`.
+    pub value: i64,
+    /// `setval`'s `is_called`: false when the table is empty (the next value is `value`).
+    pub is_called: bool,
+}
+
+/// The outcome of one table's load, inside its group's transaction.
+pub(crate) struct TableCopy {
+    pub(crate) rows_read: u64,
+    pub(crate) rows_written: u64,
+    pub(crate) sequences: Vec<SequenceSet>,
+}
+
+/// A range of heap pages `[from, to)`; `None` leaves that side open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageRange {
+    from: Option<u64>,
+    to: Option<u64>,
+}
+
+/// `parts` ranges covering a table of `pages` pages (the first and last are open-ended).
+pub(crate) fn page_ranges(pages: u64, parts: usize) -> Vec<PageRange> {
+    let parts = parts.max(1) as u64;
+    (0..parts)
+        .map(|i| PageRange {
+            from: (i > 0).then(|| pages * i / parts),
+            to: (i + 1 < parts).then(|| pages * (i + 1) / parts),
+        })
+        .collect()
+}
+
+fn column_list(table: &Table) -> String {
+    table
+        .columns
+        .iter()
+        .map(|c| quote_ident(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `COPY ... TO STDOUT` reading `range` of `table`.
+fn copy_out_sql(table: &Table, range: PageRange) -> String {
+    let columns = column_list(table);
+    if range.from.is_none() && range.to.is_none() {
+        if table.columns.is_empty() {
+            return format!("COPY {} TO STDOUT", table.name.quoted());
+        }
+        return format!("COPY {} ({columns}) TO STDOUT", table.name.quoted());
+    }
+    let mut conditions = Vec::new();
+    if let Some(from) = range.from {
+        conditions.push(format!("ctid >= '({from},0)'::tid"));
+    }
+    if let Some(to) = range.to {
+        conditions.push(format!("ctid < '({to},0)'::tid"));
+    }
+    format!(
+        "COPY (SELECT {columns} FROM ONLY {} WHERE {}) TO STDOUT",
+        table.name.quoted(),
+        conditions.join(" AND ")
+    )
+}
+
+/// The first `limit` rows of `table` (for dry-run samples).
+pub(crate) fn copy_out_limit_sql(table: &Table, limit: usize) -> String {
+    format!(
+        "COPY (SELECT {} FROM ONLY {} LIMIT {limit}) TO STDOUT",
+        column_list(table),
+        table.name.quoted()
+    )
+}
+
+fn copy_in_sql(table: &Table) -> String {
+    if table.columns.is_empty() {
+        format!("COPY {} FROM STDIN", table.name.quoted())
+    } else {
+        format!(
+            "COPY {} ({}) FROM STDIN",
+            table.name.quoted(),
+            column_list(table)
+        )
+    }
+}
+
+/// Loads `table` into `target` (inside the caller's transaction, after its truncation) from
+/// `parts` CTID ranges of the source, through `transform` when given; then sets its owned
+/// sequences and checks the loaded row count.
+pub(crate) async fn copy_table(
+    target: &Client,
+    table: &Arc<Table>,
+    parts: usize,
+    transform: Option<&Arc<dyn TableTransform>>,
+    ctx: &CopyContext,
+) -> anyhow::Result<TableCopy> {
+    let name = &table.name;
+    let sink = target
+        .copy_in::<_, Bytes>(&copy_in_sql(table))
+        .await
+        .with_context(|| format!("starting the load of {name}"))?;
+    let mut sink = pin!(sink);
+    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(WRITER_QUEUE);
+    let mut readers = JoinSet::new();
+    for range in page_ranges(table.pages, parts) {
+        let reader = Reader {
+            pool: ctx.pool.clone(),
+            progress: ctx.progress.clone(),
+            table: table.clone(),
+            sql: copy_out_sql(table, range),
+        };
+        match transform {
+            None => readers.spawn(reader.read(out_tx.clone(), u64::MAX, RAW_BLOCK_BYTES)),
+            Some(transform) => readers.spawn(reader.read_transformed(
+                transform.clone(),
+                ctx.batch_size,
+                out_tx.clone(),
+            )),
+        };
+    }
+    drop(out_tx);
+    let mut rows_read = 0;
+    loop {
+        tokio::select! {
+            Some(joined) = readers.join_next() => rows_read += joined
+                .with_context(|| format!("a reader of {name} panicked"))??,
+            block = out_rx.recv() => match block {
+                Some(data) => sink
+                    .send(data)
+                    .await
+                    .with_context(|| format!("loading {name}"))?,
+                None => break,
+            },
+        }
+    }
+    while let Some(joined) = readers.join_next().await {
+        rows_read += joined.with_context(|| format!("a reader of {name} panicked"))??;
+    }
+    let rows_written = sink
+        .as_mut()
+        .finish()
+        .await
+        .with_context(|| format!("loading {name}"))?;
+    if rows_written != rows_read {
+        bail!("loaded {rows_written} rows into {name}, but read {rows_read} from the source");
+    }
+    let sequences = set_sequences(target, table).await?;
+    Ok(TableCopy {
+        rows_read,
+        rows_written,
+        sequences,
+    })
+}
+
+/// Sets each sequence owned by `table` past the loaded values (before them for a descending
+/// sequence); an empty table restarts it at its start value.
+async fn set_sequences(target: &Client, table: &Table) -> anyhow::Result<Vec<SequenceSet>> {
+    let mut set = Vec::with_capacity(table.sequences.len());
+    for owned in &table.sequences {
+        let column = quote_ident(&owned.column);
+        let sql = format!(
+            "SELECT setval(s.seqrelid, COALESCE(v.value, s.seqstart), v.value IS NOT NULL), \
+                    v.value IS NOT NULL \
+             FROM pg_sequence s, \
+                  (SELECT CASE WHEN (SELECT seqincrement FROM pg_sequence \
+                                     WHERE seqrelid = $1::text::regclass) > 0 \
+                               THEN max({column})::int8 ELSE min({column})::int8 END AS value \
+                   FROM ONLY {}) v \
+             WHERE s.seqrelid = $1::text::regclass",
+            table.name.quoted()
+        );
+        let row = target
+            .query_one(&sql, &[&owned.sequence.quoted()])
+            .await
+            .with_context(|| {
+                format!(
+                    "setting the sequence {} of {}.{}",
+                    owned.sequence, table.name, owned.column
+                )
+            })?;
+        set.push(SequenceSet {
+            sequence: owned.sequence.clone(),
+            value: row.get(0),
+            is_called: row.get(1),
+        });
+    }
+    Ok(set)
+}
+
+/// Reads one CTID range of a table from a snapshot connection.
+struct Reader {
+    pool: Arc<SourcePool>,
+    progress: Arc<dyn Progress>,
+    table: Arc<Table>,
+    sql: String,
+}
+
+impl Reader {
+    /// Sends the range's rows to `out` in blocks of complete rows (cut at `max_rows` rows or
+    /// `max_bytes` bytes); returns the number of rows read.
+    async fn read(
+        self,
+        out: mpsc::Sender<Bytes>,
+        max_rows: u64,
+        max_bytes: usize,
+    ) -> anyhow::Result<u64> {
+        let name = &self.table.name;
+        let client = self.pool.get().await?;
+        let stream = client
+            .copy_out(&self.sql)
+            .await
+            .with_context(|| format!("reading {name}"))?;
+        let mut stream = pin!(stream);
+        let mut blocker = RowBlocker::new(max_bytes, max_rows);
+        let mut rows = 0;
+        let closed = || anyhow!("the load of {name} stopped");
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.with_context(|| format!("reading {name}"))?;
+            if let Some(block) = blocker.push(&chunk) {
+                rows += block.rows;
+                self.progress.on_rows(name, block.rows);
+                out.send(block.data).await.map_err(|_| closed())?;
+            }
+        }
+        if let Some(block) = blocker
+            .finish()
+            .with_context(|| format!("reading {name}"))?
+        {
+            rows += block.rows;
+            self.progress.on_rows(name, block.rows);
+            out.send(block.data).await.map_err(|_| closed())?;
+        }
+        self.pool.put(client);
+        Ok(rows)
+    }
+
+    /// Like [`Self::read`], through a transform thread of its own that sends the re-encoded
+    /// rows to `out`.
+    async fn read_transformed(
+        self,
+        transform: Arc<dyn TableTransform>,
+        batch_size: usize,
+        out: mpsc::Sender<Bytes>,
+    ) -> anyhow::Result<u64> {
+        let (tx, mut rx) = mpsc::channel::<Bytes>(TRANSFORM_QUEUE);
+        let table = self.table.clone();
+        let worker = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut transformer = BlockTransformer::new(&table, transform.as_ref(), batch_size)?;
+            while let Some(block) = rx.blocking_recv() {
+                let mut encoded = Vec::with_capacity(block.len() + block.len() / 4);
+                transformer.transform_block(&block, &mut encoded)?;
+                if out.blocking_send(Bytes::from(encoded)).is_err() {
+                    // The writer stopped; it reports why.
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let name = self.table.name.clone();
+        let read = self
+            .read(tx, batch_size as u64, TRANSFORM_BLOCK_BYTES)
+            .await;
+        worker
+            .await
+            .with_context(|| format!("the transform thread of {name} panicked"))??;
+        read
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_ranges_cover_the_table() {
+        assert_eq!(
+            page_ranges(10, 1),
+            vec![PageRange {
+                from: None,
+                to: None
+            }]
+        );
+        let ranges = page_ranges(10, 3);
+        assert_eq!(ranges[0].from, None);
+        assert_eq!(ranges[2].to, None);
+        for pair in ranges.windows(2) {
+            assert_eq!(pair[0].to, pair[1].from);
+        }
+    }
+}

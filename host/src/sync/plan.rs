@@ -1,0 +1,345 @@
+//! Grouping and ordering: tables linked by foreign keys are loaded together, parents first.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::bail;
+use serde::Serialize;
+
+use crate::sync::catalog::{Catalog, TableName};
+
+/// How a group's load gets past foreign keys that form a cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CycleMode {
+    /// No cycle: loading parents first satisfies every foreign key.
+    None,
+    /// `SET CONSTRAINTS ALL DEFERRED`: the cycle's deferrable constraints are checked at commit.
+    DeferConstraints,
+    /// `SET LOCAL session_replication_role = replica`: foreign keys are not checked at all.
+    ReplicaRole,
+}
+
+/// Tables loaded in one target transaction.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// The tables in load order: parents before children.
+    pub tables: Vec<TableName>,
+    /// How foreign key cycles among them are handled.
+    pub cycle_mode: CycleMode,
+    /// Sum of the tables' estimated rows.
+    pub estimated_rows: u64,
+    /// Sum of the tables' sizes in pages.
+    pub pages: u64,
+}
+
+/// The groups of a sync, largest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Connected components of the foreign key graph.
+    pub groups: Vec<Group>,
+}
+
+/// Groups the tables of `catalog` by foreign keys and orders each group. A cycle of foreign
+/// keys that are not all deferrable is an error unless `replica_role_allowed` (the target role
+/// may set `session_replication_role`).
+pub fn plan(catalog: &Catalog, replica_role_allowed: bool) -> anyhow::Result<Plan> {
+    let n = catalog.tables.len();
+    let index: BTreeMap<&TableName, usize> = catalog
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (&t.name, i))
+        .collect();
+    // Edges parent -> child (self-references need nothing: COPY checks them at statement end).
+    let mut children: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+    let mut strict_children: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+    let mut components = UnionFind::new(n);
+    for fk in &catalog.foreign_keys {
+        let (p, c) = (index[&fk.parent], index[&fk.child]);
+        components.union(p, c);
+        if p != c {
+            children[p].insert(c);
+            if !fk.deferrable {
+                strict_children[p].insert(c);
+            }
+        }
+    }
+    let sccs = strongly_connected(&children);
+    let mut scc_of = vec![0; n];
+    for (i, scc) in sccs.iter().enumerate() {
+        for &t in scc {
+            scc_of[t] = i;
+        }
+    }
+    let mut modes = vec![CycleMode::None; sccs.len()];
+    let mut ordered_sccs: Vec<Vec<usize>> = Vec::with_capacity(sccs.len());
+    let mut problems = Vec::new();
+    for (i, scc) in sccs.iter().enumerate() {
+        if scc.len() == 1 {
+            ordered_sccs.push(scc.clone());
+            continue;
+        }
+        // Deferred constraints are checked at commit; the others at the end of each COPY, so
+        // the strict edges inside the cycle must still order its tables.
+        match topological(scc, &strict_children) {
+            Some(order) => {
+                modes[i] = CycleMode::DeferConstraints;
+                ordered_sccs.push(order);
+            }
+            None if replica_role_allowed => {
+                modes[i] = CycleMode::ReplicaRole;
+                ordered_sccs.push(scc.clone());
+            }
+            None => {
+                let members: BTreeSet<&TableName> =
+                    scc.iter().map(|&t| &catalog.tables[t].name).collect();
+                let strict: Vec<String> = catalog
+                    .foreign_keys
+                    .iter()
+                    .filter(|fk| {
+                        !fk.deferrable
+                            && fk.parent != fk.child
+                            && members.contains(&fk.parent)
+                            && members.contains(&fk.child)
+                    })
+                    .map(|fk| format!("{} on {}", fk.name, fk.child))
+                    .collect();
+                let names: Vec<String> = members.iter().map(|t| t.to_string()).collect();
+                problems.push(format!(
+                    "tables {} form a foreign key cycle whose constraints {} are not DEFERRABLE",
+                    names.join(", "),
+                    strict.join(", ")
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{}: make those constraints DEFERRABLE (ALTER TABLE ... ALTER CONSTRAINT ... \
+             DEFERRABLE), sync as a role allowed to set session_replication_role (a superuser), \
+             or exclude one of the tables",
+            problems.join("; ")
+        );
+    }
+    // Order the cycles' condensation parents first, then split it into groups.
+    let mut scc_children: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); sccs.len()];
+    for (p, cs) in children.iter().enumerate() {
+        for &c in cs {
+            if scc_of[p] != scc_of[c] {
+                scc_children[scc_of[p]].insert(scc_of[c]);
+            }
+        }
+    }
+    let all: Vec<usize> = (0..sccs.len()).collect();
+    let scc_order = topological(&all, &scc_children).expect("the condensation is acyclic");
+    let mut groups: BTreeMap<usize, Group> = BTreeMap::new();
+    for s in scc_order {
+        for &t in &ordered_sccs[s] {
+            let table = &catalog.tables[t];
+            let group = groups.entry(components.find(t)).or_insert(Group {
+                tables: Vec::new(),
+                cycle_mode: CycleMode::None,
+                estimated_rows: 0,
+                pages: 0,
+            });
+            group.tables.push(table.name.clone());
+            group.cycle_mode = group.cycle_mode.max(modes[s]);
+            group.estimated_rows += table.estimated_rows;
+            group.pages += table.pages;
+        }
+    }
+    let mut groups: Vec<Group> = groups.into_values().collect();
+    groups.sort_by(|a, b| b.pages.cmp(&a.pages).then_with(|| a.tables.cmp(&b.tables)));
+    Ok(Plan { groups })
+}
+
+/// `nodes` ordered so that every edge of `children` between two of them goes forward (ties in
+/// node order); `None` when those edges form a cycle.
+fn topological(nodes: &[usize], children: &[BTreeSet<usize>]) -> Option<Vec<usize>> {
+    let members: BTreeSet<usize> = nodes.iter().copied().collect();
+    let mut incoming: BTreeMap<usize, usize> = nodes.iter().map(|&n| (n, 0)).collect();
+    for &n in nodes {
+        for c in children[n].intersection(&members) {
+            *incoming.get_mut(c).expect("member") += 1;
+        }
+    }
+    let mut ready: BTreeSet<usize> = incoming
+        .iter()
+        .filter(|(_, count)| **count == 0)
+        .map(|(n, _)| *n)
+        .collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    while let Some(n) = ready.pop_first() {
+        order.push(n);
+        for c in children[n].intersection(&members) {
+            let count = incoming.get_mut(c).expect("member");
+            *count -= 1;
+            if *count == 0 {
+                ready.insert(*c);
+            }
+        }
+    }
+    (order.len() == nodes.len()).then_some(order)
+}
+
+/// Strongly connected components (Tarjan's algorithm, iterative), each sorted.
+fn strongly_connected(children: &[BTreeSet<usize>]) -> Vec<Vec<usize>> {
+    const UNSEEN: usize = usize::MAX;
+    let n = children.len();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut sccs = Vec::new();
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        // (node, its children still to visit)
+        let mut work: Vec<(usize, Vec<usize>)> = Vec::new();
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        work.push((root, children[root].iter().rev().copied().collect()));
+        while let Some((v, pending)) = work.last_mut() {
+            let v = *v;
+            if let Some(w) = pending.pop() {
+                if index[w] == UNSEEN {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    work.push((w, children[w].iter().rev().copied().collect()));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some((parent, _)) = work.last() {
+                low[*parent] = low[*parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut scc = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    scc.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                scc.sort_unstable();
+                sccs.push(scc);
+            }
+        }
+    }
+    sccs
+}
+
+struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    fn new(n: usize) -> UnionFind {
+        UnionFind((0..n).collect())
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.0[x] != x {
+            self.0[x] = self.0[self.0[x]];
+            x = self.0[x];
+        }
+        x
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        self.0[a.max(b)] = a.min(b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::catalog::{ForeignKey, Table};
+
+    fn table(name: &str, pages: u64) -> Table {
+        Table {
+            name: TableName::new("public", name),
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            estimated_rows: 0,
+            pages,
+            size_bytes: 0,
+            sequences: Vec::new(),
+        }
+    }
+
+    fn fk(child: &str, parent: &str, deferrable: bool) -> ForeignKey {
+        ForeignKey {
+            name: format!("{child}_{parent}_fk"),
+            child: TableName::new("public", child),
+            parent: TableName::new("public", parent),
+            deferrable,
+            child_columns: vec![format!("{parent}_id")],
+            parent_columns: vec!["id".into()],
+        }
+    }
+
+    fn names(group: &Group) -> Vec<&str> {
+        group.tables.iter().map(|t| t.name.as_str()).collect()
+    }
+
+    #[test]
+    fn groups_are_components_in_parent_order() {
+        let catalog = Catalog {
+            tables: ["a_grandchild", "b_child", "c_parent", "lonely", "selfref"]
+                .iter()
+                .map(|n| table(n, if *n == "lonely" { 100 } else { 1 }))
+                .collect(),
+            foreign_keys: vec![
+                fk("a_grandchild", "b_child", false),
+                fk("b_child", "c_parent", false),
+                fk("a_grandchild", "c_parent", false),
+                fk("selfref", "selfref", false),
+            ],
+        };
+        let plan = plan(&catalog, false).unwrap();
+        let groups: Vec<Vec<&str>> = plan.groups.iter().map(names).collect();
+        assert_eq!(
+            groups,
+            vec![
+                vec!["lonely"],
+                vec!["c_parent", "b_child", "a_grandchild"],
+                vec!["selfref"]
+            ]
+        );
+        assert!(plan.groups.iter().all(|g| g.cycle_mode == CycleMode::None));
+    }
+
+    #[test]
+    fn cycles_need_deferrable_constraints_or_the_replica_role() {
+        let tables = || ["x", "y", "z"].iter().map(|n| table(n, 1)).collect();
+        let deferrable = Catalog {
+            tables: tables(),
+            foreign_keys: vec![fk("x", "y", true), fk("y", "x", false), fk("z", "y", false)],
+        };
+        let plan = plan(&deferrable, false).unwrap();
+        assert_eq!(names(&plan.groups[0]), vec!["x", "y", "z"]);
+        assert_eq!(plan.groups[0].cycle_mode, CycleMode::DeferConstraints);
+
+        let strict = Catalog {
+            tables: tables(),
+            foreign_keys: vec![fk("x", "y", false), fk("y", "x", false)],
+        };
+        let err = super::plan(&strict, false).unwrap_err().to_string();
+        assert!(err.contains("public.x, public.y"), "{err}");
+        assert!(err.contains("x_y_fk on public.x"), "{err}");
+        assert!(err.contains("DEFERRABLE"), "{err}");
+        let plan = super::plan(&strict, true).unwrap();
+        assert_eq!(plan.groups[0].cycle_mode, CycleMode::ReplicaRole);
+    }
+}
