@@ -4,8 +4,12 @@
 /// units: 1 for small jobs (starting and joining threads would cost more than they save), at
 /// most the machine's cores, and at most 8.
 pub fn threads_for(units: usize, min_per_thread: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    (units / min_per_thread.max(1)).clamp(1, cores)
+    (units / min_per_thread.max(1)).clamp(1, cores())
+}
+
+/// The machine's cores (as the process may use them), at most 8.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
 #[cfg(test)]

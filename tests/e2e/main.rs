@@ -27,4 +27,7 @@ mod plugins_new;
 mod plugins_sandbox;
 mod plugins_support;
 mod sql_pg_dump;
+mod sync_cli;
+mod sync_engine;
+mod sync_support;
 mod tls;

@@ -20,21 +20,11 @@ pub fn run(migrations: usize, repetitions: usize, fsync_off: bool) -> anyhow::Re
     if migrations == 0 || repetitions == 0 {
         bail!("--migrations and --repetitions must be at least 1");
     }
-    let bin_dir = crate::postgres::ensure_server(false)?;
-    let psql = Some(bin_dir.join("psql"))
-        .filter(|p| p.is_file())
-        .or_else(|| on_path("psql"))
-        .context("psql is not installed (Debian: apt-get install postgresql-client)")?;
+    let psql = server_and_psql()?;
     let binary = build_confiture(true)?;
     let work = target_dir().join("bench");
     let durability = if fsync_off { "off" } else { "on" };
-    let cluster = Cluster::in_dir(&work.join("pg"), "bench")
-        .with_setting("fsync", durability)
-        .with_setting("synchronous_commit", durability);
-    let _ = cluster.stop();
-    if work.exists() {
-        std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
-    }
+    let cluster = throwaway_cluster(&work, !fsync_off)?;
     let project = work.join("project");
     let concatenated = write_project(&project, migrations)?;
     println!(
@@ -170,6 +160,32 @@ fn measure(
         );
     }
     Ok((median(ours), median(theirs)))
+}
+
+/// Makes sure the PostgreSQL server binaries are here (see [`crate::postgres`]) and returns
+/// the `psql` to use: the one beside them, else the first on `PATH`.
+pub(crate) fn server_and_psql() -> anyhow::Result<PathBuf> {
+    let bin_dir = crate::postgres::ensure_server(false)?;
+    Some(bin_dir.join("psql"))
+        .filter(|p| p.is_file())
+        .or_else(|| on_path("psql"))
+        .context("psql is not installed (Debian: apt-get install postgresql-client)")
+}
+
+/// A benchmark's throwaway cluster in `<work>/pg` (database `bench`), not started yet: a
+/// cluster left running there by an interrupted run is stopped and `work` is emptied. With
+/// `durable` false, `fsync` and `synchronous_commit` are off, so commit flushes do not
+/// dominate what is measured.
+pub(crate) fn throwaway_cluster(work: &Path, durable: bool) -> anyhow::Result<Cluster> {
+    let durability = if durable { "on" } else { "off" };
+    let cluster = Cluster::in_dir(&work.join("pg"), "bench")
+        .with_setting("fsync", durability)
+        .with_setting("synchronous_commit", durability);
+    let _ = cluster.stop();
+    if work.exists() {
+        std::fs::remove_dir_all(work).with_context(|| format!("removing {}", work.display()))?;
+    }
+    Ok(cluster)
 }
 
 pub(crate) fn run_psql(psql: &Path, url: &str, args: &[&str]) -> anyhow::Result<String> {

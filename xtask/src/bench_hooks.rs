@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use confiture::db::cluster::Cluster;
 
-use crate::bench::{machine, median, run_psql};
-use crate::workspace::on_path;
+use crate::bench::{machine, median, run_psql, server_and_psql, throwaway_cluster};
 use crate::workspace::{build_confiture, target_dir};
 
 /// The benchmark hook plugins, as built into `target/plugins/`.
@@ -64,37 +63,22 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<u8> {
             (build_confiture(true)?, "the release profile".to_string())
         }
     };
-    for hook in HOOKS {
-        let file = root.join("target/plugins").join(format!("{hook}.wasm"));
-        if !file.is_file() {
-            bail!(
-                "{} is missing; run `cargo xtask build-plugins`",
-                file.display()
-            );
-        }
-    }
-    let bin_dir = crate::postgres::ensure_server(false)?;
-    let psql = Some(bin_dir.join("psql"))
-        .filter(|p| p.is_file())
-        .or_else(|| on_path("psql"))
-        .context("psql is not installed (Debian: apt-get install postgresql-client)")?;
+    let components = HOOKS
+        .iter()
+        .map(|hook| crate::plugins::built_component(root, hook))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let psql = server_and_psql()?;
     let work = target_dir().join("bench-hooks");
-    let cluster = Cluster::in_dir(&work.join("pg"), "bench")
-        .with_setting("fsync", "off")
-        .with_setting("synchronous_commit", "off");
-    let _ = cluster.stop();
-    if work.exists() {
-        std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
-    }
+    let cluster = throwaway_cluster(&work, false)?;
     let bare = work.join("no-hooks");
     let hooked = work.join("four-hooks");
     for project in [&bare, &hooked] {
         write_project(project, options.migrations)?;
     }
     std::fs::create_dir_all(hooked.join("plugins"))?;
-    for hook in HOOKS {
+    for (hook, component) in HOOKS.iter().zip(&components) {
         std::fs::copy(
-            root.join("target/plugins").join(format!("{hook}.wasm")),
+            component,
             hooked.join("plugins").join(format!("{hook}.wasm")),
         )?;
     }
@@ -116,7 +100,7 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<u8> {
     );
     println!("\n{section}");
     if options.write {
-        write_section(&root.join("docs/benchmarks.md"), &section)?;
+        crate::docs_section::write(&root.join("docs/benchmarks.md"), START, END, &section)?;
         println!("wrote docs/benchmarks.md");
     }
     Ok(0)
@@ -278,7 +262,6 @@ fn report(
     };
     let verdict = |v: f64| if v <= TARGET_P50_MS { "within" } else { "OVER" };
     let mut s = String::new();
-    let _ = writeln!(s, "{START}");
     let _ = writeln!(s, "## Migration hooks\n");
     let _ = writeln!(
         s,
@@ -325,29 +308,5 @@ fn report(
          (builds the release binary and the plugins; `--binary PATH` measures an existing \
          binary instead)."
     );
-    let _ = writeln!(s, "{END}");
     s
-}
-
-/// Replaces the bench-hooks section of `file`, or appends it.
-fn write_section(file: &Path, section: &str) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let new = match (text.find(START), text.find(END)) {
-        (Some(a), Some(b)) if a < b => {
-            format!(
-                "{}{}{}",
-                &text[..a],
-                section.trim_end(),
-                &text[b + END.len()..]
-            )
-        }
-        _ => format!(
-            "{}\n{}",
-            text.trim_end_matches('\n').to_string() + "\n",
-            section
-        ),
-    };
-    std::fs::write(file, new).with_context(|| format!("writing {}", file.display()))?;
-    Ok(())
 }

@@ -98,23 +98,10 @@ const SECTION_END: &str = "<!-- bench-plugins:end -->";
 /// Writes `report` between the section markers of `path` (appending them when absent), one
 /// heading level down so it nests under the file's title.
 fn replace_section(path: &Path, report: &str) -> Result<()> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let nested = report
         .replacen("# Plugin runtime benchmarks", "## Plugin runtime", 1)
         .replace("\n## ", "\n### ");
-    let section = format!("{SECTION_START}\n{}\n{SECTION_END}", nested.trim_end());
-    let updated = match (text.find(SECTION_START), text.find(SECTION_END)) {
-        (Some(start), Some(end)) if start < end => {
-            format!(
-                "{}{section}{}",
-                &text[..start],
-                &text[end + SECTION_END.len()..]
-            )
-        }
-        _ => format!("{}\n{section}\n", text.trim_end()),
-    };
-    std::fs::write(path, updated).with_context(|| format!("writing {}", path.display()))
+    crate::docs_section::write(path, SECTION_START, SECTION_END, &nested)
 }
 
 fn engine(cache: Option<&Path>) -> Result<Arc<PluginEngine>> {

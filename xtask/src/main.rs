@@ -5,8 +5,10 @@ mod bench;
 mod bench_hooks;
 mod bench_lint;
 mod bench_plugins;
+mod bench_sync;
 mod cli_docs;
 mod demo;
+mod docs_section;
 mod plugins;
 mod postgres;
 mod suite;
@@ -65,6 +67,24 @@ enum Task {
         #[arg(long)]
         write: bool,
     },
+    /// Time `confiture sync` of a 1M-row table, raw and anonymized, against a `psql \copy` pipe
+    BenchSync {
+        /// How many times to time each side (the median is reported)
+        #[arg(long, default_value_t = 3)]
+        repetitions: usize,
+        /// Rows in the generated table
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// `confiture sync --jobs N` (default: confiture's own default)
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Measure this confiture binary instead of building the release one (and the plugins)
+        #[arg(long, value_name = "PATH")]
+        binary: Option<std::path::PathBuf>,
+        /// Write the result into docs/benchmarks.md (the bench-sync section)
+        #[arg(long)]
+        write: bool,
+    },
     /// Time `confiture lint` on generated 100- and 2,000-table schemas against Squawk
     BenchLint {
         /// How many times to time each side (the median is reported)
@@ -104,6 +124,22 @@ fn main() -> std::process::ExitCode {
         Task::BenchPlugins => plugins::build_plugins(&workspace::root())
             .and_then(|_| bench_plugins::run(&workspace::root()))
             .map(|_| 0),
+        Task::BenchSync {
+            repetitions,
+            rows,
+            jobs,
+            binary,
+            write,
+        } => bench_sync::run(
+            &workspace::root(),
+            &bench_sync::Options {
+                rows,
+                repetitions,
+                jobs,
+                binary,
+                write,
+            },
+        ),
         Task::BenchLint { repetitions } => bench_lint::run(repetitions),
     };
     match result {

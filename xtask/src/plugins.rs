@@ -44,6 +44,21 @@ struct RustPlugin {
     output: PathBuf,
 }
 
+/// The built component of plugin `name` (`target/plugins/<name>.wasm`); an error saying how to
+/// build it when it is missing.
+pub fn built_component(workspace_root: &Path, name: &str) -> Result<PathBuf> {
+    let file = workspace_root
+        .join("target/plugins")
+        .join(format!("{name}.wasm"));
+    if !file.is_file() {
+        anyhow::bail!(
+            "{} is missing; run `cargo xtask build-plugins`",
+            file.display()
+        );
+    }
+    Ok(file)
+}
+
 /// Builds every plugin under `<workspace_root>/plugins/` and returns the components' paths.
 pub fn build_plugins(workspace_root: &Path) -> Result<Vec<PathBuf>> {
     let plugins_dir = workspace_root.join("plugins");

@@ -85,13 +85,7 @@ pub fn register(
                 mapping.name,
                 mapping.plugin,
                 mapping.export,
-                plugin
-                    .info
-                    .strategies
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                plugin.strategy_names()
             );
         }
         add(registry, &mapping.name, plugin, &mapping.export)

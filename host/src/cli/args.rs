@@ -100,9 +100,10 @@ pub struct SyncArgs {
     /// NAME=PLUGIN.EXPORT)
     #[arg(long = "strategy", value_name = "NAME=PLUGIN[:EXPORT]")]
     pub strategies: Vec<crate::anonymize::plugin::StrategyMapping>,
-    /// Table groups copied at once, and source readers in all
-    #[arg(long, default_value_t = 4, value_name = "N")]
-    pub jobs: usize,
+    /// Table groups copied at once, and source readers in all (default: half the machine's
+    /// cores)
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Rows per anonymization call
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub batch_size: usize,

@@ -194,6 +194,17 @@ impl Plugin {
         &self.info.name
     }
 
+    /// The names of the strategies it provides, comma-separated, for messages.
+    pub fn strategy_names(&self) -> String {
+        let names: Vec<&str> = self
+            .info
+            .strategies
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        names.join(", ")
+    }
+
     /// True when it provides `kind`.
     pub fn has(&self, kind: Kind) -> bool {
         self.shape.kinds.contains(&kind)

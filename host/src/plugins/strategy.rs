@@ -67,13 +67,7 @@ impl StrategyWorker {
                 format!(
                     "cannot run: the plugin provides no strategy `{}` (it has: {})",
                     batch.strategy,
-                    plugin
-                        .info
-                        .strategies
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    plugin.strategy_names()
                 ),
             ));
         }

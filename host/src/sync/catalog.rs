@@ -49,6 +49,9 @@ pub struct Column {
     pub name: String,
     /// Its type as `format_type` spells it, e.g. `character varying(40)`.
     pub type_name: String,
+    /// True for a type built into PostgreSQL (oid below 16384, the same in every database):
+    /// such columns may travel in COPY's binary format.
+    pub builtin: bool,
 }
 
 /// A sequence owned by one of a table's columns (serial or identity).
@@ -305,7 +308,8 @@ async fn table_details(
     }
     let columns = client
         .query(
-            "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod) \
+            "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), \
+                    a.atttypid < 16384 \
              FROM pg_attribute a WHERE a.attrelid = ANY($1) AND a.attnum > 0 \
              AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attrelid, a.attnum",
             &[&oids],
@@ -319,6 +323,7 @@ async fn table_details(
         table.columns.push(Column {
             name: row.get(1),
             type_name: row.get(2),
+            builtin: row.get(3),
         });
     }
     let keys = client
@@ -439,7 +444,7 @@ async fn foreign_keys(
 pub async fn check_target(client: &Client, catalog: &Catalog) -> anyhow::Result<()> {
     let sql = format!(
         "SELECT n.nspname::text, c.relname::text, a.attname::text, \
-                format_type(a.atttypid, a.atttypmod) \
+                format_type(a.atttypid, a.atttypmod), a.atttypid < 16384 \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid \
          WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' \
@@ -461,6 +466,7 @@ pub async fn check_target(client: &Client, catalog: &Catalog) -> anyhow::Result<
             .push(Column {
                 name: row.get(2),
                 type_name: row.get(3),
+                builtin: row.get(4),
             });
     }
     let mut problems = Vec::new();

@@ -82,7 +82,7 @@ pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     };
 
     let options = SyncOptions {
-        jobs: args.jobs.max(1),
+        jobs: args.jobs.unwrap_or_else(default_jobs).max(1),
         batch_size: args.batch_size.max(1),
         filter: TableFilter {
             tables: args.tables.clone(),
@@ -150,6 +150,12 @@ pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::Ok
     })
+}
+
+/// Half the machine's cores: each job keeps a source reader, a target writer and, for an
+/// anonymized table, a transform thread busy, and the servers are often on the same machine.
+fn default_jobs() -> usize {
+    (crate::parallel::cores() / 2).max(1)
 }
 
 /// `--from`/`--to`: a `postgres://` URL, or an environment of the project.

@@ -48,7 +48,7 @@ pub fn plan(
     config: &AnonymizationConfig,
     resolved: Vec<ResolvedColumn>,
 ) -> anyhow::Result<Masking> {
-    let mut chosen: HashMap<(TableName, String), Arc<dyn Strategy>> = HashMap::new();
+    let mut chosen: HashMap<(TableName, String), Chosen> = HashMap::new();
     let mut columns = Vec::new();
     for rule in resolved {
         let name = TableName::new(&rule.schema, &rule.table);
@@ -82,13 +82,13 @@ pub fn plan(
             strategy: rule.strategy.name().to_string(),
             propagated_from: None,
         });
-        chosen.insert((name, rule.column), rule.strategy);
+        chosen.insert((name, rule.column), (rule.strategy, line));
     }
     propagate(catalog, &mut chosen, &mut columns);
 
     let mut by_table: HashMap<TableName, ColumnStrategies> = HashMap::new();
-    for ((table, column), strategy) in chosen {
-        by_table.entry(table).or_default().push((column, strategy));
+    for ((table, column), chosen) in chosen {
+        by_table.entry(table).or_default().push((column, chosen));
     }
     let mut transforms: Transforms = HashMap::new();
     for (name, rules) in by_table {
@@ -102,14 +102,17 @@ pub fn plan(
     })
 }
 
-/// A table's anonymized columns and their strategies.
-type ColumnStrategies = Vec<(String, Arc<dyn Strategy>)>;
+/// A column's strategy and the `file:line` of the rule that gave it.
+type Chosen = (Arc<dyn Strategy>, String);
+
+/// A table's anonymized columns, their strategies and rules' locations.
+type ColumnStrategies = Vec<(String, Chosen)>;
 
 /// Gives every column that references an anonymized column through a foreign key the same
 /// strategy, unless it has a rule of its own; repeats until chains of keys are covered.
 fn propagate(
     catalog: &Catalog,
-    chosen: &mut HashMap<(TableName, String), Arc<dyn Strategy>>,
+    chosen: &mut HashMap<(TableName, String), Chosen>,
     columns: &mut Vec<MaskedColumn>,
 ) {
     loop {
@@ -121,7 +124,7 @@ fn propagate(
                     continue;
                 }
                 let parent = (fk.parent.clone(), parent_column.clone());
-                let Some(strategy) = chosen.get(&parent).cloned() else {
+                let Some((strategy, line)) = chosen.get(&parent).cloned() else {
                     continue;
                 };
                 columns.push(MaskedColumn {
@@ -130,7 +133,7 @@ fn propagate(
                     strategy: strategy.name().to_string(),
                     propagated_from: Some(format!("{}.{parent_column}", fk.parent)),
                 });
-                chosen.insert(child, strategy);
+                chosen.insert(child, (strategy, line));
                 added = true;
             }
         }
@@ -193,18 +196,20 @@ impl TableJobs {
         };
         let index_of = |name: &str| table.columns.iter().position(|c| c.name == name);
         let mut jobs = Vec::new();
-        for (name, strategy) in rules {
+        for (name, (strategy, line)) in rules {
             let index = index_of(&name).expect("columns are checked before");
             let mut context = Vec::new();
             for wanted in strategy.context_columns() {
                 let Some(at) = index_of(wanted) else {
-                    bail!(
-                        "strategy `{}` for {}.{name} reads the context column `{wanted}`, which \
-                         {} does not have (or does not copy)",
+                    return Err(Failure::config(format!(
+                        "{line}: strategy `{}` for {}.{name} reads the context column \
+                         `{wanted}`, which {} does not have (or does not copy)",
                         strategy.name(),
                         table.name,
                         table.name
-                    );
+                    ))
+                    .hint("pick a strategy that needs no such column for this table")
+                    .into());
                 };
                 context.push(input_of(at));
             }

@@ -5,12 +5,12 @@ use std::pin::pin;
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, CopyOutStream};
 
 use crate::sync::catalog::{Table, TableName, quote_ident};
 use crate::sync::copy_text::RowBlocker;
@@ -82,14 +82,20 @@ fn column_list(table: &Table) -> String {
         .join(", ")
 }
 
+/// COPY's options for `binary` (COPY's binary format) or text.
+fn copy_format(binary: bool) -> &'static str {
+    if binary { " (FORMAT binary)" } else { "" }
+}
+
 /// The `COPY ... TO STDOUT` reading `range` of `table`.
-fn copy_out_sql(table: &Table, range: PageRange) -> String {
+fn copy_out_sql(table: &Table, range: PageRange, binary: bool) -> String {
     let columns = column_list(table);
+    let format = copy_format(binary);
     if range.from.is_none() && range.to.is_none() {
         if table.columns.is_empty() {
-            return format!("COPY {} TO STDOUT", table.name.quoted());
+            return format!("COPY {} TO STDOUT{format}", table.name.quoted());
         }
-        return format!("COPY {} ({columns}) TO STDOUT", table.name.quoted());
+        return format!("COPY {} ({columns}) TO STDOUT{format}", table.name.quoted());
     }
     let mut conditions = Vec::new();
     if let Some(from) = range.from {
@@ -99,7 +105,7 @@ fn copy_out_sql(table: &Table, range: PageRange) -> String {
         conditions.push(format!("ctid < '({to},0)'::tid"));
     }
     format!(
-        "COPY (SELECT {columns} FROM ONLY {} WHERE {}) TO STDOUT",
+        "COPY (SELECT {columns} FROM ONLY {} WHERE {}) TO STDOUT{format}",
         table.name.quoted(),
         conditions.join(" AND ")
     )
@@ -114,12 +120,13 @@ pub(crate) fn copy_out_limit_sql(table: &Table, limit: usize) -> String {
     )
 }
 
-fn copy_in_sql(table: &Table) -> String {
+fn copy_in_sql(table: &Table, binary: bool) -> String {
+    let format = copy_format(binary);
     if table.columns.is_empty() {
-        format!("COPY {} FROM STDIN", table.name.quoted())
+        format!("COPY {} FROM STDIN{format}", table.name.quoted())
     } else {
         format!(
-            "COPY {} ({}) FROM STDIN",
+            "COPY {} ({}) FROM STDIN{format}",
             table.name.quoted(),
             column_list(table)
         )
@@ -137,8 +144,11 @@ pub(crate) async fn copy_table(
     ctx: &CopyContext,
 ) -> anyhow::Result<TableCopy> {
     let name = &table.name;
+    // A table copied as it is, with built-in types only, travels in COPY's binary format: no
+    // value is printed by the source or parsed by the target.
+    let binary = transform.is_none() && table.columns.iter().all(|c| c.builtin);
     let sink = target
-        .copy_in::<_, Bytes>(&copy_in_sql(table))
+        .copy_in::<_, Bytes>(&copy_in_sql(table, binary))
         .await
         .with_context(|| format!("starting the load of {name}"))?;
     let mut sink = pin!(sink);
@@ -149,9 +159,10 @@ pub(crate) async fn copy_table(
             pool: ctx.pool.clone(),
             progress: ctx.progress.clone(),
             table: table.clone(),
-            sql: copy_out_sql(table, range),
+            sql: copy_out_sql(table, range, binary),
         };
         match transform {
+            None if binary => readers.spawn(reader.read_binary(out_tx.clone(), RAW_BLOCK_BYTES)),
             None => readers.spawn(reader.read(out_tx.clone(), u64::MAX, RAW_BLOCK_BYTES)),
             Some(transform) => readers.spawn(reader.read_transformed(
                 transform.clone(),
@@ -238,6 +249,17 @@ struct Reader {
 }
 
 impl Reader {
+    /// A snapshot connection from the pool and the range's COPY stream on it; give the
+    /// connection back when the stream is done.
+    async fn copy_out(&self) -> anyhow::Result<(Client, CopyOutStream)> {
+        let client = self.pool.get().await?;
+        let stream = client
+            .copy_out(&self.sql)
+            .await
+            .with_context(|| format!("reading {}", self.table.name))?;
+        Ok((client, stream))
+    }
+
     /// Sends the range's rows to `out` in blocks of complete rows (cut at `max_rows` rows or
     /// `max_bytes` bytes); returns the number of rows read.
     async fn read(
@@ -247,11 +269,7 @@ impl Reader {
         max_bytes: usize,
     ) -> anyhow::Result<u64> {
         let name = &self.table.name;
-        let client = self.pool.get().await?;
-        let stream = client
-            .copy_out(&self.sql)
-            .await
-            .with_context(|| format!("reading {name}"))?;
+        let (client, stream) = self.copy_out().await?;
         let mut stream = pin!(stream);
         let mut blocker = RowBlocker::new(max_bytes, max_rows);
         let mut rows = 0;
@@ -272,6 +290,38 @@ impl Reader {
             self.progress.on_rows(name, block.rows);
             out.send(block.data).await.map_err(|_| closed())?;
         }
+        self.pool.put(client);
+        Ok(rows)
+    }
+
+    /// Forwards the range's rows in COPY's binary format, in blocks of about `max_bytes`.
+    /// The server sends each row in a message of its own (the file header rides with the
+    /// first, the trailer comes alone), so the rows are the messages less one; the caller
+    /// checks that count against the target's.
+    async fn read_binary(self, out: mpsc::Sender<Bytes>, max_bytes: usize) -> anyhow::Result<u64> {
+        let name = &self.table.name;
+        let (client, stream) = self.copy_out().await?;
+        let mut stream = pin!(stream);
+        let mut block = BytesMut::with_capacity(max_bytes);
+        let (mut messages, mut reported) = (0u64, 0u64);
+        let closed = || anyhow!("the load of {name} stopped");
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.with_context(|| format!("reading {name}"))?;
+            messages += 1;
+            block.extend_from_slice(&chunk);
+            if block.len() >= max_bytes {
+                self.progress.on_rows(name, messages - reported);
+                reported = messages;
+                out.send(block.split().freeze())
+                    .await
+                    .map_err(|_| closed())?;
+            }
+        }
+        let rows = messages.saturating_sub(1);
+        if !block.is_empty() {
+            out.send(block.freeze()).await.map_err(|_| closed())?;
+        }
+        self.progress.on_rows(name, rows.saturating_sub(reported));
         self.pool.put(client);
         Ok(rows)
     }

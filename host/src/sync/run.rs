@@ -245,7 +245,7 @@ pub async fn sync(
             pending.push_back(group.clone());
         }
     }
-    let parts = split_tables(&prepared.catalog, &pending, options);
+    let parts = split_tables(&prepared.catalog, &pending, transforms, options);
     let tables: HashMap<TableName, Arc<Table>> = prepared
         .catalog
         .tables
@@ -333,17 +333,22 @@ fn empty_report(table: TableName, status: TableStatus) -> TableReport {
 }
 
 /// How many CTID ranges each table is read in: the readers left over when `jobs` exceeds the
-/// groups go to the largest tables, as long as each range keeps `split_min_pages` pages.
+/// groups go to the largest anonymized tables, as long as each range keeps `split_min_pages`
+/// pages.
 fn split_tables(
     catalog: &Catalog,
     groups: &VecDeque<Group>,
+    transforms: &Transforms,
     options: &SyncOptions,
 ) -> HashMap<TableName, usize> {
     let mut spare = options.jobs.saturating_sub(groups.len());
     let mut parts: HashMap<TableName, usize> = HashMap::new();
+    // Only anonymized tables are worth more readers: a raw table streams at the speed of the
+    // target's single COPY, which more readers only crowd.
     let candidates: Vec<&Table> = groups
         .iter()
         .flat_map(|g| &g.tables)
+        .filter(|name| transforms.contains_key(*name))
         .filter_map(|name| catalog.table(name))
         .collect();
     let min_pages = options.split_min_pages.max(1);
