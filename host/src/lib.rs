@@ -16,6 +16,7 @@ pub mod output;
 pub mod parallel;
 pub mod plugins;
 pub mod project;
+pub mod risk;
 pub mod schema;
 pub mod sql;
 pub mod sync;

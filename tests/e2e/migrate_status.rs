@@ -120,3 +120,37 @@ fn baseline_marks_migrations_applied_without_running_them() {
     assert!(exists(&p, "tags") && !exists(&p, "users"));
     assert_eq!(tracked(&p), 3);
 }
+
+#[test]
+fn status_shows_the_risk_of_pending_migrations() {
+    let p = TestProject::new();
+    p.write(
+        "db/migrations/001_users.up.sql",
+        "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
+    );
+    p.write(
+        "db/migrations/002_index.up.sql",
+        "SET lock_timeout = '5s';\nCREATE INDEX users_email ON users (email);\n",
+    );
+    let run = p.run(&["migrate", "status", "--format", "json"]);
+    run.ok();
+    let json = run.json();
+    assert_eq!(json["migrations"][0]["risk"], "low", "{json}");
+    assert_eq!(json["migrations"][1]["risk"], "high", "{json}");
+    let reason = json["migrations"][1]["risk_reasons"][0].as_str().unwrap();
+    assert!(
+        reason.contains("CONCURRENTLY") && reason.ends_with("(line 2)"),
+        "{reason}"
+    );
+    assert_eq!(json["migrations"][1]["state"], "pending");
+    let dry = p.run(&["migrate", "up", "--dry-run", "--format", "json"]);
+    dry.ok();
+    assert_eq!(dry.json()["not_run"][1]["risk"], "high", "{}", dry.json());
+    let text = p.run(&["migrate", "status"]);
+    assert!(
+        text.stdout
+            .contains("HIGH: CREATE INDEX without CONCURRENTLY"),
+        "{}",
+        text.stdout
+    );
+}

@@ -19,7 +19,8 @@ use crate::db::lock::{LockWait, MigrationLock};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Output, Report};
 use crate::project::{Project, ResolvedDatabase};
-use crate::sql::split_statements;
+use crate::risk::{MigrationRisk, classify_migration_in};
+use crate::sql::{SourceText, build_model, parse_files, split_statements};
 
 pub use super::down::down;
 pub use super::up::up;
@@ -115,7 +116,42 @@ pub(super) fn item(m: &Migration, duration_ms: Option<u64>) -> Item {
         version: m.version.clone(),
         name: m.name.clone(),
         duration_ms,
+        ..Item::default()
     }
+}
+
+/// The risk of each of `pending` (in order): its statements classified against the schema
+/// that the migrations before it build.
+pub(super) fn assess(ctx: &Context, pending: &[&Migration]) -> Vec<MigrationRisk> {
+    let shown: Vec<String> = ctx
+        .migrations
+        .iter()
+        .map(|m| ctx.show(&m.up_path))
+        .collect();
+    let sources: Vec<SourceText<'_>> = ctx
+        .migrations
+        .iter()
+        .zip(&shown)
+        .map(|(m, path)| SourceText {
+            shown_path: path,
+            text: &m.up_sql,
+            in_migration: true,
+        })
+        .collect();
+    let files = parse_files(&sources);
+    pending
+        .iter()
+        .map(|p| {
+            let index = ctx
+                .migrations
+                .iter()
+                .position(|m| m.version == p.version)
+                .unwrap_or(0);
+            let model = build_model(&files[..index]);
+            let statements = files.get(index).map_or(&[][..], |f| &f.statements[..]);
+            classify_migration_in(statements, Some(&model))
+        })
+        .collect()
 }
 
 /// Prints `report`; in text mode a failure also goes to stderr. Returns the exit code.
@@ -208,9 +244,25 @@ pub async fn status(g: &Globals) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
-    let rows: Vec<StatusRow> = plan(&ctx.migrations, &applied)
+    let entries = plan(&ctx.migrations, &applied);
+    let pending: Vec<&Migration> = entries
         .iter()
-        .map(StatusRow::from_entry)
+        .filter(|e| e.state == State::Pending)
+        .filter_map(|e| e.migration)
+        .collect();
+    let mut risks = pending.iter().zip(assess(&ctx, &pending));
+    let rows: Vec<StatusRow> = entries
+        .iter()
+        .map(|e| {
+            let mut row = StatusRow::from_entry(e);
+            if e.state == State::Pending
+                && let Some((_, risk)) = risks.next()
+            {
+                row.risk = Some(risk.level);
+                row.risk_reasons = Some(risk.reasons());
+            }
+            row
+        })
         .collect();
     g.out.report(&StatusReport {
         target: ctx.target(),
@@ -238,6 +290,7 @@ pub async fn verify(g: &Globals, a: &VerifyArgs) -> anyhow::Result<ExitCode> {
                 version: e.version.clone(),
                 name: e.name.clone(),
                 duration_ms: None,
+                ..Item::default()
             })
             .collect()
     };

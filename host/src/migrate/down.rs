@@ -163,6 +163,7 @@ fn item(row: &AppliedRow, duration_ms: Option<u64>) -> Item {
         version: row.version.clone(),
         name: row.name.clone(),
         duration_ms,
+        ..Item::default()
     }
 }
 

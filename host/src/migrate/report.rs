@@ -10,6 +10,7 @@ use crate::db::script::ScriptError;
 use crate::hooks::HookOutcome;
 use crate::output::{Report, paint, style};
 use crate::project::DatabaseSource;
+use crate::risk::Level;
 
 /// The database and tracking table a command worked on.
 #[derive(Debug, Clone, Serialize)]
@@ -23,7 +24,7 @@ pub struct Target {
 }
 
 /// A migration in a list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Item {
     /// Version.
     pub version: String,
@@ -32,6 +33,30 @@ pub struct Item {
     /// How long it ran, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+    /// Its risk level, for a migration a dry run would apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Level>,
+    /// Why, `"message (line N)"` per reason at that level, with `risk`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_reasons: Option<Vec<String>>,
+}
+
+/// ` LEVEL: first reason` (and how many more), or nothing without a risk.
+pub fn risk_suffix(risk: Option<Level>, reasons: Option<&[String]>) -> String {
+    let Some(level) = risk else {
+        return String::new();
+    };
+    let reasons = reasons.unwrap_or_default();
+    let word = match level {
+        Level::Low => paint(style::OK, level.label()),
+        Level::High => paint(style::WARN, level.label()),
+        Level::Critical => paint(style::ERR, level.label()),
+    };
+    match reasons {
+        [] => format!("  {word}"),
+        [one] => format!("  {word}: {one}"),
+        [first, rest @ ..] => format!("  {word}: {first} (+{} more)", rest.len()),
+    }
 }
 
 impl Item {
@@ -138,6 +163,12 @@ pub struct StatusRow {
     pub no_transaction: bool,
     /// Has a `.down.sql`.
     pub reversible: bool,
+    /// A pending migration's risk level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Level>,
+    /// Why, `"message (line N)"` per reason at that level, with `risk`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_reasons: Option<Vec<String>>,
 }
 
 impl StatusRow {
@@ -152,6 +183,8 @@ impl StatusRow {
             applied_by: e.row.and_then(|r| r.applied_by.clone()),
             no_transaction: e.migration.is_some_and(|m| m.no_transaction),
             reversible: e.migration.is_some_and(|m| m.down_path.is_some()),
+            risk: None,
+            risk_reasons: None,
         }
     }
 }
@@ -254,10 +287,18 @@ pub fn render_rows(out: &mut dyn Write, rows: &[StatusRow]) -> std::io::Result<(
             .execution_time_ms
             .map(|ms| format!("{ms} ms"))
             .unwrap_or_default();
-        let line = format!(
-            "  {state} {:<width$}  {when:<23}  {time}",
-            format!("{}_{}", r.version, r.name)
-        );
+        let risk = risk_suffix(r.risk, r.risk_reasons.as_deref());
+        let line = if risk.is_empty() {
+            format!(
+                "  {state} {:<width$}  {when:<23}  {time}",
+                format!("{}_{}", r.version, r.name)
+            )
+        } else {
+            format!(
+                "  {state} {:<width$}{risk}",
+                format!("{}_{}", r.version, r.name)
+            )
+        };
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
@@ -353,7 +394,8 @@ impl Report for UpReport {
                     self.target.database
                 )?;
                 for item in &self.not_run {
-                    writeln!(out, "  {}", item.slug())?;
+                    let risk = risk_suffix(item.risk, item.risk_reasons.as_deref());
+                    writeln!(out, "  {}{risk}", item.slug())?;
                 }
                 Ok(())
             }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use tokio_postgres::Client;
 
-use super::commands::{Context, finish, item};
+use super::commands::{Context, assess, finish, item};
 use super::files::{Migration, compare_versions};
 use super::ledger::AppliedRow;
 use super::plan::{State, plan};
@@ -30,7 +30,15 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
         let applied = read_applied(&ctx, &client).await?;
         let (pending, missing) = pending(&ctx, &applied, target.as_deref(), &g.out)?;
         let report = UpReport {
-            not_run: pending.iter().map(|m| item(m, None)).collect(),
+            not_run: pending
+                .iter()
+                .zip(assess(&ctx, &pending))
+                .map(|(m, risk)| Item {
+                    risk: Some(risk.level),
+                    risk_reasons: Some(risk.reasons()),
+                    ..item(m, None)
+                })
+                .collect(),
             ..UpReport::new(ctx.target(), UpMode::DryRun, missing)
         };
         return Ok(finish(&g.out, &report, None));
@@ -121,6 +129,7 @@ fn pending<'a>(
             version: e.version.clone(),
             name: e.name.clone(),
             duration_ms: None,
+            ..Item::default()
         });
     }
     let pending: Vec<&Migration> = entries

@@ -9,6 +9,7 @@
 //!   code that reads a statement's `ast` itself.
 
 mod build;
+pub mod inspect;
 mod model;
 pub mod names;
 mod split;

@@ -5,12 +5,15 @@
 use std::collections::HashSet;
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, Expr, ObjectName,
-    ObjectType, Statement as Ast, TableConstraint,
+    AlterColumnOperation, AlterTableOperation, ColumnDef, ObjectName, ObjectType, Statement as Ast,
+    TableConstraint,
 };
 
 use super::{ident, last_part, qualified, quote};
 use crate::lint::rule::{BuiltinRule, Category, LintContext, Severity, Violation};
+use crate::sql::inspect::{
+    default_of, has_keyword, is_drop_index, is_generated, is_not_null, is_serial, volatile_call,
+};
 use crate::sql::{SqlFile, Statement, StatementKind};
 
 pub(super) fn rules() -> Vec<BuiltinRule> {
@@ -229,34 +232,6 @@ fn migrations<'a>(ctx: &LintContext<'a>) -> Vec<Migration<'a>> {
         .collect()
 }
 
-/// True when `word` appears in the statement as a keyword (outside quotes, case-insensitive).
-fn has_keyword(text: &str, word: &str) -> bool {
-    let mut in_quote = None;
-    let mut current = String::new();
-    for c in text.chars().chain(std::iter::once(' ')) {
-        match in_quote {
-            Some(q) if c == q => in_quote = None,
-            Some(_) => {}
-            None if c == '\'' || c == '"' => {
-                in_quote = Some(c);
-                current.clear();
-            }
-            None if c.is_alphanumeric() || c == '_' => current.push(c),
-            None => {
-                if current.eq_ignore_ascii_case(word) {
-                    return true;
-                }
-                current.clear();
-            }
-        }
-    }
-    false
-}
-
-fn is_drop_index(s: &Statement) -> bool {
-    s.kind == StatementKind::DropIndex || s.guessed_kind.as_deref() == Some("drop-index")
-}
-
 fn concurrent_index(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
     let mut found = Vec::new();
     for m in migrations(ctx) {
@@ -360,34 +335,6 @@ fn concurrent_drop(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> 
     found
 }
 
-fn options(column: &ColumnDef) -> impl Iterator<Item = &ColumnOption> {
-    column.options.iter().map(|o| &o.option)
-}
-
-fn default_of(column: &ColumnDef) -> Option<&Expr> {
-    options(column).find_map(|o| match o {
-        ColumnOption::Default(expr) => Some(expr),
-        _ => None,
-    })
-}
-
-fn is_generated(column: &ColumnDef) -> bool {
-    options(column).any(|o| {
-        matches!(
-            o,
-            ColumnOption::Generated { .. } | ColumnOption::Identity(_)
-        )
-    })
-}
-
-fn is_serial(column: &ColumnDef) -> bool {
-    let ty = column.data_type.to_string().to_ascii_lowercase();
-    matches!(
-        ty.as_str(),
-        "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
-    )
-}
-
 fn added_columns<'a>(
     m: &'a Migration<'a>,
 ) -> impl Iterator<Item = (&'a Statement, &'a ObjectName, &'a ColumnDef)> {
@@ -401,7 +348,7 @@ fn required_column(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> 
     let mut found = Vec::new();
     for m in migrations(ctx) {
         for (s, table, column) in added_columns(&m) {
-            let not_null = options(column).any(|o| matches!(o, ColumnOption::NotNull));
+            let not_null = is_not_null(column);
             if not_null
                 && default_of(column).is_none()
                 && !is_generated(column)
@@ -426,42 +373,6 @@ fn required_column(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> 
         }
     }
     found
-}
-
-/// Functions whose result changes per row: a default using one is evaluated for every row.
-const VOLATILE: &[&str] = &[
-    "random",
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "clock_timestamp",
-    "timeofday",
-    "nextval",
-    "txid_current",
-    "gen_random_bytes",
-];
-
-/// The volatile function an expression calls, if any.
-fn volatile_call(expr: &Expr) -> Option<&'static str> {
-    let text = expr.to_string().to_ascii_lowercase();
-    let mut word = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
-            word.push(c);
-            continue;
-        }
-        if c == '(' {
-            let name = word.rsplit('.').next().unwrap_or(&word);
-            if let Some(f) = VOLATILE.iter().find(|f| **f == name) {
-                return Some(f);
-            }
-        }
-        if !c.is_whitespace() {
-            word.clear();
-        }
-    }
-    None
 }
 
 fn volatile_default(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {

@@ -1,0 +1,169 @@
+//! The rules, statement kind by statement kind.
+
+use sqlparser::ast::{ObjectType, Statement as Ast};
+
+use super::{Level, Reason, alter, lock};
+use crate::sql::inspect::{has_keyword, is_drop_index};
+use crate::sql::{SchemaModel, Statement, StatementKind};
+
+/// Every reason that applies to `s`; never empty.
+pub(super) fn reasons(s: &Statement, model: Option<&SchemaModel>) -> Vec<Reason> {
+    let mut found = match s.ast.as_deref() {
+        None => unparsed(s),
+        Some(ast) => parsed(s, ast, model),
+    };
+    if found.is_empty() {
+        found.push(Reason::new(Level::Low, "no known risk"));
+    }
+    found
+}
+
+fn unparsed(s: &Statement) -> Vec<Reason> {
+    let mut found = vec![Reason::new(
+        Level::High,
+        format!(
+            "{} could not be analysed: review by hand",
+            s.guessed_kind.as_deref().unwrap_or("statement")
+        ),
+    )];
+    if is_drop_index(s) {
+        found.extend(drop_index(s));
+    }
+    found
+}
+
+fn parsed(s: &Statement, ast: &Ast, model: Option<&SchemaModel>) -> Vec<Reason> {
+    match ast {
+        Ast::CreateIndex(index) => create_index(s, index.concurrently),
+        Ast::Drop {
+            object_type: ObjectType::Table,
+            ..
+        } => vec![
+            Reason::new(
+                Level::Critical,
+                "DROP TABLE destroys the table and its data, and breaks code still using it",
+            )
+            .lock(lock::ACCESS_EXCLUSIVE)
+            .destructive(),
+        ],
+        Ast::Drop {
+            object_type: ObjectType::Index,
+            ..
+        } => drop_index(s),
+        Ast::Drop {
+            object_type: ObjectType::Schema | ObjectType::Database,
+            ..
+        } => vec![
+            Reason::new(
+                Level::Critical,
+                "DROP SCHEMA/DATABASE destroys everything in it",
+            )
+            .lock(lock::ACCESS_EXCLUSIVE)
+            .destructive(),
+        ],
+        Ast::Truncate(_) => vec![
+            Reason::new(
+                Level::Critical,
+                "TRUNCATE deletes every row of the table under an ACCESS EXCLUSIVE lock",
+            )
+            .lock(lock::ACCESS_EXCLUSIVE)
+            .destructive(),
+        ],
+        Ast::Delete(delete) => rows("DELETE", delete.selection.is_some(), true),
+        Ast::Update(update) => rows("UPDATE", update.selection.is_some(), false),
+        Ast::AlterTable(alter) => alter::reasons(alter, model),
+        _ => match s.kind {
+            StatementKind::CreateTable
+            | StatementKind::CreateView
+            | StatementKind::Comment
+            | StatementKind::Grant
+            | StatementKind::CreateFunction
+            | StatementKind::Insert => vec![Reason::new(
+                Level::Low,
+                format!("{}: no lock on existing tables' traffic", s.kind),
+            )],
+            StatementKind::Set
+                if has_keyword(&s.text, "lock_timeout")
+                    || has_keyword(&s.text, "statement_timeout") =>
+            {
+                vec![Reason::new(
+                    Level::Low,
+                    "sets a timeout: makes the statements after it safer",
+                )]
+            }
+            _ => Vec::new(),
+        },
+    }
+}
+
+fn create_index(s: &Statement, concurrently: bool) -> Vec<Reason> {
+    if !concurrently {
+        return vec![
+            Reason::new(
+                Level::High,
+                "CREATE INDEX without CONCURRENTLY locks writes (SHARE lock) until the index is \
+                 built",
+            )
+            .lock(lock::SHARE),
+        ];
+    }
+    let mut found = vec![
+        Reason::new(
+            Level::Low,
+            "CREATE INDEX CONCURRENTLY lets reads and writes through",
+        )
+        .lock(lock::SHARE_UPDATE_EXCLUSIVE),
+    ];
+    if !s.no_transaction {
+        found.push(Reason::new(
+            Level::Critical,
+            "CREATE INDEX CONCURRENTLY cannot run inside a transaction block",
+        ));
+    }
+    found
+}
+
+fn drop_index(s: &Statement) -> Vec<Reason> {
+    if !has_keyword(&s.text, "concurrently") {
+        return vec![
+            Reason::new(
+                Level::High,
+                "DROP INDEX without CONCURRENTLY locks the table against reads and writes",
+            )
+            .lock(lock::ACCESS_EXCLUSIVE),
+        ];
+    }
+    let mut found = vec![
+        Reason::new(
+            Level::Low,
+            "DROP INDEX CONCURRENTLY lets reads and writes through",
+        )
+        .lock(lock::SHARE_UPDATE_EXCLUSIVE),
+    ];
+    if !s.no_transaction {
+        found.push(Reason::new(
+            Level::Critical,
+            "DROP INDEX CONCURRENTLY cannot run inside a transaction block",
+        ));
+    }
+    found
+}
+
+fn rows(verb: &str, has_where: bool, destroys: bool) -> Vec<Reason> {
+    if has_where {
+        return vec![
+            Reason::new(
+                Level::High,
+                format!("{verb} ... WHERE locks every matching row and can run long"),
+            )
+            .lock(lock::ROW_EXCLUSIVE),
+        ];
+    }
+    let what = if destroys { "deletes" } else { "rewrites" };
+    let reason = Reason::new(
+        Level::Critical,
+        format!("{verb} without WHERE {what} every row of the table"),
+    )
+    .lock(lock::ROW_EXCLUSIVE);
+    vec![reason.destructive()]
+}
