@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use confiture::db::cluster::Cluster;
 
 use crate::bench::{machine, median, run_psql, server_and_psql, throwaway_cluster};
-use crate::workspace::{build_confiture, target_dir};
+use crate::workspace::target_dir;
 
 /// The benchmark hook plugins, as built into `target/plugins/`.
 const HOOKS: [&str; 4] = [
@@ -51,18 +51,7 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<u8> {
     if options.migrations == 0 || options.repetitions == 0 {
         bail!("--migrations and --repetitions must be at least 1");
     }
-    let (binary, profile) = match &options.binary {
-        Some(binary) => (
-            binary
-                .canonicalize()
-                .with_context(|| format!("--binary {}", binary.display()))?,
-            format!("the binary `{}`", binary.display()),
-        ),
-        None => {
-            crate::plugins::build_plugins(root)?;
-            (build_confiture(true)?, "the release profile".to_string())
-        }
-    };
+    let (binary, profile) = crate::plugins::binary_and_plugins(root, options.binary.as_deref())?;
     let components = HOOKS
         .iter()
         .map(|hook| crate::plugins::built_component(root, hook))

@@ -28,7 +28,7 @@ use anyhow::{Context, bail, ensure};
 use confiture::db::cluster::Cluster;
 
 use crate::bench::{machine, median, run_psql, server_and_psql, throwaway_cluster};
-use crate::workspace::{build_confiture, target_dir};
+use crate::workspace::target_dir;
 
 /// The Rust strategy plugin the anonymized run loads, as built into `target/plugins/`.
 const PLUGIN: &str = "email-strategy";
@@ -124,18 +124,7 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<u8> {
         Path::new(TIME).is_file(),
         "{TIME} (GNU time) is needed to measure confiture's peak memory (Debian: apt-get install time)"
     );
-    let (binary, profile) = match &options.binary {
-        Some(binary) => (
-            binary
-                .canonicalize()
-                .with_context(|| format!("--binary {}", binary.display()))?,
-            format!("the binary `{}`", binary.display()),
-        ),
-        None => {
-            crate::plugins::build_plugins(root)?;
-            (build_confiture(true)?, "the release profile".to_string())
-        }
-    };
+    let (binary, profile) = crate::plugins::binary_and_plugins(root, options.binary.as_deref())?;
     let plugin = crate::plugins::built_component(root, PLUGIN)?;
     let psql = server_and_psql()?;
     let work = target_dir().join("bench-sync");

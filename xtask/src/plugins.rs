@@ -44,6 +44,29 @@ struct RustPlugin {
     output: PathBuf,
 }
 
+/// The `confiture` binary a benchmark measures, and what it is: `--binary PATH` as given, or
+/// the release build (built now, with every plugin).
+pub fn binary_and_plugins(
+    workspace_root: &Path,
+    given: Option<&Path>,
+) -> Result<(PathBuf, String)> {
+    match given {
+        Some(binary) => Ok((
+            binary
+                .canonicalize()
+                .with_context(|| format!("--binary {}", binary.display()))?,
+            format!("the binary `{}`", binary.display()),
+        )),
+        None => {
+            build_plugins(workspace_root)?;
+            Ok((
+                crate::workspace::build_confiture(true)?,
+                "the release profile".to_string(),
+            ))
+        }
+    }
+}
+
 /// The built component of plugin `name` (`target/plugins/<name>.wasm`); an error saying how to
 /// build it when it is missing.
 pub fn built_component(workspace_root: &Path, name: &str) -> Result<PathBuf> {
