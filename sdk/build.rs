@@ -34,7 +34,7 @@ const COMBINATIONS: &[(&str, &str, &[&str])] = &[
 ];
 
 fn main() -> Result<()> {
-    let wit_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../wit");
+    let wit_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("wit");
     println!("cargo:rerun-if-changed={}", wit_dir.display());
     let mut resolve = Resolve::default();
     let (package, sources) = resolve

@@ -2,7 +2,7 @@
 //! authors: `export_plugin!` and the SDK's own types are the public face.
 
 wit_bindgen::generate!({
-    path: "../wit",
+    path: "wit",
     world: "full-plugin",
     pub_export_macro: true,
     runtime_path: "confiture_sdk::__private::wit_bindgen::rt",

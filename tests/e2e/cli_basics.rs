@@ -25,9 +25,31 @@ fn version_and_help_exit_zero() {
     let (code, stdout, _) = confiture(dir.path(), &["--version"]);
     assert_eq!(code, 0);
     assert!(stdout.starts_with("confiture "), "{stdout}");
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=10", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git");
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    assert!(
+        stdout.contains(&format!("({head})")),
+        "--version names the commit {head}: {stdout}"
+    );
     let (code, stdout, _) = confiture(dir.path(), &["migrate", "--help"]);
     assert_eq!(code, 0);
-    for sub in ["generate", "up", "down", "status", "verify", "baseline"] {
+    for sub in [
+        "generate",
+        "up",
+        "down",
+        "status",
+        "verify",
+        "baseline",
+        "wizard",
+        "approve",
+        "schedule",
+        "run-scheduled",
+        "audit",
+    ] {
         assert!(stdout.contains(sub), "help lists `{sub}`: {stdout}");
     }
 }
@@ -81,4 +103,28 @@ fn json_errors_are_one_object_on_stdout() {
             .unwrap()
             .contains("confiture init")
     );
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _confiture"),
+        ("zsh", "#compdef confiture"),
+        ("fish", "complete -c confiture"),
+    ] {
+        let (code, stdout, stderr) = confiture(dir.path(), &["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        assert!(
+            stdout.contains(marker),
+            "{shell} script: {}",
+            &stdout[..200]
+        );
+        assert!(
+            stdout.contains("run-scheduled"),
+            "{shell} completes subcommands"
+        );
+    }
+    let (code, _, stderr) = confiture(dir.path(), &["completions", "powershell"]);
+    assert_eq!(code, 5, "{stderr}");
 }

@@ -32,7 +32,7 @@ fn scaffolded_rust_strategy_builds_offline_and_loads() {
         "src/lib.rs",
         "sdk/Cargo.toml",
         "sdk/src/lib.rs",
-        "wit/worlds.wit",
+        "sdk/wit/worlds.wit",
     ] {
         assert!(project.join(file).is_file(), "{file} missing");
     }

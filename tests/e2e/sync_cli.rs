@@ -1051,3 +1051,49 @@ fn checkpoint_and_resume_skip_the_committed_groups() {
     );
     assert_eq!(count(&target, "other WHERE v = 'marker'"), 1);
 }
+
+#[test]
+fn confiture_own_tables_stay_out_of_a_sync_unless_named() {
+    // Both databases have a tracking table and an append-only audit trail of their own.
+    let (source, target) = source_and_target(
+        "CREATE TABLE items (id int PRIMARY KEY, label text);\n\
+         CREATE TABLE tb_confiture (version text PRIMARY KEY);\n\
+         CREATE TABLE tb_confiture_audit (id int PRIMARY KEY, event text);\n\
+         CREATE FUNCTION no_truncate() RETURNS trigger LANGUAGE plpgsql AS \
+           $$ BEGIN RAISE EXCEPTION 'append-only'; END $$;\n\
+         CREATE TRIGGER append_only BEFORE TRUNCATE ON tb_confiture_audit \
+           FOR EACH STATEMENT EXECUTE FUNCTION no_truncate();",
+    );
+    exec(
+        &source,
+        "INSERT INTO items VALUES (1, 'a'), (2, 'b'); INSERT INTO tb_confiture VALUES ('001'), \
+         ('002'); INSERT INTO tb_confiture_audit VALUES (1, 'applied')",
+    );
+    exec(
+        &target,
+        "INSERT INTO tb_confiture VALUES ('001'); INSERT INTO tb_confiture_audit VALUES (7, 'x')",
+    );
+    let project = TestProject::new();
+    let run = sync(&project, &source, &target.url, &["--format", "json"], None);
+    run.ok();
+    assert_eq!(table_names(&run.json()), ["public.items"]);
+    assert_eq!(count(&target, "items"), 2);
+    assert_eq!(
+        dump(&target, "SELECT version FROM tb_confiture"),
+        "001\n",
+        "the target keeps its own tracking table"
+    );
+    // Named explicitly, the tracking table is copied.
+    let run = sync(
+        &project,
+        &source,
+        &target.url,
+        &["--tables", "tb_confiture", "--format", "json"],
+        None,
+    );
+    run.ok();
+    assert_eq!(
+        dump(&target, "SELECT version FROM tb_confiture ORDER BY 1"),
+        "001\n002\n"
+    );
+}

@@ -9,6 +9,7 @@ mod bench_sync;
 mod cli_docs;
 mod demo;
 mod docs_section;
+mod example;
 mod plugins;
 mod postgres;
 mod suite;
@@ -28,6 +29,15 @@ struct Xtask {
 enum Task {
     /// Set up PostgreSQL if needed, build confiture, and run init → build → migrate on an example project
     Demo,
+    /// Run an example project of docs/examples/ (or --all) against a throwaway PostgreSQL
+    Example {
+        /// The example: a directory of docs/examples/, e.g. basic-migration
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Run every example
+        #[arg(long)]
+        all: bool,
+    },
     /// Check the generated docs, run the demo quietly, then `cargo test --workspace`
     Test,
     /// Write docs/reference/cli.md from the clap definitions
@@ -96,6 +106,7 @@ enum Task {
 fn main() -> std::process::ExitCode {
     let result = match Xtask::parse().task {
         Task::Demo => demo::run(demo::Mode::Verbose),
+        Task::Example { name, all: _ } => example::run(name.as_deref()),
         Task::Test => suite::run(),
         Task::CliDocs { check } => cli_docs::run(check),
         Task::Bench {

@@ -28,7 +28,8 @@ impl Cached {
         }
         if !inner.context_columns().is_empty() {
             bail!(
-                "strategy `{}` reads row context ({}), so its output cannot be cached by value;                  remove `cache`",
+                "strategy `{}` reads row context ({}), so its output cannot be cached by value; \
+                 remove `cache`",
                 inner.name(),
                 inner.context_columns().join(", ")
             );

@@ -11,7 +11,7 @@ use crate::output::Format;
 #[derive(Debug, Parser)]
 #[command(
     name = "confiture",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CONFITURE_GIT_HASH"), ")"),
     propagate_version = true,
     max_term_width = 100
 )]
@@ -70,6 +70,27 @@ pub enum Command {
     /// Copy the data of one database into another (typically production into development),
     /// anonymizing personal data on the way
     Sync(SyncArgs),
+    /// Print a shell completion script (bash, zsh or fish) to stdout
+    Completions(CompletionsArgs),
+}
+
+/// `confiture completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// Shells `confiture completions` writes scripts for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// GNU bash: `source <(confiture completions bash)`
+    Bash,
+    /// zsh: write to a directory on `$fpath` as `_confiture`
+    Zsh,
+    /// fish: write to ~/.config/fish/completions/confiture.fish
+    Fish,
 }
 
 /// `confiture sync`.
@@ -212,6 +233,120 @@ pub enum MigrateCommand {
     Verify(VerifyArgs),
     /// Mark migrations up to a version as applied without running them
     Baseline(BaselineArgs),
+    /// Apply pending migrations step by step: risk and reasons, review, confirmations, approvals
+    Wizard(WizardArgs),
+    /// Approve a pending migration (bound to its checksum and to you)
+    Approve(ApproveArgs),
+    /// Schedule a pending migration (`VERSION --at TIME`), or `list` / `cancel VERSION`
+    Schedule(ScheduleArgs),
+    /// Apply the scheduled migrations that are due and approved, without prompts (cron, CI)
+    RunScheduled(RunScheduledArgs),
+    /// Show the audit trail: reviews, approvals, backups, schedules, applications, failures
+    Audit(AuditArgs),
+}
+
+/// `confiture migrate wizard`.
+#[derive(Debug, Args)]
+pub struct WizardArgs {
+    /// Stop after this version
+    #[arg(long, value_name = "VERSION")]
+    pub target: Option<String>,
+    /// Open each migration's SQL before its question: highlighted, risky statements marked
+    #[arg(long)]
+    pub review: bool,
+    /// Answer yes for low-risk migrations (still asks for the others)
+    #[arg(long)]
+    pub auto: bool,
+    /// Before a critical migration, require typing the database name to confirm a backup
+    #[arg(long)]
+    pub require_backup: bool,
+    /// Give up on any question after this many seconds: no answer means no
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+    /// Require at least one approval from someone else for every migration
+    #[arg(long)]
+    pub collaborative: bool,
+    /// Schedule the confirmed migrations for TIME instead of applying them now
+    #[arg(long, value_name = "TIME")]
+    pub schedule: Option<String>,
+    /// Lock options.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// `confiture migrate approve`.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The pending migration's version
+    pub version: String,
+    /// Why, or what you checked
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Approve as this person (default: CONFITURE_USER, git user.email, the OS user)
+    #[arg(long = "as", value_name = "WHO")]
+    pub approver: Option<String>,
+}
+
+/// `confiture migrate schedule`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ScheduleArgs {
+    /// `list` or `cancel`.
+    #[command(subcommand)]
+    pub action: Option<ScheduleAction>,
+    /// The pending migration's version
+    #[arg(required = true)]
+    pub version: Option<String>,
+    /// When: `2026-12-03 02:00` (UTC), RFC 3339 with an offset, or `+2h`
+    #[arg(long, value_name = "TIME", required = true)]
+    pub at: Option<String>,
+    /// Require at least one approval from someone else before it runs
+    #[arg(long)]
+    pub collaborative: bool,
+    /// Schedule as this person (default: CONFITURE_USER, git user.email, the OS user)
+    #[arg(long = "as", value_name = "WHO")]
+    pub by: Option<String>,
+}
+
+/// `confiture migrate schedule list|cancel`.
+#[derive(Debug, Subcommand)]
+pub enum ScheduleAction {
+    /// Scheduled applications still pending (with --all: applied, failed and cancelled too)
+    List {
+        /// Include finished and cancelled schedules
+        #[arg(long)]
+        all: bool,
+    },
+    /// Cancel the pending schedule of a migration
+    Cancel {
+        /// The migration's version
+        version: String,
+        /// Cancel as this person (default: CONFITURE_USER, git user.email, the OS user)
+        #[arg(long = "as", value_name = "WHO")]
+        by: Option<String>,
+    },
+}
+
+/// `confiture migrate run-scheduled`.
+#[derive(Debug, Args)]
+pub struct RunScheduledArgs {
+    /// Require at least one approval from someone else for every scheduled migration
+    #[arg(long)]
+    pub collaborative: bool,
+    /// Lock options.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// `confiture migrate audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this migration's entries
+    #[arg(long, value_name = "VERSION")]
+    pub migration: Option<String>,
+    /// Only the last N entries
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
 }
 
 /// `confiture migrate generate`.

@@ -92,6 +92,13 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             MigrateCommand::Status => crate::migrate::commands::status(g).await,
             MigrateCommand::Verify(args) => crate::migrate::commands::verify(g, &args).await,
             MigrateCommand::Baseline(args) => crate::migrate::commands::baseline(g, &args).await,
+            MigrateCommand::Wizard(args) => crate::wizard::run::wizard(g, &args).await,
+            MigrateCommand::Approve(args) => crate::wizard::team::approve(g, &args).await,
+            MigrateCommand::Schedule(args) => crate::wizard::team::schedule(g, &args).await,
+            MigrateCommand::RunScheduled(args) => {
+                crate::wizard::scheduled::run_scheduled(g, &args).await
+            }
+            MigrateCommand::Audit(args) => crate::wizard::team::audit(g, &args).await,
         },
         Command::Plugins(cmd) => match cmd {
             PluginsCommand::List => crate::plugins::commands::list(g),
@@ -103,6 +110,27 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Lint(args) => crate::lint::run(g, &args),
         Command::Sync(args) => crate::sync::command::run(g, &args).await,
+        Command::Completions(args) => completions(args.shell),
+    }
+}
+
+/// `confiture completions SHELL`: the completion script on stdout.
+fn completions(shell: CompletionShell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "confiture", &mut script);
+    // A reader that stops early (`| head`) is not an error.
+    match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing the completion script"))
+        }
+        _ => Ok(ExitCode::Ok),
     }
 }
 

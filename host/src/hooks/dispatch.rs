@@ -133,14 +133,6 @@ fn run_id() -> String {
     format!("{micros:x}-{:x}", std::process::id())
 }
 
-/// Who runs it: `CONFITURE_USER`, else the OS user.
-fn user() -> String {
-    ["CONFITURE_USER", "USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
-}
-
 impl HookRun {
     /// A run without hooks.
     pub fn none(format: Format) -> Self {
@@ -171,7 +163,7 @@ impl HookRun {
         run.environment = project.env.name.clone();
         run.metadata = vec![
             ("run-id".into(), run_id()),
-            ("user".into(), user()),
+            ("user".into(), crate::identity::current(None)),
             ("dry-run".into(), dry_run.to_string()),
             ("command".into(), command.into()),
         ];

@@ -19,14 +19,15 @@ use crate::db::lock::{LockWait, MigrationLock};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Output, Report};
 use crate::project::{Project, ResolvedDatabase};
-use crate::risk::{MigrationRisk, classify_migration_in};
+use crate::risk::{MigrationRisk, TableSizes, classify_migration_in, sharpen, tables};
 use crate::sql::{SourceText, build_model, parse_files, split_statements};
 
 pub use super::down::down;
 pub use super::up::up;
+pub(crate) use super::up::{apply_migration, pending, read_applied};
 
 /// What every migrate command that connects works with.
-pub(super) struct Context {
+pub(crate) struct Context {
     pub project: Project,
     pub db: ResolvedDatabase,
     pub migrations: Vec<Migration>,
@@ -111,7 +112,7 @@ impl Context {
 }
 
 /// An [`Item`] for a migration.
-pub(super) fn item(m: &Migration, duration_ms: Option<u64>) -> Item {
+pub(crate) fn item(m: &Migration, duration_ms: Option<u64>) -> Item {
     Item {
         version: m.version.clone(),
         name: m.name.clone(),
@@ -121,8 +122,8 @@ pub(super) fn item(m: &Migration, duration_ms: Option<u64>) -> Item {
 }
 
 /// The risk of each of `pending` (in order): its statements classified against the schema
-/// that the migrations before it build.
-pub(super) fn assess(ctx: &Context, pending: &[&Migration]) -> Vec<MigrationRisk> {
+/// that the migrations before it build (without table sizes: see [`assess_live`]).
+pub(crate) fn assess(ctx: &Context, pending: &[&Migration]) -> Vec<MigrationRisk> {
     let shown: Vec<String> = ctx
         .migrations
         .iter()
@@ -154,8 +155,23 @@ pub(super) fn assess(ctx: &Context, pending: &[&Migration]) -> Vec<MigrationRisk
         .collect()
 }
 
+/// [`assess`], then sharpened with the live sizes of the tables the statements touch (one
+/// query for all of them; thresholds from the environment's `risk:`). Levels only go up.
+pub(crate) async fn assess_live(
+    ctx: &Context,
+    client: &impl tokio_postgres::GenericClient,
+    pending: &[&Migration],
+) -> anyhow::Result<Vec<MigrationRisk>> {
+    let mut risks = assess(ctx, pending);
+    let sizes = TableSizes::fetch(client, &tables(&risks)).await?;
+    for risk in &mut risks {
+        sharpen(risk, &sizes, &ctx.project.env.risk);
+    }
+    Ok(risks)
+}
+
 /// Prints `report`; in text mode a failure also goes to stderr. Returns the exit code.
-pub(super) fn finish<R: Report>(
+pub(crate) fn finish<R: Report>(
     out: &Output,
     report: &R,
     failure: Option<&FailureReport>,
@@ -250,7 +266,9 @@ pub async fn status(g: &Globals) -> anyhow::Result<ExitCode> {
         .filter(|e| e.state == State::Pending)
         .filter_map(|e| e.migration)
         .collect();
-    let mut risks = pending.iter().zip(assess(&ctx, &pending));
+    let mut risks = pending
+        .iter()
+        .zip(assess_live(&ctx, &client, &pending).await?);
     let rows: Vec<StatusRow> = entries
         .iter()
         .map(|e| {

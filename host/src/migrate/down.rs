@@ -96,6 +96,7 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
                 no_transaction: is_no_transaction(&r.sql),
                 bookkeeping: Bookkeeping::Remove(&r.row.version),
                 hook: &hook,
+                audit: None,
             };
             let slug = format!("{}_{}", r.row.version, r.row.name);
             match run_step(

@@ -34,15 +34,29 @@ impl Ledger {
     /// The ledger in `table` (plain identifiers, as the environment validated them).
     pub fn new(table: &str) -> Self {
         let schema = table.split_once('.').map(|(s, _)| s.to_string());
-        let quoted = table
-            .split('.')
-            .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
-            .collect::<Vec<_>>()
-            .join(".");
         Ledger {
             name: table.to_string(),
             schema,
-            quoted,
+            quoted: quote_table(table),
+        }
+    }
+
+    /// A table kept beside this one: `<table>_<suffix>` in the same schema (e.g.
+    /// `tb_confiture_audit`).
+    pub fn companion(&self, suffix: &str) -> Companion {
+        let name = format!("{}_{suffix}", self.name);
+        Companion {
+            quoted: quote_table(&name),
+            name,
+            create_schema: self.create_schema_sql(),
+        }
+    }
+
+    /// `CREATE SCHEMA IF NOT EXISTS` for the table's schema, or nothing when unqualified.
+    fn create_schema_sql(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("CREATE SCHEMA IF NOT EXISTS \"{s}\";\n"),
+            None => String::new(),
         }
     }
 
@@ -62,10 +76,7 @@ impl Ledger {
     /// Creates the table when missing, and adds `applied_by` to an upstream table without it.
     pub async fn ensure(&self, c: &impl GenericClient) -> anyhow::Result<()> {
         let t = &self.quoted;
-        let schema = match &self.schema {
-            Some(s) => format!("CREATE SCHEMA IF NOT EXISTS \"{s}\";\n"),
-            None => String::new(),
-        };
+        let schema = self.create_schema_sql();
         c.batch_execute(&format!(
             "{schema}CREATE TABLE IF NOT EXISTS {t} (\n\
                id UUID PRIMARY KEY DEFAULT gen_random_uuid(),\n\
@@ -84,7 +95,7 @@ impl Ledger {
         .map_err(|e| anyhow::anyhow!("creating the tracking table {}: {e}", self.name))
     }
 
-    /// Records `m` as applied, by [`applied_by`].
+    /// Records `m` as applied, by [`crate::identity::find`] (else the database role).
     pub async fn record(
         &self,
         c: &impl GenericClient,
@@ -92,7 +103,7 @@ impl Ledger {
         execution_ms: i64,
     ) -> anyhow::Result<()> {
         let ms = i32::try_from(execution_ms.max(0)).unwrap_or(i32::MAX);
-        let by = applied_by();
+        let by = crate::identity::find(None);
         c.execute(
             &format!(
                 "INSERT INTO {} (slug, version, name, execution_time_ms, checksum, applied_by) \
@@ -157,10 +168,57 @@ impl Ledger {
     }
 }
 
-/// Who applies migrations: `CONFITURE_USER`, else the OS user (`USER`, `LOGNAME`); `None`
-/// lets the database role stand in.
-pub fn applied_by() -> Option<String> {
-    ["CONFITURE_USER", "USER", "LOGNAME"]
-        .iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+/// `table` or `schema.table` with each part double-quoted.
+pub fn quote_table(table: &str) -> String {
+    table
+        .split('.')
+        .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A table kept beside the tracking table, in its schema (the audit trail, the schedule).
+#[derive(Debug, Clone)]
+pub struct Companion {
+    name: String,
+    quoted: String,
+    create_schema: String,
+}
+
+impl Companion {
+    /// The table's name as configured (`schema.table` or `table`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The name quoted for SQL.
+    pub fn quoted(&self) -> &str {
+        &self.quoted
+    }
+
+    /// The name without its schema (for naming its indexes and functions).
+    pub fn bare(&self) -> &str {
+        self.name.rsplit('.').next().unwrap_or(&self.name)
+    }
+
+    /// True when the table exists.
+    pub async fn exists(&self, c: &impl GenericClient) -> anyhow::Result<bool> {
+        let row = c
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.quoted])
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Runs `ddl` (idempotent `CREATE ... IF NOT EXISTS` statements) after creating the schema,
+    /// in one transaction holding an advisory lock on the table's name, so that processes
+    /// creating it at the same time do not collide.
+    pub async fn create(&self, c: &impl GenericClient, ddl: &str) -> anyhow::Result<()> {
+        let lock_key = format!("confiture companion {}", self.name).replace('\'', "''");
+        c.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock(hashtext('{lock_key}'));\n{}{ddl}",
+            self.create_schema
+        ))
+        .await
+        .map_err(|e| anyhow::anyhow!("creating {}: {e}", self.name))
+    }
 }

@@ -9,3 +9,5 @@ pub mod plan;
 pub mod report;
 pub mod runner;
 mod up;
+
+pub(crate) use commands::{Context, apply_migration, assess_live, item, pending, read_applied};

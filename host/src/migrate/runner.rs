@@ -12,6 +12,7 @@ use crate::hooks::{HookRun, MigrationRef, Status};
 use crate::output::Output;
 use crate::plugins::{HookEvent, PgDatabase};
 use crate::project::Environment;
+use crate::wizard::audit::{AuditEvent, AuditLog};
 
 /// Timeouts and retries from the environment.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +67,17 @@ pub struct Step<'a> {
     pub bookkeeping: Bookkeeping<'a>,
     /// The migration as hooks see it (`pre-execute` / `post-execute`).
     pub hook: &'a MigrationRef,
+    /// An audit-trail entry written with the bookkeeping (in the step's transaction).
+    pub audit: Option<StepAudit<'a>>,
+}
+
+/// An audit-trail entry and the trail to append it to.
+#[derive(Debug, Clone, Copy)]
+pub struct StepAudit<'a> {
+    /// The trail.
+    pub log: &'a AuditLog,
+    /// The entry.
+    pub event: &'a AuditEvent,
 }
 
 /// Runs `step` and returns its duration, firing `pre-execute` and `post-execute` around it
@@ -227,7 +239,17 @@ async fn book(
     elapsed: Duration,
 ) -> anyhow::Result<()> {
     match step.bookkeeping {
-        Bookkeeping::Record(m) => ledger.record(c, m, elapsed.as_millis() as i64).await,
-        Bookkeeping::Remove(version) => ledger.remove(c, version).await,
+        Bookkeeping::Record(m) => ledger.record(c, m, elapsed.as_millis() as i64).await?,
+        Bookkeeping::Remove(version) => ledger.remove(c, version).await?,
     }
+    if let Some(audit) = step.audit {
+        let mut event = audit.event.clone();
+        let ms = format!("{} ms", elapsed.as_millis());
+        event.detail = Some(match event.detail {
+            Some(detail) => format!("{detail}; {ms}"),
+            None => ms,
+        });
+        audit.log.append(c, &event).await?;
+    }
+    Ok(())
 }

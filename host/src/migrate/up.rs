@@ -4,12 +4,12 @@ use std::time::Instant;
 
 use tokio_postgres::Client;
 
-use super::commands::{Context, assess, finish, item};
+use super::commands::{Context, assess_live, finish, item};
 use super::files::{Migration, compare_versions};
 use super::ledger::AppliedRow;
 use super::plan::{State, plan};
 use super::report::{FailureReport, Item, UpMode, UpReport};
-use super::runner::{Bookkeeping, Settings, Step, run_step};
+use super::runner::{Bookkeeping, Settings, Step, StepAudit, run_step};
 use crate::cli::{Globals, UpArgs};
 use crate::db::script::run_script;
 use crate::error::{ExitCode, Failure};
@@ -17,6 +17,7 @@ use crate::hooks::{HookRun, MigrationRef, Status};
 use crate::output::{paint, style};
 use crate::plugins::hooks::Direction;
 use crate::plugins::{HookEvent, PgDatabase};
+use crate::wizard::audit::{AuditEvent, AuditLog, EventKind};
 
 /// `migrate up`.
 pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
@@ -32,7 +33,7 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
         let report = UpReport {
             not_run: pending
                 .iter()
-                .zip(assess(&ctx, &pending))
+                .zip(assess_live(&ctx, &client, &pending).await?)
                 .map(|(m, risk)| Item {
                     risk: Some(risk.level),
                     risk_reasons: Some(risk.reasons()),
@@ -80,7 +81,10 @@ fn hook_ref(ctx: &Context, m: &Migration) -> MigrationRef {
 }
 
 /// The tracking rows, or none when the table does not exist yet.
-async fn read_applied(ctx: &Context, client: &Client) -> anyhow::Result<Vec<AppliedRow>> {
+pub(crate) async fn read_applied(
+    ctx: &Context,
+    client: &Client,
+) -> anyhow::Result<Vec<AppliedRow>> {
     if ctx.ledger.exists(client).await? {
         ctx.ledger.applied(client).await
     } else {
@@ -89,7 +93,7 @@ async fn read_applied(ctx: &Context, client: &Client) -> anyhow::Result<Vec<Appl
 }
 
 /// The pending migrations up to `target`, after refusing drift and warning about missing files.
-fn pending<'a>(
+pub(crate) fn pending<'a>(
     ctx: &'a Context,
     applied: &'a [AppliedRow],
     target: Option<&str>,
@@ -158,6 +162,7 @@ async fn apply(
     if pending.is_empty() {
         return Ok(report);
     }
+    crate::wizard::approvals::enforce(ctx, client, &pending).await?;
     ctx.confirm_if(
         a.require_confirmation,
         &format!(
@@ -174,17 +179,22 @@ async fn apply(
         report.target.database
     ));
     let settings = Settings::from_env(&ctx.project.env);
+    // Where a team keeps an audit trail (the wizard created it), `up` records its applications
+    // and failures there too.
+    let trail = AuditLog::beside(&ctx.ledger);
+    let trail = trail.exists(&*client).await?.then_some(trail);
+    let actor = crate::identity::current(None);
+    let event = |kind, m: &Migration, outcome| {
+        AuditEvent::about(kind, &actor, &ctx.project.env.name, m, None, outcome)
+    };
     let started = Instant::now();
     for (index, m) in pending.iter().enumerate() {
-        let hook = hook_ref(ctx, m);
-        let step = Step {
-            file: ctx.show(&m.up_path),
-            sql: &m.up_sql,
-            no_transaction: m.no_transaction,
-            bookkeeping: Bookkeeping::Record(m),
-            hook: &hook,
-        };
-        match run_step(client, &ctx.ledger, &step, settings, out, hooks).await {
+        let applied = event(EventKind::Applied, m, "applied");
+        let audit = trail.as_ref().map(|log| StepAudit {
+            log,
+            event: &applied,
+        });
+        match apply_migration(ctx, client, m, settings, audit, out, hooks).await {
             Ok(elapsed) => {
                 let ms = elapsed.as_millis() as u64;
                 out.line(format!(
@@ -196,10 +206,15 @@ async fn apply(
             }
             Err(err) => {
                 out.line(format!("  {} {}", paint(style::ERR, "failed "), m.slug()));
-                hooks
-                    .failed(Some(&hook), !m.no_transaction, &err, client)
-                    .await;
-                report.failure = Some(FailureReport::new(&item(m, None), m.no_transaction, &err));
+                let failure = FailureReport::new(&item(m, None), m.no_transaction, &err);
+                if let Some(log) = &trail {
+                    let failed = AuditEvent {
+                        detail: Some(failure.message.clone()),
+                        ..event(EventKind::Failed, m, "failed")
+                    };
+                    log.append(&*client, &failed).await?;
+                }
+                report.failure = Some(failure);
                 report.not_run = pending[index + 1..].iter().map(|m| item(m, None)).collect();
                 break;
             }
@@ -207,6 +222,36 @@ async fn apply(
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// Applies one pending migration with its tracking row (and `audit` entry, in the same
+/// transaction when it has one), firing the hooks around it; after a failure the failure hooks
+/// (`post-rollback`, `on-error`) have fired and the error is returned.
+pub(crate) async fn apply_migration(
+    ctx: &Context,
+    client: &mut Client,
+    m: &Migration,
+    settings: Settings,
+    audit: Option<StepAudit<'_>>,
+    out: &crate::output::Output,
+    hooks: &mut HookRun,
+) -> anyhow::Result<std::time::Duration> {
+    let hook = hook_ref(ctx, m);
+    let step = Step {
+        file: ctx.show(&m.up_path),
+        sql: &m.up_sql,
+        no_transaction: m.no_transaction,
+        bookkeeping: Bookkeeping::Record(m),
+        hook: &hook,
+        audit,
+    };
+    let result = run_step(client, &ctx.ledger, &step, settings, out, hooks).await;
+    if let Err(err) = &result {
+        hooks
+            .failed(Some(&hook), !m.no_transaction, err, client)
+            .await;
+    }
+    result
 }
 
 /// `--dry-run-execute`: runs the pending migrations in one transaction, then rolls it back.

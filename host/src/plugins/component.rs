@@ -299,6 +299,31 @@ pub fn shown(root: Option<&Path>, path: &Path) -> String {
 mod tests {
     use super::*;
 
+    /// The WIT package, the host's contract version and the crates' version move together
+    /// (docs/reference/publishing.md): every `.wit` file declares `CONTRACT_VERSION`, whose
+    /// major.minor is the workspace's.
+    #[test]
+    fn contract_version_matches_the_wit_package_and_the_crates() {
+        let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&wit).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "wit") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let expected = format!("package {CONTRACT_PACKAGE}@{CONTRACT_VERSION};");
+                assert!(
+                    text.contains(&expected),
+                    "{} lacks `{expected}`",
+                    path.display()
+                );
+                files += 1;
+            }
+        }
+        assert!(files >= 8, "found {files} .wit files in {}", wit.display());
+        let minor = |v: &str| v.rsplit_once('.').map(|(head, _)| head.to_string());
+        assert_eq!(minor(CONTRACT_VERSION), minor(env!("CARGO_PKG_VERSION")));
+    }
+
     #[test]
     fn header_checks_name_the_file_and_the_fix() {
         let core = b"\0asm\x01\0\0\0rest";

@@ -197,9 +197,16 @@ pub fn scaffold(
     })
 }
 
-fn wit_files() -> Vec<(String, String)> {
+/// The contract's files under `dir` (`wit/` for Python; `sdk/wit/` for Rust, where the SDK's
+/// build script and bindings read it, as in the published crate).
+fn wit_files(dir: &str) -> Vec<(String, String)> {
     WIT.iter()
-        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .map(|(p, t)| {
+            (
+                format!("{dir}{}", p.trim_start_matches("wit/")),
+                t.to_string(),
+            )
+        })
         .collect()
 }
 
@@ -264,7 +271,7 @@ strip = "debuginfo"
                  -> target/wasm32-wasip2/release/{crate_name}.wasm\ncargo test --target \
                  $(rustc -vV | sed -n 's/host: //p')   # unit tests, natively\n```\n\nCopy the \
                  `.wasm` into your project's `plugins/` directory and check it with `confiture \
-                 plugins list`.\n`sdk/` and `wit/` are the Confiture SDK and plugin contract \
+                 plugins list`.\n`sdk/` is the Confiture SDK, with the plugin contract in `sdk/wit/`, \
                  this plugin was created with; see docs/plugins/authoring-rust.md.\n",
                 kind_word(kind)
             ),
@@ -272,7 +279,7 @@ strip = "debuginfo"
         ("sdk/Cargo.toml".to_string(), sdk_manifest()),
     ];
     files.extend(SDK.iter().map(|(p, t)| (p.to_string(), t.to_string())));
-    files.extend(wit_files());
+    files.extend(wit_files("sdk/wit/"));
     files
 }
 
@@ -292,7 +299,7 @@ fn python_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
         ("app.py".to_string(), python_app(name, kind)),
         ("README.md".to_string(), readme),
     ];
-    files.extend(wit_files());
+    files.extend(wit_files("wit/"));
     files
 }
 

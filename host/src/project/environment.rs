@@ -38,6 +38,8 @@ struct RawEnvironment {
     plugins: Option<BTreeMap<String, RawPlugin>>,
     hooks: Option<RawHooks>,
     linting: Option<LintingSettings>,
+    risk: Option<RiskSettings>,
+    wizard: Option<WizardSettings>,
 }
 
 /// One entry of `plugins:`.
@@ -233,6 +235,67 @@ pub struct Environment {
     /// `linting:`, as written; rule names and levels are checked by `confiture lint`, which
     /// knows the rules.
     pub linting: LintingSettings,
+    /// `risk:` — thresholds that sharpen risk levels with live table sizes.
+    pub risk: RiskSettings,
+    /// `wizard:` — approvals required per risk level.
+    pub wizard: WizardSettings,
+}
+
+/// Default `risk.large_table_rows`.
+pub const DEFAULT_LARGE_TABLE_ROWS: u64 = 1_000_000;
+/// Default `risk.huge_table_rows`.
+pub const DEFAULT_HUGE_TABLE_ROWS: u64 = 10_000_000;
+
+/// `risk:` in an environment file: when a table is big enough that locking or rewriting it
+/// raises a statement's level (rows as PostgreSQL's statistics estimate them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskSettings {
+    /// From this many rows, a statement that blocks the table's writes is at least high.
+    pub large_table_rows: u64,
+    /// From this many rows, a statement that rewrites the table is critical.
+    pub huge_table_rows: u64,
+}
+
+impl Default for RiskSettings {
+    fn default() -> Self {
+        RiskSettings {
+            large_table_rows: DEFAULT_LARGE_TABLE_ROWS,
+            huge_table_rows: DEFAULT_HUGE_TABLE_ROWS,
+        }
+    }
+}
+
+/// `wizard:` in an environment file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WizardSettings {
+    /// Approvals needed (from people other than the one applying) per risk level.
+    #[serde(default)]
+    pub approvals_required: ApprovalsRequired,
+}
+
+/// `wizard.approvals_required`: approvals per risk level; a level left out needs none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApprovalsRequired {
+    /// For low-risk migrations.
+    pub low: u32,
+    /// For high-risk migrations.
+    pub high: u32,
+    /// For critical migrations.
+    pub critical: u32,
+}
+
+impl ApprovalsRequired {
+    /// The approvals a migration at `level` needs.
+    pub fn at(&self, level: crate::risk::Level) -> u32 {
+        match level {
+            crate::risk::Level::Low => self.low,
+            crate::risk::Level::High => self.high,
+            crate::risk::Level::Critical => self.critical,
+        }
+    }
 }
 
 /// `linting:` in an environment file.
@@ -317,6 +380,8 @@ impl Environment {
             plugins: BTreeMap::new(),
             hooks: HooksSettings::default(),
             linting: LintingSettings::default(),
+            risk: RiskSettings::default(),
+            wizard: WizardSettings::default(),
         }
     }
 
@@ -404,6 +469,20 @@ impl Environment {
             env.hooks = hooks_settings(hooks, &shown, text, &expand)?;
         }
         env.linting = raw.linting.unwrap_or_default();
+        env.risk = raw.risk.unwrap_or_default();
+        if env.risk.huge_table_rows < env.risk.large_table_rows {
+            return Err(Failure::config(format!(
+                "{shown}{}: `risk.huge_table_rows` ({}) is below `risk.large_table_rows` ({})",
+                line_of_key(text, "huge_table_rows")
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default(),
+                env.risk.huge_table_rows,
+                env.risk.large_table_rows
+            ))
+            .hint("a huge table is also a large one: raise huge_table_rows")
+            .into());
+        }
+        env.wizard = raw.wizard.unwrap_or_default();
         Ok(env)
     }
 }
@@ -1033,6 +1112,42 @@ mod tests {
         let defaults = parse("name: local\n").unwrap();
         assert_eq!(defaults.plugins_dir, PathBuf::from("plugins"));
         assert!(defaults.plugins.is_empty());
+    }
+
+    #[test]
+    fn risk_and_wizard_settings() {
+        let env = parse(
+            "risk:\n  large_table_rows: 5000\n  huge_table_rows: 90000\n\
+             wizard:\n  approvals_required:\n    high: 1\n    critical: 2\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (env.risk.large_table_rows, env.risk.huge_table_rows),
+            (5000, 90000)
+        );
+        let required = env.wizard.approvals_required;
+        assert_eq!(
+            (
+                required.at(crate::risk::Level::Low),
+                required.at(crate::risk::Level::High),
+                required.at(crate::risk::Level::Critical)
+            ),
+            (0, 1, 2)
+        );
+        let defaults = parse("name: x\n").unwrap();
+        assert_eq!(defaults.risk, RiskSettings::default());
+        assert_eq!(
+            defaults
+                .wizard
+                .approvals_required
+                .at(crate::risk::Level::Critical),
+            0
+        );
+        let f = failure("wizard:\n  approvals_required:\n    severe: 1\n");
+        assert!(f.message.contains("local.yaml:3:"), "{}", f.message);
+        assert!(f.message.contains("severe"), "{}", f.message);
+        let f = failure("risk:\n  large_table_rows: 10\n  huge_table_rows: 5\n");
+        assert!(f.message.contains("local.yaml:3"), "{}", f.message);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use sqlparser::ast::{
     AlterColumnOperation, AlterTable, AlterTableOperation, ColumnDef, TableConstraint,
 };
 
-use super::{Level, Reason, lock};
+use super::{Level, Reason, lock, table_name};
 use crate::sql::SchemaModel;
 use crate::sql::inspect::{default_of, is_generated, is_not_null, is_serial, volatile_call};
 use crate::sql::names::{ident, qualified};
@@ -16,6 +16,7 @@ pub(super) fn reasons(alter: &AlterTable, model: Option<&SchemaModel>) -> Vec<Re
         .operations
         .iter()
         .filter_map(|op| operation(&table, op, model))
+        .map(|reason| reason.on(table_name(&alter.name)))
         .collect()
 }
 
@@ -72,7 +73,8 @@ fn operation(table: &str, op: &AlterTableOperation, model: Option<&SchemaModel>)
                 "SET NOT NULL on {} scans the whole table under an ACCESS EXCLUSIVE lock",
                 ident(column_name)
             ),
-        ),
+        )
+        .scans(),
         AlterTableOperation::AddConstraint {
             constraint,
             not_valid,
@@ -86,7 +88,8 @@ fn operation(table: &str, op: &AlterTableOperation, model: Option<&SchemaModel>)
                         "ADD CONSTRAINT UNIQUE/PRIMARY KEY builds its index while blocking reads \
                          and writes"
                             .into(),
-                    ));
+                    )
+                    .scans());
                 }
                 _ => return None,
             };
@@ -110,6 +113,7 @@ fn operation(table: &str, op: &AlterTableOperation, model: Option<&SchemaModel>)
                     ),
                 )
                 .lock(lock)
+                .scans()
             }
         }
         AlterTableOperation::ValidateConstraint { name } => Reason::new(
@@ -119,7 +123,8 @@ fn operation(table: &str, op: &AlterTableOperation, model: Option<&SchemaModel>)
                 ident(name)
             ),
         )
-        .lock(lock::SHARE_UPDATE_EXCLUSIVE),
+        .lock(lock::SHARE_UPDATE_EXCLUSIVE)
+        .scans(),
         AlterTableOperation::RenameTable { .. } => exclusive(
             Level::High,
             "RENAME table breaks running code that uses the old name".into(),

@@ -7,10 +7,13 @@
 
 mod alter;
 mod rules;
+pub mod sizes;
 
 use serde::Serialize;
 
 use crate::sql::{SchemaModel, Statement};
+
+pub use sizes::{TableSize, TableSizes, sharpen, tables};
 
 /// How risky a statement is. Ordered: `Low < High < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -44,10 +47,18 @@ pub struct Reason {
     pub lock: Option<&'static str>,
     /// It rewrites the whole table (and its indexes).
     pub rewrites_table: bool,
+    /// It reads every row of the table (a scan, an index build) while holding its lock, so the
+    /// lock lasts as long as the table is big.
+    pub scans_table: bool,
     /// It destroys data.
     pub destructive: bool,
     /// Why, for people.
     pub message: String,
+    /// The table it is about, as the SQL names it: `schema.name`, or a plain `name` when the
+    /// SQL does not qualify it (then found through the `search_path`), each part folded like
+    /// [`crate::sql::names::ident`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
 }
 
 impl Reason {
@@ -56,9 +67,23 @@ impl Reason {
             level,
             lock: None,
             rewrites_table: false,
+            scans_table: false,
             destructive: false,
             message: message.into(),
+            table: None,
         }
+    }
+
+    /// The reason is about `table` (spelt as [`table_name`] spells it).
+    pub(crate) fn on(mut self, table: impl Into<String>) -> Self {
+        self.table = Some(table.into());
+        self
+    }
+
+    /// It reads every row while holding its lock.
+    pub(crate) fn scans(mut self) -> Self {
+        self.scans_table = true;
+        self
     }
 
     pub(crate) fn lock(mut self, lock: &'static str) -> Self {
@@ -68,12 +93,24 @@ impl Reason {
 
     pub(crate) fn rewrites(mut self) -> Self {
         self.rewrites_table = true;
+        self.scans_table = true;
         self
     }
 
     pub(crate) fn destructive(mut self) -> Self {
         self.destructive = true;
         self
+    }
+}
+
+/// A table's name for [`Reason::table`]: `schema.name` when qualified (a database part is
+/// dropped), else the plain `name`; each part folded like an identifier.
+pub(crate) fn table_name(name: &sqlparser::ast::ObjectName) -> String {
+    let mut parts = crate::sql::names::parts(name);
+    let last = parts.pop().unwrap_or_default();
+    match parts.pop() {
+        Some(schema) => crate::sql::names::join(&schema, &last),
+        None => last,
     }
 }
 
@@ -87,6 +124,8 @@ pub mod lock {
     pub const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE";
     /// Blocks schema changes and writes (`ADD FOREIGN KEY` on both tables).
     pub const SHARE_ROW_EXCLUSIVE: &str = "SHARE ROW EXCLUSIVE";
+    /// Blocks writes, lets reads through (`REFRESH MATERIALIZED VIEW CONCURRENTLY`).
+    pub const EXCLUSIVE: &str = "EXCLUSIVE";
     /// Taken by `INSERT`, `UPDATE`, `DELETE`.
     pub const ROW_EXCLUSIVE: &str = "ROW EXCLUSIVE";
 }

@@ -1,8 +1,8 @@
 //! The rules, statement kind by statement kind.
 
-use sqlparser::ast::{ObjectType, Statement as Ast};
+use sqlparser::ast::{FromTable, ObjectType, Statement as Ast, TableFactor, TableWithJoins};
 
-use super::{Level, Reason, alter, lock};
+use super::{Level, Reason, alter, lock, table_name};
 use crate::sql::inspect::{has_keyword, is_drop_index};
 use crate::sql::{SchemaModel, Statement, StatementKind};
 
@@ -34,18 +34,23 @@ fn unparsed(s: &Statement) -> Vec<Reason> {
 
 fn parsed(s: &Statement, ast: &Ast, model: Option<&SchemaModel>) -> Vec<Reason> {
     match ast {
-        Ast::CreateIndex(index) => create_index(s, index.concurrently),
+        Ast::CreateIndex(index) => create_index(s, index.concurrently)
+            .into_iter()
+            .map(|r| r.on(table_name(&index.table_name)))
+            .collect(),
         Ast::Drop {
             object_type: ObjectType::Table,
+            names,
             ..
-        } => vec![
+        } => per_table(
+            names.iter().map(table_name).collect(),
             Reason::new(
                 Level::Critical,
                 "DROP TABLE destroys the table and its data, and breaks code still using it",
             )
             .lock(lock::ACCESS_EXCLUSIVE)
             .destructive(),
-        ],
+        ),
         Ast::Drop {
             object_type: ObjectType::Index,
             ..
@@ -61,16 +66,32 @@ fn parsed(s: &Statement, ast: &Ast, model: Option<&SchemaModel>) -> Vec<Reason> 
             .lock(lock::ACCESS_EXCLUSIVE)
             .destructive(),
         ],
-        Ast::Truncate(_) => vec![
+        Ast::Truncate(truncate) => per_table(
+            truncate
+                .table_names
+                .iter()
+                .map(|t| table_name(&t.name))
+                .collect(),
             Reason::new(
                 Level::Critical,
                 "TRUNCATE deletes every row of the table under an ACCESS EXCLUSIVE lock",
             )
             .lock(lock::ACCESS_EXCLUSIVE)
             .destructive(),
-        ],
-        Ast::Delete(delete) => rows("DELETE", delete.selection.is_some(), true),
-        Ast::Update(update) => rows("UPDATE", update.selection.is_some(), false),
+        ),
+        Ast::Delete(delete) => {
+            let targets = match &delete.from {
+                FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from) => from,
+            };
+            per_table(
+                targets.iter().filter_map(relation).collect(),
+                rows("DELETE", delete.selection.is_some(), true),
+            )
+        }
+        Ast::Update(update) => per_table(
+            relation(&update.table).into_iter().collect(),
+            rows("UPDATE", update.selection.is_some(), false),
+        ),
         Ast::AlterTable(alter) => alter::reasons(alter, model),
         _ => match s.kind {
             StatementKind::CreateTable
@@ -96,6 +117,33 @@ fn parsed(s: &Statement, ast: &Ast, model: Option<&SchemaModel>) -> Vec<Reason> 
     }
 }
 
+/// `reason` once per table of a statement that names several (each message then names its
+/// table), or as it is for one table (or none known).
+fn per_table(tables: Vec<String>, reason: Reason) -> Vec<Reason> {
+    match tables.len() {
+        0 => vec![reason],
+        1 => vec![reason.on(tables.into_iter().next().unwrap_or_default())],
+        _ => tables
+            .into_iter()
+            .map(|table| {
+                Reason {
+                    message: format!("{table}: {}", reason.message),
+                    ..reason.clone()
+                }
+                .on(table)
+            })
+            .collect(),
+    }
+}
+
+/// The table a `DELETE`/`UPDATE` targets, when it is a plain table name.
+fn relation(target: &TableWithJoins) -> Option<String> {
+    match &target.relation {
+        TableFactor::Table { name, .. } => Some(table_name(name)),
+        _ => None,
+    }
+}
+
 fn create_index(s: &Statement, concurrently: bool) -> Vec<Reason> {
     if !concurrently {
         return vec![
@@ -104,7 +152,8 @@ fn create_index(s: &Statement, concurrently: bool) -> Vec<Reason> {
                 "CREATE INDEX without CONCURRENTLY locks writes (SHARE lock) until the index is \
                  built",
             )
-            .lock(lock::SHARE),
+            .lock(lock::SHARE)
+            .scans(),
         ];
     }
     let mut found = vec![
@@ -112,7 +161,8 @@ fn create_index(s: &Statement, concurrently: bool) -> Vec<Reason> {
             Level::Low,
             "CREATE INDEX CONCURRENTLY lets reads and writes through",
         )
-        .lock(lock::SHARE_UPDATE_EXCLUSIVE),
+        .lock(lock::SHARE_UPDATE_EXCLUSIVE)
+        .scans(),
     ];
     if !s.no_transaction {
         found.push(Reason::new(
@@ -149,21 +199,19 @@ fn drop_index(s: &Statement) -> Vec<Reason> {
     found
 }
 
-fn rows(verb: &str, has_where: bool, destroys: bool) -> Vec<Reason> {
+fn rows(verb: &str, has_where: bool, destroys: bool) -> Reason {
     if has_where {
-        return vec![
-            Reason::new(
-                Level::High,
-                format!("{verb} ... WHERE locks every matching row and can run long"),
-            )
-            .lock(lock::ROW_EXCLUSIVE),
-        ];
+        return Reason::new(
+            Level::High,
+            format!("{verb} ... WHERE locks every matching row and can run long"),
+        )
+        .lock(lock::ROW_EXCLUSIVE);
     }
     let what = if destroys { "deletes" } else { "rewrites" };
-    let reason = Reason::new(
+    Reason::new(
         Level::Critical,
         format!("{verb} without WHERE {what} every row of the table"),
     )
-    .lock(lock::ROW_EXCLUSIVE);
-    vec![reason.destructive()]
+    .lock(lock::ROW_EXCLUSIVE)
+    .destructive()
 }

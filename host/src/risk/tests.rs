@@ -233,3 +233,244 @@ fn a_migration_is_as_risky_as_its_worst_statement() {
     assert!(Level::Low < Level::High && Level::High < Level::Critical);
     assert_eq!(serde_json::to_value(Level::Critical).unwrap(), "critical");
 }
+
+mod sizes {
+    use super::*;
+    use crate::project::RiskSettings;
+
+    const SETTINGS: RiskSettings = RiskSettings {
+        large_table_rows: 1_000_000,
+        huge_table_rows: 10_000_000,
+    };
+
+    fn sized(rows: u64) -> TableSizes {
+        [(
+            "orders".to_string(),
+            TableSize {
+                rows,
+                bytes: rows * 130,
+            },
+        )]
+        .into_iter()
+        .collect()
+    }
+
+    /// `sql` classified without a schema, then sharpened with `orders` at `rows`.
+    fn sharpened(sql: &str, no_transaction: bool, rows: u64) -> (MigrationRisk, MigrationRisk) {
+        let before = migration(sql, no_transaction);
+        let mut after = before.clone();
+        sharpen(&mut after, &sized(rows), &SETTINGS);
+        (before, after)
+    }
+
+    /// The reasons `sharpen` added to the first statement.
+    fn added(before: &MigrationRisk, after: &MigrationRisk) -> Vec<Reason> {
+        after.statements[0].1.reasons[before.statements[0].1.reasons.len()..].to_vec()
+    }
+
+    #[test]
+    fn reasons_name_their_table() {
+        let table = |sql: &str| {
+            migration(sql, false).statements[0].1.reasons[0]
+                .table
+                .clone()
+        };
+        assert_eq!(table("CREATE INDEX i ON Orders (a)").unwrap(), "orders");
+        assert_eq!(
+            table("ALTER TABLE app.\"Orders\" ADD COLUMN c int").unwrap(),
+            "app.Orders"
+        );
+        assert_eq!(table("TRUNCATE shop.orders").unwrap(), "shop.orders");
+        assert_eq!(
+            table("UPDATE db.Shop.orders SET a = 1").unwrap(),
+            "shop.orders"
+        );
+        assert_eq!(table("DROP TABLE orders").unwrap(), "orders");
+        assert_eq!(table("DELETE FROM orders WHERE id = 1").unwrap(), "orders");
+        assert_eq!(table("UPDATE orders SET a = 1").unwrap(), "orders");
+        assert_eq!(table("DROP INDEX i"), None);
+        assert_eq!(table("CREATE SCHEMA s"), None);
+        let r = migration("TRUNCATE a, b", false);
+        let reasons = &r.statements[0].1.reasons;
+        assert_eq!(reasons.len(), 2);
+        assert_eq!(reasons[1].table.as_deref(), Some("b"));
+        assert!(reasons[1].message.starts_with("b: TRUNCATE"));
+        let json = serde_json::to_value(migration("DROP INDEX i", false)).unwrap();
+        assert!(
+            json["statements"][0][1]["reasons"][0]
+                .get("table")
+                .is_none()
+        );
+        let json = serde_json::to_value(migration("DROP TABLE t", false)).unwrap();
+        assert_eq!(json["statements"][0][1]["reasons"][0]["table"], "t");
+        let r = migration(
+            "CREATE INDEX i ON a (x);\nALTER TABLE b ADD COLUMN c int;\nCREATE INDEX j ON a (y)",
+            false,
+        );
+        assert_eq!(tables(&[r]), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn a_blocking_build_needs_a_large_table() {
+        let (before, after) = sharpened("CREATE INDEX i ON orders (a)", false, 999_999);
+        assert_eq!(after, before, "just below large_table_rows: unchanged");
+        let (before, after) = sharpened("CREATE INDEX i ON orders (a)", false, 1_000_000);
+        assert_eq!(after.level, Level::High);
+        let new = added(&before, &after);
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].level, Level::High);
+        assert_eq!(
+            new[0].message,
+            "orders has ~1.0M rows (124 MB): the SHARE lock blocks writes while it reads \
+             them all"
+        );
+        assert_eq!(new[0].table.as_deref(), Some("orders"));
+        assert!(after.reasons().iter().any(|r| r.contains("~1.0M rows")));
+    }
+
+    #[test]
+    fn a_blocking_build_on_a_huge_table_is_critical() {
+        let (_, after) = sharpened("CREATE INDEX i ON orders (a)", false, 9_999_999);
+        assert_eq!(after.level, Level::High, "just below huge_table_rows");
+        let (_, after) = sharpened("CREATE INDEX i ON orders (a)", false, 10_000_000);
+        assert_eq!(after.level, Level::Critical);
+        assert_eq!(
+            after.reasons(),
+            vec![
+                "orders has ~10M rows (1.2 GB): the SHARE lock blocks writes for minutes \
+                 while it reads them all (line 1)"
+            ]
+        );
+        let (_, after) = sharpened(
+            "ALTER TABLE orders ALTER COLUMN c SET NOT NULL",
+            false,
+            12_000_000,
+        );
+        assert_eq!(after.level, Level::Critical);
+        assert!(after.reasons()[0].contains("blocks reads and writes"));
+    }
+
+    #[test]
+    fn a_concurrent_build_stays_low_on_a_huge_table() {
+        let (before, after) = sharpened(
+            "CREATE INDEX CONCURRENTLY i ON orders (a)",
+            true,
+            500_000_000,
+        );
+        assert_eq!(after, before);
+        assert_eq!(after.level, Level::Low);
+        let (before, after) = sharpened(
+            "ALTER TABLE orders VALIDATE CONSTRAINT fk",
+            false,
+            500_000_000,
+        );
+        assert_eq!(after, before);
+    }
+
+    #[test]
+    fn brief_locks_are_not_sharpened() {
+        for sql in [
+            "ALTER TABLE orders ADD COLUMN c int",
+            "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id) NOT VALID",
+            "ALTER TABLE orders RENAME COLUMN a TO b",
+            "DROP TABLE orders",
+        ] {
+            let (before, after) = sharpened(sql, false, 500_000_000);
+            assert_eq!(after, before, "{sql}");
+        }
+    }
+
+    #[test]
+    fn rewrites_by_size() {
+        let sql = "ALTER TABLE orders ALTER COLUMN c TYPE bigint";
+        let (before, after) = sharpened(sql, false, 999_999);
+        assert_eq!(after, before);
+        // Large but not huge: the size reason is high, not critical (the rewrite itself already
+        // is critical, and stays so).
+        let (before, after) = sharpened(sql, false, 2_400_000);
+        let new = added(&before, &after);
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].level, Level::High);
+        assert!(
+            new[0].message.ends_with(
+                "the ACCESS EXCLUSIVE lock blocks reads and writes while it rewrites them all"
+            ),
+            "{}",
+            new[0].message
+        );
+        assert_eq!(after.level, Level::Critical);
+        let (before, after) = sharpened(sql, false, 12_000_000);
+        let new = added(&before, &after);
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].level, Level::Critical);
+        assert_eq!(
+            new[0].message,
+            "rewriting orders (~12M rows, 1.5 GB) holds ACCESS EXCLUSIVE for minutes"
+        );
+        assert!(
+            after
+                .reasons()
+                .iter()
+                .any(|r| r.starts_with("rewriting orders"))
+        );
+        // Two rewrites of one table in one statement: one size reason.
+        let (before, after) = sharpened(
+            "ALTER TABLE orders ALTER COLUMN a TYPE bigint, ALTER COLUMN b TYPE bigint",
+            false,
+            12_000_000,
+        );
+        assert_eq!(added(&before, &after).len(), 1);
+    }
+
+    #[test]
+    fn updates_with_where_on_a_huge_table_stay_high() {
+        let sql = "UPDATE orders SET a = 1 WHERE id < 100";
+        let (before, after) = sharpened(sql, false, 9_999_999);
+        assert_eq!(after, before);
+        let (before, after) = sharpened(sql, false, 10_000_000);
+        assert_eq!(after.level, Level::High);
+        let new = added(&before, &after);
+        assert_eq!(new.len(), 1);
+        assert!(new[0].message.contains("batch it"), "{}", new[0].message);
+        // Without WHERE: critical already, nothing to add.
+        let (before, after) = sharpened("DELETE FROM orders", false, 10_000_000);
+        assert_eq!(after, before);
+    }
+
+    #[test]
+    fn unknown_tables_are_unchanged() {
+        let mut r = migration("CREATE INDEX i ON customers (a)", false);
+        let before = r.clone();
+        sharpen(&mut r, &sized(500_000_000), &SETTINGS);
+        assert_eq!(r, before);
+        sharpen(&mut r, &TableSizes::default(), &SETTINGS);
+        assert_eq!(r, before);
+    }
+
+    #[test]
+    fn levels_are_never_lowered_and_sharpening_twice_adds_nothing() {
+        for sql in [
+            "DROP TABLE orders",
+            "TRUNCATE orders",
+            "CREATE INDEX i ON orders (a)",
+            "ALTER TABLE orders ALTER COLUMN c TYPE bigint",
+            "CREATE INDEX CONCURRENTLY i ON orders (a)",
+        ] {
+            for rows in [0, 10, 999_999, 1_000_000, 10_000_000] {
+                let (before, after) = sharpened(sql, false, rows);
+                assert!(after.level >= before.level, "{sql} at {rows}");
+                for ((_, a), (_, b)) in before.statements.iter().zip(&after.statements) {
+                    assert!(b.level >= a.level, "{sql} at {rows}");
+                }
+                let mut again = after.clone();
+                sharpen(&mut again, &sized(rows), &SETTINGS);
+                assert_eq!(again, after, "{sql} at {rows}");
+            }
+        }
+        // A level set above its reasons (by hand) is kept too.
+        let mut r = migration("CREATE INDEX CONCURRENTLY i ON orders (a)", true);
+        r.level = Level::Critical;
+        sharpen(&mut r, &sized(0), &SETTINGS);
+        assert_eq!(r.level, Level::Critical);
+    }
+}

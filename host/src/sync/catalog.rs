@@ -125,6 +125,10 @@ pub struct TableFilter {
     pub exclude: Vec<String>,
     /// Only the tables of these schemas; every schema but the system ones when empty.
     pub schemas: Vec<String>,
+    /// Confiture's own tables (the tracking table, its audit trail and schedule): each
+    /// database keeps its own, so they are left out unless named in `tables`; names that
+    /// match nothing are fine.
+    pub bookkeeping: Vec<String>,
 }
 
 /// A relation of the source: an ordinary or a partitioned table.
@@ -241,7 +245,14 @@ fn select(
         oids
     };
     let included = lookup(&filter.tables);
-    let excluded = lookup(&filter.exclude);
+    let mut excluded = lookup(&filter.exclude);
+    excluded.extend(
+        filter
+            .bookkeeping
+            .iter()
+            .flat_map(|pattern| matching(pattern, relations, leaves))
+            .filter(|oid| !included.contains(oid)),
+    );
     if !unknown.is_empty() {
         bail!(
             "no such table in the source: {} (names are `table` or `schema.table`)",

@@ -88,6 +88,7 @@ pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
             tables: args.tables.clone(),
             exclude: args.exclude.clone(),
             schemas: args.schemas.clone(),
+            bookkeeping: bookkeeping_tables(&[&from, &to]),
         },
         checkpoint: args.checkpoint.clone(),
         resume: args.resume,
@@ -183,6 +184,31 @@ fn endpoint(root: Option<&Path>, given: &str, flag: &str) -> anyhow::Result<Endp
         shown: given.to_string(),
         env: Some(project.env),
     })
+}
+
+/// The tracking tables of both ends (the default name for a URL) and the audit trail and
+/// schedule kept beside them: never copied unless asked for by name.
+fn bookkeeping_tables(ends: &[&Endpoint]) -> Vec<String> {
+    let mut names = Vec::new();
+    for end in ends {
+        let ledger = crate::migrate::ledger::Ledger::new(
+            end.env
+                .as_ref()
+                .map_or(crate::project::DEFAULT_MIGRATIONS_TABLE, |env| {
+                    env.migrations_table.as_str()
+                }),
+        );
+        for name in [
+            ledger.name().to_string(),
+            ledger.companion("audit").name().to_string(),
+            ledger.companion("schedule").name().to_string(),
+        ] {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
 }
 
 /// A target environment marked `protected: true` is written only with

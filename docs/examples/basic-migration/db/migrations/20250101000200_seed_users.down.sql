@@ -1,0 +1,1 @@
+DELETE FROM users WHERE email IN ('ana@example.org', 'bo@example.org', 'cy@example.org');

@@ -1,0 +1,63 @@
+//! Who is running Confiture: the name recorded for applications, approvals, schedules and the
+//! audit trail, and handed to hooks.
+
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The person running this command: `explicit` (`--as`), else `CONFITURE_USER`, else git's
+/// `user.email`, else the OS user (`USER`, `LOGNAME`, `USERNAME`); `None` when none is known.
+pub fn find(explicit: Option<&str>) -> Option<String> {
+    let explicit = explicit.map(str::trim).filter(|v| !v.is_empty());
+    if let Some(who) = explicit {
+        return Some(who.to_string());
+    }
+    env_var("CONFITURE_USER")
+        .or_else(|| git_email().clone())
+        .or_else(|| {
+            ["USER", "LOGNAME", "USERNAME"]
+                .into_iter()
+                .find_map(env_var)
+        })
+}
+
+/// [`find`], or `unknown` when nothing names the person.
+pub fn current(explicit: Option<&str>) -> String {
+    find(explicit).unwrap_or_else(|| "unknown".into())
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// `git config user.email`, asked once per process (none when git is missing or unset).
+fn git_email() -> &'static Option<String> {
+    static EMAIL: OnceLock<Option<String>> = OnceLock::new();
+    EMAIL.get_or_init(|| {
+        let output = Command::new("git")
+            .args(["config", "--get", "user.email"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        let email = String::from_utf8(output.stdout).ok()?.trim().to_string();
+        (output.status.success() && !email.is_empty()).then_some(email)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_name_wins_and_blank_is_ignored() {
+        assert_eq!(
+            find(Some("  ana@example.org ")).as_deref(),
+            Some("ana@example.org")
+        );
+        // A blank --as falls through to the environment, which names someone in any test run.
+        assert_ne!(find(Some("   ")).as_deref(), Some(""));
+    }
+}

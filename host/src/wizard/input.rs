@@ -1,0 +1,39 @@
+//! Which way the wizard can talk to the operator.
+
+use std::io::IsTerminal;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+/// How the wizard gets its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputMode {
+    /// stdin and stdout are a terminal: the crossterm UI.
+    Terminal,
+    /// stdin is a pipe or a file: plain line prompts.
+    Lines,
+    /// stdin is closed or `/dev/null`: nobody can answer.
+    None,
+}
+
+/// The mode for this process's stdin and stdout.
+pub fn detect() -> InputMode {
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        InputMode::Terminal
+    } else if stdin_absent() {
+        InputMode::None
+    } else {
+        InputMode::Lines
+    }
+}
+
+/// True when stdin is closed or is `/dev/null`.
+fn stdin_absent() -> bool {
+    let Ok(stdin) =
+        std::fs::metadata("/proc/self/fd/0").or_else(|_| std::fs::metadata("/dev/fd/0"))
+    else {
+        return true;
+    };
+    let Ok(null) = std::fs::metadata("/dev/null") else {
+        return false;
+    };
+    stdin.file_type().is_char_device() && stdin.rdev() == null.rdev()
+}

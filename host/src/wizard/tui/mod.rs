@@ -1,0 +1,342 @@
+//! The wizard's terminal UI (crossterm): yes/no questions answered with one key, typed
+//! confirmations, and a full-screen, scrollable review of a migration's SQL.
+//!
+//! Raw mode is on only while keys are read; guards switch it off (and leave the alternate
+//! screen) on every exit path, errors and panics included. Keys typed before a question is shown
+//! are discarded, so a key pressed during a long migration cannot answer the next question.
+
+mod highlight;
+mod keys;
+mod review;
+
+use std::borrow::Cow;
+use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use crossterm::cursor::{Hide, MoveTo, Show};
+use crossterm::event::{self, Event, KeyEvent, KeyEventKind};
+use crossterm::style::Print;
+use crossterm::terminal::{
+    self, Clear, ClearType, DisableLineWrap, EnableLineWrap, EnterAlternateScreen,
+    LeaveAlternateScreen,
+};
+use crossterm::{execute, queue};
+
+pub use keys::answer_for;
+use keys::{LineKey, ReviewKey, line_key, review_key};
+use review::Review;
+
+use super::prompt::{Answer, PendingView, Prompter, question_text, timed_out};
+use super::view::overview_lines;
+
+/// The size assumed when the terminal does not report one (or reports zero).
+const FALLBACK_SIZE: (usize, usize) = (80, 24);
+
+/// How long one wait for a key lasts when there is no deadline (then it simply waits again).
+const IDLE_POLL: Duration = Duration::from_secs(60);
+
+/// How often the review redraws its countdown.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Asks the wizard's questions on the terminal (stdin and stdout must both be one).
+#[derive(Debug)]
+pub struct TerminalPrompter {
+    /// Show colours; off when `NO_COLOR` (or `--color never`) says so.
+    colour: bool,
+}
+
+impl TerminalPrompter {
+    /// A prompter on this process's terminal; fails when stdin or stdout is not a terminal.
+    pub fn new() -> anyhow::Result<Self> {
+        if !(io::stdin().is_terminal() && io::stdout().is_terminal()) {
+            bail!("the terminal UI needs a terminal on stdin and stdout");
+        }
+        let colour = anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never;
+        Ok(TerminalPrompter { colour })
+    }
+
+    /// `text` with its ANSI styles, or without them when colour is off.
+    fn styled<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.colour {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(anstream::adapter::strip_str(text).to_string())
+        }
+    }
+
+    /// Writes `text` as is (no newline added) and flushes.
+    fn print(&self, text: &str) -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(self.styled(text).as_bytes())
+            .and_then(|()| out.flush())
+            .context("writing to the terminal")
+    }
+
+    /// Redraws the whole screen with `lines`, at most `height` of them.
+    fn draw(&self, lines: &[String], height: usize) -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        for (row, line) in (0..=u16::MAX).zip(lines.iter().take(height)) {
+            queue!(
+                out,
+                MoveTo(0, row),
+                Clear(ClearType::CurrentLine),
+                Print(self.styled(line))
+            )
+            .context("drawing the review")?;
+        }
+        out.flush().context("drawing the review")
+    }
+}
+
+impl Prompter for TerminalPrompter {
+    fn say(&mut self, line: &str) -> anyhow::Result<()> {
+        self.print(&format!("{line}\n"))
+    }
+
+    fn overview(&mut self, pending: &[PendingView]) -> anyhow::Result<()> {
+        let mut text = overview_lines(pending).join("\n");
+        text.push('\n');
+        self.print(&text)
+    }
+
+    /// The full-screen review on the alternate screen. The timeout is a deadline for the whole
+    /// review, shown as a countdown in the header: scrolling does not extend it.
+    fn review(
+        &mut self,
+        migration: &PendingView,
+        timeout: Option<Duration>,
+    ) -> anyhow::Result<Answer> {
+        let review = Review::new(migration);
+        let deadline = deadline(timeout);
+        let answer = {
+            let _raw = RawMode::enable()?;
+            let _screen = AlternateScreen::enter()?;
+            discard_typed_ahead()?;
+            let mut top = 0;
+            loop {
+                let (width, height) = screen_size();
+                top = top.min(review.max_top(height));
+                let remaining = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+                self.draw(&review.render(width, height, top, remaining), height)?;
+                match next_event(deadline, deadline.map(|_| TICK))? {
+                    Wait::Key(key) => match review_key(key) {
+                        Some(ReviewKey::Done(answer)) => break answer,
+                        Some(key) => top = review.scrolled(top, key, height),
+                        None => {}
+                    },
+                    Wait::Deadline => break Answer::TimedOut,
+                    Wait::Resized | Wait::Tick => {}
+                }
+            }
+        };
+        if answer == Answer::TimedOut {
+            self.print(&format!("{}\n", timed_out(timeout)))?;
+        }
+        Ok(answer)
+    }
+
+    fn confirm(
+        &mut self,
+        question: &str,
+        default_yes: bool,
+        timeout: Option<Duration>,
+    ) -> anyhow::Result<Answer> {
+        let deadline = deadline(timeout);
+        let answer = {
+            let _raw = RawMode::enable()?;
+            discard_typed_ahead()?;
+            self.print(&raw_text(&question_text(question, default_yes)))?;
+            loop {
+                match next_event(deadline, None)? {
+                    Wait::Key(key) => {
+                        if let Some(answer) = answer_for(key, default_yes) {
+                            break answer;
+                        }
+                    }
+                    Wait::Deadline => break Answer::TimedOut,
+                    Wait::Resized | Wait::Tick => {}
+                }
+            }
+        };
+        let echo = match answer {
+            Answer::Yes => "yes".to_string(),
+            Answer::TimedOut => timed_out(timeout),
+            Answer::No | Answer::NoInput => "no".to_string(),
+        };
+        self.print(&format!("{echo}\n"))?;
+        Ok(answer)
+    }
+
+    fn type_to_confirm(
+        &mut self,
+        prompt: &str,
+        expected: &str,
+        timeout: Option<Duration>,
+    ) -> anyhow::Result<Answer> {
+        let deadline = deadline(timeout);
+        let (answer, note) = {
+            let _raw = RawMode::enable()?;
+            discard_typed_ahead()?;
+            let space = if prompt.ends_with(char::is_whitespace) {
+                ""
+            } else {
+                " "
+            };
+            self.print(&raw_text(&format!("{prompt}{space}")))?;
+            let mut typed = String::new();
+            loop {
+                match next_event(deadline, None)? {
+                    Wait::Key(key) => match line_key(key) {
+                        Some(LineKey::Insert(c)) => {
+                            typed.push(c);
+                            self.print(c.encode_utf8(&mut [0; 4]))?;
+                        }
+                        Some(LineKey::Backspace) if !typed.is_empty() => {
+                            typed.pop();
+                            self.print("\x08 \x08")?;
+                        }
+                        Some(LineKey::Submit) if typed == expected => break (Answer::Yes, None),
+                        Some(LineKey::Submit) => break (Answer::No, None),
+                        Some(LineKey::Cancel) => break (Answer::No, Some("(cancelled)".into())),
+                        Some(LineKey::Backspace) | None => {}
+                    },
+                    Wait::Deadline => break (Answer::TimedOut, Some(timed_out(timeout))),
+                    Wait::Resized | Wait::Tick => {}
+                }
+            }
+        };
+        match note {
+            Some(note) => self.print(&format!(" {note}\n"))?,
+            None => self.print("\n")?,
+        }
+        Ok(answer)
+    }
+}
+
+/// Raw mode while alive: keys arrive one by one, unechoed, Ctrl-C included.
+struct RawMode;
+
+impl RawMode {
+    fn enable() -> anyhow::Result<Self> {
+        terminal::enable_raw_mode().context("switching the terminal to raw mode")?;
+        Ok(RawMode)
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+/// The alternate screen, without line wrap or cursor, while alive.
+struct AlternateScreen;
+
+impl AlternateScreen {
+    fn enter() -> anyhow::Result<Self> {
+        // Made first, so that a failure half-way still restores the main screen.
+        let screen = AlternateScreen;
+        execute!(io::stdout(), EnterAlternateScreen, DisableLineWrap, Hide)
+            .context("switching to the alternate screen")?;
+        Ok(screen)
+    }
+}
+
+impl Drop for AlternateScreen {
+    fn drop(&mut self) {
+        let _ = execute!(io::stdout(), Show, EnableLineWrap, LeaveAlternateScreen);
+    }
+}
+
+/// What waiting on the terminal brought.
+enum Wait {
+    /// A key press (or repeat).
+    Key(KeyEvent),
+    /// The terminal changed size.
+    Resized,
+    /// The tick passed with nothing else.
+    Tick,
+    /// The deadline passed.
+    Deadline,
+}
+
+/// Waits (in raw mode) for a key, a resize, the tick or the deadline.
+fn next_event(deadline: Option<Instant>, tick: Option<Duration>) -> anyhow::Result<Wait> {
+    loop {
+        let left = match deadline {
+            Some(at) => match at.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Ok(Wait::Deadline),
+            },
+            None => None,
+        };
+        let step = left.into_iter().chain(tick).min().unwrap_or(IDLE_POLL);
+        if !event::poll(step).context("waiting for a key")? {
+            if tick.is_some() && deadline.is_none_or(|at| Instant::now() < at) {
+                return Ok(Wait::Tick);
+            }
+            continue;
+        }
+        match event::read().context("reading a key")? {
+            Event::Key(key) if key.kind != KeyEventKind::Release => return Ok(Wait::Key(key)),
+            Event::Resize(..) => return Ok(Wait::Resized),
+            _ => {}
+        }
+    }
+}
+
+/// Drops the keys already typed (in raw mode, before a question is shown).
+fn discard_typed_ahead() -> anyhow::Result<()> {
+    while event::poll(Duration::ZERO).context("waiting for a key")? {
+        event::read().context("reading a key")?;
+    }
+    Ok(())
+}
+
+/// The terminal's `(columns, rows)`, or 80x24 when it reports none (e.g. a fresh pseudo-terminal).
+fn screen_size() -> (usize, usize) {
+    match terminal::size() {
+        Ok((columns, rows)) if columns > 0 && rows > 0 => (columns.into(), rows.into()),
+        _ => FALLBACK_SIZE,
+    }
+}
+
+/// When a question with `timeout` started now stops waiting (`None`: never).
+fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|t| Instant::now().checked_add(t))
+}
+
+/// Text for raw mode, where a newline does not return the carriage.
+fn raw_text(text: &str) -> String {
+    text.replace('\n', "\r\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_notes() {
+        assert_eq!(
+            timed_out(Some(Duration::from_secs(30))),
+            "(no answer in 30 s: no)"
+        );
+        assert_eq!(
+            timed_out(Some(Duration::from_millis(1500))),
+            "(no answer in 1.5 s: no)"
+        );
+    }
+
+    #[test]
+    fn raw_text_returns_the_carriage() {
+        assert_eq!(raw_text("a\nb "), "a\r\nb ");
+    }
+
+    #[test]
+    fn deadlines() {
+        assert!(deadline(None).is_none());
+        assert!(deadline(Some(Duration::MAX)).is_none());
+        assert!(deadline(Some(Duration::from_secs(1))).is_some_and(|at| at > Instant::now()));
+    }
+}
