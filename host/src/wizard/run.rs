@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::approvals::ApprovalStatus;
@@ -32,12 +32,14 @@ use crate::risk::{Level, MigrationRisk};
 
 /// `migrate wizard`.
 pub async fn wizard(g: &Globals, a: &WizardArgs) -> anyhow::Result<ExitCode> {
-    if let Some(at) = &a.schedule {
-        parse_time(at, Utc::now())?;
-    }
+    // Parsed once, before anything else: `+2h` counts from when the command started.
+    let schedule_at = match &a.schedule {
+        Some(at) => Some(parse_time(at, Utc::now())?),
+        None => None,
+    };
     let mut session = Session::open(g, None).await?;
     let mode = input::detect();
-    let mut hooks = if a.schedule.is_some() {
+    let mut hooks = if schedule_at.is_some() {
         HookRun::none(g.out.format)
     } else {
         HookRun::load(g, &session.ctx.project, "migrate wizard", false)?
@@ -47,7 +49,7 @@ pub async fn wizard(g: &Globals, a: &WizardArgs) -> anyhow::Result<ExitCode> {
             .validate(HookEvent::PreValidate, &session.client)
             .await?;
         let lock = session.ctx.lock(&a.lock, &g.out).await?;
-        let result = drive(&mut session, g, a, mode, &mut hooks).await;
+        let result = drive(&mut session, g, a, schedule_at, mode, &mut hooks).await;
         lock.release().await?;
         result
     }
@@ -69,6 +71,7 @@ async fn drive(
     session: &mut Session,
     g: &Globals,
     a: &WizardArgs,
+    schedule_at: Option<DateTime<Utc>>,
     mode: InputMode,
     hooks: &mut HookRun,
 ) -> anyhow::Result<WizardReport> {
@@ -143,15 +146,11 @@ async fn drive(
     session.ctx.ledger.ensure(&session.client).await?;
     session.audit.ensure(&session.client).await?;
     let settings = Settings::from_env(&session.ctx.project.env);
-    let schedule_at = match &a.schedule {
-        Some(at) => Some(parse_time(at, Utc::now())?),
-        None => None,
-    };
     for (index, ((m, risk), view)) in pending.iter().zip(&views).enumerate() {
         let level = risk.level;
         let mut step = StepOutcome::new(m, level);
         let stop = 'step: {
-            if a.schedule.is_none()
+            if schedule_at.is_none()
                 && let Some(status) = &approvals[index]
                 && !status.complete()
             {
