@@ -4,6 +4,7 @@
 mod bench;
 mod bench_hooks;
 mod bench_lint;
+mod bench_lint_scale;
 mod bench_plugins;
 mod bench_sync;
 mod cli_docs;

@@ -234,29 +234,18 @@ fn parsed(s: &Statement, ast: &Ast, walk: &mut Walk<'_>) -> Vec<Reason> {
             object_type: ObjectType::Table,
             names,
             ..
-        } => {
-            let existing: Vec<String> = names
-                .iter()
-                .filter(|n| walk.existing(&qualified(n)))
-                .map(table_name)
-                .collect();
-            if existing.is_empty() {
-                return vec![Reason::new(
-                    Level::Low,
-                    "DROP TABLE of a table created in this migration",
-                )];
-            }
-            per_table(
-                existing,
-                Reason::of(
-                    Effect::DropTable,
-                    Level::Critical,
-                    "DROP TABLE destroys the table and its data, and breaks code still using it",
-                )
-                .lock(lock::ACCESS_EXCLUSIVE)
-                .destructive(),
+        } => on_existing(
+            walk,
+            names.iter().collect(),
+            "DROP TABLE",
+            Reason::of(
+                Effect::DropTable,
+                Level::Critical,
+                "DROP TABLE destroys the table and its data, and breaks code still using it",
             )
-        }
+            .lock(lock::ACCESS_EXCLUSIVE)
+            .destructive(),
+        ),
         Ast::Drop {
             object_type: ObjectType::Schema | ObjectType::Database,
             ..
@@ -269,30 +258,18 @@ fn parsed(s: &Statement, ast: &Ast, walk: &mut Walk<'_>) -> Vec<Reason> {
             .lock(lock::ACCESS_EXCLUSIVE)
             .destructive(),
         ],
-        Ast::Truncate(truncate) => {
-            let existing: Vec<String> = truncate
-                .table_names
-                .iter()
-                .filter(|t| walk.existing(&qualified(&t.name)))
-                .map(|t| table_name(&t.name))
-                .collect();
-            if existing.is_empty() {
-                return vec![Reason::new(
-                    Level::Low,
-                    "TRUNCATE of a table created in this migration",
-                )];
-            }
-            per_table(
-                existing,
-                Reason::of(
-                    Effect::Truncate,
-                    Level::Critical,
-                    "TRUNCATE deletes every row of the table under an ACCESS EXCLUSIVE lock",
-                )
-                .lock(lock::ACCESS_EXCLUSIVE)
-                .destructive(),
+        Ast::Truncate(truncate) => on_existing(
+            walk,
+            truncate.table_names.iter().map(|t| &t.name).collect(),
+            "TRUNCATE",
+            Reason::of(
+                Effect::Truncate,
+                Level::Critical,
+                "TRUNCATE deletes every row of the table under an ACCESS EXCLUSIVE lock",
             )
-        }
+            .lock(lock::ACCESS_EXCLUSIVE)
+            .destructive(),
+        ),
         Ast::Delete(delete) => {
             let targets = match &delete.from {
                 FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from) => from,
@@ -345,6 +322,28 @@ fn by_kind(s: &Statement) -> Vec<Reason> {
     }
 }
 
+/// `reason` for each of `tables` that existed before the migration ([`per_table`]); low when
+/// they were all created by it.
+fn on_existing(
+    walk: &Walk<'_>,
+    tables: Vec<&sqlparser::ast::ObjectName>,
+    verb: &str,
+    reason: Reason,
+) -> Vec<Reason> {
+    let existing: Vec<String> = tables
+        .into_iter()
+        .filter(|n| walk.existing(&qualified(n)))
+        .map(table_name)
+        .collect();
+    if existing.is_empty() {
+        return vec![Reason::new(
+            Level::Low,
+            format!("{verb} of a table created in this migration"),
+        )];
+    }
+    per_table(existing, reason)
+}
+
 /// `reason` once per table of a statement that names several (each message then names its
 /// table), or as it is for one table (or none known).
 fn per_table(tables: Vec<String>, reason: Reason) -> Vec<Reason> {
@@ -395,13 +394,6 @@ fn rows(
     destroys: bool,
 ) -> Vec<Reason> {
     let names: Vec<_> = targets.into_iter().filter_map(relation).collect();
-    if !names.is_empty() && names.iter().all(|n| !walk.existing(&qualified(n))) {
-        return vec![Reason::new(
-            Level::Low,
-            format!("{verb} of a table created in this migration"),
-        )];
-    }
-    let tables = names.into_iter().map(table_name).collect();
     let reason = if has_where {
         Reason::of(
             Effect::RowsChanged,
@@ -419,7 +411,10 @@ fn rows(
         .lock(lock::ROW_EXCLUSIVE)
         .destructive()
     };
-    per_table(tables, reason)
+    if names.is_empty() {
+        return vec![reason];
+    }
+    on_existing(walk, names, verb, reason)
 }
 
 /// A column assigned twice by one `UPDATE ... SET`: PostgreSQL rejects the statement.

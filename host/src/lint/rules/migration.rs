@@ -27,7 +27,15 @@ struct Safety {
     /// The severity of the effects' usual level.
     severity: Severity,
     description: &'static str,
-    check: fn(&BuiltinRule, &LintContext<'_>) -> Vec<Violation>,
+    advise: Advise,
+}
+
+/// The advice a safety rule adds to each finding.
+enum Advise {
+    /// Always the same words.
+    Says(&'static str),
+    /// Built from the statement and the reason (a fix, words that depend on them).
+    Builds(fn(&Statement, &Reason) -> Advice),
 }
 
 /// Every safety rule, with the effects it reports (each effect reported by exactly one rule,
@@ -39,7 +47,7 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Warning,
         description: "CREATE INDEX without CONCURRENTLY on an existing table blocks every \
                       write to it for the whole build.",
-        check: |rule, ctx| report(rule, ctx, concurrent_index),
+        advise: Advise::Builds(concurrent_index),
     },
     Safety {
         id: "concurrent-index-in-transaction",
@@ -49,14 +57,10 @@ const SAFETY: &[Safety] = &[
                       inside a transaction block, and Confiture runs each migration in one \
                       unless its first line is `-- confiture: no-transaction` (an explicit \
                       BEGIN in such a file opens one again).",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "make `-- confiture: no-transaction` the migration's first line, and run \
+        advise: Advise::Says(
+            "make `-- confiture: no-transaction` the migration's first line, and run \
                      the statement outside any BEGIN ... COMMIT",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "require-concurrent-index-drop",
@@ -64,16 +68,14 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Warning,
         description: "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the \
                       table, blocking reads and writes while it waits for running queries.",
-        check: |rule, ctx| {
-            report(rule, ctx, |s, _| {
-                advice("drop it CONCURRENTLY, in a `-- confiture: no-transaction` migration").fix(
-                    format!(
-                        "{};",
-                        replace_first_keyword(&s.text, "index", "INDEX CONCURRENTLY")
-                    ),
-                )
-            })
-        },
+        advise: Advise::Builds(|s, _| {
+            advice("drop it CONCURRENTLY, in a `-- confiture: no-transaction` migration").fix(
+                format!(
+                    "{};",
+                    replace_first_keyword(&s.text, "index", "INDEX CONCURRENTLY")
+                ),
+            )
+        }),
     },
     Safety {
         id: "require-concurrent-reindex",
@@ -81,14 +83,10 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Warning,
         description: "REINDEX without CONCURRENTLY blocks writes to the table (and reads that \
                       use the index) until the index is rebuilt.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "REINDEX ... CONCURRENTLY (PostgreSQL 12+), in a `-- confiture: \
+        advise: Advise::Says(
+            "REINDEX ... CONCURRENTLY (PostgreSQL 12+), in a `-- confiture: \
                      no-transaction` migration",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "require-concurrent-partition-detach",
@@ -96,14 +94,10 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Warning,
         description: "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on \
                       the partitioned table.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), in a `-- confiture: \
+        advise: Advise::Says(
+            "DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), in a `-- confiture: \
                      no-transaction` migration",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "adding-required-column",
@@ -112,14 +106,10 @@ const SAFETY: &[Safety] = &[
         description: "ADD COLUMN ... NOT NULL without a DEFAULT fails on any table that has \
                       rows, and the application's INSERTs that do not know the column fail \
                       after it.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "add it with a constant DEFAULT (instant since PostgreSQL 11), or add it \
+        advise: Advise::Says(
+            "add it with a constant DEFAULT (instant since PostgreSQL 11), or add it \
                      nullable, backfill, then add NOT NULL via a NOT VALID CHECK",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "volatile-default",
@@ -129,15 +119,11 @@ const SAFETY: &[Safety] = &[
                       declare immutable or stable: random(), gen_random_uuid(), uuidv7(), \
                       nextval()/serial, your own functions) rewrites the whole table under an \
                       ACCESS EXCLUSIVE lock; before PostgreSQL 11 any default does.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "add the column without a default (or with a constant one), set the \
+        advise: Advise::Says(
+            "add the column without a default (or with a constant one), set the \
                      default afterwards with ALTER COLUMN ... SET DEFAULT, and backfill \
                      existing rows in batches",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "adding-generated-column",
@@ -145,14 +131,10 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Critical,
         description: "ADD COLUMN ... GENERATED (a stored generated or identity column) \
                       rewrites the whole table under an ACCESS EXCLUSIVE lock.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "add a plain column, backfill it in batches, and maintain it with a \
+        advise: Advise::Says(
+            "add a plain column, backfill it in batches, and maintain it with a \
                      trigger or the application (or, on PostgreSQL 18, a VIRTUAL column)",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "set-not-null",
@@ -161,7 +143,7 @@ const SAFETY: &[Safety] = &[
         description: "ALTER COLUMN ... SET NOT NULL scans the whole table under an ACCESS \
                       EXCLUSIVE lock, unless a validated CHECK (col IS NOT NULL) already \
                       proves it (PostgreSQL 12+).",
-        check: |rule, ctx| report(rule, ctx, set_not_null),
+        advise: Advise::Builds(set_not_null),
     },
     Safety {
         id: "constraint-missing-not-valid",
@@ -171,7 +153,7 @@ const SAFETY: &[Safety] = &[
                       while holding a lock that blocks writes (and, for a foreign key, writes \
                       to the referenced table too); so does an inline REFERENCES or CHECK on \
                       an added column.",
-        check: |rule, ctx| report(rule, ctx, missing_not_valid),
+        advise: Advise::Builds(missing_not_valid),
     },
     Safety {
         id: "validate-in-same-transaction",
@@ -180,11 +162,7 @@ const SAFETY: &[Safety] = &[
         description: "VALIDATE CONSTRAINT in the same transaction as the ADD ... NOT VALID \
                       keeps the strong lock of the ADD for the whole validation, which defeats \
                       NOT VALID.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice("move the VALIDATE CONSTRAINT to a later migration (or transaction)")
-            })
-        },
+        advise: Advise::Says("move the VALIDATE CONSTRAINT to a later migration (or transaction)"),
     },
     Safety {
         id: "adding-unique-constraint",
@@ -193,7 +171,7 @@ const SAFETY: &[Safety] = &[
         description: "ADD CONSTRAINT ... UNIQUE/EXCLUDE (or ADD COLUMN ... UNIQUE) builds its \
                       index while blocking reads and writes; build the index CONCURRENTLY \
                       first and attach it with USING INDEX.",
-        check: |rule, ctx| report(rule, ctx, |s, _| key_fix(s, "UNIQUE")),
+        advise: Advise::Builds(|s, _| key_fix(s, "UNIQUE")),
     },
     Safety {
         id: "adding-primary-key",
@@ -202,7 +180,7 @@ const SAFETY: &[Safety] = &[
         description: "ADD PRIMARY KEY (or ADD COLUMN ... PRIMARY KEY) on an existing table \
                       builds its index (and may scan for NULLs) under an ACCESS EXCLUSIVE \
                       lock; build a unique index CONCURRENTLY and attach it with USING INDEX.",
-        check: |rule, ctx| report(rule, ctx, |s, _| key_fix(s, "PRIMARY KEY")),
+        advise: Advise::Builds(|s, _| key_fix(s, "PRIMARY KEY")),
     },
     Safety {
         id: "changing-column-type",
@@ -215,16 +193,14 @@ const SAFETY: &[Safety] = &[
                       EXCLUSIVE lock unless the change is binary coercible (a wider varchar or \
                       numeric, varchar to text; then a warning: the lock is brief but readers \
                       see a new type).",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, reason| {
-                advice(if reason.effect == Effect::TypeChangeRewritesTable {
-                    "add a new column of the new type, backfill it in batches, switch the \
+        advise: Advise::Builds(|_, reason| {
+            advice(if reason.effect == Effect::TypeChangeRewritesTable {
+                "add a new column of the new type, backfill it in batches, switch the \
                      application over, then drop the old column"
-                } else {
-                    "deploy code that reads the new type first"
-                })
+            } else {
+                "deploy code that reads the new type first"
             })
-        },
+        }),
     },
     Safety {
         id: "renaming-column",
@@ -232,14 +208,10 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Warning,
         description: "Renaming a column breaks every running instance of the application that \
                       still uses the old name until all are redeployed.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "add the new column, write to both, backfill, move readers, then drop the \
+        advise: Advise::Says(
+            "add the new column, write to both, backfill, move readers, then drop the \
                      old one (or deploy code that handles both names first)",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "renaming-table",
@@ -247,14 +219,10 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Warning,
         description: "Renaming a table breaks every running instance of the application that \
                       still uses the old name until all are redeployed.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "rename it and create a view with the old name for the transition, or \
+        advise: Advise::Says(
+            "rename it and create a view with the old name for the transition, or \
                      deploy code that uses the new name first",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "drop-column",
@@ -262,14 +230,10 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Critical,
         description: "Dropping a column breaks application code (and ORMs caching the column \
                       list) that still reads it, and destroys its data.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "first deploy code that no longer uses the column, then drop it; suppress \
+        advise: Advise::Says(
+            "first deploy code that no longer uses the column, then drop it; suppress \
                      this finding once that is done",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "drop-not-null",
@@ -277,11 +241,7 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Warning,
         description: "ALTER COLUMN ... DROP NOT NULL lets NULLs in: code that assumes the \
                       column always has a value breaks on the first one.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice("deploy code that handles NULL in the column first")
-            })
-        },
+        advise: Advise::Says("deploy code that handles NULL in the column first"),
     },
     Safety {
         id: "drop-object",
@@ -290,14 +250,10 @@ const SAFETY: &[Safety] = &[
         description: "Dropping a view, function, procedure, type, domain, sequence, extension, \
                       trigger, constraint or column default breaks code and objects still \
                       relying on it.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "make sure nothing uses it any more (deploy that first); suppress this \
+        advise: Advise::Says(
+            "make sure nothing uses it any more (deploy that first); suppress this \
                      finding on the statement once reviewed",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "drop-table",
@@ -305,14 +261,10 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Critical,
         description: "Dropping a table (or schema or database) destroys its data and breaks any \
                       code still using it.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "make sure nothing uses it any more and a backup exists; suppress this \
+        advise: Advise::Says(
+            "make sure nothing uses it any more and a backup exists; suppress this \
                      finding on the statement once reviewed",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "truncate",
@@ -320,19 +272,17 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Critical,
         description: "TRUNCATE in a migration deletes every row (CASCADE: of referencing tables \
                       too) under an ACCESS EXCLUSIVE lock.",
-        check: |rule, ctx| {
-            report(rule, ctx, |s, _| {
-                let cascade = if has_keyword(&s.text, "cascade") {
-                    "CASCADE also empties every table referencing it; "
-                } else {
-                    ""
-                };
-                advice(format!(
-                    "{cascade}delete in batches with DELETE ... WHERE, or make sure the data is \
+        advise: Advise::Builds(|s, _| {
+            let cascade = if has_keyword(&s.text, "cascade") {
+                "CASCADE also empties every table referencing it; "
+            } else {
+                ""
+            };
+            advice(format!(
+                "{cascade}delete in batches with DELETE ... WHERE, or make sure the data is \
                      disposable"
-                ))
-            })
-        },
+            ))
+        }),
     },
     Safety {
         id: "data-change-in-migration",
@@ -341,14 +291,10 @@ const SAFETY: &[Safety] = &[
         description: "UPDATE/DELETE of an existing table in a migration holds its row locks \
                       for the whole migration (critical without WHERE: every row); a column \
                       assigned twice makes the statement fail.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "backfill in batches outside the schema migration, each batch in its own \
+        advise: Advise::Says(
+            "backfill in batches outside the schema migration, each batch in its own \
                      short transaction",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "transaction-nesting",
@@ -357,14 +303,10 @@ const SAFETY: &[Safety] = &[
         description: "BEGIN/COMMIT/ROLLBACK inside a migration that Confiture already runs in a \
                       transaction ends that transaction early; in a no-transaction migration, \
                       a nested BEGIN or a COMMIT with nothing open does not do what it says.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "remove BEGIN/COMMIT (Confiture wraps the migration), or make the file \
+        advise: Advise::Says(
+            "remove BEGIN/COMMIT (Confiture wraps the migration), or make the file \
                      `-- confiture: no-transaction` and pair every BEGIN with one COMMIT",
-                )
-            })
-        },
+        ),
     },
     Safety {
         id: "uncommitted-transaction",
@@ -372,11 +314,9 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Warning,
         description: "A BEGIN in a no-transaction migration that is never committed or rolled \
                       back: the session ends it and what it did is lost.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice("add COMMIT (or ROLLBACK) at the end of the transaction").fix("COMMIT;")
-            })
-        },
+        advise: Advise::Builds(|_, _| {
+            advice("add COMMIT (or ROLLBACK) at the end of the transaction").fix("COMMIT;")
+        }),
     },
     Safety {
         id: "domain-constraint",
@@ -385,7 +325,10 @@ const SAFETY: &[Safety] = &[
         description: "ALTER DOMAIN ... ADD CONSTRAINT checks every column of the domain's type \
                       in every table while locking them; CREATE DOMAIN with a constraint makes \
                       later changes to the rule that expensive.",
-        check: domain_constraint,
+        advise: Advise::Says(
+            "add it NOT VALID, then VALIDATE CONSTRAINT in a later migration; or put the check \
+             on the tables' columns",
+        ),
     },
     Safety {
         id: "table-rewrite-command",
@@ -393,14 +336,10 @@ const SAFETY: &[Safety] = &[
         severity: Severity::Critical,
         description: "VACUUM FULL and CLUSTER rewrite the whole table under an ACCESS EXCLUSIVE \
                       lock.",
-        check: |rule, ctx| {
-            report(rule, ctx, |_, _| {
-                advice(
-                    "use pg_repack or pg_squeeze, which rebuild the table without holding the \
+        advise: Advise::Says(
+            "use pg_repack or pg_squeeze, which rebuild the table without holding the \
                      lock",
-                )
-            })
-        },
+        ),
     },
 ];
 
@@ -415,7 +354,14 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
     };
     let mut rules: Vec<BuiltinRule> = SAFETY
         .iter()
-        .map(|s| rule(s.id, s.severity, s.description, s.check))
+        .map(|s| {
+            let check = if s.id == "domain-constraint" {
+                domain_constraint
+            } else {
+                safety
+            };
+            rule(s.id, s.severity, s.description, check)
+        })
         .collect();
     rules.extend([
         rule(
@@ -468,7 +414,8 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
 /// Rules off unless the configuration turns them on.
 pub(super) const OPT_IN: &[&str] = &["require-schema-qualified"];
 
-/// The effects safety rule `id` reports.
+/// The effects safety rule `id` reports (none for other rules).
+#[cfg(test)]
 pub(crate) fn effects_of(id: &str) -> &'static [Effect] {
     SAFETY
         .iter()
@@ -505,22 +452,23 @@ fn severity_of(level: Level) -> Severity {
     }
 }
 
-/// One finding per reason of the rule's effects, at the reason's level, with `advise`'s
-/// advice.
-fn report(
-    rule: &BuiltinRule,
-    ctx: &LintContext<'_>,
-    advise: fn(&Statement, &Reason) -> Advice,
-) -> Vec<Violation> {
-    let effects = effects_of(rule.id);
+/// A safety rule's check: one finding per reason of its effects, at the reason's level, with
+/// its advice.
+fn safety(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
+    let Some(safety) = SAFETY.iter().find(|s| s.id == rule.id) else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     for (s, assessment) in ctx.migration_statements() {
         for reason in assessment
             .reasons
             .iter()
-            .filter(|r| effects.contains(&r.effect))
+            .filter(|r| safety.effects.contains(&r.effect))
         {
-            let Advice { suggestion, fix } = advise(s, reason);
+            let Advice { suggestion, fix } = match safety.advise {
+                Advise::Says(words) => advice(words),
+                Advise::Builds(build) => build(s, reason),
+            };
             let mut v = rule
                 .at(&s.location, reason.message.clone())
                 .suggest(suggestion);
@@ -669,12 +617,7 @@ fn key_fix(s: &Statement, key: &str) -> Advice {
 /// `ALTER DOMAIN ... ADD CONSTRAINT` (from risk), and `CREATE DOMAIN` with a constraint
 /// (advice: later changes to it are that expensive).
 fn domain_constraint(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
-    let mut found = report(rule, ctx, |_, _| {
-        advice(
-            "add it NOT VALID, then VALIDATE CONSTRAINT in a later migration; or put the check \
-             on the tables' columns",
-        )
-    });
+    let mut found = safety(rule, ctx);
     for (s, _) in ctx.migration_statements() {
         if guess_kind(&s.text) == "create-domain"
             && (has_keyword(&s.text, "check") || has_keyword(&s.text, "constraint"))
