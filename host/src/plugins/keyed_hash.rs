@@ -43,6 +43,31 @@ impl KeyedHasher {
         mac.update(data);
         mac.finalize().into_bytes().into()
     }
+
+    /// [`KeyedHasher::hash`] of each input `data[offsets[i]..offsets[i + 1]]`, the digests
+    /// one after the other (32 bytes each); an error naming the problem when the offsets do
+    /// not start at 0, decrease or run past the data.
+    pub fn hash_batch(&self, data: &[u8], offsets: &[u32]) -> Result<Vec<u8>, String> {
+        match offsets.first() {
+            None => return Err("the offsets are empty (they start with 0)".into()),
+            Some(&first) if first != 0 => {
+                return Err(format!("the first offset is {first}, not 0"));
+            }
+            Some(_) => {}
+        }
+        let mut digests = Vec::with_capacity((offsets.len() - 1) * 32);
+        for (i, pair) in offsets.windows(2).enumerate() {
+            let (start, end) = (pair[0] as usize, pair[1] as usize);
+            if start > end || end > data.len() {
+                return Err(format!(
+                    "input {i} spans {start}..{end}, outside the {} bytes of data",
+                    data.len()
+                ));
+            }
+            digests.extend_from_slice(&self.hash(&data[start..end]));
+        }
+        Ok(digests)
+    }
 }
 
 #[cfg(test)]
@@ -68,5 +93,35 @@ mod tests {
         assert_ne!(a.hash(b"x@example.org"), b.hash(b"x@example.org"));
         assert!(KeyedHasher::new(b"").is_none());
         assert!(!format!("{a:?}").contains("one"));
+    }
+
+    #[test]
+    fn batches_give_the_digests_one_by_one_and_refuse_bad_offsets() {
+        let hasher = KeyedHasher::new(b"one").unwrap();
+        let digests = hasher.hash_batch("abcé".as_bytes(), &[0, 1, 1, 5]).unwrap();
+        assert_eq!(digests.len(), 96);
+        assert_eq!(digests[..32], hasher.hash(b"a"));
+        assert_eq!(digests[32..64], hasher.hash(b""));
+        assert_eq!(digests[64..], hasher.hash("bcé".as_bytes()));
+        assert_eq!(hasher.hash_batch(b"", &[0]).unwrap(), Vec::<u8>::new());
+        assert!(hasher.hash_batch(b"ab", &[]).unwrap_err().contains("empty"));
+        assert!(
+            hasher
+                .hash_batch(b"ab", &[1, 2])
+                .unwrap_err()
+                .contains("not 0")
+        );
+        assert!(
+            hasher
+                .hash_batch(b"ab", &[0, 2, 1])
+                .unwrap_err()
+                .contains("input 1")
+        );
+        assert!(
+            hasher
+                .hash_batch(b"ab", &[0, 3])
+                .unwrap_err()
+                .contains("outside")
+        );
     }
 }
