@@ -7,7 +7,7 @@ confiture.plugin({ host, database, name: "js-hook", version: "0.2.0", descriptio
 
 confiture.hook(["post-execute"], (context, db) => {
   const table = confiture.config("table", "users"), column = confiture.config("column", "email");
-  if (db.query("SELECT to_regclass($1) IS NOT NULL", table).scalar() !== "t") return; // not created yet
+  if (db.query("SELECT to_regclass($1)::text", table).scalar() === null) return; // not created yet
   const nulls = db.query(`SELECT count(*) FROM ${table} WHERE "${column}" IS NULL`).scalar();
   if (nulls !== "0") throw new Error(`${nulls} rows of ${table} have no ${column} after ${context.migration.name}`);
   confiture.log("info", `${table}.${column} has no NULLs after ${context.migration.name}`);

@@ -8,8 +8,7 @@ confiture.plugin("python-hook", "0.2.0", "Fails a migration that leaves NULLs", 
 @confiture.hook("post-execute")
 def require_values(context, db):
     table, column = confiture.config("table", "users"), confiture.config("column", "email")
-    exists = db.query("SELECT to_regclass($1) IS NOT NULL", table).scalar()
-    if exists != "t":
+    if db.query("SELECT to_regclass($1)::text", table).scalar() is None:
         return  # not created yet
     nulls = db.query(f'SELECT count(*) FROM {table} WHERE "{column}" IS NULL').scalar()
     if nulls != "0":

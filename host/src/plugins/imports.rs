@@ -27,27 +27,27 @@ impl host::Host for HostState {
     }
 
     fn keyed_hash(&mut self, data: Vec<u8>) -> Result<Vec<u8>, String> {
-        Ok(self.hasher("keyed-hash")?.hash(&data).to_vec())
+        self.keyed_digest(&data).map(|digest| digest.to_vec())
     }
 
     fn keyed_hash_batch(&mut self, data: Vec<u8>, offsets: Vec<u32>) -> Result<Vec<u8>, String> {
-        self.hasher("keyed-hash-batch")?
-            .hash_batch(&data, &offsets)
-            .map_err(|problem| format!("plugin {}: keyed-hash-batch: {problem}", self.plugin.name))
+        super::keyed_hash::hash_batch(&data, &offsets, |input| self.keyed_digest(input))
     }
 }
 
 impl HostState {
-    /// The keyed hasher, or the error `call` returns when no secret is configured.
-    fn hasher(&self, call: &str) -> Result<&super::keyed_hash::KeyedHasher, String> {
-        self.plugin.hasher.as_ref().ok_or_else(|| {
-            format!(
-                "plugin {}: {call} needs the deployment secret, and {} is not set \
+    /// The plugin's keyed hash of one input: what `keyed-hash` returns, and what
+    /// `keyed-hash-batch` returns for each of its inputs.
+    fn keyed_digest(&self, data: &[u8]) -> Result<[u8; 32], String> {
+        match &self.plugin.hasher {
+            Some(hasher) => Ok(hasher.hash(data)),
+            None => Err(format!(
+                "plugin {}: keyed-hash needs the deployment secret, and {} is not set \
                  (export it before running Confiture)",
                 self.plugin.name,
                 super::keyed_hash::SECRET_VAR
-            )
-        })
+            )),
+        }
     }
 }
 

@@ -32,6 +32,7 @@ pub mod lint;
 pub mod log;
 pub mod metadata;
 pub mod plugin;
+mod progress;
 pub mod registry;
 mod sandbox;
 pub mod scaffold;

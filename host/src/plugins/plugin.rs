@@ -8,13 +8,14 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 use wasmtime::Store;
-use wasmtime::component::{Instance, InstancePre};
+use wasmtime::component::{Component, Instance, InstancePre};
 
 use super::cache::{CacheStatus, compile, sha256_hex};
 use super::calls::{CallFailure, PluginCallError};
 use super::component::{Kind, Shape, check_header, shape};
 use super::engine::PluginEngine;
 use super::metadata::PluginInfo;
+use super::progress::{ANNOUNCE_BYTES, CompileProgress};
 use super::sandbox::{HostState, PluginContext, new_store};
 use super::versions::{ExportFunc, Exports};
 use crate::error::Failure;
@@ -97,14 +98,7 @@ impl Plugin {
                 .hint("check the path and its permissions")
         })?;
         check_header(&shown, &bytes)?;
-        let (component, cache) = match &engine.cache {
-            Some(cache) => cache.load_or_compile(&engine.engine, &bytes),
-            None => compile(&engine.engine, &bytes).map(|c| (c, CacheStatus::Off)),
-        }
-        .map_err(|e| {
-            Failure::config(format!("{shown} is not a valid component: {e:#}"))
-                .hint("the file is corrupt or truncated; rebuild the plugin")
-        })?;
+        let (component, cache) = compiled(engine, &bytes, &shown)?;
         let shape = shape(&engine.engine, &component, &shown)?;
         let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
             Failure::config(format!(
@@ -246,6 +240,32 @@ impl Plugin {
             ),
         )
     }
+}
+
+/// The component in `bytes` (already header-checked), from the compiled-artifact cache when
+/// it has it; a cold compile of a large component shows progress on stderr.
+pub(crate) fn compiled(
+    engine: &PluginEngine,
+    bytes: &[u8],
+    shown: &str,
+) -> Result<(Component, CacheStatus), Failure> {
+    let cached = engine
+        .cache
+        .as_ref()
+        .is_some_and(|cache| cache.artifact_path(&engine.engine, bytes).exists());
+    let progress = (!cached && bytes.len() >= ANNOUNCE_BYTES)
+        .then(|| CompileProgress::start(shown, bytes.len()));
+    let result = match &engine.cache {
+        Some(cache) => cache.load_or_compile(&engine.engine, bytes),
+        None => compile(&engine.engine, bytes).map(|c| (c, CacheStatus::Off)),
+    };
+    if let Some(progress) = progress {
+        progress.finish(result.is_ok());
+    }
+    result.map_err(|e| {
+        Failure::config(format!("{shown} is not a valid component: {e:#}"))
+            .hint("the file is corrupt or truncated; rebuild the plugin")
+    })
 }
 
 /// Instantiates the component under a provisional identity and calls `describe`; returns the
