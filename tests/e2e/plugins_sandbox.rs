@@ -4,29 +4,13 @@
 
 use std::sync::Arc;
 
-use confiture::plugins::strategy::Column;
 use confiture::plugins::{
-    Batch, CallFailure, HookContext, HookEvent, LogSource, Plugin, PluginCallError, PluginEngine,
-    StrategyWorker, TextBatch, call_hook,
+    CallFailure, HookContext, HookEvent, LogSource, Plugin, PluginCallError, PluginEngine,
+    StrategyWorker, call_hook,
 };
 use confiture::project::PluginSettings;
 
-use crate::plugins_support::{STRATEGY_PLUGIN, component, engine, hostile, load};
-
-fn batch(strategy: &str, values: &[Option<&str>]) -> Batch {
-    Batch {
-        strategy: strategy.into(),
-        column: Column {
-            schema: "public".into(),
-            table: "users".into(),
-            name: "email".into(),
-            type_name: "text".into(),
-        },
-        params: vec![],
-        values: TextBatch::from_values(values.iter().copied()),
-        context: vec![],
-    }
-}
+use crate::plugins_support::{STRATEGY_PLUGIN, batch, component, engine, hostile, load};
 
 fn limits(timeout_ms: u64) -> PluginSettings {
     PluginSettings {

@@ -6,13 +6,12 @@
 use std::path::PathBuf;
 
 use confiture::plugins::keyed_hash::KeyedHasher;
-use confiture::plugins::strategy::Column;
-use confiture::plugins::{Batch, CallFailure, StrategyWorker, TextBatch};
+use confiture::plugins::{CallFailure, StrategyWorker};
 use confiture::project::PluginSettings;
 
 use crate::harness::{Run, TestDb, TestProject};
 use crate::hooks_support::{set_env, tracked};
-use crate::plugins_support::{component, engine, load};
+use crate::plugins_support::{batch, component, engine, load};
 use crate::sync_support::{column, exec};
 
 const SECRET: &str = "e2e-versions-secret";
@@ -153,21 +152,6 @@ fn plugins_built_against_0_1_0_run_in_sync_migrate_and_lint_beside_0_2_0_ones() 
     );
 }
 
-fn batch(strategy: &str) -> Batch {
-    Batch {
-        strategy: strategy.into(),
-        column: Column {
-            schema: "public".into(),
-            table: "users".into(),
-            name: "email".into(),
-            type_name: "text".into(),
-        },
-        params: vec![],
-        values: TextBatch::from_values([Some("x@y.z"), None]),
-        context: vec![],
-    }
-}
-
 #[test]
 fn hostile_0_1_0_plugins_meet_the_same_limits() {
     let (engine, _) = engine(None, Some(b"k"));
@@ -206,7 +190,7 @@ fn hostile_0_1_0_plugins_meet_the_same_limits() {
         assert_eq!(plugin.shape.contract, "0.1.0", "{name}");
         let err = StrategyWorker::new(plugin)
             .unwrap()
-            .anonymize(&batch(strategy))
+            .anonymize(&batch(strategy, &[Some("x@y.z"), None]))
             .expect_err(name);
         assert_eq!(err.failure, failure, "{name}: {err}");
         assert!(err.to_string().contains(detail), "{name}: {err}");
@@ -223,7 +207,7 @@ fn hostile_0_1_0_plugins_meet_the_same_limits() {
     );
     let out = StrategyWorker::new(plugin)
         .unwrap()
-        .anonymize(&batch("hostile_read_env"))
+        .anonymize(&batch("hostile_read_env", &[Some("x@y.z")]))
         .unwrap();
     let seen = out.get(0).unwrap();
     assert!(

@@ -213,15 +213,15 @@ fn build_rust(workspace_root: &Path, plugins_dir: &Path, out_dir: &Path) -> Resu
     Ok(outputs)
 }
 
-/// The folder of plugin `name`, its component, and whether the component is up to date
-/// with the plugin, its SDK and the contract.
-fn plugin_paths(
+/// Builds plugin `name` of `language` from `plugins/<name>/<source>` on the SDK at `sdk`, unless
+/// its component is newer than the plugin, the SDK and the contract: `build(dir, output)` runs
+/// in the plugin's folder and writes the component, which must then be one.
+fn build_other(
     workspace_root: &Path,
-    name: &str,
-    source: &str,
-    sdk: &str,
     out_dir: &Path,
-) -> Result<(PathBuf, PathBuf, bool)> {
+    (name, language, source, sdk): (&str, &str, &str, &str),
+    build: impl FnOnce(&Path, &Path) -> Result<()>,
+) -> Result<PathBuf> {
     let dir = workspace_root.join("plugins").join(name);
     let output = out_dir.join(format!("{name}.wasm"));
     ensure!(
@@ -229,15 +229,20 @@ fn plugin_paths(
         "{} is missing: the plugin's source is `{source}`",
         dir.join(source).display()
     );
-    let fresh = up_to_date(
-        std::slice::from_ref(&output),
-        &[
-            dir.clone(),
-            workspace_root.join(sdk),
-            workspace_root.join("wit"),
-        ],
-    )?;
-    Ok((dir, output, fresh))
+    let inputs = [
+        dir.clone(),
+        workspace_root.join(sdk),
+        workspace_root.join("wit"),
+    ];
+    if up_to_date(std::slice::from_ref(&output), &inputs)? {
+        println!("up to date  {name} ({language})");
+        return Ok(output);
+    }
+    build(&dir, &output)
+        .with_context(|| format!("building the {language} plugin in {}", dir.display()))?;
+    check_component(&output)?;
+    println!("built       {name} ({language})");
+    Ok(output)
 }
 
 fn build_python(
@@ -247,25 +252,19 @@ fn build_python(
     world: &str,
     out_dir: &Path,
 ) -> Result<PathBuf> {
-    let (dir, output, fresh) = plugin_paths(workspace_root, name, "app.py", "sdk/python", out_dir)?;
-    if fresh {
-        println!("up to date  {name} (Python)");
-        return Ok(output);
-    }
-    run(Command::new(tools.componentize_py()?)
-        .arg("-d")
-        .arg(workspace_root.join("wit"))
-        .args(["-w", world, "componentize", "app", "-p", "."])
-        .arg("-p")
-        .arg(workspace_root.join("sdk/python"))
-        .arg("-o")
-        .arg(&output)
-        .current_dir(&dir)
-        .env("PYTHONDONTWRITEBYTECODE", "1"))
-    .with_context(|| format!("building the Python plugin in {}", dir.display()))?;
-    check_component(&output)?;
-    println!("built       {name} (Python)");
-    Ok(output)
+    let plugin = (name, "Python", "app.py", "sdk/python");
+    build_other(workspace_root, out_dir, plugin, |dir, output| {
+        run(Command::new(tools.componentize_py()?)
+            .arg("-d")
+            .arg(workspace_root.join("wit"))
+            .args(["-w", world, "componentize", "app", "-p", "."])
+            .arg("-p")
+            .arg(workspace_root.join("sdk/python"))
+            .arg("-o")
+            .arg(output)
+            .current_dir(dir)
+            .env("PYTHONDONTWRITEBYTECODE", "1"))
+    })
 }
 
 fn build_js(
@@ -275,25 +274,19 @@ fn build_js(
     world: &str,
     out_dir: &Path,
 ) -> Result<PathBuf> {
-    let (dir, output, fresh) = plugin_paths(workspace_root, name, "app.js", "sdk/js", out_dir)?;
-    if fresh {
-        println!("up to date  {name} (JavaScript)");
-        return Ok(output);
-    }
-    // The SDK is reached through the plugin's `confiture` link into sdk/js, so the module root
-    // is the repository (it is read, during the build only).
-    run(Command::new(tools.componentize_qjs()?)
-        .arg("--wit")
-        .arg(workspace_root.join("wit"))
-        .args(["-n", world, "--js", "app.js", "--sync", "--module-root"])
-        .arg(workspace_root)
-        .arg("-o")
-        .arg(&output)
-        .current_dir(&dir))
-    .with_context(|| format!("building the JavaScript plugin in {}", dir.display()))?;
-    check_component(&output)?;
-    println!("built       {name} (JavaScript)");
-    Ok(output)
+    let plugin = (name, "JavaScript", "app.js", "sdk/js");
+    build_other(workspace_root, out_dir, plugin, |dir, output| {
+        // The SDK is reached through the plugin's `confiture` link into sdk/js, so the module
+        // root is the repository (read during the build only).
+        run(Command::new(tools.componentize_qjs()?)
+            .arg("--wit")
+            .arg(workspace_root.join("wit"))
+            .args(["-n", world, "--js", "app.js", "--sync", "--module-root"])
+            .arg(workspace_root)
+            .arg("-o")
+            .arg(output)
+            .current_dir(dir))
+    })
 }
 
 fn build_c(
@@ -303,51 +296,45 @@ fn build_c(
     world: &str,
     out_dir: &Path,
 ) -> Result<PathBuf> {
-    let (dir, output, fresh) = plugin_paths(workspace_root, name, "plugin.c", "sdk/c", out_dir)?;
-    if fresh {
-        println!("up to date  {name} (C)");
-        return Ok(output);
-    }
-    let clang = tools.clang()?;
-    let work = workspace_root.join("target/plugins-build/c").join(name);
-    let _ = fs::remove_dir_all(&work);
-    fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    run(Command::new(tools.wit_bindgen()?)
-        .args(["c", "--world", world, "--out-dir"])
-        .arg(&work)
-        .arg(workspace_root.join("wit")))
-    .context("generating the C bindings with wit-bindgen")?;
-    let stem = world.replace('-', "_");
-    let core = work.join("core.wasm");
-    run(Command::new(clang)
-        .args([
-            "--target=wasm32-wasi",
-            "-mexec-model=reactor",
-            "-O2",
-            "-Wall",
-            "-Werror",
-        ])
-        .arg(format!("--sysroot={}", crate::tools::WASI_SYSROOT))
-        .arg("-fuse-ld=lld")
-        .arg("-I")
-        .arg(&work)
-        .arg("-I")
-        .arg(workspace_root.join("sdk/c"))
-        .arg(dir.join("plugin.c"))
-        .arg(work.join(format!("{stem}.c")))
-        .arg(work.join(format!("{stem}_component_type.o")))
-        .arg("-o")
-        .arg(&core))
-    .with_context(|| format!("compiling the C plugin in {}", dir.display()))?;
-    run(Command::new(tools.wasm_tools()?)
-        .args(["component", "new"])
-        .arg(&core)
-        .arg("-o")
-        .arg(&output))
-    .context("making a component of the C plugin's core module")?;
-    check_component(&output)?;
-    println!("built       {name} (C)");
-    Ok(output)
+    let plugin = (name, "C", "plugin.c", "sdk/c");
+    build_other(workspace_root, out_dir, plugin, |dir, output| {
+        let clang = tools.clang()?;
+        let work = workspace_root.join("target/plugins-build/c").join(name);
+        let _ = fs::remove_dir_all(&work);
+        fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+        run(Command::new(tools.wit_bindgen()?)
+            .args(["c", "--world", world, "--out-dir"])
+            .arg(&work)
+            .arg(workspace_root.join("wit")))
+        .context("generating the C bindings with wit-bindgen")?;
+        let stem = world.replace('-', "_");
+        let core = work.join("core.wasm");
+        run(Command::new(clang)
+            .args([
+                "--target=wasm32-wasi",
+                "-mexec-model=reactor",
+                "-O2",
+                "-Wall",
+                "-Werror",
+            ])
+            .arg(format!("--sysroot={}", crate::tools::WASI_SYSROOT))
+            .arg("-fuse-ld=lld")
+            .arg("-I")
+            .arg(&work)
+            .arg("-I")
+            .arg(workspace_root.join("sdk/c"))
+            .arg(dir.join("plugin.c"))
+            .arg(work.join(format!("{stem}.c")))
+            .arg(work.join(format!("{stem}_component_type.o")))
+            .arg("-o")
+            .arg(&core))?;
+        run(Command::new(tools.wasm_tools()?)
+            .args(["component", "new"])
+            .arg(&core)
+            .arg("-o")
+            .arg(output))
+        .context("making a component of the C plugin's core module")
+    })
 }
 
 /// Adds the `wasm32-wasip2` target through rustup when it is not installed.
