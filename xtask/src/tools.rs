@@ -61,9 +61,12 @@ impl Tools {
             return Ok(python);
         }
         timed(&format!("PyPI: {}", PYTHON_PACKAGES.join(", ")), || {
-            if !python.is_file() {
-                run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
-                    .context("creating the Python venv (install python3 with its venv module)")?;
+            // A venv without pip was interrupted while being created: make it again.
+            if !venv.join("bin/pip").is_file() {
+                run(Command::new("python3")
+                    .args(["-m", "venv", "--clear"])
+                    .arg(&venv))
+                .context("creating the Python venv (install python3 with its venv module)")?;
             }
             run(Command::new(venv.join("bin/pip"))
                 .args(["install", "--quiet", "--disable-pip-version-check"])
