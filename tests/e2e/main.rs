@@ -19,6 +19,7 @@ mod lint_config;
 mod lint_output;
 mod lint_pg_dump;
 mod lint_plugins;
+mod lint_safety;
 mod migrate_concurrency;
 mod migrate_down;
 mod migrate_failures;

@@ -1,21 +1,19 @@
 //! The rules, statement kind by statement kind.
 
-use sqlparser::ast::{
-    Assignment, AssignmentTarget, FromTable, ObjectType, Statement as Ast, TableFactor,
-    TableWithJoins,
-};
+use sqlparser::ast::{ObjectType, Statement as Ast};
 
 use super::walk::{Control, Standing, Walk};
 use super::{Effect, Level, Reason, alter, lock, table_name};
 use crate::sql::inspect::{has_keyword, is_concurrent_reindex, set_variable};
 use crate::sql::names::qualified;
-use crate::sql::{Statement, StatementKind, guess_kind};
+use crate::sql::{RowChange, Statement, StatementKind, guess_kind};
 
 /// Every reason that applies to `s`; never empty.
 pub(super) fn reasons(s: &Statement, walk: &mut Walk<'_>) -> Vec<Reason> {
-    let mut found = match s.ast.as_deref() {
-        Some(ast) => parsed(s, ast, walk),
-        None => by_text(s, walk).unwrap_or_else(|| match s.kind {
+    let mut found = match (s.ast.as_deref(), &s.row_change) {
+        (Some(ast), _) => parsed(s, ast, walk),
+        (None, Some(change)) => row_change(s.kind, change, walk),
+        (None, None) => by_text(s, walk).unwrap_or_else(|| match s.kind {
             StatementKind::Unparsed => unparsed(s),
             _ => by_kind(s),
         }),
@@ -270,29 +268,6 @@ fn parsed(s: &Statement, ast: &Ast, walk: &mut Walk<'_>) -> Vec<Reason> {
             .lock(lock::ACCESS_EXCLUSIVE)
             .destructive(),
         ),
-        Ast::Delete(delete) => {
-            let targets = match &delete.from {
-                FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from) => from,
-            };
-            rows(
-                walk,
-                targets.iter().collect(),
-                "DELETE",
-                delete.selection.is_some(),
-                true,
-            )
-        }
-        Ast::Update(update) => {
-            let mut found = duplicate_assignment(&update.assignments);
-            found.extend(rows(
-                walk,
-                vec![&update.table],
-                "UPDATE",
-                update.selection.is_some(),
-                false,
-            ));
-            found
-        }
         Ast::AlterTable(alter) => alter::reasons(alter, walk),
         Ast::Set(_) => match set_variable(ast).as_deref() {
             Some("lock_timeout" | "statement_timeout") => vec![Reason::new(
@@ -363,14 +338,6 @@ fn per_table(tables: Vec<String>, reason: Reason) -> Vec<Reason> {
     }
 }
 
-/// The table a `DELETE`/`UPDATE` targets, when it is a plain table name.
-fn relation(target: &TableWithJoins) -> Option<&sqlparser::ast::ObjectName> {
-    match &target.relation {
-        TableFactor::Table { name, .. } => Some(name),
-        _ => None,
-    }
-}
-
 fn drop_index(s: &Statement, walk: &Walk<'_>) -> Vec<Reason> {
     concurrent(
         walk,
@@ -385,16 +352,26 @@ fn drop_index(s: &Statement, walk: &Walk<'_>) -> Vec<Reason> {
     )
 }
 
-/// `UPDATE`/`DELETE` on `targets`: low on tables created in this migration.
-fn rows(
-    walk: &Walk<'_>,
-    targets: Vec<&TableWithJoins>,
-    verb: &str,
-    has_where: bool,
-    destroys: bool,
-) -> Vec<Reason> {
-    let names: Vec<_> = targets.into_iter().filter_map(relation).collect();
-    let reason = if has_where {
+/// `UPDATE`/`DELETE` (from the facts kept of it): rejected when it assigns a column twice;
+/// row locks, or every row without `WHERE`; low on tables created in this migration.
+fn row_change(kind: StatementKind, change: &RowChange, walk: &Walk<'_>) -> Vec<Reason> {
+    let verb = if kind == StatementKind::Delete {
+        "DELETE"
+    } else {
+        "UPDATE"
+    };
+    let mut found: Vec<Reason> = change
+        .assigned_twice
+        .iter()
+        .map(|column| {
+            Reason::of(
+                Effect::DuplicateAssignment,
+                Level::Critical,
+                format!("column {column} is assigned twice: PostgreSQL rejects the statement"),
+            )
+        })
+        .collect();
+    let reason = if change.filtered {
         Reason::of(
             Effect::RowsChanged,
             Level::High,
@@ -402,7 +379,11 @@ fn rows(
         )
         .lock(lock::ROW_EXCLUSIVE)
     } else {
-        let what = if destroys { "deletes" } else { "rewrites" };
+        let what = if kind == StatementKind::Delete {
+            "deletes"
+        } else {
+            "rewrites"
+        };
         Reason::of(
             Effect::RowsChanged,
             Level::Critical,
@@ -411,30 +392,15 @@ fn rows(
         .lock(lock::ROW_EXCLUSIVE)
         .destructive()
     };
-    if names.is_empty() {
-        return vec![reason];
+    if change.tables.is_empty() {
+        found.push(reason);
+    } else {
+        found.extend(on_existing(
+            walk,
+            change.tables.iter().collect(),
+            verb,
+            reason,
+        ));
     }
-    on_existing(walk, names, verb, reason)
-}
-
-/// A column assigned twice by one `UPDATE ... SET`: PostgreSQL rejects the statement.
-fn duplicate_assignment(assignments: &[Assignment]) -> Vec<Reason> {
-    let mut seen: Vec<String> = Vec::new();
-    for assignment in assignments {
-        let columns: Vec<String> = match &assignment.target {
-            AssignmentTarget::ColumnName(name) => vec![crate::sql::names::last(name)],
-            AssignmentTarget::Tuple(names) => names.iter().map(crate::sql::names::last).collect(),
-        };
-        for column in columns {
-            if seen.contains(&column) {
-                return vec![Reason::of(
-                    Effect::DuplicateAssignment,
-                    Level::Critical,
-                    format!("column {column} is assigned twice: PostgreSQL rejects the statement"),
-                )];
-            }
-            seen.push(column);
-        }
-    }
-    Vec::new()
+    found
 }

@@ -12,6 +12,7 @@ mod build;
 pub mod inspect;
 mod model;
 pub mod names;
+mod rows;
 mod split;
 mod statement;
 pub mod types;
@@ -21,8 +22,8 @@ pub use build::{ModelBuilder, build_model};
 pub use model::{
     CheckConstraint, Column, ForeignKey, Index, ModelLookup, SchemaModel, Table, TableLookup,
 };
+pub use rows::{RowChange, data_statement_kind};
 pub use split::{LineComment, Split, SqlStatement, split_statements, split_with_comments};
 pub use statement::{
-    Location, SourceText, SqlFile, Statement, StatementKind, data_statement_kind, guess_kind,
-    parse_file, parse_files,
+    Location, SourceText, SqlFile, Statement, StatementKind, guess_kind, parse_file, parse_files,
 };

@@ -9,6 +9,7 @@ use sqlparser::ast::{self, ObjectType};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
+use super::rows::{RowChange, data_statement_kind, only_moves_rows};
 use super::split::{LineComment, Split, split_with_comments};
 use super::workaround;
 use crate::migrate::files::is_no_transaction;
@@ -168,12 +169,14 @@ pub struct Statement {
     pub text: String,
     /// Where its first token is.
     pub location: Location,
-    /// The parsed statement; `None` when unparsed, and for data statements (`INSERT`), which
-    /// are recognised by their leading keyword and never parsed (see [`data_statement_kind`]):
-    /// a dump's rows are most of its bytes and nothing reads their syntax tree. Boxed:
+    /// The parsed statement; `None` when unparsed, and for statements that only read or move
+    /// rows (queries, `INSERT`, `UPDATE`, `DELETE`, `COPY`, ...), whose trees nothing reads and
+    /// which a dump or data migration has by the hundred thousand (see [`super::rows`]). Boxed:
     /// sqlparser's statements are large, and statements are moved and collected by the
     /// thousand.
     pub ast: Option<Box<ast::Statement>>,
+    /// For an `UPDATE` or `DELETE`, what it changes (kept instead of its syntax tree).
+    pub row_change: Option<RowChange>,
     /// True for a file under the migrations directory.
     pub in_migration: bool,
     /// True when that migration runs outside a transaction (`-- confiture: no-transaction`).
@@ -270,8 +273,11 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
                 .map(|piece| {
                     let line = to_u32(piece.line);
                     let end_line = line.saturating_add(to_u32(piece.text.matches('\n').count()));
-                    let Parsed { kind, ast } =
-                        parsed.next().expect("one parse result per statement");
+                    let Parsed {
+                        kind,
+                        ast,
+                        row_change,
+                    } = parsed.next().expect("one parse result per statement");
                     let guessed_kind =
                         (kind == StatementKind::Unparsed).then(|| guess_kind(piece.text));
                     Statement {
@@ -284,6 +290,7 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
                             column: columns.column_of(piece.offset),
                         },
                         ast,
+                        row_change,
                         in_migration: source.in_migration,
                         no_transaction,
                         comments_before: comment_lines.directly_above(line, end_line),
@@ -307,10 +314,11 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
 /// them costs nothing.
 const PARSE_RUN: usize = 32;
 
-/// One statement's kind and, when it was parsed, its syntax tree.
+/// One statement's kind and what is kept of its syntax (see [`Statement::ast`]).
 struct Parsed {
     kind: StatementKind,
     ast: Option<Box<ast::Statement>>,
+    row_change: Option<RowChange>,
 }
 
 /// A run of parsed statements and the index of its first one.
@@ -360,10 +368,15 @@ fn parse_in_parallel(pieces: &[&str]) -> Vec<Parsed> {
 
 /// The one statement in `text`: a data statement by its leading keyword (not parsed), else
 /// what sqlparser reads as exactly one statement — directly, or after one of the
-/// [`workaround`] rewrites for syntax it does not know — else unparsed.
+/// [`workaround`] rewrites for syntax it does not know — else unparsed. The tree of a
+/// statement that only reads or moves rows is dropped here (see [`super::rows`]).
 fn parse_one(dialect: &PostgreSqlDialect, text: &str) -> Parsed {
     if let Some(kind) = data_statement_kind(text) {
-        return Parsed { kind, ast: None };
+        return Parsed {
+            kind,
+            ast: None,
+            row_change: None,
+        };
     }
     let parse = |sql: &str| {
         let mut parsed = Parser::parse_sql(dialect, sql).ok()?;
@@ -383,7 +396,18 @@ fn parse_one(dialect: &PostgreSqlDialect, text: &str) -> Parsed {
         None if is_understood_as_text(text) => StatementKind::Other,
         None => StatementKind::Unparsed,
     };
-    Parsed { kind, ast }
+    match ast {
+        Some(tree) if only_moves_rows(&tree) => Parsed {
+            kind,
+            row_change: RowChange::of(&tree),
+            ast: None,
+        },
+        ast => Parsed {
+            kind,
+            ast,
+            row_change: None,
+        },
+    }
 }
 
 /// True for the statements sqlparser cannot read that no rule needs the syntax of, recognised
@@ -405,20 +429,6 @@ fn is_understood_as_text(text: &str) -> bool {
         "alter-table" => has(["set", "statistics"]),
         kind => kind.starts_with("alter-") && has(["owner", "to"]),
     }
-}
-
-/// The kind of a data statement — one that only moves rows and that no rule or model reads
-/// the syntax of (`INSERT`) — from its first word, without parsing it. `None` for every other
-/// statement. Data statements get no syntax tree: parsing a dump's rows would cost most of the
-/// time and memory of reading it.
-pub fn data_statement_kind(text: &str) -> Option<StatementKind> {
-    let first = text
-        .trim_start()
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()?;
-    first
-        .eq_ignore_ascii_case("insert")
-        .then_some(StatementKind::Insert)
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -682,14 +692,13 @@ mod tests {
                 (StatementKind::Insert, false, false),
                 (StatementKind::Insert, false, false),
                 (StatementKind::Unparsed, false, true),
-                (StatementKind::Update, true, false),
+                (StatementKind::Update, false, false),
             ]
         );
-        assert_eq!(
-            data_statement_kind("  Insert into t values (1)"),
-            Some(StatementKind::Insert)
+        assert!(
+            file.statements[3].row_change.is_some(),
+            "an UPDATE keeps its facts"
         );
-        assert_eq!(data_statement_kind("inserted"), None);
     }
 
     #[test]

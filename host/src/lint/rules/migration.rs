@@ -2,9 +2,12 @@
 //! running application code, or cannot run the way Confiture runs migrations.
 //!
 //! What a statement does is decided in one place, the risk classification ([`crate::risk`]):
-//! each safety rule here reports the [`Effect`]s it is about, at the severity of risk's level
-//! (critical → critical, high → warning), and adds advice and a fix. So `migrate status`, the
-//! wizard and `confiture lint` cannot disagree. The advice rules at the end (timeouts, robust
+//! each safety rule here reports the [`Effect`]s it is about and adds advice and a fix. So
+//! `migrate status`, the wizard and `confiture lint` cannot disagree on what is risky. A
+//! finding is never weaker than risk's level (critical → critical, high → warning) nor than
+//! its effect's floor in the table below: the operations that fail CI by default (an index
+//! built without CONCURRENTLY, a constraint added without NOT VALID, ...) stay critical
+//! although risk rates them high. The advice rules at the end (timeouts, robust
 //! statements, enum ordering, schema-qualified names, text over varchar) are style and
 //! operations advice about the migration file, not facts about a statement.
 
@@ -23,11 +26,31 @@ use crate::sql::{Statement, StatementKind, guess_kind};
 /// A safety rule: the effects it reports and the advice it adds.
 struct Safety {
     id: &'static str,
-    effects: &'static [Effect],
-    /// The severity of the effects' usual level.
-    severity: Severity,
+    /// The effects it reports, each with the least severity of its findings on a statement
+    /// risk rates high or critical (see [`finding_severity`]). The rule's default severity is
+    /// the strongest of them, never weaker than before the one safety model (checked by a test).
+    effects: &'static [(Effect, Severity)],
     description: &'static str,
     advise: Advise,
+}
+
+impl Safety {
+    /// The rule's default severity: the strongest of its effects'.
+    fn severity(&self) -> Severity {
+        self.effects
+            .iter()
+            .map(|&(_, severity)| severity)
+            .max()
+            .unwrap_or(Severity::Info)
+    }
+
+    /// The least severity of a finding of `effect`, when the rule reports it.
+    fn floor(&self, effect: Effect) -> Option<Severity> {
+        self.effects
+            .iter()
+            .find(|&&(e, _)| e == effect)
+            .map(|&(_, severity)| severity)
+    }
 }
 
 /// The advice a safety rule adds to each finding.
@@ -43,16 +66,14 @@ enum Advise {
 const SAFETY: &[Safety] = &[
     Safety {
         id: "require-concurrent-index",
-        effects: &[Effect::IndexBuildBlocksWrites],
-        severity: Severity::Warning,
+        effects: &[(Effect::IndexBuildBlocksWrites, Severity::Critical)],
         description: "CREATE INDEX without CONCURRENTLY on an existing table blocks every \
                       write to it for the whole build.",
         advise: Advise::Builds(concurrent_index),
     },
     Safety {
         id: "concurrent-index-in-transaction",
-        effects: &[Effect::ConcurrentlyInTransaction],
-        severity: Severity::Critical,
+        effects: &[(Effect::ConcurrentlyInTransaction, Severity::Critical)],
         description: "CREATE/DROP INDEX, REINDEX and DETACH PARTITION CONCURRENTLY cannot run \
                       inside a transaction block, and Confiture runs each migration in one \
                       unless its first line is `-- confiture: no-transaction` (an explicit \
@@ -64,8 +85,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "require-concurrent-index-drop",
-        effects: &[Effect::IndexDropBlocksTable],
-        severity: Severity::Warning,
+        effects: &[(Effect::IndexDropBlocksTable, Severity::Warning)],
         description: "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the \
                       table, blocking reads and writes while it waits for running queries.",
         advise: Advise::Builds(|s, _| {
@@ -79,8 +99,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "require-concurrent-reindex",
-        effects: &[Effect::ReindexBlocksTable],
-        severity: Severity::Warning,
+        effects: &[(Effect::ReindexBlocksTable, Severity::Warning)],
         description: "REINDEX without CONCURRENTLY blocks writes to the table (and reads that \
                       use the index) until the index is rebuilt.",
         advise: Advise::Says(
@@ -90,8 +109,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "require-concurrent-partition-detach",
-        effects: &[Effect::DetachPartitionBlocksTable],
-        severity: Severity::Warning,
+        effects: &[(Effect::DetachPartitionBlocksTable, Severity::Warning)],
         description: "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on \
                       the partitioned table.",
         advise: Advise::Says(
@@ -101,8 +119,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "adding-required-column",
-        effects: &[Effect::RequiredColumnFails],
-        severity: Severity::Critical,
+        effects: &[(Effect::RequiredColumnFails, Severity::Critical)],
         description: "ADD COLUMN ... NOT NULL without a DEFAULT fails on any table that has \
                       rows, and the application's INSERTs that do not know the column fail \
                       after it.",
@@ -113,8 +130,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "volatile-default",
-        effects: &[Effect::DefaultRewritesTable],
-        severity: Severity::Critical,
+        effects: &[(Effect::DefaultRewritesTable, Severity::Critical)],
         description: "ADD COLUMN with a volatile default (any function PostgreSQL does not \
                       declare immutable or stable: random(), gen_random_uuid(), uuidv7(), \
                       nextval()/serial, your own functions) rewrites the whole table under an \
@@ -127,8 +143,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "adding-generated-column",
-        effects: &[Effect::GeneratedColumnRewritesTable],
-        severity: Severity::Critical,
+        effects: &[(Effect::GeneratedColumnRewritesTable, Severity::Critical)],
         description: "ADD COLUMN ... GENERATED (a stored generated or identity column) \
                       rewrites the whole table under an ACCESS EXCLUSIVE lock.",
         advise: Advise::Says(
@@ -138,8 +153,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "set-not-null",
-        effects: &[Effect::NotNullScan],
-        severity: Severity::Warning,
+        effects: &[(Effect::NotNullScan, Severity::Warning)],
         description: "ALTER COLUMN ... SET NOT NULL scans the whole table under an ACCESS \
                       EXCLUSIVE lock, unless a validated CHECK (col IS NOT NULL) already \
                       proves it (PostgreSQL 12+).",
@@ -147,8 +161,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "constraint-missing-not-valid",
-        effects: &[Effect::ConstraintValidation],
-        severity: Severity::Warning,
+        effects: &[(Effect::ConstraintValidation, Severity::Critical)],
         description: "ADD CONSTRAINT ... FOREIGN KEY/CHECK without NOT VALID checks every row \
                       while holding a lock that blocks writes (and, for a foreign key, writes \
                       to the referenced table too); so does an inline REFERENCES or CHECK on \
@@ -157,8 +170,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "validate-in-same-transaction",
-        effects: &[Effect::ValidationHoldsStrongLock],
-        severity: Severity::Warning,
+        effects: &[(Effect::ValidationHoldsStrongLock, Severity::Warning)],
         description: "VALIDATE CONSTRAINT in the same transaction as the ADD ... NOT VALID \
                       keeps the strong lock of the ADD for the whole validation, which defeats \
                       NOT VALID.",
@@ -166,8 +178,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "adding-unique-constraint",
-        effects: &[Effect::UniqueIndexBuild],
-        severity: Severity::Warning,
+        effects: &[(Effect::UniqueIndexBuild, Severity::Critical)],
         description: "ADD CONSTRAINT ... UNIQUE/EXCLUDE (or ADD COLUMN ... UNIQUE) builds its \
                       index while blocking reads and writes; build the index CONCURRENTLY \
                       first and attach it with USING INDEX.",
@@ -175,8 +186,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "adding-primary-key",
-        effects: &[Effect::PrimaryKeyIndexBuild],
-        severity: Severity::Warning,
+        effects: &[(Effect::PrimaryKeyIndexBuild, Severity::Critical)],
         description: "ADD PRIMARY KEY (or ADD COLUMN ... PRIMARY KEY) on an existing table \
                       builds its index (and may scan for NULLs) under an ACCESS EXCLUSIVE \
                       lock; build a unique index CONCURRENTLY and attach it with USING INDEX.",
@@ -185,10 +195,9 @@ const SAFETY: &[Safety] = &[
     Safety {
         id: "changing-column-type",
         effects: &[
-            Effect::TypeChangeRewritesTable,
-            Effect::TypeChangeBreaksReaders,
+            (Effect::TypeChangeRewritesTable, Severity::Critical),
+            (Effect::TypeChangeBreaksReaders, Severity::Warning),
         ],
-        severity: Severity::Critical,
         description: "ALTER COLUMN ... TYPE rewrites the table and its indexes under an ACCESS \
                       EXCLUSIVE lock unless the change is binary coercible (a wider varchar or \
                       numeric, varchar to text; then a warning: the lock is brief but readers \
@@ -204,8 +213,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "renaming-column",
-        effects: &[Effect::RenameColumn],
-        severity: Severity::Warning,
+        effects: &[(Effect::RenameColumn, Severity::Warning)],
         description: "Renaming a column breaks every running instance of the application that \
                       still uses the old name until all are redeployed.",
         advise: Advise::Says(
@@ -215,8 +223,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "renaming-table",
-        effects: &[Effect::RenameTable],
-        severity: Severity::Warning,
+        effects: &[(Effect::RenameTable, Severity::Warning)],
         description: "Renaming a table breaks every running instance of the application that \
                       still uses the old name until all are redeployed.",
         advise: Advise::Says(
@@ -226,8 +233,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "drop-column",
-        effects: &[Effect::DropColumn],
-        severity: Severity::Critical,
+        effects: &[(Effect::DropColumn, Severity::Critical)],
         description: "Dropping a column breaks application code (and ORMs caching the column \
                       list) that still reads it, and destroys its data.",
         advise: Advise::Says(
@@ -237,16 +243,14 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "drop-not-null",
-        effects: &[Effect::DropNotNull],
-        severity: Severity::Warning,
+        effects: &[(Effect::DropNotNull, Severity::Warning)],
         description: "ALTER COLUMN ... DROP NOT NULL lets NULLs in: code that assumes the \
                       column always has a value breaks on the first one.",
         advise: Advise::Says("deploy code that handles NULL in the column first"),
     },
     Safety {
         id: "drop-object",
-        effects: &[Effect::DropDependency],
-        severity: Severity::Warning,
+        effects: &[(Effect::DropDependency, Severity::Warning)],
         description: "Dropping a view, function, procedure, type, domain, sequence, extension, \
                       trigger, constraint or column default breaks code and objects still \
                       relying on it.",
@@ -257,8 +261,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "drop-table",
-        effects: &[Effect::DropTable],
-        severity: Severity::Critical,
+        effects: &[(Effect::DropTable, Severity::Critical)],
         description: "Dropping a table (or schema or database) destroys its data and breaks any \
                       code still using it.",
         advise: Advise::Says(
@@ -268,8 +271,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "truncate",
-        effects: &[Effect::Truncate],
-        severity: Severity::Critical,
+        effects: &[(Effect::Truncate, Severity::Critical)],
         description: "TRUNCATE in a migration deletes every row (CASCADE: of referencing tables \
                       too) under an ACCESS EXCLUSIVE lock.",
         advise: Advise::Builds(|s, _| {
@@ -286,8 +288,10 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "data-change-in-migration",
-        effects: &[Effect::RowsChanged, Effect::DuplicateAssignment],
-        severity: Severity::Warning,
+        effects: &[
+            (Effect::RowsChanged, Severity::Warning),
+            (Effect::DuplicateAssignment, Severity::Warning),
+        ],
         description: "UPDATE/DELETE of an existing table in a migration holds its row locks \
                       for the whole migration (critical without WHERE: every row); a column \
                       assigned twice makes the statement fail.",
@@ -298,8 +302,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "transaction-nesting",
-        effects: &[Effect::TransactionControl],
-        severity: Severity::Warning,
+        effects: &[(Effect::TransactionControl, Severity::Warning)],
         description: "BEGIN/COMMIT/ROLLBACK inside a migration that Confiture already runs in a \
                       transaction ends that transaction early; in a no-transaction migration, \
                       a nested BEGIN or a COMMIT with nothing open does not do what it says.",
@@ -310,8 +313,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "uncommitted-transaction",
-        effects: &[Effect::UncommittedTransaction],
-        severity: Severity::Warning,
+        effects: &[(Effect::UncommittedTransaction, Severity::Warning)],
         description: "A BEGIN in a no-transaction migration that is never committed or rolled \
                       back: the session ends it and what it did is lost.",
         advise: Advise::Builds(|_, _| {
@@ -320,8 +322,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "domain-constraint",
-        effects: &[Effect::DomainConstraintValidation],
-        severity: Severity::Warning,
+        effects: &[(Effect::DomainConstraintValidation, Severity::Warning)],
         description: "ALTER DOMAIN ... ADD CONSTRAINT checks every column of the domain's type \
                       in every table while locking them; CREATE DOMAIN with a constraint makes \
                       later changes to the rule that expensive.",
@@ -332,8 +333,7 @@ const SAFETY: &[Safety] = &[
     },
     Safety {
         id: "table-rewrite-command",
-        effects: &[Effect::TableRewriteCommand],
-        severity: Severity::Critical,
+        effects: &[(Effect::TableRewriteCommand, Severity::Critical)],
         description: "VACUUM FULL and CLUSTER rewrite the whole table under an ACCESS EXCLUSIVE \
                       lock.",
         advise: Advise::Says(
@@ -360,7 +360,7 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
             } else {
                 safety
             };
-            rule(s.id, s.severity, s.description, check)
+            rule(s.id, s.severity(), s.description, check)
         })
         .collect();
     rules.extend([
@@ -414,9 +414,9 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
 /// Rules off unless the configuration turns them on.
 pub(super) const OPT_IN: &[&str] = &["require-schema-qualified"];
 
-/// The effects safety rule `id` reports (none for other rules).
+/// The effects safety rule `id` reports, each with its floor (none for other rules).
 #[cfg(test)]
-pub(crate) fn effects_of(id: &str) -> &'static [Effect] {
+pub(crate) fn effects_of(id: &str) -> &'static [(Effect, Severity)] {
     SAFETY
         .iter()
         .find(|s| s.id == id)
@@ -443,27 +443,30 @@ impl Advice {
     }
 }
 
-/// The severity a finding gets from risk's level.
-fn severity_of(level: Level) -> Severity {
+/// The severity of a finding of an effect whose least severity is `floor`, on a statement
+/// risk rates `level`: never weaker than risk's level (high → warning, critical → critical)
+/// nor than the effect's floor; info when risk rates the statement low (a table the migration
+/// creates itself is new and empty).
+fn finding_severity(level: Level, floor: Severity) -> Severity {
     match level {
-        Level::Critical => Severity::Critical,
-        Level::High => Severity::Warning,
         Level::Low => Severity::Info,
+        Level::High => floor.max(Severity::Warning),
+        Level::Critical => Severity::Critical,
     }
 }
 
-/// A safety rule's check: one finding per reason of its effects, at the reason's level, with
-/// its advice.
+/// A safety rule's check: one finding per reason of its effects, at the severity of the
+/// reason's level and the effect's floor, with its advice.
 fn safety(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
     let Some(safety) = SAFETY.iter().find(|s| s.id == rule.id) else {
         return Vec::new();
     };
     let mut found = Vec::new();
     for (s, assessment) in ctx.migration_statements() {
-        for reason in assessment
+        for (reason, floor) in assessment
             .reasons
             .iter()
-            .filter(|r| safety.effects.contains(&r.effect))
+            .filter_map(|r| safety.floor(r.effect).map(|floor| (r, floor)))
         {
             let Advice { suggestion, fix } = match safety.advise {
                 Advise::Says(words) => advice(words),
@@ -472,7 +475,7 @@ fn safety(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
             let mut v = rule
                 .at(&s.location, reason.message.clone())
                 .suggest(suggestion);
-            v.severity = severity_of(reason.level);
+            v.severity = finding_severity(reason.level, floor);
             v.fix = fix;
             found.push(v);
         }
