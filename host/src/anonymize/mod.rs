@@ -33,8 +33,9 @@ pub use crate::plugins::keyed_hash::KeyedHasher;
 
 pub use column::{ColumnType, Kind, check_value};
 pub use config::{AnonymizationConfig, ColumnRule, NamedStrategy, TableRules};
-pub use keys::seeded;
+pub use keys::{MIN_SECRET_BYTES, deployment_hasher, secret_fingerprint, seeded};
 pub use params::Params;
 pub use registry::{ColumnSite, Registry, ResolvedColumn, StrategyFactory};
 
 pub use strategy::{InvalidOutput, Strategy};
+pub use writer::lowercased;

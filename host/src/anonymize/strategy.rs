@@ -31,6 +31,13 @@ pub trait Strategy: Send + Sync {
         self.anonymize(column, values)
     }
 
+    /// Checks, before any row is read, that this strategy can fill a column of type `column`
+    /// (and that the column is wide enough for what it writes). By default a probe: the
+    /// strategy run on no values, which type checks the column the way a real batch would.
+    fn check_column(&self, column: &ColumnType) -> anyhow::Result<()> {
+        self.anonymize(column, &TextBatch::empty()).map(drop)
+    }
+
     /// True when the host must check every value it returns against the column's type
     /// (plugins); built-ins are correct by construction and tested.
     fn needs_output_check(&self) -> bool {

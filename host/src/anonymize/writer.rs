@@ -129,6 +129,19 @@ pub(crate) fn map_values(
     Ok(writer.finish())
 }
 
+/// `values` folded to lower case (Unicode's full lower-casing), NULL kept: what a
+/// case-insensitive column (`citext`) compares.
+pub fn lowercased(values: &TextBatch) -> TextBatch {
+    let mut out = TextBatch::with_capacity(values.len(), values.data.len());
+    for value in values.values() {
+        match value {
+            Some(text) => out.push(Some(text.to_lowercase().as_bytes())),
+            None => out.push(None),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

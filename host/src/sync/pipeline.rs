@@ -14,6 +14,7 @@ use tokio_postgres::{Client, CopyOutStream};
 
 use crate::sync::catalog::{Table, TableName, quote_ident};
 use crate::sync::copy_text::RowBlocker;
+use crate::sync::plan::GroupSequence;
 use crate::sync::progress::Progress;
 use crate::sync::source::SourcePool;
 use crate::sync::transform::{BlockTransformer, TableTransform};
@@ -52,7 +53,6 @@ pub struct SequenceSet {
 pub(crate) struct TableCopy {
     pub(crate) rows_read: u64,
     pub(crate) rows_written: u64,
-    pub(crate) sequences: Vec<SequenceSet>,
 }
 
 /// A range of heap pages `[from, to)`; `None` leaves that side open.
@@ -134,8 +134,8 @@ fn copy_in_sql(table: &Table, binary: bool) -> String {
 }
 
 /// Loads `table` into `target` (inside the caller's transaction, after its truncation) from
-/// `parts` CTID ranges of the source, through `transform` when given; then sets its owned
-/// sequences and checks the loaded row count.
+/// `parts` CTID ranges of the source, through `transform` when given; then checks the loaded
+/// row count.
 pub(crate) async fn copy_table(
     target: &Client,
     table: &Arc<Table>,
@@ -146,7 +146,7 @@ pub(crate) async fn copy_table(
     let name = &table.name;
     // A table copied as it is, with built-in types only, travels in COPY's binary format: no
     // value is printed by the source or parsed by the target.
-    let binary = transform.is_none() && table.columns.iter().all(|c| c.builtin);
+    let binary = transform.is_none() && table.columns.iter().all(|c| c.binary);
     let sink = target
         .copy_in::<_, Bytes>(&copy_in_sql(table, binary))
         .await
@@ -197,42 +197,48 @@ pub(crate) async fn copy_table(
     if rows_written != rows_read {
         bail!("loaded {rows_written} rows into {name}, but read {rows_read} from the source");
     }
-    let sequences = set_sequences(target, table).await?;
     Ok(TableCopy {
         rows_read,
         rows_written,
-        sequences,
     })
 }
 
-/// Sets each sequence owned by `table` past the loaded values (before them for a descending
-/// sequence); an empty table restarts it at its start value.
-async fn set_sequences(target: &Client, table: &Table) -> anyhow::Result<Vec<SequenceSet>> {
-    let mut set = Vec::with_capacity(table.sequences.len());
-    for owned in &table.sequences {
-        let column = quote_ident(&owned.column);
+/// Sets each sequence of a group past the loaded values of every column that uses it (before
+/// them for a descending sequence); when those columns are all empty, back to its start value.
+pub(crate) async fn set_sequences(
+    target: &Client,
+    sequences: &[GroupSequence],
+) -> anyhow::Result<Vec<SequenceSet>> {
+    let mut set = Vec::with_capacity(sequences.len());
+    for sequence in sequences {
+        let extremes: Vec<String> = sequence
+            .uses
+            .iter()
+            .map(|(table, column)| {
+                let column = quote_ident(column);
+                format!(
+                    "SELECT max({column})::int8 AS hi, min({column})::int8 AS lo FROM ONLY {}",
+                    table.quoted()
+                )
+            })
+            .collect();
         let sql = format!(
             "SELECT setval(s.seqrelid, COALESCE(v.value, s.seqstart), v.value IS NOT NULL), \
                     v.value IS NOT NULL \
-             FROM pg_sequence s, \
-                  (SELECT CASE WHEN (SELECT seqincrement FROM pg_sequence \
+             FROM pg_catalog.pg_sequence s, \
+                  (SELECT CASE WHEN (SELECT seqincrement FROM pg_catalog.pg_sequence \
                                      WHERE seqrelid = $1::text::regclass) > 0 \
-                               THEN max({column})::int8 ELSE min({column})::int8 END AS value \
-                   FROM ONLY {}) v \
+                               THEN max(u.hi) ELSE min(u.lo) END AS value \
+                   FROM ({}) u) v \
              WHERE s.seqrelid = $1::text::regclass",
-            table.name.quoted()
+            extremes.join(" UNION ALL ")
         );
         let row = target
-            .query_one(&sql, &[&owned.sequence.quoted()])
+            .query_one(&sql, &[&sequence.sequence.quoted()])
             .await
-            .with_context(|| {
-                format!(
-                    "setting the sequence {} of {}.{}",
-                    owned.sequence, table.name, owned.column
-                )
-            })?;
+            .with_context(|| format!("setting the sequence {}", sequence.sequence))?;
         set.push(SequenceSet {
-            sequence: owned.sequence.clone(),
+            sequence: sequence.sequence.clone(),
             value: row.get(0),
             is_called: row.get(1),
         });
