@@ -13,6 +13,7 @@
 
 pub mod builtin;
 mod cache;
+mod charclass;
 pub mod column;
 pub mod config;
 mod keys;
