@@ -43,6 +43,10 @@ pub struct Group {
     pub pages: u64,
     /// The sequences its tables use, set after the load.
     pub sequences: Vec<GroupSequence>,
+    /// What its `TRUNCATE` names: `ONLY` each table, or a partitioned table whose every leaf
+    /// is in the group (a foreign key on a partitioned table lets it be truncated only whole).
+    #[serde(skip)]
+    pub truncate: Vec<String>,
 }
 
 /// The groups of a sync, largest first.
@@ -176,6 +180,7 @@ pub fn plan(catalog: &Catalog, disable_triggers: bool) -> anyhow::Result<Plan> {
                 estimated_rows: 0,
                 pages: 0,
                 sequences: Vec::new(),
+                truncate: Vec::new(),
             });
             group.tables.push(table.name.clone());
             group.cycle_mode = group.cycle_mode.max(modes[s]);
@@ -197,11 +202,37 @@ pub fn plan(catalog: &Catalog, disable_triggers: bool) -> anyhow::Result<Plan> {
             if disable_triggers {
                 g.cycle_mode = CycleMode::ReplicaRole;
             }
+            g.truncate = truncate_list(catalog, &g.tables);
             g
         })
         .collect();
     groups.sort_by(|a, b| b.pages.cmp(&a.pages).then_with(|| a.tables.cmp(&b.tables)));
     Ok(Plan { groups })
+}
+
+/// The `TRUNCATE` list of a group's tables: a partitioned table whose every leaf is among them
+/// is named whole, every other table `ONLY`.
+fn truncate_list(catalog: &Catalog, tables: &[TableName]) -> Vec<String> {
+    let mut list = Vec::new();
+    for name in tables {
+        let root = catalog
+            .table(name)
+            .and_then(|t| t.partition_root.as_ref())
+            .filter(|root| {
+                catalog
+                    .source_tables
+                    .get(*root)
+                    .is_some_and(|s| s.leaves.iter().all(|leaf| tables.contains(leaf)))
+            });
+        let item = match root {
+            Some(root) => root.quoted(),
+            None => format!("ONLY {}", name.quoted()),
+        };
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+    list
 }
 
 /// `nodes` ordered so that every edge of `children` between two of them goes forward (ties in

@@ -13,6 +13,7 @@ const HIDDEN: &str = "…";
 const IDENTIFIER_WORDS: &[&str] = &[
     "relation",
     "table",
+    "references",
     "column",
     "constraint",
     "index",

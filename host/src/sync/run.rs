@@ -522,11 +522,11 @@ impl Shared {
             // otherwise: whatever the role or the database has set.
             ensure_origin_role(target).await?;
         }
-        let quoted: Vec<String> = group.tables.iter().map(TableName::quoted).collect();
+        let truncate = group.truncate.join(", ");
         target
-            .batch_execute(&format!("TRUNCATE ONLY {}", quoted.join(", ")))
+            .batch_execute(&format!("TRUNCATE {truncate}"))
             .await
-            .with_context(|| format!("truncating {}", quoted.join(", ")))?;
+            .with_context(|| format!("truncating {truncate}"))?;
         let mut reports = Vec::with_capacity(group.tables.len());
         for name in &group.tables {
             let table = &self.tables[name];
