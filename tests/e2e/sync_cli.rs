@@ -16,7 +16,7 @@ use crate::sync_support::{column, count, dump, exec, source_and_target};
 /// The anonymization file's place in a project.
 const CONFIG: &str = "db/sync/anonymization.yaml";
 /// The deployment secret most tests use.
-const SECRET: &str = "e2e-sync-secret";
+const SECRET: &str = "e2e-sync-secret, 16+ bytes";
 
 /// `confiture sync --from SOURCE --to TARGET EXTRA...` in `project`, with
 /// `ANONYMIZATION_SECRET` set to `secret` (or removed).
@@ -185,7 +185,7 @@ fn anonymized_sync_masks_builtins_keeps_formats_and_is_keyed_by_the_secret() {
         &source,
         &other.url,
         &["--anonymize"],
-        Some("another-secret"),
+        Some("another-secret, 16+ bytes"),
     )
     .ok();
     for col in ["email", "full_name", "phone"] {
@@ -879,7 +879,7 @@ fn schemas_tables_and_exclude_select_what_is_copied_across_schemas() {
         &["--tables", "misc,hr.employees"],
         None,
     );
-    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.code, 5, "a configuration error: {run:?}");
     let text = output(&run);
     assert!(
         text.contains("cannot replace hr.employees") && text.contains("sales.customers"),

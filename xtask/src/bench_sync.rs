@@ -419,7 +419,10 @@ fn sync(
     let started = Instant::now();
     let out = cmd
         .current_dir(&s.project)
-        .env("ANONYMIZATION_SECRET", "bench-sync secret")
+        .env(
+            "ANONYMIZATION_SECRET",
+            "bench-sync secret, not for real data",
+        )
         .env("CONFITURE_CACHE_DIR", &s.cache)
         .env_remove("DATABASE_URL")
         .env_remove("CONFITURE_ENV")

@@ -35,7 +35,9 @@ pub trait Strategy: Send + Sync {
     /// (and that the column is wide enough for what it writes). By default a probe: the
     /// strategy run on no values, which type checks the column the way a real batch would.
     fn check_column(&self, column: &ColumnType) -> anyhow::Result<()> {
-        self.anonymize(column, &TextBatch::empty()).map(drop)
+        let none = TextBatch::empty();
+        let context = vec![&none; self.context_columns().len()];
+        self.anonymize_rows(column, &none, &context).map(drop)
     }
 
     /// True when the host must check every value it returns against the column's type

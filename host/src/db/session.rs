@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
 
 /// The settings every connection that moves data pins, and their values.
 ///
@@ -41,8 +42,15 @@ pub const READ_SETTINGS: &[(&str, &str)] = &[
     ("synchronize_seqscans", "off"),
 ];
 
-/// Pins `settings` for the session of `client`, in one round trip.
+/// Pins `settings` for the session of `client`, in one round trip (two when a
+/// `statement_timeout` is lifted first: a tiny one could otherwise cancel the pinning itself).
 pub async fn pin(client: &Client, settings: &[(&str, &str)]) -> anyhow::Result<()> {
+    if settings
+        .iter()
+        .any(|(name, _)| *name == "statement_timeout")
+    {
+        lift_statement_timeout(client).await?;
+    }
     let calls: Vec<String> = settings
         .iter()
         .map(|(name, value)| {
@@ -57,6 +65,19 @@ pub async fn pin(client: &Client, settings: &[(&str, &str)]) -> anyhow::Result<(
         .batch_execute(&sql)
         .await
         .context("pinning the session settings (DateStyle, IntervalStyle, extra_float_digits…)")
+}
+
+/// `SET statement_timeout = 0`, tried again when the timeout in force cancels it.
+async fn lift_statement_timeout(client: &Client) -> anyhow::Result<()> {
+    const TRIES: usize = 5;
+    for attempt in 1..=TRIES {
+        match client.batch_execute("SET statement_timeout = 0").await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < TRIES && error.code() == Some(&SqlState::QUERY_CANCELED) => {}
+            Err(error) => return Err(error).context("lifting statement_timeout"),
+        }
+    }
+    unreachable!("the last try returns")
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! fingerprint of what made them, so that a resume never mixes the output of two different runs
 //! (a raw run and an anonymized one, two targets, two secrets...).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -21,35 +21,44 @@ pub struct Fingerprint {
     pub target: String,
     /// The tables the run copies.
     pub tables: String,
-    /// The anonymization: `none` for a raw run, else a digest of the file and of every
-    /// anonymized column with its strategy.
-    pub anonymization: String,
-    /// The strategy plugins' components (`none` without plugins).
+    /// Per anonymized table, a digest of what decides its output (its columns' strategies,
+    /// params and seeds); a table absent is copied as it is. Compared for the tables a resume
+    /// would skip, so a fix to the rules of a table that failed does not block the resume.
+    pub anonymization: BTreeMap<String, String>,
+    /// The `--strategy` mappings and the strategy plugins' components (`none` without plugins).
     pub plugins: String,
     /// A keyed digest of a fixed label under the deployment secret (`none` without one).
     pub secret: String,
 }
 
 impl Fingerprint {
-    /// The names of the parts that differ between `self` and `other`.
-    fn differences(&self, other: &Fingerprint) -> Vec<&'static str> {
+    /// What differs between `self` (the checkpoint's) and `other` (this run's), for a resume
+    /// that would skip `committed`.
+    fn differences(&self, other: &Fingerprint, committed: &BTreeSet<TableName>) -> Vec<String> {
         let parts = [
             ("source database", &self.source, &other.source),
             ("target database", &self.target, &other.target),
             ("set of tables", &self.tables, &other.tables),
-            (
-                "anonymization (raw or anonymized, the file, the strategies)",
-                &self.anonymization,
-                &other.anonymization,
-            ),
             ("set of strategy plugins", &self.plugins, &other.plugins),
             ("ANONYMIZATION_SECRET", &self.secret, &other.secret),
         ];
-        parts
+        let mut differences: Vec<String> = parts
             .into_iter()
             .filter(|(_, a, b)| a != b)
-            .map(|(name, _, _)| name)
-            .collect()
+            .map(|(name, _, _)| name.to_string())
+            .collect();
+        let tables: Vec<String> = committed
+            .iter()
+            .map(ToString::to_string)
+            .filter(|t| self.anonymization.get(t) != other.anonymization.get(t))
+            .collect();
+        if !tables.is_empty() {
+            differences.push(format!(
+                "anonymization (raw or anonymized, strategies, params) of {}",
+                tables.join(", ")
+            ));
+        }
+        differences
     }
 }
 
@@ -96,7 +105,7 @@ impl Checkpoint {
             }
             let state: CheckpointFile = serde_json::from_str(&text)
                 .with_context(|| format!("parsing the checkpoint {}", path.display()))?;
-            let differences = state.fingerprint.differences(fingerprint);
+            let differences = state.fingerprint.differences(fingerprint, &state.committed);
             if !differences.is_empty() {
                 return Err(Failure::config(format!(
                     "cannot resume from {}: it was written by a run with a different {}",
@@ -109,7 +118,11 @@ impl Checkpoint {
                 )
                 .into());
             }
-            state
+            // The committed tables' parts match: from now on, this run's rules are recorded.
+            CheckpointFile {
+                fingerprint: fingerprint.clone(),
+                ..state
+            }
         } else {
             CheckpointFile {
                 version: VERSION,
@@ -153,12 +166,15 @@ impl Checkpoint {
 mod tests {
     use super::*;
 
-    fn fingerprint(anonymization: &str) -> Fingerprint {
+    fn fingerprint(users: Option<&str>) -> Fingerprint {
         Fingerprint {
             source: "s".into(),
             target: "t".into(),
             tables: "x".into(),
-            anonymization: anonymization.into(),
+            anonymization: users
+                .map(|d| ("public.users".to_string(), d.to_string()))
+                .into_iter()
+                .collect(),
             plugins: "none".into(),
             secret: "none".into(),
         }
@@ -168,22 +184,24 @@ mod tests {
     fn a_resume_needs_the_same_fingerprint() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sync.ckpt");
-        let mut raw = Checkpoint::open(&path, false, &fingerprint("none")).unwrap();
+        let mut raw = Checkpoint::open(&path, false, &fingerprint(None)).unwrap();
         raw.commit(&[TableName::new("public", "users")]).unwrap();
-        let error = Checkpoint::open(&path, true, &fingerprint("abc")).unwrap_err();
+        let error = Checkpoint::open(&path, true, &fingerprint(Some("abc"))).unwrap_err();
         assert_eq!(
             crate::error::exit_code_of(&error),
             crate::error::ExitCode::Config
         );
         let message = error.to_string();
         assert!(
-            message.contains("a different anonymization") && !message.contains("source"),
+            message.contains("a different anonymization")
+                && message.contains("public.users")
+                && !message.contains("source"),
             "{message}"
         );
-        let same = Checkpoint::open(&path, true, &fingerprint("none")).unwrap();
+        let same = Checkpoint::open(&path, true, &fingerprint(None)).unwrap();
         assert!(same.contains_all(&[TableName::new("public", "users")]));
         std::fs::write(&path, r#"{"version": 1, "committed": []}"#).unwrap();
-        let error = Checkpoint::open(&path, true, &fingerprint("none")).unwrap_err();
+        let error = Checkpoint::open(&path, true, &fingerprint(None)).unwrap_err();
         assert!(error.to_string().contains("another version"), "{error}");
     }
 }

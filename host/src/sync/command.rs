@@ -109,14 +109,10 @@ pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
                 .map_err(as_config_error)?;
             masking::plan(&prepared.catalog, config, resolved)?
         }
-        None => Masking {
-            transforms: Default::default(),
-            columns: Vec::new(),
-        },
+        None => Masking::default(),
     };
     if options.checkpoint.is_some() {
-        options.fingerprint =
-            fingerprint(config.as_ref(), args, &masking, &plugins, hasher.as_ref())?;
+        options.fingerprint = fingerprint(args, &masking, &plugins, hasher.as_ref())?;
     }
 
     if args.dry_run {
@@ -269,43 +265,23 @@ fn guard_protected(to: &Endpoint, allowed: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The checkpoint's parts that depend on the anonymization: digests of the file, the
-/// `--strategy` mappings and every masked column with its strategy; of the strategy plugins'
-/// components; and of the secret (never the secret itself).
+/// The checkpoint's parts that depend on the anonymization: each anonymized table's digest;
+/// the `--strategy` mappings and the strategy plugins' components; and a keyed digest of the
+/// secret (never the secret itself).
 fn fingerprint(
-    config: Option<&AnonymizationConfig>,
     args: &SyncArgs,
     masking: &Masking,
     plugins: &[PathBuf],
     hasher: Option<&KeyedHasher>,
 ) -> anyhow::Result<Fingerprint> {
     let none = || "none".to_string();
-    let anonymization = match config {
-        None => none(),
-        Some(config) => {
-            let mut digest = Sha256::new();
-            digest.update(std::fs::read(&config.path).with_context(|| {
-                format!("reading {} for the checkpoint", config.path.display())
-            })?);
-            for mapping in &args.strategies {
-                digest.update(format!("{mapping:?}\0").as_bytes());
-            }
-            for column in &masking.columns {
-                digest.update(
-                    format!(
-                        "{}.{}={}<{:?}\0",
-                        column.table, column.column, column.strategy, column.propagated_from
-                    )
-                    .as_bytes(),
-                );
-            }
-            format!("{:x}", digest.finalize())
-        }
-    };
-    let plugins = if plugins.is_empty() {
+    let plugins = if plugins.is_empty() && args.strategies.is_empty() {
         none()
     } else {
         let mut digest = Sha256::new();
+        for mapping in &args.strategies {
+            digest.update(format!("{mapping:?}\0").as_bytes());
+        }
         for file in plugins {
             digest.update(
                 std::fs::read(file)
@@ -315,7 +291,11 @@ fn fingerprint(
         format!("{:x}", digest.finalize())
     };
     Ok(Fingerprint {
-        anonymization,
+        anonymization: masking
+            .fingerprints
+            .iter()
+            .map(|(table, digest)| (table.to_string(), digest.clone()))
+            .collect(),
         plugins,
         secret: hasher.map_or_else(none, secret_fingerprint),
         ..Fingerprint::default()

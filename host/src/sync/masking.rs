@@ -3,12 +3,13 @@
 //! of the column it references, so joins still hold), row context for plugin strategies, and
 //! every value a plugin returns checked against the column's type before it is written.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use anyhow::bail;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::catalog::{Catalog, Table, TableName};
 use super::run::Transforms;
@@ -35,11 +36,15 @@ pub struct MaskedColumn {
 }
 
 /// The transforms of a sync, and what they anonymize.
+#[derive(Default)]
 pub struct Masking {
     /// Per-table transforms for [`super::sync`].
     pub transforms: Transforms,
     /// Every anonymized column, configured ones first, then propagated ones.
     pub columns: Vec<MaskedColumn>,
+    /// Per anonymized table, a digest of what decides its output (each column's strategy,
+    /// params, seed, and where a propagated one comes from): recorded in checkpoints.
+    pub fingerprints: BTreeMap<TableName, String>,
 }
 
 /// Checks `resolved` against the source's tables (a rule for a table this run does not copy is
@@ -75,10 +80,11 @@ pub fn plan(
             .hint("fix the column name in the anonymization file")
             .into());
         }
+        let chosen_rule = (rule.strategy, line, rule.settings);
         if source.leaves.is_empty() {
-            chosen.insert((name, rule.column), (rule.strategy, line));
+            chosen.insert((name, rule.column), chosen_rule);
         } else {
-            on_partitioned.push((source.leaves.clone(), rule.column, (rule.strategy, line)));
+            on_partitioned.push((source.leaves.clone(), rule.column, chosen_rule));
         }
     }
     // A partition's own rule wins over its partitioned table's.
@@ -94,7 +100,7 @@ pub fn plan(
 
     let mut columns: Vec<MaskedColumn> = chosen
         .iter()
-        .map(|((table, column), (strategy, _))| MaskedColumn {
+        .map(|((table, column), (strategy, _, _))| MaskedColumn {
             table: table.to_string(),
             column: column.clone(),
             strategy: strategy.name().to_string(),
@@ -113,6 +119,21 @@ pub fn plan(
     for ((table, column), chosen) in chosen {
         by_table.entry(table).or_default().push((column, chosen));
     }
+    let fingerprints = by_table
+        .iter()
+        .map(|(table, rules)| {
+            let mut lines: Vec<String> = rules
+                .iter()
+                .map(|(column, (_, _, settings))| {
+                    let from = propagated.get(&(table.clone(), column.clone()));
+                    format!("{column}={settings} from={from:?}")
+                })
+                .collect();
+            lines.sort();
+            let digest = Sha256::digest(lines.join("\n").as_bytes());
+            (table.clone(), format!("{digest:x}"))
+        })
+        .collect();
     let mut transforms: Transforms = HashMap::new();
     for (name, rules) in by_table {
         let table = catalog.table(&name).expect("kept above");
@@ -122,11 +143,12 @@ pub fn plan(
     Ok(Masking {
         transforms,
         columns,
+        fingerprints,
     })
 }
 
-/// A column's strategy and the `file:line` of the rule that gave it.
-type Chosen = (Arc<dyn Strategy>, String);
+/// A column's strategy, the `file:line` of the rule that gave it, and the rule's settings.
+type Chosen = (Arc<dyn Strategy>, String, String);
 
 /// A table's anonymized columns, their strategies and rules' locations.
 type ColumnStrategies = Vec<(String, Chosen)>;
@@ -233,7 +255,7 @@ impl TableJobs {
         };
         let index_of = |name: &str| table.columns.iter().position(|c| c.name == name);
         let mut jobs = Vec::new();
-        for (name, (strategy, line)) in rules {
+        for (name, (strategy, line, _)) in rules {
             let Some(index) = index_of(&name) else {
                 return Err(Failure::config(format!(
                     "{line}: {} has no copied column `{name}`",
