@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use crate::harness::{Run, TestDb, TestProject};
 use crate::plugins_support::{STRATEGY_PLUGIN, component};
-use crate::sync_support::{column, count, dump, exec, source_and_target};
+use crate::sync_support::{
+    column, count, dump, exec, output, source_and_target, sync_run, table_entry,
+};
 
 /// The anonymization file's place in a project.
 const CONFIG: &str = "db/sync/anonymization.yaml";
@@ -27,29 +29,7 @@ fn sync(
     extra: &[&str],
     secret: Option<&str>,
 ) -> Run {
-    let mut args = vec!["sync", "--from", &source.url, "--to", target];
-    args.extend_from_slice(extra);
-    let mut command = project.command(&args);
-    match secret {
-        Some(secret) => command.env("ANONYMIZATION_SECRET", secret),
-        None => command.env_remove("ANONYMIZATION_SECRET"),
-    };
-    Run::from(command.output().expect("run confiture sync"))
-}
-
-/// Both streams, for messages that may go to either.
-fn output(run: &Run) -> String {
-    format!("{}\n{}", run.stdout, run.stderr)
-}
-
-/// The JSON summary's entry for `table` (`schema.table`).
-fn table_entry<'a>(summary: &'a Value, table: &str) -> &'a Value {
-    summary["tables"]
-        .as_array()
-        .expect("tables is an array")
-        .iter()
-        .find(|t| t["table"] == table)
-        .unwrap_or_else(|| panic!("{table} is not in the summary: {summary:#}"))
+    sync_run(project, &source.url, target, extra, secret)
 }
 
 /// The tables of the JSON summary, in order.

@@ -10,28 +10,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Run, TestDb, TestProject};
+use crate::harness::{TestDb, TestProject};
 use crate::plugins_support::component;
-use crate::sync_support::{column, count, exec, source_and_target};
+use crate::sync_support::{
+    column, count, exec, output, source_and_target, sync_run as sync, table_entry,
+};
 
 const CONFIG: &str = "db/sync/anonymization.yaml";
 const SECRET: &str = "e2e integrity secret, long enough";
-
-/// `confiture sync --from SOURCE --to TARGET EXTRA...` in `project`, with the secret.
-fn sync(project: &TestProject, from: &str, to: &str, extra: &[&str], secret: Option<&str>) -> Run {
-    let mut args = vec!["sync", "--from", from, "--to", to];
-    args.extend_from_slice(extra);
-    let mut command = project.command(&args);
-    match secret {
-        Some(secret) => command.env("ANONYMIZATION_SECRET", secret),
-        None => command.env_remove("ANONYMIZATION_SECRET"),
-    };
-    Run::from(command.output().expect("run confiture sync"))
-}
-
-fn output(run: &Run) -> String {
-    format!("{}\n{}", run.stdout, run.stderr)
-}
 
 /// `COPY (query) TO STDOUT` with the settings pinned the same way on every database, so two
 /// databases with different `ALTER DATABASE ... SET` print alike.
@@ -51,15 +37,6 @@ fn pinned_dump(db: &TestDb, query: &str) -> String {
         .read_to_string(&mut out)
         .expect("read COPY output");
     out
-}
-
-fn table_entry<'a>(summary: &'a Value, table: &str) -> &'a Value {
-    summary["tables"]
-        .as_array()
-        .expect("tables")
-        .iter()
-        .find(|t| t["table"] == table)
-        .unwrap_or_else(|| panic!("{table} is not in {summary:#}"))
 }
 
 const PARTITIONED: &str = "
