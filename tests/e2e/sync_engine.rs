@@ -145,6 +145,10 @@ impl TableTransform for Reverse {
         &self.inputs
     }
 
+    fn replaced_columns(&self) -> Vec<usize> {
+        self.replaced.clone()
+    }
+
     fn worker(&self) -> anyhow::Result<Box<dyn TransformWorker>> {
         Ok(Box::new(ReverseWorker {
             inputs: self.inputs.clone(),

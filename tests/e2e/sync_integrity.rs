@@ -182,7 +182,9 @@ fn hostile_session_settings_change_no_value() {
     let project = TestProject::new();
     let schema = "CREATE TYPE mood AS ENUM ('sad', 'ok');
         CREATE TABLE typed (id int PRIMARY KEY, d date, i interval, f float8, r real,
-            ts timestamptz, m money, e mood, note text);";
+            ts timestamptz, m money, e mood, note text);
+        CREATE TABLE built_in (id bigint PRIMARY KEY, d date, i interval, f float8,
+            ts timestamptz, note varchar(40));";
     let (source, target) = source_and_target(schema);
     exec(
         &source,
@@ -191,7 +193,8 @@ fn hostile_session_settings_change_no_value() {
              12.34, 'sad', 'a'),
             (2, '1999-12-31', '1 year 2 mons -3 days', 1e-300, -0.1, '1970-01-01 00:00:00+00',
              -1.5, 'ok', 'b'),
-            (3, NULL, NULL, 'NaN', 'Infinity', NULL, NULL, NULL, NULL);",
+            (3, NULL, NULL, 'NaN', 'Infinity', NULL, NULL, NULL, NULL);
+         INSERT INTO built_in SELECT id, d, i, f, ts, note FROM typed;",
     );
     // Hostile settings, on the source and (others) on the target, for every session.
     for (db, style, interval, digits, zone, money) in [
@@ -230,10 +233,12 @@ fn hostile_session_settings_change_no_value() {
         expected.contains("2024-03-04\t-1 days +02:03:04\t0.30000000000000004"),
         "{expected}"
     );
-    // The text path (an anonymized table) and the binary path (raw) both.
+    // Every path: an anonymized table as text (`typed`: its enum has no binary form) and in
+    // COPY's binary format (`built_in`), then raw tables.
     project.write(
         CONFIG,
-        "tables:\n  typed:\n    - {column: note, strategy: redact}\n",
+        "tables:\n  typed:\n    - {column: note, strategy: redact}\n  built_in:\n    - \
+         {column: note, strategy: redact}\n",
     );
     let run = sync(
         &project,
@@ -258,7 +263,19 @@ fn hostile_session_settings_change_no_value() {
         pinned_dump(&target, "SELECT note FROM typed WHERE id = 1"),
         "[REDACTED]\n"
     );
-    exec(&target, "SET statement_timeout = 0; TRUNCATE typed");
+    let built_in = "SELECT id, d, i, f, ts FROM built_in ORDER BY id";
+    assert_eq!(
+        pinned_dump(&target, built_in),
+        pinned_dump(&source, built_in)
+    );
+    assert_eq!(
+        pinned_dump(&target, "SELECT note FROM built_in WHERE id = 1"),
+        "[REDACTED]\n"
+    );
+    exec(
+        &target,
+        "SET statement_timeout = 0; TRUNCATE typed, built_in",
+    );
     sync(&project, &source.url, &target.url, &[], None).ok();
     assert_eq!(pinned_dump(&target, all), expected);
 }

@@ -423,6 +423,10 @@ impl TableTransform for TableMasking {
         &self.0.inputs
     }
 
+    fn replaced_columns(&self) -> Vec<usize> {
+        self.0.jobs.iter().map(|job| job.index).collect()
+    }
+
     fn worker(&self) -> anyhow::Result<Box<dyn TransformWorker>> {
         Ok(Box::new(TableMasking(self.0.clone())))
     }
