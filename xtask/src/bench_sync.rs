@@ -103,6 +103,8 @@ struct Measured {
     /// Average length of `bio` and the table's size on disk, for the record.
     bio_chars: String,
     table_size: String,
+    /// The machine's 1-minute load average before the timed runs and after them.
+    load: (String, String),
 }
 
 /// The run's files: the project confiture runs in, and where /usr/bin/time writes.
@@ -213,6 +215,7 @@ fn measure(cluster: &Cluster, s: &Setup, options: &Options) -> anyhow::Result<Me
         readers: (0, 0),
         bio_chars,
         table_size,
+        load: (load_average(), String::new()),
     };
     let sides = [Side::Pipe, Side::Raw, Side::Anonymized];
     for rep in 0..options.repetitions {
@@ -262,7 +265,16 @@ fn measure(cluster: &Cluster, s: &Setup, options: &Options) -> anyhow::Result<Me
         }
         println!("{}", line.trim_end_matches(';'));
     }
+    m.load.1 = load_average();
     Ok(m)
+}
+
+/// The machine's 1-minute load average (`/proc/loadavg`), or `unknown`.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The generated rows: names from small lists, addresses at a few domains, North American
@@ -598,11 +610,14 @@ fn report(options: &Options, m: &Measured, profile: &str, machine: &str) -> (Str
     let _ = writeln!(
         s,
         "Peak memory < {TARGET_PEAK_MB:.0} MB: {}. Individual runs (s): pipe {}; raw {}; \
-         anonymized {}.\n",
+         anonymized {}. The machine's 1-minute load average (other work included) was {} \
+         before the timed runs and {} after them.\n",
         verdict(memory_met),
         runs(&m.pipe),
         runs(&m.raw),
-        runs(&m.anonymized)
+        runs(&m.anonymized),
+        m.load.0,
+        m.load.1
     );
     let _ = writeln!(
         s,
