@@ -37,6 +37,7 @@ mod risk_sizes;
 mod sql_pg_dump;
 mod sync_cli;
 mod sync_engine;
+mod sync_integrity;
 mod sync_support;
 mod tls;
 mod wizard_lines;

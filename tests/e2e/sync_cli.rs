@@ -11,12 +11,14 @@ use serde_json::Value;
 
 use crate::harness::{Run, TestDb, TestProject};
 use crate::plugins_support::{STRATEGY_PLUGIN, component};
-use crate::sync_support::{column, count, dump, exec, source_and_target};
+use crate::sync_support::{
+    column, count, dump, exec, output, source_and_target, sync_run, table_entry,
+};
 
 /// The anonymization file's place in a project.
 const CONFIG: &str = "db/sync/anonymization.yaml";
 /// The deployment secret most tests use.
-const SECRET: &str = "e2e-sync-secret";
+const SECRET: &str = "e2e-sync-secret, 16+ bytes";
 
 /// `confiture sync --from SOURCE --to TARGET EXTRA...` in `project`, with
 /// `ANONYMIZATION_SECRET` set to `secret` (or removed).
@@ -27,29 +29,7 @@ fn sync(
     extra: &[&str],
     secret: Option<&str>,
 ) -> Run {
-    let mut args = vec!["sync", "--from", &source.url, "--to", target];
-    args.extend_from_slice(extra);
-    let mut command = project.command(&args);
-    match secret {
-        Some(secret) => command.env("ANONYMIZATION_SECRET", secret),
-        None => command.env_remove("ANONYMIZATION_SECRET"),
-    };
-    Run::from(command.output().expect("run confiture sync"))
-}
-
-/// Both streams, for messages that may go to either.
-fn output(run: &Run) -> String {
-    format!("{}\n{}", run.stdout, run.stderr)
-}
-
-/// The JSON summary's entry for `table` (`schema.table`).
-fn table_entry<'a>(summary: &'a Value, table: &str) -> &'a Value {
-    summary["tables"]
-        .as_array()
-        .expect("tables is an array")
-        .iter()
-        .find(|t| t["table"] == table)
-        .unwrap_or_else(|| panic!("{table} is not in the summary: {summary:#}"))
+    sync_run(project, &source.url, target, extra, secret)
 }
 
 /// The tables of the JSON summary, in order.
@@ -185,7 +165,7 @@ fn anonymized_sync_masks_builtins_keeps_formats_and_is_keyed_by_the_secret() {
         &source,
         &other.url,
         &["--anonymize"],
-        Some("another-secret"),
+        Some("another-secret, 16+ bytes"),
     )
     .ok();
     for col in ["email", "full_name", "phone"] {
@@ -879,7 +859,7 @@ fn schemas_tables_and_exclude_select_what_is_copied_across_schemas() {
         &["--tables", "misc,hr.employees"],
         None,
     );
-    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.code, 5, "a configuration error: {run:?}");
     let text = output(&run);
     assert!(
         text.contains("cannot replace hr.employees") && text.contains("sales.customers"),

@@ -145,6 +145,10 @@ impl TableTransform for Reverse {
         &self.inputs
     }
 
+    fn replaced_columns(&self) -> Vec<usize> {
+        self.replaced.clone()
+    }
+
     fn worker(&self) -> anyhow::Result<Box<dyn TransformWorker>> {
         Ok(Box::new(ReverseWorker {
             inputs: self.inputs.clone(),
@@ -717,7 +721,7 @@ async fn unknown_tables_and_schema_differences_fail_before_any_write() {
             "{text}"
         );
     }
-    d.batch_execute("ALTER TABLE u ADD COLUMN extra int")
+    d.batch_execute("ALTER TABLE u ADD COLUMN extra int NOT NULL")
         .await
         .unwrap();
     d.batch_execute("ALTER TABLE t ALTER COLUMN v TYPE varchar(10)")
@@ -727,9 +731,12 @@ async fn unknown_tables_and_schema_differences_fail_before_any_write() {
         .await
         .unwrap_err();
     let text = format!("{error:#}");
-    assert!(text.contains("public.t: column 2 is `v text`"), "{text}");
     assert!(
-        text.contains("public.u: the source has no column extra"),
+        text.contains("public.t: column v is `text` in the source but `character varying(10)`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("public.u: the target's column extra is NOT NULL without a default"),
         "{text}"
     );
     assert_eq!(dump(&d, "SELECT * FROM t").await, b"2\told\n");
@@ -767,15 +774,28 @@ async fn foreign_key_cycles_need_deferrable_constraints_or_a_superuser() {
         "{text}"
     );
     assert_ne!(dump(&s, rows).await, dump(&d, rows).await);
-    // A superuser target loads it with session_replication_role = replica.
-    let plan = plan_only(&src, &dst, &HashMap::new(), &SyncOptions::default())
+    // Replica mode is asked for, and needs a role allowed to set it.
+    let replica = SyncOptions {
+        disable_triggers: true,
+        ..SyncOptions::default()
+    };
+    let error = run(&src, &as_syncer, &HashMap::new(), &replica)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{error:#}").contains("--disable-triggers needs"),
+        "{error:#}"
+    );
+    let error = plan_only(&src, &dst, &HashMap::new(), &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(format!("{error:#}").contains("DEFERRABLE"), "{error:#}");
+    let plan = plan_only(&src, &dst, &HashMap::new(), &replica)
         .await
         .unwrap()
         .plan;
     assert_eq!(plan.groups[0].cycle_mode, CycleMode::ReplicaRole);
-    let report = run(&src, &dst, &HashMap::new(), &SyncOptions::default())
-        .await
-        .unwrap();
+    let report = run(&src, &dst, &HashMap::new(), &replica).await.unwrap();
     assert_eq!(report.failures().count(), 0, "{report:?}");
     assert_eq!(dump(&s, rows).await, dump(&d, rows).await);
 

@@ -6,7 +6,9 @@
 
 use std::io::Read;
 
-use crate::harness::TestDb;
+use serde_json::Value;
+
+use crate::harness::{Run, TestDb, TestProject};
 
 /// A fresh source and a fresh target database on the shared cluster, both created with
 /// `schema`. Synchronous: call it through `spawn_blocking` from async tests.
@@ -55,4 +57,38 @@ pub fn count(db: &TestDb, table: &str) -> i64 {
         .expect("count is never NULL")
         .parse()
         .expect("count is a number")
+}
+
+/// `confiture sync --from FROM --to TO EXTRA...` in `project`, with `ANONYMIZATION_SECRET` set
+/// to `secret` (or removed).
+pub fn sync_run(
+    project: &TestProject,
+    from: &str,
+    to: &str,
+    extra: &[&str],
+    secret: Option<&str>,
+) -> Run {
+    let mut args = vec!["sync", "--from", from, "--to", to];
+    args.extend_from_slice(extra);
+    let mut command = project.command(&args);
+    match secret {
+        Some(secret) => command.env("ANONYMIZATION_SECRET", secret),
+        None => command.env_remove("ANONYMIZATION_SECRET"),
+    };
+    Run::from(command.output().expect("run confiture sync"))
+}
+
+/// Both streams, for messages that may go to either.
+pub fn output(run: &Run) -> String {
+    format!("{}\n{}", run.stdout, run.stderr)
+}
+
+/// The JSON summary's entry for `table` (`schema.table`).
+pub fn table_entry<'a>(summary: &'a Value, table: &str) -> &'a Value {
+    summary["tables"]
+        .as_array()
+        .expect("tables is an array")
+        .iter()
+        .find(|t| t["table"] == table)
+        .unwrap_or_else(|| panic!("{table} is not in the summary: {summary:#}"))
 }

@@ -34,10 +34,10 @@ use crate::workspace::target_dir;
 const PLUGIN: &str = "email-strategy";
 /// Its strategy, used on `phone`.
 const PLUGIN_STRATEGY: &str = "email_keep_domain";
-/// Targets (the issue's): raw sync at most the psql pipe's time, anonymized at least 0.8× its
-/// throughput, peak memory of the confiture process under 150 MB.
-const TARGET_RAW_RATIO: f64 = 1.0;
-const TARGET_ANONYMIZED_THROUGHPUT: f64 = 0.8;
+/// Targets (issue #16): raw sync at least 1.2× the psql pipe's throughput, anonymized at least
+/// 1.0×, peak memory of the confiture process under 150 MB.
+const TARGET_RAW_THROUGHPUT: f64 = 1.2;
+const TARGET_ANONYMIZED_THROUGHPUT: f64 = 1.0;
 const TARGET_PEAK_MB: f64 = 150.0;
 /// GNU time, for the child's peak RSS (`%M`, KiB).
 const TIME: &str = "/usr/bin/time";
@@ -103,6 +103,8 @@ struct Measured {
     /// Average length of `bio` and the table's size on disk, for the record.
     bio_chars: String,
     table_size: String,
+    /// The machine's 1-minute load average before the timed runs and after them.
+    load: (String, String),
 }
 
 /// The run's files: the project confiture runs in, and where /usr/bin/time writes.
@@ -213,6 +215,7 @@ fn measure(cluster: &Cluster, s: &Setup, options: &Options) -> anyhow::Result<Me
         readers: (0, 0),
         bio_chars,
         table_size,
+        load: (load_average(), String::new()),
     };
     let sides = [Side::Pipe, Side::Raw, Side::Anonymized];
     for rep in 0..options.repetitions {
@@ -262,7 +265,16 @@ fn measure(cluster: &Cluster, s: &Setup, options: &Options) -> anyhow::Result<Me
         }
         println!("{}", line.trim_end_matches(';'));
     }
+    m.load.1 = load_average();
     Ok(m)
+}
+
+/// The machine's 1-minute load average (`/proc/loadavg`), or `unknown`.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The generated rows: names from small lists, addresses at a few domains, North American
@@ -419,7 +431,10 @@ fn sync(
     let started = Instant::now();
     let out = cmd
         .current_dir(&s.project)
-        .env("ANONYMIZATION_SECRET", "bench-sync secret")
+        .env(
+            "ANONYMIZATION_SECRET",
+            "bench-sync secret, not for real data",
+        )
         .env("CONFITURE_CACHE_DIR", &s.cache)
         .env_remove("DATABASE_URL")
         .env_remove("CONFITURE_ENV")
@@ -501,9 +516,9 @@ fn report(options: &Options, m: &Measured, profile: &str, machine: &str) -> (Str
     let anonymized = median(m.anonymized.times.clone()).as_secs_f64();
     let peak = |r: &Runs| mb(r.peak_kib.iter().copied().max().unwrap_or(0));
     let (raw_peak, anonymized_peak) = (peak(&m.raw), peak(&m.anonymized));
-    let raw_ratio = raw / pipe;
+    let raw_throughput = pipe / raw;
     let anonymized_throughput = pipe / anonymized;
-    let raw_met = raw_ratio <= TARGET_RAW_RATIO;
+    let raw_met = raw_throughput >= TARGET_RAW_THROUGHPUT;
     let anonymized_met = anonymized_throughput >= TARGET_ANONYMIZED_THROUGHPUT;
     let memory_met = raw_peak.max(anonymized_peak) < TARGET_PEAK_MB;
     let verdict = |met: bool| if met { "met" } else { "**NOT met**" };
@@ -537,10 +552,9 @@ fn report(options: &Options, m: &Measured, profile: &str, machine: &str) -> (Str
         "Measured with `cargo xtask bench-sync` ({profile}) on: {machine}. Throwaway cluster with \
          `fsync` and `synchronous_commit` off (as for the hooks benchmark); source and target are \
          two databases of that cluster. Shared machine; numbers are indicative. Targets: raw sync \
-         at most the pipe's time (ratio ≤ {TARGET_RAW_RATIO:.1}), anonymized sync at least \
-         {TARGET_ANONYMIZED_THROUGHPUT}× the pipe's throughput (ratio ≤ {:.2}), peak memory of \
-         the `confiture` process < {TARGET_PEAK_MB:.0} MB.\n",
-        1.0 / TARGET_ANONYMIZED_THROUGHPUT
+         at least {TARGET_RAW_THROUGHPUT:.1}× the pipe's throughput, anonymized sync at least \
+         {TARGET_ANONYMIZED_THROUGHPUT:.1}×, peak memory of the `confiture` process < \
+         {TARGET_PEAK_MB:.0} MB.\n"
     );
     let _ = writeln!(
         s,
@@ -581,14 +595,14 @@ fn report(options: &Options, m: &Measured, profile: &str, machine: &str) -> (Str
     );
     let _ = writeln!(
         s,
-        "| `confiture sync` | {raw:.2} s | {} | **{raw_ratio:.2}** | {:.2} | {raw_peak:.0} MB | time ≤ {TARGET_RAW_RATIO:.1}× pipe: {} |",
+        "| `confiture sync` | {raw:.2} s | {} | {:.2} | **{raw_throughput:.2}** | {raw_peak:.0} MB | throughput ≥ {TARGET_RAW_THROUGHPUT:.1}× pipe: {} |",
         rate(raw),
-        pipe / raw,
+        raw / pipe,
         verdict(raw_met)
     );
     let _ = writeln!(
         s,
-        "| `confiture sync --anonymize` | {anonymized:.2} s | {} | {:.2} | **{anonymized_throughput:.2}** | {anonymized_peak:.0} MB | throughput ≥ {TARGET_ANONYMIZED_THROUGHPUT}× pipe: {} |\n",
+        "| `confiture sync --anonymize` | {anonymized:.2} s | {} | {:.2} | **{anonymized_throughput:.2}** | {anonymized_peak:.0} MB | throughput ≥ {TARGET_ANONYMIZED_THROUGHPUT:.1}× pipe: {} |\n",
         rate(anonymized),
         anonymized / pipe,
         verdict(anonymized_met)
@@ -596,11 +610,14 @@ fn report(options: &Options, m: &Measured, profile: &str, machine: &str) -> (Str
     let _ = writeln!(
         s,
         "Peak memory < {TARGET_PEAK_MB:.0} MB: {}. Individual runs (s): pipe {}; raw {}; \
-         anonymized {}.\n",
+         anonymized {}. The machine's 1-minute load average (other work included) was {} \
+         before the timed runs and {} after them.\n",
         verdict(memory_met),
         runs(&m.pipe),
         runs(&m.raw),
-        runs(&m.anonymized)
+        runs(&m.anonymized),
+        m.load.0,
+        m.load.1
     );
     let _ = writeln!(
         s,

@@ -161,6 +161,102 @@ mod tests {
         }
     }
 
+    /// A small deterministic generator (xorshift64*) for the property test.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u32) -> u32 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32 % n
+        }
+
+        /// A character from a mix of scripts, digits, symbols and anything at all.
+        fn character(&mut self) -> char {
+            const RANGES: &[(u32, u32)] = &[
+                (0x20, 0x7e),       // ASCII
+                (0xc0, 0x17f),      // Latin-1, Latin Extended-A (Polish, French, German...)
+                (0x391, 0x3c9),     // Greek
+                (0x400, 0x45f),     // Cyrillic
+                (0x621, 0x64a),     // Arabic letters
+                (0x660, 0x669),     // Arabic-Indic digits
+                (0xff10, 0xff19),   // full-width digits
+                (0x4e00, 0x9fff),   // CJK ideographs
+                (0x1f600, 0x1f64f), // emoji
+                (0, 0x10ffff),      // any scalar value
+            ];
+            loop {
+                let (lo, hi) = RANGES[self.below(RANGES.len() as u32) as usize];
+                if let Some(c) = char::from_u32(lo + self.below(hi - lo + 1))
+                    .filter(|c| *c != '\0' && !c.is_control())
+                {
+                    return c;
+                }
+            }
+        }
+
+        fn text(&mut self) -> String {
+            let len = 1 + self.below(12);
+            (0..len).map(|_| self.character()).collect()
+        }
+    }
+
+    #[test]
+    fn random_unicode_is_always_masked_and_unique_mode_stays_bijective() {
+        use std::collections::HashMap;
+
+        use crate::anonymize::charclass;
+        use crate::anonymize::testing::run;
+
+        let mut rng = Rng(0x5eed_1234_abcd_ef01);
+        let inputs: Vec<String> = (0..5_000).map(|_| rng.text()).collect();
+        let values: Vec<Option<&str>> = inputs.iter().map(|v| Some(v.as_str())).collect();
+        let has_digit = |v: &str| v.chars().any(|c| charclass::decimal_digit(c).is_some());
+        let has_class = |v: &str| v.chars().any(|c| charclass::member(c).is_some());
+        let has_alphanumeric = |v: &str| has_digit(v) || v.chars().any(char::is_alphabetic);
+        let masked = |v: &str, name: &str| match name {
+            "phone" => has_digit(v),
+            "same_length_text" => has_alphanumeric(v),
+            "unique_preserving" => has_class(v),
+            _ => true,
+        };
+        for name in [
+            "email",
+            "first_name",
+            "last_name",
+            "full_name",
+            "hash",
+            "phone",
+            "redact",
+            "same_length_text",
+            "unique_preserving",
+        ] {
+            let strategy = build(name, &Params::new(), hasher("a property-test secret"))
+                .unwrap()
+                .unwrap();
+            let out = run(&*strategy, "text", &values);
+            for (before, after) in inputs.iter().zip(&out) {
+                let after = after.as_deref().unwrap();
+                if masked(before, name) {
+                    assert_ne!(before, after, "{name} left {before:?} as it was");
+                } else {
+                    assert_eq!(before, after, "{name}: nothing to mask in {before:?}");
+                }
+            }
+            if name == "unique_preserving" {
+                let mut seen: HashMap<&str, &str> = HashMap::new();
+                for (before, after) in inputs.iter().zip(&out) {
+                    let after = after.as_deref().unwrap();
+                    assert_eq!(before.chars().count(), after.chars().count());
+                    if let Some(other) = seen.insert(after, before) {
+                        assert_eq!(other, before, "{other:?} and {before:?} → {after:?}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn unique_picks_a_bijection() {
         let p = Params::new();

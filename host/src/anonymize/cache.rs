@@ -51,6 +51,10 @@ impl Strategy for Cached {
         self.inner.needs_output_check()
     }
 
+    fn check_column(&self, column: &ColumnType) -> anyhow::Result<()> {
+        self.inner.check_column(column)
+    }
+
     fn anonymize(&self, column: &ColumnType, values: &TextBatch) -> anyhow::Result<TextBatch> {
         let mut found: Vec<Option<Option<Box<[u8]>>>> = Vec::with_capacity(values.len());
         let mut misses = TextBatch::empty();

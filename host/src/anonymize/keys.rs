@@ -4,6 +4,7 @@
 use anyhow::{Result, anyhow};
 
 use super::KeyedHasher;
+use crate::plugins::keyed_hash::SECRET_VAR;
 
 /// What a keyed strategy says when no secret was given.
 const SECRET_HINT: &str =
@@ -18,6 +19,37 @@ pub(crate) fn strategy_key(strategy: &str, hasher: Option<KeyedHasher>) -> Resul
         b"confiture.anonymize.strategy\0",
         strategy.as_bytes(),
     ))
+}
+
+/// The fewest bytes a deployment secret may have: a short one could be guessed, and with it
+/// every masked value checked against a candidate.
+pub const MIN_SECRET_BYTES: usize = 16;
+
+/// The deployment hasher from `ANONYMIZATION_SECRET`: `None` when it is unset or empty, a
+/// configuration error (exit 5) when it is shorter than [`MIN_SECRET_BYTES`].
+pub fn deployment_hasher() -> Result<Option<KeyedHasher>> {
+    let Some(secret) = std::env::var_os(SECRET_VAR).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let bytes = secret.as_encoded_bytes();
+    if bytes.len() < MIN_SECRET_BYTES {
+        return Err(crate::error::Failure::config(format!(
+            "{SECRET_VAR} is {} bytes long; it must have at least {MIN_SECRET_BYTES}",
+            bytes.len()
+        ))
+        .hint("generate one, e.g. `openssl rand -base64 32`, and keep it in a secret store")
+        .into());
+    }
+    Ok(KeyedHasher::new(bytes))
+}
+
+/// A digest that changes with the deployment secret and reveals nothing of it (a keyed hash
+/// of a fixed label, in a domain of its own): recorded in sync checkpoints.
+pub fn secret_fingerprint(hasher: &KeyedHasher) -> String {
+    let digest = derive(hasher, b"confiture.sync.fingerprint\0", b"").hash(b"secret");
+    let mut out = String::with_capacity(32);
+    push_hex(&mut out, &digest, 32);
+    out
 }
 
 /// `hasher` re-keyed with a column's `seed` from anonymization.yaml: the same strategy under
@@ -108,6 +140,18 @@ mod tests {
         assert_ne!(seeded(&email, "1").hash(b"x"), email.hash(b"x"));
         let error = strategy_key("email", None).unwrap_err().to_string();
         assert!(error.contains("set ANONYMIZATION_SECRET"), "{error}");
+    }
+
+    #[test]
+    fn the_secret_fingerprint_is_keyed_and_separated() {
+        let a = KeyedHasher::new(b"0123456789abcdef").unwrap();
+        let b = KeyedHasher::new(b"0123456789abcdeF").unwrap();
+        assert_eq!(secret_fingerprint(&a), secret_fingerprint(&a.clone()));
+        assert_ne!(secret_fingerprint(&a), secret_fingerprint(&b));
+        assert_eq!(secret_fingerprint(&a).len(), 32);
+        let mut direct = String::new();
+        push_hex(&mut direct, &a.hash(b"secret"), 32);
+        assert_ne!(secret_fingerprint(&a), direct, "a domain of its own");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 pub mod builtin;
 mod cache;
+mod charclass;
 pub mod column;
 pub mod config;
 mod keys;
@@ -33,8 +34,9 @@ pub use crate::plugins::keyed_hash::KeyedHasher;
 
 pub use column::{ColumnType, Kind, check_value};
 pub use config::{AnonymizationConfig, ColumnRule, NamedStrategy, TableRules};
-pub use keys::seeded;
+pub use keys::{MIN_SECRET_BYTES, deployment_hasher, secret_fingerprint, seeded};
 pub use params::Params;
 pub use registry::{ColumnSite, Registry, ResolvedColumn, StrategyFactory};
 
 pub use strategy::{InvalidOutput, Strategy};
+pub use writer::lowercased;

@@ -62,6 +62,10 @@ pub struct ResolvedColumn {
     pub column: String,
     /// The strategy, ready to run.
     pub strategy: Arc<dyn Strategy>,
+    /// Everything in the file that decides the strategy's output for this column — the
+    /// strategy it builds on, the merged params, seed, `unique` — as text (no secret in it):
+    /// what a sync checkpoint compares.
+    pub settings: String,
 }
 
 impl std::fmt::Debug for ResolvedColumn {
@@ -181,6 +185,7 @@ impl Registry {
                     table: table.table.clone(),
                     column: rule.column.clone(),
                     strategy,
+                    settings: settings(config, rule),
                 });
             }
         }
@@ -254,6 +259,21 @@ impl Registry {
             None => built,
         }
     }
+}
+
+/// The rule's strategy, merged params, seed and `unique`, as text.
+fn settings(config: &AnonymizationConfig, rule: &ColumnRule) -> String {
+    let (base, mut params) = match config.strategies.get(&rule.strategy) {
+        Some(named) => (named.strategy.as_str(), named.params.clone()),
+        None => (rule.strategy.as_str(), Params::new()),
+    };
+    params.extend(rule.params.clone());
+    format!(
+        "{base} {} seed={:?} unique={}",
+        serde_json::to_string(&params).unwrap_or_default(),
+        rule.seed,
+        rule.unique
+    )
 }
 
 #[cfg(test)]

@@ -31,6 +31,15 @@ pub trait Strategy: Send + Sync {
         self.anonymize(column, values)
     }
 
+    /// Checks, before any row is read, that this strategy can fill a column of type `column`
+    /// (and that the column is wide enough for what it writes). By default a probe: the
+    /// strategy run on no values, which type checks the column the way a real batch would.
+    fn check_column(&self, column: &ColumnType) -> anyhow::Result<()> {
+        let none = TextBatch::empty();
+        let context = vec![&none; self.context_columns().len()];
+        self.anonymize_rows(column, &none, &context).map(drop)
+    }
+
     /// True when the host must check every value it returns against the column's type
     /// (plugins); built-ins are correct by construction and tested.
     fn needs_output_check(&self) -> bool {

@@ -34,6 +34,12 @@ impl Out<'_> {
         self.buffer
     }
 
+    /// Replaces the value written so far with `text`.
+    pub(crate) fn replace(&mut self, text: &str) {
+        self.buffer.truncate(self.start);
+        self.buffer.push_str(text);
+    }
+
     /// Cuts the value written so far to at most `max` characters.
     pub(crate) fn truncate_chars(&mut self, max: usize) {
         if let Some((cut, _)) = self.written().char_indices().nth(max) {
@@ -127,6 +133,34 @@ pub(crate) fn map_values(
         }
     }
     Ok(writer.finish())
+}
+
+/// `value` folded to lower case (Unicode's full lower-casing) into `out`, replacing what it
+/// held; ASCII without allocating.
+pub(crate) fn fold_into(value: &str, out: &mut String) {
+    out.clear();
+    if value.is_ascii() {
+        out.extend(value.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.extend(value.chars().flat_map(char::to_lowercase));
+    }
+}
+
+/// `values` folded to lower case (see [`fold_into`]), NULL kept: what a case-insensitive
+/// column (`citext`) compares.
+pub fn lowercased(values: &TextBatch) -> TextBatch {
+    let mut out = TextBatch::with_capacity(values.len(), values.data.len());
+    let mut folded = String::new();
+    for value in values.values() {
+        match value {
+            Some(text) => {
+                fold_into(text, &mut folded);
+                out.push(Some(folded.as_bytes()));
+            }
+            None => out.push(None),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -131,9 +131,14 @@ pub struct SyncArgs {
     /// Record each committed table group in FILE
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Skip the groups the checkpoint file lists as committed
+    /// Skip the groups the checkpoint file lists as committed (refused when the checkpoint
+    /// was written by a run with other databases, tables, anonymization, plugins or secret)
     #[arg(long, requires = "checkpoint")]
     pub resume: bool,
+    /// Load in replica mode: the target's triggers do not fire and foreign keys are not
+    /// checked (needs a superuser, or SET on session_replication_role)
+    #[arg(long)]
+    pub disable_triggers: bool,
     /// Show the plan and a before/after sample of every anonymized column; write nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -6,5 +6,6 @@ pub mod commands;
 pub mod connect;
 pub mod lock;
 pub mod script;
+pub mod session;
 
 pub use connect::{ConnectionSpec, TlsMode};

@@ -5,10 +5,25 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use super::catalog::TableName;
 use super::progress::Progress;
+
+/// Rows per second, rounded, with thousands separators: `71,533 rows/s`.
+fn rate(per_sec: f64) -> String {
+    let whole = per_sec.max(0.0).round() as u64;
+    let digits = whole.to_string();
+    let mut out = String::with_capacity(digits.len() + 10);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(" rows/s");
+    out
+}
 
 /// Bars for the tables being copied.
 pub struct Bars {
@@ -41,9 +56,15 @@ impl Progress for Bars {
         let bar = self.multi.add(ProgressBar::new(estimated_rows.max(1)));
         bar.set_style(
             ProgressStyle::with_template(
-                "{prefix:<32} [{bar:30}] {human_pos:>11} rows  {per_sec:>12}  ETA {eta}",
+                "{prefix:<32} [{bar:30}] {human_pos:>11} rows  {rate:>12}  ETA {eta}",
             )
             .expect("a valid template")
+            .with_key(
+                "rate",
+                |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                    let _ = write!(out, "{}", rate(state.per_sec()));
+                },
+            )
             .progress_chars("=> "),
         );
         bar.set_prefix(table.to_string());
@@ -77,5 +98,17 @@ impl Progress for Bars {
                 bar.abandon_with_message("rolled back");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate;
+
+    #[test]
+    fn rates_are_rounded_whole_rows() {
+        assert_eq!(rate(71_532.923_5), "71,533 rows/s");
+        assert_eq!(rate(0.4), "0 rows/s");
+        assert_eq!(rate(1_234_567.5), "1,234,568 rows/s");
     }
 }

@@ -2,19 +2,23 @@
 //! then the copy (or the dry run) and its summary.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use sha2::{Digest, Sha256};
 
 use super::catalog::TableFilter;
+use super::checkpoint::Fingerprint;
 use super::masking::{self, Masking};
 use super::progress::{NoProgress, Progress};
 use super::report::{DryRunSummary, SyncSummary};
 use super::run::{SyncOptions, dry_run, prepare, sync};
 use super::{Connector, bars::Bars};
-use crate::anonymize::{AnonymizationConfig, KeyedHasher, Registry};
+use crate::anonymize::{
+    AnonymizationConfig, KeyedHasher, Registry, deployment_hasher, secret_fingerprint,
+};
 use crate::cli::{Globals, SyncArgs};
 use crate::db::connect::ConnectionSpec;
 use crate::error::{ExitCode, Failure};
@@ -40,14 +44,6 @@ pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let project = Project::find_root(&g.project_dir).ok();
     let from = endpoint(project.as_deref(), &args.from, "--from")?;
     let to = endpoint(project.as_deref(), &args.to, "--to")?;
-    if from.spec.redacted() == to.spec.redacted() {
-        return Err(Failure::config(format!(
-            "--from and --to are the same database ({})",
-            to.spec.redacted()
-        ))
-        .hint("sync copies one database into another; name two different ones")
-        .into());
-    }
     if !args.dry_run {
         guard_protected(&to, args.allow_protected_target)?;
     }
@@ -56,6 +52,11 @@ pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let config_path = match &args.anonymization_config {
         Some(path) => Some(path.clone()),
         None => project.as_ref().map(|root| root.join(DEFAULT_CONFIG)),
+    };
+    let hasher = if args.anonymize {
+        deployment_hasher()?
+    } else {
+        None
     };
     let config = if args.anonymize {
         let path = config_path.ok_or_else(|| {
@@ -81,7 +82,7 @@ pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
         None
     };
 
-    let options = SyncOptions {
+    let mut options = SyncOptions {
         jobs: args.jobs.unwrap_or_else(default_jobs).max(1),
         batch_size: args.batch_size.max(1),
         filter: TableFilter {
@@ -92,24 +93,27 @@ pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
         },
         checkpoint: args.checkpoint.clone(),
         resume: args.resume,
+        disable_triggers: args.disable_triggers,
         ..SyncOptions::default()
     };
     let source: Arc<dyn Connector> = Arc::new(from.spec.clone());
     let target: Arc<dyn Connector> = Arc::new(to.spec.clone());
     let prepared = prepare(source.as_ref(), target.as_ref(), &options).await?;
+    let mut plugins = Vec::new();
     let masking = match &config {
         Some(config) => {
-            let registry = strategies(g, args, project.as_deref())?;
+            let (registry, set) = strategies(g, args, project.as_deref())?;
+            plugins = set;
             let resolved = registry
-                .resolve(config, KeyedHasher::from_env().as_ref())
+                .resolve(config, hasher.as_ref())
                 .map_err(as_config_error)?;
             masking::plan(&prepared.catalog, config, resolved)?
         }
-        None => Masking {
-            transforms: Default::default(),
-            columns: Vec::new(),
-        },
+        None => Masking::default(),
     };
+    if options.checkpoint.is_some() {
+        options.fingerprint = fingerprint(args, &masking, &plugins, hasher.as_ref())?;
+    }
 
     if args.dry_run {
         let report = dry_run(prepared, &masking.transforms, &options).await?;
@@ -261,9 +265,51 @@ fn guard_protected(to: &Endpoint, allowed: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The checkpoint's parts that depend on the anonymization: each anonymized table's digest;
+/// the `--strategy` mappings and the strategy plugins' components; and a keyed digest of the
+/// secret (never the secret itself).
+fn fingerprint(
+    args: &SyncArgs,
+    masking: &Masking,
+    plugins: &[PathBuf],
+    hasher: Option<&KeyedHasher>,
+) -> anyhow::Result<Fingerprint> {
+    let none = || "none".to_string();
+    let plugins = if plugins.is_empty() && args.strategies.is_empty() {
+        none()
+    } else {
+        let mut digest = Sha256::new();
+        for mapping in &args.strategies {
+            digest.update(format!("{mapping:?}\0").as_bytes());
+        }
+        for file in plugins {
+            digest.update(
+                std::fs::read(file)
+                    .with_context(|| format!("reading {} for the checkpoint", file.display()))?,
+            );
+        }
+        format!("{:x}", digest.finalize())
+    };
+    Ok(Fingerprint {
+        anonymization: masking
+            .fingerprints
+            .iter()
+            .map(|(table, digest)| (table.to_string(), digest.clone()))
+            .collect(),
+        plugins,
+        secret: hasher.map_or_else(none, secret_fingerprint),
+        ..Fingerprint::default()
+    })
+}
+
 /// The built-in strategies plus every strategy of the plugins (the project's plugins
-/// directory and `--plugin`), with `--strategy` mappings.
-fn strategies(g: &Globals, args: &SyncArgs, root: Option<&Path>) -> anyhow::Result<Registry> {
+/// directory and `--plugin`), with `--strategy` mappings; and the components of the plugins
+/// that provide strategies, sorted.
+fn strategies(
+    g: &Globals,
+    args: &SyncArgs,
+    root: Option<&Path>,
+) -> anyhow::Result<(Registry, Vec<PathBuf>)> {
     let mut registry = Registry::new();
     let sources = match root {
         Some(root) => {
@@ -273,7 +319,7 @@ fn strategies(g: &Globals, args: &SyncArgs, root: Option<&Path>) -> anyhow::Resu
         None => PluginSources::files(&g.plugin_files),
     };
     if sources.discover()?.is_empty() && args.strategies.is_empty() {
-        return Ok(registry);
+        return Ok((registry, Vec::new()));
     }
     let engine = crate::plugins::commands::engine(g)?;
     let set = PluginSet::load(&engine, &sources)?;
@@ -282,7 +328,12 @@ fn strategies(g: &Globals, args: &SyncArgs, root: Option<&Path>) -> anyhow::Resu
     }
     crate::anonymize::plugin::register(&mut registry, &set, &args.strategies)
         .map_err(as_config_error)?;
-    Ok(registry)
+    let mut files: Vec<PathBuf> = set
+        .of_kind(crate::plugins::Kind::Strategy)
+        .map(|plugin| plugin.file.clone())
+        .collect();
+    files.sort();
+    Ok((registry, files))
 }
 
 /// Errors in the anonymization setup are configuration errors (exit 5).

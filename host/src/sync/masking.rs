@@ -3,18 +3,20 @@
 //! of the column it references, so joins still hold), row context for plugin strategies, and
 //! every value a plugin returns checked against the column's type before it is written.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use anyhow::bail;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::catalog::{Catalog, Table, TableName};
 use super::run::Transforms;
 use super::transform::{TableTransform, TransformWorker};
 use crate::anonymize::{
     AnonymizationConfig, ColumnType, InvalidOutput, ResolvedColumn, Strategy, check_value,
+    lowercased,
 };
 use crate::error::Failure;
 use crate::plugins::TextBatch;
@@ -34,87 +36,133 @@ pub struct MaskedColumn {
 }
 
 /// The transforms of a sync, and what they anonymize.
+#[derive(Default)]
 pub struct Masking {
     /// Per-table transforms for [`super::sync`].
     pub transforms: Transforms,
     /// Every anonymized column, configured ones first, then propagated ones.
     pub columns: Vec<MaskedColumn>,
+    /// Per anonymized table, a digest of what decides its output (each column's strategy,
+    /// params, seed, and where a propagated one comes from): recorded in checkpoints.
+    pub fingerprints: BTreeMap<TableName, String>,
 }
 
-/// Checks `resolved` against the tables the sync copies and builds one transform per table.
-/// Errors (before any data moves) name the rule's `file:line`.
+/// Checks `resolved` against the source's tables (a rule for a table this run does not copy is
+/// fine; a rule on a partitioned table covers its partitions), checks each strategy can fill
+/// its column's type, and builds one transform per copied table. Errors (exit 5, before any
+/// data moves) name the rule's `file:line`.
 pub fn plan(
     catalog: &Catalog,
     config: &AnonymizationConfig,
     resolved: Vec<ResolvedColumn>,
 ) -> anyhow::Result<Masking> {
     let mut chosen: HashMap<(TableName, String), Chosen> = HashMap::new();
-    let mut columns = Vec::new();
+    let mut on_partitioned = Vec::new();
     for rule in resolved {
         let name = TableName::new(&rule.schema, &rule.table);
         let line = rule_location(config, &rule);
-        let Some(table) = catalog.table(&name) else {
-            return Err(Failure::config(format!(
-                "{line}: table {name} is not copied by this sync (it is not in the source, or \
-                 --tables/--exclude/--schemas leave it out)"
-            ))
-            .hint("fix the table name in the anonymization file, or include the table")
-            .into());
+        let Some(source) = catalog.source_tables.get(&name) else {
+            return Err(
+                Failure::config(format!("{line}: the source has no table {name}"))
+                    .hint(
+                        "fix the table name in the anonymization file (`table` or `schema.table`)",
+                    )
+                    .into(),
+            );
         };
-        if !table.columns.iter().any(|c| c.name == rule.column) {
+        if !source.columns.contains(&rule.column) {
             return Err(Failure::config(format!(
-                "{line}: {name} has no copied column `{}` (generated columns are computed by \
-                 the target and cannot be anonymized); its columns: {}",
+                "{line}: {name} has no column `{}` in the source (generated columns are \
+                 computed by the target and cannot be anonymized); its columns: {}",
                 rule.column,
-                table
-                    .columns
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                source.columns.join(", ")
             ))
             .hint("fix the column name in the anonymization file")
             .into());
         }
-        columns.push(MaskedColumn {
-            table: name.to_string(),
-            column: rule.column.clone(),
-            strategy: rule.strategy.name().to_string(),
-            propagated_from: None,
-        });
-        chosen.insert((name, rule.column), (rule.strategy, line));
+        let chosen_rule = (rule.strategy, line, rule.settings);
+        if source.leaves.is_empty() {
+            chosen.insert((name, rule.column), chosen_rule);
+        } else {
+            on_partitioned.push((source.leaves.clone(), rule.column, chosen_rule));
+        }
     }
-    propagate(catalog, &mut chosen, &mut columns);
+    // A partition's own rule wins over its partitioned table's.
+    for (leaves, column, rule) in on_partitioned {
+        for leaf in leaves {
+            chosen
+                .entry((leaf, column.clone()))
+                .or_insert_with(|| rule.clone());
+        }
+    }
+    let propagated = propagate(catalog, &mut chosen);
+    chosen.retain(|(table, _), _| catalog.table(table).is_some());
+
+    let mut columns: Vec<MaskedColumn> = chosen
+        .iter()
+        .map(|((table, column), (strategy, _, _))| MaskedColumn {
+            table: table.to_string(),
+            column: column.clone(),
+            strategy: strategy.name().to_string(),
+            propagated_from: propagated.get(&(table.clone(), column.clone())).cloned(),
+        })
+        .collect();
+    columns.sort_by(|a, b| {
+        (a.propagated_from.is_some(), &a.table, &a.column).cmp(&(
+            b.propagated_from.is_some(),
+            &b.table,
+            &b.column,
+        ))
+    });
 
     let mut by_table: HashMap<TableName, ColumnStrategies> = HashMap::new();
     for ((table, column), chosen) in chosen {
         by_table.entry(table).or_default().push((column, chosen));
     }
+    let fingerprints = by_table
+        .iter()
+        .map(|(table, rules)| {
+            let mut lines: Vec<String> = rules
+                .iter()
+                .map(|(column, (_, _, settings))| {
+                    let from = propagated.get(&(table.clone(), column.clone()));
+                    format!("{column}={settings} from={from:?}")
+                })
+                .collect();
+            lines.sort();
+            let digest = Sha256::digest(lines.join("\n").as_bytes());
+            (table.clone(), format!("{digest:x}"))
+        })
+        .collect();
     let mut transforms: Transforms = HashMap::new();
     for (name, rules) in by_table {
-        let table = catalog.table(&name).expect("checked above");
-        let jobs = TableJobs::new(table, rules)?;
+        let table = catalog.table(&name).expect("kept above");
+        let jobs = TableJobs::new(table, rules, &propagated)?;
         transforms.insert(name, Arc::new(TableMasking(Arc::new(jobs))));
     }
     Ok(Masking {
         transforms,
         columns,
+        fingerprints,
     })
 }
 
-/// A column's strategy and the `file:line` of the rule that gave it.
-type Chosen = (Arc<dyn Strategy>, String);
+/// A column's strategy, the `file:line` of the rule that gave it, and the rule's settings.
+type Chosen = (Arc<dyn Strategy>, String, String);
 
 /// A table's anonymized columns, their strategies and rules' locations.
 type ColumnStrategies = Vec<(String, Chosen)>;
 
 /// Gives every column that references an anonymized column through a foreign key the same
-/// strategy, unless it has a rule of its own; repeats until chains of keys are covered.
+/// strategy, unless it has a rule of its own; repeats until chains of keys are covered. Every
+/// foreign key of the source counts, copied or not: a referencing table synced alone still
+/// gets the strategy of the column it references. Returns, for each propagated column, the
+/// column it got its strategy from (`schema.table.column`).
 fn propagate(
     catalog: &Catalog,
     chosen: &mut HashMap<(TableName, String), Chosen>,
-    columns: &mut Vec<MaskedColumn>,
-) {
+) -> HashMap<(TableName, String), String> {
+    let mut from = HashMap::new();
     loop {
         let mut added = false;
         for fk in &catalog.foreign_keys {
@@ -124,21 +172,16 @@ fn propagate(
                     continue;
                 }
                 let parent = (fk.parent.clone(), parent_column.clone());
-                let Some((strategy, line)) = chosen.get(&parent).cloned() else {
+                let Some(rule) = chosen.get(&parent).cloned() else {
                     continue;
                 };
-                columns.push(MaskedColumn {
-                    table: fk.child.to_string(),
-                    column: child_column.clone(),
-                    strategy: strategy.name().to_string(),
-                    propagated_from: Some(format!("{}.{parent_column}", fk.parent)),
-                });
-                chosen.insert(child, (strategy, line));
+                from.insert(child.clone(), format!("{}.{parent_column}", fk.parent));
+                chosen.insert(child, rule);
                 added = true;
             }
         }
         if !added {
-            return;
+            return from;
         }
     }
 }
@@ -162,6 +205,8 @@ struct ColumnJob {
     name: String,
     column_type: ColumnType,
     strategy: Arc<dyn Strategy>,
+    /// Fold values to lower case before the strategy (a case-insensitive column).
+    fold_case: bool,
     /// Position of the column's values among the transform's inputs.
     input: usize,
     /// Positions of the strategy's context columns among the inputs.
@@ -178,14 +223,28 @@ struct TableJobs {
     table: TableName,
     /// Copied-column indices the transform reads: replaced, context and key columns.
     inputs: Vec<usize>,
+    /// The jobs, those of primary-key columns first (a later failure names the row by its
+    /// masked key).
     jobs: Vec<ColumnJob>,
-    /// Primary-key column names and their positions among the inputs, to name a bad row.
-    key: Vec<(String, usize)>,
+    /// Primary-key columns: name, position among the inputs, and the job masking it (if any).
+    key: Vec<(String, usize, Option<usize>)>,
 }
 
 impl TableJobs {
-    fn new(table: &Table, mut rules: ColumnStrategies) -> anyhow::Result<Self> {
-        rules.sort_by(|a, b| a.0.cmp(&b.0));
+    /// The jobs of `table`; checks each strategy can fill its column's type and finds the
+    /// context columns it reads. Errors name the rule's `file:line`.
+    fn new(
+        table: &Table,
+        mut rules: ColumnStrategies,
+        propagated: &HashMap<(TableName, String), String>,
+    ) -> anyhow::Result<Self> {
+        let is_key = |name: &str| {
+            table
+                .primary_key
+                .iter()
+                .any(|&i| table.columns[i].name == name)
+        };
+        rules.sort_by(|a, b| (!is_key(&a.0), &a.0).cmp(&(!is_key(&b.0), &b.0)));
         let mut inputs: Vec<usize> = Vec::new();
         let mut input_of = |index: usize| match inputs.iter().position(|&i| i == index) {
             Some(position) => position,
@@ -196,8 +255,28 @@ impl TableJobs {
         };
         let index_of = |name: &str| table.columns.iter().position(|c| c.name == name);
         let mut jobs = Vec::new();
-        for (name, (strategy, line)) in rules {
-            let index = index_of(&name).expect("columns are checked before");
+        for (name, (strategy, line, _)) in rules {
+            let Some(index) = index_of(&name) else {
+                return Err(Failure::config(format!(
+                    "{line}: {} has no copied column `{name}`",
+                    table.name
+                ))
+                .into());
+            };
+            let column = &table.columns[index];
+            let column_type = ColumnType::parse(&column.type_name);
+            if let Err(error) = strategy.check_column(&column_type) {
+                let via = propagated
+                    .get(&(table.name.clone(), name.clone()))
+                    .map(|from| format!(" (it references {from}, which this rule anonymizes)"))
+                    .unwrap_or_default();
+                return Err(Failure::config(format!(
+                    "{line}: {}.{name}{via}: {error:#}",
+                    table.name
+                ))
+                .hint("pick a strategy for the column's type, or change the column")
+                .into());
+            }
             let mut context = Vec::new();
             for wanted in strategy.context_columns() {
                 let Some(at) = index_of(wanted) else {
@@ -214,7 +293,8 @@ impl TableJobs {
                 context.push(input_of(at));
             }
             jobs.push(ColumnJob {
-                column_type: ColumnType::parse(&table.columns[index].type_name),
+                column_type,
+                fold_case: column.case_insensitive,
                 input: input_of(index),
                 name,
                 strategy,
@@ -225,7 +305,10 @@ impl TableJobs {
         let key = table
             .primary_key
             .iter()
-            .map(|&i| (table.columns[i].name.clone(), input_of(i)))
+            .map(|&i| {
+                let job = jobs.iter().position(|j| j.index == i);
+                (table.columns[i].name.clone(), input_of(i), job)
+            })
             .collect();
         Ok(TableJobs {
             table: table.name.clone(),
@@ -235,16 +318,29 @@ impl TableJobs {
         })
     }
 
-    /// `id=42` (or `row 7 of the batch` for a table without a primary key). Key values are
-    /// identifiers, not personal data, and are what an operator needs to find the row.
-    fn row_key(&self, inputs: &[TextBatch], row: usize) -> String {
+    /// How an error names row `row` of the batch: `row id=42` by its primary key, masked when
+    /// the key column is anonymized (`done` holds the replacements made so far); by its
+    /// position when there is no key, or its masking is what failed.
+    fn row_key(&self, inputs: &[TextBatch], done: &[(usize, TextBatch)], row: usize) -> String {
+        let position = || format!("value {row} of the batch");
         if self.key.is_empty() {
-            return format!("row {row} of the batch (the table has no primary key)");
+            return format!("{} (the table has no primary key)", position());
         }
         let mut shown = String::new();
-        for (n, (name, input)) in self.key.iter().enumerate() {
-            let value = inputs[*input].get(row).unwrap_or("NULL");
-            let _ = write!(shown, "{}{name}={value}", if n == 0 { "" } else { ", " });
+        for (n, (name, input, job)) in self.key.iter().enumerate() {
+            let value = match job {
+                None => inputs[*input].get(row),
+                Some(job) => match done.get(*job) {
+                    Some((_, masked)) => masked.get(row),
+                    None => return position(),
+                },
+            };
+            let _ = write!(
+                shown,
+                "{}{name}={}",
+                if n == 0 { "" } else { ", " },
+                value.unwrap_or("NULL")
+            );
         }
         format!("row {shown}")
     }
@@ -252,7 +348,13 @@ impl TableJobs {
     fn run(&self, inputs: &[TextBatch]) -> anyhow::Result<Vec<(usize, TextBatch)>> {
         let mut replaced = Vec::with_capacity(self.jobs.len());
         for job in &self.jobs {
-            let values = &inputs[job.input];
+            let folded;
+            let values = if job.fold_case {
+                folded = lowercased(&inputs[job.input]);
+                &folded
+            } else {
+                &inputs[job.input]
+            };
             let context: Vec<&TextBatch> = job.context.iter().map(|&i| &inputs[i]).collect();
             let what = || {
                 format!(
@@ -267,7 +369,7 @@ impl TableJobs {
                 .anonymize_rows(&job.column_type, values, &context)
                 .map_err(|err| match err.downcast_ref::<InvalidOutput>() {
                     Some(bad) => {
-                        let key = self.row_key(inputs, bad.row);
+                        let key = self.row_key(inputs, &replaced, bad.row);
                         err.context(format!("{} ({key})", what()))
                     }
                     None => err.context(what()),
@@ -282,7 +384,7 @@ impl TableJobs {
             }
             if job.strategy.needs_output_check() {
                 check_output(&job.column_type, &out).map_err(|bad| {
-                    let key = self.row_key(inputs, bad.row);
+                    let key = self.row_key(inputs, &replaced, bad.row);
                     anyhow::Error::new(bad).context(format!(
                         "{} ({key}): nothing is written for this table",
                         what()
@@ -319,6 +421,10 @@ fn check_output(column_type: &ColumnType, out: &TextBatch) -> Result<(), Invalid
 impl TableTransform for TableMasking {
     fn input_columns(&self) -> &[usize] {
         &self.0.inputs
+    }
+
+    fn replaced_columns(&self) -> Vec<usize> {
+        self.0.jobs.iter().map(|job| job.index).collect()
     }
 
     fn worker(&self) -> anyhow::Result<Box<dyn TransformWorker>> {

@@ -3,19 +3,23 @@
 //! close to raw COPY speed.
 //!
 //! [`run::sync`] discovers the tables ([`catalog`]), groups them by foreign keys ([`plan`]),
-//! and loads each group in one target transaction (the `pipeline` module), the COPY TEXT rows of
-//! transformed tables going through [`copy_text`].
+//! and loads each group in one target transaction (the `pipeline` module), the rows of
+//! transformed tables going through [`copy_binary`] (text columns transformed, every column
+//! with a binary form) or [`copy_text`].
 
 mod bars;
 pub mod catalog;
 pub mod checkpoint;
 pub mod command;
 pub mod connect;
+pub mod copy_binary;
 pub mod copy_text;
+pub mod identity;
 pub mod masking;
 mod pipeline;
 pub mod plan;
 pub mod progress;
+mod redact;
 pub mod report;
 pub mod run;
 mod source;

@@ -13,10 +13,12 @@ use tokio::task::JoinSet;
 use tokio_postgres::{Client, CopyOutStream};
 
 use crate::sync::catalog::{Table, TableName, quote_ident};
-use crate::sync::copy_text::RowBlocker;
+use crate::sync::copy_binary::{self, BinaryRowBlocker};
+use crate::sync::copy_text::{RowBlock, RowBlocker};
+use crate::sync::plan::GroupSequence;
 use crate::sync::progress::Progress;
 use crate::sync::source::SourcePool;
-use crate::sync::transform::{BlockTransformer, TableTransform};
+use crate::sync::transform::{BlockTransformer, CopyFormat, TableTransform};
 
 /// Bytes a raw reader gathers before handing rows to the writer.
 const RAW_BLOCK_BYTES: usize = 512 * 1024;
@@ -52,7 +54,6 @@ pub struct SequenceSet {
 pub(crate) struct TableCopy {
     pub(crate) rows_read: u64,
     pub(crate) rows_written: u64,
-    pub(crate) sequences: Vec<SequenceSet>,
 }
 
 /// A range of heap pages `[from, to)`; `None` leaves that side open.
@@ -134,8 +135,8 @@ fn copy_in_sql(table: &Table, binary: bool) -> String {
 }
 
 /// Loads `table` into `target` (inside the caller's transaction, after its truncation) from
-/// `parts` CTID ranges of the source, through `transform` when given; then sets its owned
-/// sequences and checks the loaded row count.
+/// `parts` CTID ranges of the source, through `transform` when given; then checks the loaded
+/// row count.
 pub(crate) async fn copy_table(
     target: &Client,
     table: &Arc<Table>,
@@ -144,9 +145,15 @@ pub(crate) async fn copy_table(
     ctx: &CopyContext,
 ) -> anyhow::Result<TableCopy> {
     let name = &table.name;
-    // A table copied as it is, with built-in types only, travels in COPY's binary format: no
-    // value is printed by the source or parsed by the target.
-    let binary = transform.is_none() && table.columns.iter().all(|c| c.builtin);
+    // A table travels in COPY's binary format when every column has a binary form (built-in
+    // types) and a transform, if any, reads only text columns: no value is printed by the
+    // source or parsed by the target.
+    let format = match transform {
+        Some(transform) => CopyFormat::for_transform(table, transform.as_ref()),
+        None if table.columns.iter().all(|c| c.binary) => CopyFormat::Binary,
+        None => CopyFormat::Text,
+    };
+    let binary = format == CopyFormat::Binary;
     let sink = target
         .copy_in::<_, Bytes>(&copy_in_sql(table, binary))
         .await
@@ -163,15 +170,27 @@ pub(crate) async fn copy_table(
         };
         match transform {
             None if binary => readers.spawn(reader.read_binary(out_tx.clone(), RAW_BLOCK_BYTES)),
-            None => readers.spawn(reader.read(out_tx.clone(), u64::MAX, RAW_BLOCK_BYTES)),
+            None => readers.spawn(reader.read(
+                RowBlocker::new(RAW_BLOCK_BYTES, u64::MAX).into(),
+                out_tx.clone(),
+            )),
             Some(transform) => readers.spawn(reader.read_transformed(
                 transform.clone(),
+                format,
                 ctx.batch_size,
                 out_tx.clone(),
             )),
         };
     }
     drop(out_tx);
+    // Transformed binary blocks are bare tuples: the stream's header and trailer are this
+    // side's.
+    let framed = transform.is_some() && binary;
+    if framed {
+        sink.send(Bytes::from_static(&copy_binary::HEADER))
+            .await
+            .with_context(|| format!("loading {name}"))?;
+    }
     let mut rows_read = 0;
     loop {
         tokio::select! {
@@ -189,6 +208,11 @@ pub(crate) async fn copy_table(
     while let Some(joined) = readers.join_next().await {
         rows_read += joined.with_context(|| format!("a reader of {name} panicked"))??;
     }
+    if framed {
+        sink.send(Bytes::from_static(&copy_binary::TRAILER))
+            .await
+            .with_context(|| format!("loading {name}"))?;
+    }
     let rows_written = sink
         .as_mut()
         .finish()
@@ -197,42 +221,48 @@ pub(crate) async fn copy_table(
     if rows_written != rows_read {
         bail!("loaded {rows_written} rows into {name}, but read {rows_read} from the source");
     }
-    let sequences = set_sequences(target, table).await?;
     Ok(TableCopy {
         rows_read,
         rows_written,
-        sequences,
     })
 }
 
-/// Sets each sequence owned by `table` past the loaded values (before them for a descending
-/// sequence); an empty table restarts it at its start value.
-async fn set_sequences(target: &Client, table: &Table) -> anyhow::Result<Vec<SequenceSet>> {
-    let mut set = Vec::with_capacity(table.sequences.len());
-    for owned in &table.sequences {
-        let column = quote_ident(&owned.column);
+/// Sets each sequence of a group past the loaded values of every column that uses it (before
+/// them for a descending sequence); when those columns are all empty, back to its start value.
+pub(crate) async fn set_sequences(
+    target: &Client,
+    sequences: &[GroupSequence],
+) -> anyhow::Result<Vec<SequenceSet>> {
+    let mut set = Vec::with_capacity(sequences.len());
+    for sequence in sequences {
+        let extremes: Vec<String> = sequence
+            .uses
+            .iter()
+            .map(|(table, column)| {
+                let column = quote_ident(column);
+                format!(
+                    "SELECT max({column})::int8 AS hi, min({column})::int8 AS lo FROM ONLY {}",
+                    table.quoted()
+                )
+            })
+            .collect();
         let sql = format!(
             "SELECT setval(s.seqrelid, COALESCE(v.value, s.seqstart), v.value IS NOT NULL), \
                     v.value IS NOT NULL \
-             FROM pg_sequence s, \
-                  (SELECT CASE WHEN (SELECT seqincrement FROM pg_sequence \
+             FROM pg_catalog.pg_sequence s, \
+                  (SELECT CASE WHEN (SELECT seqincrement FROM pg_catalog.pg_sequence \
                                      WHERE seqrelid = $1::text::regclass) > 0 \
-                               THEN max({column})::int8 ELSE min({column})::int8 END AS value \
-                   FROM ONLY {}) v \
+                               THEN max(u.hi) ELSE min(u.lo) END AS value \
+                   FROM ({}) u) v \
              WHERE s.seqrelid = $1::text::regclass",
-            table.name.quoted()
+            extremes.join(" UNION ALL ")
         );
         let row = target
-            .query_one(&sql, &[&owned.sequence.quoted()])
+            .query_one(&sql, &[&sequence.sequence.quoted()])
             .await
-            .with_context(|| {
-                format!(
-                    "setting the sequence {} of {}.{}",
-                    owned.sequence, table.name, owned.column
-                )
-            })?;
+            .with_context(|| format!("setting the sequence {}", sequence.sequence))?;
         set.push(SequenceSet {
-            sequence: owned.sequence.clone(),
+            sequence: sequence.sequence.clone(),
             value: row.get(0),
             is_called: row.get(1),
         });
@@ -260,23 +290,20 @@ impl Reader {
         Ok((client, stream))
     }
 
-    /// Sends the range's rows to `out` in blocks of complete rows (cut at `max_rows` rows or
-    /// `max_bytes` bytes); returns the number of rows read.
-    async fn read(
-        self,
-        out: mpsc::Sender<Bytes>,
-        max_rows: u64,
-        max_bytes: usize,
-    ) -> anyhow::Result<u64> {
+    /// Sends the range's rows to `out` in the blocks `blocker` cuts; returns the number of rows
+    /// read.
+    async fn read(self, mut blocker: Blocker, out: mpsc::Sender<Bytes>) -> anyhow::Result<u64> {
         let name = &self.table.name;
         let (client, stream) = self.copy_out().await?;
         let mut stream = pin!(stream);
-        let mut blocker = RowBlocker::new(max_bytes, max_rows);
         let mut rows = 0;
         let closed = || anyhow!("the load of {name} stopped");
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.with_context(|| format!("reading {name}"))?;
-            if let Some(block) = blocker.push(&chunk) {
+            if let Some(block) = blocker
+                .push(&chunk)
+                .with_context(|| format!("reading {name}"))?
+            {
                 rows += block.rows;
                 self.progress.on_rows(name, block.rows);
                 out.send(block.data).await.map_err(|_| closed())?;
@@ -331,6 +358,7 @@ impl Reader {
     async fn read_transformed(
         self,
         transform: Arc<dyn TableTransform>,
+        format: CopyFormat,
         batch_size: usize,
         out: mpsc::Sender<Bytes>,
     ) -> anyhow::Result<u64> {
@@ -340,7 +368,7 @@ impl Reader {
             let mut transformer = BlockTransformer::new(&table, transform.as_ref(), batch_size)?;
             while let Some(block) = rx.blocking_recv() {
                 let mut encoded = Vec::with_capacity(block.len() + block.len() / 4);
-                transformer.transform_block(&block, &mut encoded)?;
+                transformer.transform_block(format, &block, &mut encoded)?;
                 if out.blocking_send(Bytes::from(encoded)).is_err() {
                     // The writer stopped; it reports why.
                     break;
@@ -349,13 +377,54 @@ impl Reader {
             Ok(())
         });
         let name = self.table.name.clone();
-        let read = self
-            .read(tx, batch_size as u64, TRANSFORM_BLOCK_BYTES)
-            .await;
+        let blocker = match format {
+            CopyFormat::Text => RowBlocker::new(TRANSFORM_BLOCK_BYTES, batch_size as u64).into(),
+            CopyFormat::Binary => BinaryRowBlocker::new(
+                self.table.columns.len(),
+                TRANSFORM_BLOCK_BYTES,
+                batch_size as u64,
+            )
+            .into(),
+        };
+        let read = self.read(blocker, tx).await;
         worker
             .await
             .with_context(|| format!("the transform thread of {name} panicked"))??;
         read
+    }
+}
+
+/// Cuts a COPY stream into blocks of complete rows, in either format.
+enum Blocker {
+    Text(RowBlocker),
+    Binary(BinaryRowBlocker),
+}
+
+impl From<RowBlocker> for Blocker {
+    fn from(blocker: RowBlocker) -> Blocker {
+        Blocker::Text(blocker)
+    }
+}
+
+impl From<BinaryRowBlocker> for Blocker {
+    fn from(blocker: BinaryRowBlocker) -> Blocker {
+        Blocker::Binary(blocker)
+    }
+}
+
+impl Blocker {
+    fn push(&mut self, chunk: &[u8]) -> anyhow::Result<Option<RowBlock>> {
+        match self {
+            Blocker::Text(b) => Ok(b.push(chunk)),
+            Blocker::Binary(b) => Ok(b.push(chunk)?),
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<Option<RowBlock>> {
+        match self {
+            Blocker::Text(b) => Ok(b.finish()?),
+            Blocker::Binary(b) => Ok(b.finish()?),
+        }
     }
 }
 

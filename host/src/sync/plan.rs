@@ -2,12 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::bail;
 use serde::Serialize;
 
+use crate::error::Failure;
 use crate::sync::catalog::{Catalog, TableName};
 
-/// How a group's load gets past foreign keys that form a cycle.
+/// How a group's load gets past foreign keys that form a cycle, and whether target triggers
+/// fire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CycleMode {
@@ -15,8 +16,18 @@ pub enum CycleMode {
     None,
     /// `SET CONSTRAINTS ALL DEFERRED`: the cycle's deferrable constraints are checked at commit.
     DeferConstraints,
-    /// `SET LOCAL session_replication_role = replica`: foreign keys are not checked at all.
+    /// `SET LOCAL session_replication_role = replica` (`--disable-triggers`): neither foreign
+    /// keys nor the target's triggers fire.
     ReplicaRole,
+}
+
+/// A sequence set after its group's load, past the values of every column that uses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupSequence {
+    /// The sequence.
+    pub sequence: TableName,
+    /// The copied columns that draw from it: `(table, column)`.
+    pub uses: Vec<(TableName, String)>,
 }
 
 /// Tables loaded in one target transaction.
@@ -30,6 +41,12 @@ pub struct Group {
     pub estimated_rows: u64,
     /// Sum of the tables' sizes in pages.
     pub pages: u64,
+    /// The sequences its tables use, set after the load.
+    pub sequences: Vec<GroupSequence>,
+    /// What its `TRUNCATE` names: `ONLY` each table, or a partitioned table whose every leaf
+    /// is in the group (a foreign key on a partitioned table lets it be truncated only whole).
+    #[serde(skip)]
+    pub truncate: Vec<String>,
 }
 
 /// The groups of a sync, largest first.
@@ -39,10 +56,11 @@ pub struct Plan {
     pub groups: Vec<Group>,
 }
 
-/// Groups the tables of `catalog` by foreign keys and orders each group. A cycle of foreign
-/// keys that are not all deferrable is an error unless `replica_role_allowed` (the target role
-/// may set `session_replication_role`).
-pub fn plan(catalog: &Catalog, replica_role_allowed: bool) -> anyhow::Result<Plan> {
+/// Groups the tables of `catalog` and orders each group: tables linked by foreign keys, the
+/// leaf partitions of one partitioned table, and tables sharing a sequence are loaded together.
+/// With `disable_triggers`, every group loads in replica mode (no triggers, no foreign key
+/// checks); without it, a cycle of foreign keys that are not all deferrable is an error.
+pub fn plan(catalog: &Catalog, disable_triggers: bool) -> anyhow::Result<Plan> {
     let n = catalog.tables.len();
     let index: BTreeMap<&TableName, usize> = catalog
         .tables
@@ -54,7 +72,7 @@ pub fn plan(catalog: &Catalog, replica_role_allowed: bool) -> anyhow::Result<Pla
     let mut children: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
     let mut strict_children: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
     let mut components = UnionFind::new(n);
-    for fk in &catalog.foreign_keys {
+    for fk in catalog.copied_foreign_keys() {
         let (p, c) = (index[&fk.parent], index[&fk.child]);
         components.union(p, c);
         if p != c {
@@ -62,6 +80,26 @@ pub fn plan(catalog: &Catalog, replica_role_allowed: bool) -> anyhow::Result<Pla
             if !fk.deferrable {
                 strict_children[p].insert(c);
             }
+        }
+    }
+    // Leaves of one partitioned table, and users of one sequence, share a transaction too.
+    let mut first_leaf: BTreeMap<&TableName, usize> = BTreeMap::new();
+    for (i, table) in catalog.tables.iter().enumerate() {
+        if let Some(root) = &table.partition_root {
+            let first = *first_leaf.entry(root).or_insert(i);
+            components.union(first, i);
+        }
+    }
+    let mut first_user: BTreeMap<&TableName, usize> = BTreeMap::new();
+    let mut sequence_users: BTreeMap<&TableName, Vec<(TableName, String)>> = BTreeMap::new();
+    for used in &catalog.sequences {
+        if let Some(&t) = index.get(&used.table) {
+            let first = *first_user.entry(&used.sequence).or_insert(t);
+            components.union(first, t);
+            sequence_users
+                .entry(&used.sequence)
+                .or_default()
+                .push((used.table.clone(), used.column.clone()));
         }
     }
     let sccs = strongly_connected(&children);
@@ -86,7 +124,7 @@ pub fn plan(catalog: &Catalog, replica_role_allowed: bool) -> anyhow::Result<Pla
                 modes[i] = CycleMode::DeferConstraints;
                 ordered_sccs.push(order);
             }
-            None if replica_role_allowed => {
+            None if disable_triggers => {
                 modes[i] = CycleMode::ReplicaRole;
                 ordered_sccs.push(scc.clone());
             }
@@ -94,8 +132,7 @@ pub fn plan(catalog: &Catalog, replica_role_allowed: bool) -> anyhow::Result<Pla
                 let members: BTreeSet<&TableName> =
                     scc.iter().map(|&t| &catalog.tables[t].name).collect();
                 let strict: Vec<String> = catalog
-                    .foreign_keys
-                    .iter()
+                    .copied_foreign_keys()
                     .filter(|fk| {
                         !fk.deferrable
                             && fk.parent != fk.child
@@ -114,12 +151,13 @@ pub fn plan(catalog: &Catalog, replica_role_allowed: bool) -> anyhow::Result<Pla
         }
     }
     if !problems.is_empty() {
-        bail!(
-            "{}: make those constraints DEFERRABLE (ALTER TABLE ... ALTER CONSTRAINT ... \
-             DEFERRABLE), sync as a role allowed to set session_replication_role (a superuser), \
-             or exclude one of the tables",
-            problems.join("; ")
-        );
+        return Err(Failure::config(problems.join("; "))
+            .hint(
+                "make those constraints DEFERRABLE (ALTER TABLE ... ALTER CONSTRAINT ... \
+                 DEFERRABLE), pass --disable-triggers (replica mode: needs a superuser or, on \
+                 PostgreSQL 15+, SET on session_replication_role), or exclude one of the tables",
+            )
+            .into());
     }
     // Order the cycles' condensation parents first, then split it into groups.
     let mut scc_children: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); sccs.len()];
@@ -141,6 +179,8 @@ pub fn plan(catalog: &Catalog, replica_role_allowed: bool) -> anyhow::Result<Pla
                 cycle_mode: CycleMode::None,
                 estimated_rows: 0,
                 pages: 0,
+                sequences: Vec::new(),
+                truncate: Vec::new(),
             });
             group.tables.push(table.name.clone());
             group.cycle_mode = group.cycle_mode.max(modes[s]);
@@ -148,9 +188,51 @@ pub fn plan(catalog: &Catalog, replica_role_allowed: bool) -> anyhow::Result<Pla
             group.pages += table.pages;
         }
     }
-    let mut groups: Vec<Group> = groups.into_values().collect();
+    for (sequence, uses) in sequence_users {
+        let table = index[&uses[0].0];
+        let group = groups.get_mut(&components.find(table)).expect("grouped");
+        group.sequences.push(GroupSequence {
+            sequence: sequence.clone(),
+            uses,
+        });
+    }
+    let mut groups: Vec<Group> = groups
+        .into_values()
+        .map(|mut g| {
+            if disable_triggers {
+                g.cycle_mode = CycleMode::ReplicaRole;
+            }
+            g.truncate = truncate_list(catalog, &g.tables);
+            g
+        })
+        .collect();
     groups.sort_by(|a, b| b.pages.cmp(&a.pages).then_with(|| a.tables.cmp(&b.tables)));
     Ok(Plan { groups })
+}
+
+/// The `TRUNCATE` list of a group's tables: a partitioned table whose every leaf is among them
+/// is named whole, every other table `ONLY`.
+fn truncate_list(catalog: &Catalog, tables: &[TableName]) -> Vec<String> {
+    let mut list = Vec::new();
+    for name in tables {
+        let root = catalog
+            .table(name)
+            .and_then(|t| t.partition_root.as_ref())
+            .filter(|root| {
+                catalog
+                    .source_tables
+                    .get(*root)
+                    .is_some_and(|s| s.leaves.iter().all(|leaf| tables.contains(leaf)))
+            });
+        let item = match root {
+            Some(root) => root.quoted(),
+            None => format!("ONLY {}", name.quoted()),
+        };
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+    list
 }
 
 /// `nodes` ordered so that every edge of `children` between two of them goes forward (ties in
@@ -274,7 +356,8 @@ mod tests {
             estimated_rows: 0,
             pages,
             size_bytes: 0,
-            sequences: Vec::new(),
+            partition_root: None,
+            target_defaults: Vec::new(),
         }
     }
 
@@ -306,6 +389,7 @@ mod tests {
                 fk("a_grandchild", "c_parent", false),
                 fk("selfref", "selfref", false),
             ],
+            ..Catalog::default()
         };
         let plan = plan(&catalog, false).unwrap();
         let groups: Vec<Vec<&str>> = plan.groups.iter().map(names).collect();
@@ -326,6 +410,7 @@ mod tests {
         let deferrable = Catalog {
             tables: tables(),
             foreign_keys: vec![fk("x", "y", true), fk("y", "x", false), fk("z", "y", false)],
+            ..Catalog::default()
         };
         let plan = plan(&deferrable, false).unwrap();
         assert_eq!(names(&plan.groups[0]), vec!["x", "y", "z"]);
@@ -334,11 +419,17 @@ mod tests {
         let strict = Catalog {
             tables: tables(),
             foreign_keys: vec![fk("x", "y", false), fk("y", "x", false)],
+            ..Catalog::default()
         };
-        let err = super::plan(&strict, false).unwrap_err().to_string();
+        let err = super::plan(&strict, false).unwrap_err();
+        assert_eq!(
+            crate::error::exit_code_of(&err),
+            crate::error::ExitCode::Config
+        );
+        let err = format!("{err:#}");
         assert!(err.contains("public.x, public.y"), "{err}");
         assert!(err.contains("x_y_fk on public.x"), "{err}");
-        assert!(err.contains("DEFERRABLE"), "{err}");
+        assert!(err.contains("not DEFERRABLE"), "{err}");
         let plan = super::plan(&strict, true).unwrap();
         assert_eq!(plan.groups[0].cycle_mode, CycleMode::ReplicaRole);
     }

@@ -30,6 +30,37 @@ pub struct TableSummary {
     pub sequences: Vec<String>,
 }
 
+/// A table whose target has columns the source lacks.
+#[derive(Debug, Serialize)]
+pub struct TargetDefaults {
+    /// `schema.table`.
+    pub table: String,
+    /// The target's columns filled with their defaults (or NULL).
+    pub columns: Vec<String>,
+}
+
+fn target_defaults(tables: &[(crate::sync::TableName, Vec<String>)]) -> Vec<TargetDefaults> {
+    tables
+        .iter()
+        .map(|(table, columns)| TargetDefaults {
+            table: table.to_string(),
+            columns: columns.clone(),
+        })
+        .collect()
+}
+
+fn render_target_defaults(out: &mut dyn Write, tables: &[TargetDefaults]) -> std::io::Result<()> {
+    for t in tables {
+        writeln!(
+            out,
+            "{}: the target's column(s) {} are not in the source and get their defaults",
+            t.table,
+            t.columns.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
 /// The result of `confiture sync` (the JSON output).
 #[derive(Debug, Serialize)]
 pub struct SyncSummary {
@@ -45,6 +76,8 @@ pub struct SyncSummary {
     pub tables: Vec<TableSummary>,
     /// The anonymized columns, with those reached through foreign keys.
     pub masked_columns: Vec<MaskedColumn>,
+    /// Target columns the source lacks, filled with their defaults.
+    pub target_defaults: Vec<TargetDefaults>,
     /// Groups left alone because the checkpoint lists them.
     pub skipped_groups: usize,
     /// Groups that failed and were rolled back.
@@ -101,6 +134,7 @@ impl SyncSummary {
             rows: tables.iter().map(|t| t.rows_written).sum(),
             tables,
             masked_columns,
+            target_defaults: target_defaults(&report.target_defaults),
             skipped_groups: report.skipped_groups,
             failed_groups: report.failed_groups,
             elapsed_ms,
@@ -111,6 +145,7 @@ impl SyncSummary {
 
 impl Report for SyncSummary {
     fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        render_target_defaults(out, &self.target_defaults)?;
         for t in &self.tables {
             match t.status {
                 "copied" => writeln!(
@@ -188,7 +223,9 @@ pub struct DryRunSummary {
     pub estimated_rows: Vec<u64>,
     /// The anonymized columns, with those reached through foreign keys.
     pub masked_columns: Vec<MaskedColumn>,
-    /// Before/after values of a few rows of every anonymized table.
+    /// Target columns the source lacks, filled with their defaults.
+    pub target_defaults: Vec<TargetDefaults>,
+    /// Before/after values of a few rows of every anonymized table (long values cut).
     pub samples: Vec<super::run::TransformSample>,
     /// Warnings (also printed on stderr).
     pub warnings: Vec<String>,
@@ -219,6 +256,7 @@ impl DryRunSummary {
                 .map(|g| g.estimated_rows)
                 .collect(),
             masked_columns,
+            target_defaults: target_defaults(&report.target_defaults),
             samples: report.samples,
             warnings,
         }
@@ -237,6 +275,7 @@ impl Report for DryRunSummary {
         for (group, rows) in self.groups.iter().zip(&self.estimated_rows) {
             writeln!(out, "  {} (~{rows} rows)", group.join(" → "))?;
         }
+        render_target_defaults(out, &self.target_defaults)?;
         for column in &self.masked_columns {
             let via = column
                 .propagated_from

@@ -9,15 +9,20 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 use tokio_postgres::Client;
 
+use crate::db::session::{self, READ_SETTINGS};
+use crate::error::Failure;
 use crate::sync::catalog::{self, Catalog, Table, TableFilter, TableName};
-use crate::sync::checkpoint::Checkpoint;
+use crate::sync::checkpoint::{Checkpoint, Fingerprint};
 use crate::sync::connect::Connector;
+use crate::sync::identity::{self, DatabaseIdentity};
 use crate::sync::pipeline::{self, CopyContext, SequenceSet};
 use crate::sync::plan::{self, CycleMode, Group, Plan};
 use crate::sync::progress::Progress;
+use crate::sync::redact;
 use crate::sync::source::{SourcePool, SourceSnapshot};
 use crate::sync::transform::{self, BlockTransformer, TableTransform};
 
@@ -40,6 +45,12 @@ pub struct SyncOptions {
     /// A table is read in several CTID ranges (when `jobs` exceeds the groups) only with at
     /// least this many pages per range.
     pub split_min_pages: u64,
+    /// Load every group in replica mode (`session_replication_role = replica`): the target's
+    /// triggers do not fire and foreign keys are not checked.
+    pub disable_triggers: bool,
+    /// What the caller's side of the run's output depends on (anonymization, plugins, secret);
+    /// the databases and tables are added by [`sync`]. Recorded in the checkpoint.
+    pub fingerprint: Fingerprint,
 }
 
 impl Default for SyncOptions {
@@ -51,6 +62,8 @@ impl Default for SyncOptions {
             checkpoint: None,
             resume: false,
             split_min_pages: 1024,
+            disable_triggers: false,
+            fingerprint: Fingerprint::default(),
         }
     }
 }
@@ -100,6 +113,8 @@ pub struct SyncReport {
     pub skipped_groups: usize,
     /// Groups that failed and were rolled back.
     pub failed_groups: usize,
+    /// Per table, the target's columns the source lacks: they got their defaults.
+    pub target_defaults: Vec<(TableName, Vec<String>)>,
 }
 
 impl SyncReport {
@@ -138,10 +153,22 @@ pub struct DryRunReport {
     pub plan: Plan,
     /// Samples of each transformed table.
     pub samples: Vec<TransformSample>,
+    /// Per table, the target's columns the source lacks: they get their defaults.
+    pub target_defaults: Vec<(TableName, Vec<String>)>,
 }
 
 /// Rows sampled per transformed table by a dry run.
 const SAMPLE_ROWS: usize = 5;
+/// Characters of a sampled value shown by a dry run.
+const SAMPLE_CHARS: usize = 60;
+
+/// A sample value cut to [`SAMPLE_CHARS`] characters, saying how long it was.
+fn shortened(value: &str) -> String {
+    match value.char_indices().nth(SAMPLE_CHARS) {
+        None => value.to_string(),
+        Some((cut, _)) => format!("{}… ({} characters)", &value[..cut], value.chars().count()),
+    }
+}
 
 /// Everything decided before any data moves: the source snapshot every table is read from,
 /// the tables, and the load plan.
@@ -151,6 +178,8 @@ pub struct Prepared {
     pub catalog: Catalog,
     /// Groups and load order.
     pub plan: Plan,
+    /// Digests of the source's and the target's identities.
+    identities: (String, String),
 }
 
 impl Prepared {
@@ -158,24 +187,63 @@ impl Prepared {
     pub fn snapshot_id(&self) -> &str {
         self.snapshot.id()
     }
+
+    /// Per table, the target's columns the source lacks (they get their defaults).
+    pub fn target_defaults(&self) -> Vec<(TableName, Vec<String>)> {
+        self.catalog
+            .tables
+            .iter()
+            .filter(|t| !t.target_defaults.is_empty())
+            .map(|t| (t.name.clone(), t.target_defaults.clone()))
+            .collect()
+    }
+
+    /// The run's fingerprint: the caller's parts, the two databases and the tables.
+    fn fingerprint(&self, caller: &Fingerprint) -> Fingerprint {
+        let mut tables = Sha256::new();
+        for table in &self.catalog.tables {
+            tables.update(table.name.to_string().as_bytes());
+            tables.update([0]);
+        }
+        Fingerprint {
+            source: self.identities.0.clone(),
+            target: self.identities.1.clone(),
+            tables: format!("{:x}", tables.finalize()),
+            ..caller.clone()
+        }
+    }
 }
 
-/// Opens the source snapshot, discovers the tables, checks the target has them with the same
-/// columns, and plans the load. Nothing is written anywhere.
+/// Opens the source snapshot, refuses a target that is the source itself, discovers the
+/// tables, checks the target can receive them, and plans the load. Nothing is written
+/// anywhere; every error here is a configuration error (exit 5) but a failed connection.
 pub async fn prepare(
     source: &dyn Connector,
     target: &dyn Connector,
     options: &SyncOptions,
 ) -> anyhow::Result<Prepared> {
     let target = target.connect().await.context("connecting to the target")?;
+    // The catalog is compared with type names spelled the same way on both ends.
+    session::pin(&target, READ_SETTINGS).await?;
+    let target_identity = DatabaseIdentity::of(&target).await?;
     let snapshot = SourceSnapshot::begin(source).await?;
-    let catalog = catalog::discover(snapshot.client(), &options.filter).await?;
-    catalog::check_target(&target, &catalog).await?;
-    let plan = plan::plan(&catalog, replica_role_allowed(&target).await?)?;
+    let source_identity = DatabaseIdentity::of(snapshot.client()).await?;
+    identity::refuse_same_database(&source_identity, &target_identity, &target).await?;
+    let mut catalog = catalog::discover(snapshot.client(), &options.filter).await?;
+    catalog::check_target(&target, &mut catalog).await?;
+    if options.disable_triggers && !replica_role_allowed(&target).await? {
+        return Err(Failure::config(
+            "--disable-triggers needs a target role allowed to set session_replication_role",
+        )
+        .hint("sync as a superuser, or on PostgreSQL 15+ GRANT SET ON PARAMETER session_replication_role to the role")
+        .into());
+    }
+    let plan = plan::plan(&catalog, options.disable_triggers)?;
     Ok(Prepared {
         snapshot,
         catalog,
         plan,
+        identities: (source_identity.fingerprint(), target_identity.fingerprint()),
     })
 }
 
@@ -229,7 +297,11 @@ pub async fn sync(
 ) -> anyhow::Result<SyncReport> {
     check_transforms(&prepared, transforms)?;
     let mut checkpoint = match &options.checkpoint {
-        Some(path) => Some(Checkpoint::open(path, options.resume)?),
+        Some(path) => Some(Checkpoint::open(
+            path,
+            options.resume,
+            &prepared.fingerprint(&options.fingerprint),
+        )?),
         None => None,
     };
     let mut skipped = Vec::new();
@@ -307,6 +379,7 @@ pub async fn sync(
         .filter_map(|t| by_table.remove(t))
         .collect();
     Ok(SyncReport {
+        target_defaults: prepared.target_defaults(),
         snapshot: prepared.snapshot.id().to_string(),
         tables,
         skipped_groups: skipped.len(),
@@ -314,9 +387,10 @@ pub async fn sync(
     })
 }
 
+/// A failed group's status: its error without any value the server quoted.
 fn failed(error: &anyhow::Error) -> TableStatus {
     TableStatus::Failed {
-        error: format!("{error:#}"),
+        error: redact::describe(error),
     }
 }
 
@@ -433,7 +507,6 @@ impl Shared {
         group: &Group,
     ) -> anyhow::Result<Vec<TableReport>> {
         match group.cycle_mode {
-            CycleMode::None => {}
             CycleMode::DeferConstraints => target
                 .batch_execute("SET CONSTRAINTS ALL DEFERRED")
                 .await
@@ -442,12 +515,18 @@ impl Shared {
                 .batch_execute("SET LOCAL session_replication_role = replica")
                 .await
                 .context("setting session_replication_role")?,
+            CycleMode::None => {}
         }
-        let quoted: Vec<String> = group.tables.iter().map(TableName::quoted).collect();
+        if group.cycle_mode != CycleMode::ReplicaRole {
+            // Triggers fire, and foreign keys are checked, unless --disable-triggers says
+            // otherwise: whatever the role or the database has set.
+            ensure_origin_role(target).await?;
+        }
+        let truncate = group.truncate.join(", ");
         target
-            .batch_execute(&format!("TRUNCATE ONLY {}", quoted.join(", ")))
+            .batch_execute(&format!("TRUNCATE {truncate}"))
             .await
-            .with_context(|| format!("truncating {}", quoted.join(", ")))?;
+            .with_context(|| format!("truncating {truncate}"))?;
         let mut reports = Vec::with_capacity(group.tables.len());
         for name in &group.tables {
             let table = &self.tables[name];
@@ -475,11 +554,41 @@ impl Shared {
                 rows_written: copy.rows_written,
                 elapsed,
                 readers,
-                sequences: copy.sequences,
+                sequences: Vec::new(),
             });
+        }
+        let sequences = pipeline::set_sequences(target, &group.sequences).await?;
+        for (set, sequence) in sequences.into_iter().zip(&group.sequences) {
+            let first_user = &sequence.uses[0].0;
+            if let Some(report) = reports.iter_mut().find(|r| &r.table == first_user) {
+                report.sequences.push(set);
+            }
         }
         Ok(reports)
     }
+}
+
+/// Makes sure the target session fires triggers and checks foreign keys: a role or database
+/// setting `session_replication_role = replica` would silently skip them.
+async fn ensure_origin_role(target: &Client) -> anyhow::Result<()> {
+    let role: String = target
+        .query_one(
+            "SELECT pg_catalog.current_setting('session_replication_role')",
+            &[],
+        )
+        .await
+        .context("reading session_replication_role")?
+        .get(0);
+    if role != "origin" {
+        target
+            .batch_execute("SET LOCAL session_replication_role = origin")
+            .await
+            .context(
+                "the target session has session_replication_role = replica (a role or database \
+                 setting), which skips triggers and foreign keys; confiture could not reset it",
+            )?;
+    }
+    Ok(())
 }
 
 /// Plans a sync without writing to the target: the groups in load order, and up to five rows
@@ -505,6 +614,7 @@ pub async fn dry_run(
         }
     }
     Ok(DryRunReport {
+        target_defaults: prepared.target_defaults(),
         plan: prepared.plan,
         samples,
     })
@@ -529,7 +639,7 @@ async fn sample(
     let parsed = transformer.parse(&data)?;
     let rows = parsed.rows();
     let replacements = transformer.apply(&parsed, 0..rows)?;
-    let text = |v: Option<&[u8]>| v.map(|b| String::from_utf8_lossy(b).into_owned());
+    let text = |v: Option<&[u8]>| v.map(|b| shortened(&String::from_utf8_lossy(b)));
     let before: Vec<_> = replacements
         .iter()
         .map(|(c, _)| parsed.decode_column(*c, 0..rows))

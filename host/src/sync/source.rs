@@ -5,7 +5,18 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use tokio_postgres::Client;
 
+use crate::db::session::{self, READ_SETTINGS};
 use crate::sync::connect::Connector;
+
+/// A source connection: the connector's, with the read-only settings pinned too.
+async fn connect(connector: &dyn Connector) -> anyhow::Result<Client> {
+    let client = connector
+        .connect()
+        .await
+        .context("connecting to the source")?;
+    session::pin(&client, READ_SETTINGS).await?;
+    Ok(client)
+}
 
 /// The coordinator connection: a `REPEATABLE READ, READ ONLY` transaction that exported its
 /// snapshot. It must stay open while workers import the snapshot.
@@ -17,10 +28,7 @@ pub(crate) struct SourceSnapshot {
 impl SourceSnapshot {
     /// Opens the coordinator transaction and exports its snapshot.
     pub(crate) async fn begin(connector: &dyn Connector) -> anyhow::Result<SourceSnapshot> {
-        let client = connector
-            .connect()
-            .await
-            .context("connecting to the source")?;
+        let client = connect(connector).await?;
         client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
@@ -66,11 +74,7 @@ impl SourcePool {
         if let Some(client) = self.idle.lock().expect("pool lock").pop() {
             return Ok(client);
         }
-        let client = self
-            .connector
-            .connect()
-            .await
-            .context("connecting to the source")?;
+        let client = connect(self.connector.as_ref()).await?;
         let sql = format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
             self.snapshot.replace('\'', "''")

@@ -2,6 +2,7 @@
 
 use anyhow::{Result, bail};
 
+use crate::anonymize::charclass::decimal_digit;
 use crate::anonymize::column::ColumnType;
 use crate::anonymize::keys::{Stream, strategy_key};
 use crate::anonymize::params::{ParamReader, Params};
@@ -60,7 +61,14 @@ impl Strategy for CreditCard {
         let mut digits: Vec<u8> = Vec::with_capacity(24);
         map_values(self.name(), values, |value, out| {
             digits.clear();
-            digits.extend(value.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0'));
+            // Digits of any script count (full-width, Arabic-Indic...), each written back in
+            // its own script.
+            digits.extend(
+                value
+                    .chars()
+                    .filter_map(decimal_digit)
+                    .map(|(_, value)| value as u8),
+            );
             let n = digits.len();
             if n <= KEPT {
                 bail!(
@@ -81,9 +89,12 @@ impl Strategy for CreditCard {
             digits[check] = ((10 - luhn_sum(&digits, check) % 10) % 10) as u8;
             let mut next = digits.iter();
             for c in value.chars() {
-                match c {
-                    '0'..='9' => out.push(char::from(b'0' + next.next().copied().unwrap_or(0))),
-                    other => out.push(other),
+                match decimal_digit(c) {
+                    Some((zero, _)) => {
+                        let digit = u32::from(next.next().copied().unwrap_or(0));
+                        out.push(char::from_u32(zero + digit).expect("a digit"));
+                    }
+                    None => out.push(c),
                 }
             }
             Ok(())

@@ -6,7 +6,7 @@ use crate::anonymize::column::ColumnType;
 use crate::anonymize::keys::{push_hex, strategy_key};
 use crate::anonymize::params::{ParamReader, Params};
 use crate::anonymize::strategy::unsupported;
-use crate::anonymize::writer::map_values;
+use crate::anonymize::writer::{fold_into, map_values};
 use crate::anonymize::{KeyedHasher, Strategy, TextBatch};
 
 const PREFIX: &str = "user_";
@@ -14,7 +14,8 @@ const PREFIX: &str = "user_";
 const HEX_DIGITS: usize = 16;
 
 /// Replaces each address with `user_<hex>@<domain>`: the hex comes from the keyed HMAC of the
-/// address (ASCII case ignored), so an address maps to the same fake one in every table.
+/// address in lower case (of any script: `ΜΑΡΊΑ@x` and `μαρία@x` are one address), so an address
+/// maps to the same fake one in every table.
 #[derive(Debug)]
 pub struct Email {
     key: KeyedHasher,
@@ -86,11 +87,10 @@ impl Strategy for Email {
                 PREFIX.len() + 2 + self.domain.len()
             );
         }
-        let mut lowered = Vec::with_capacity(64);
+        let mut lowered = String::with_capacity(64);
         map_values(self.name(), values, |value, out| {
-            lowered.clear();
-            lowered.extend(value.bytes().map(|b| b.to_ascii_lowercase()));
-            let digest = self.key.hash(&lowered);
+            fold_into(value, &mut lowered);
+            let digest = self.key.hash(lowered.as_bytes());
             let domain = self.domain_for(value);
             let digits = hex_digits(max, domain.len()).ok_or_else(|| {
                 anyhow!(

@@ -7,7 +7,7 @@ use crate::anonymize::column::ColumnType;
 use crate::anonymize::keys::{pick, strategy_key, word};
 use crate::anonymize::params::{ParamReader, Params};
 use crate::anonymize::strategy::unsupported;
-use crate::anonymize::writer::map_values;
+use crate::anonymize::writer::{fold_into, map_values};
 use crate::anonymize::{KeyedHasher, Strategy, TextBatch};
 
 /// Which part of a name a [`Names`] strategy writes.
@@ -32,7 +32,8 @@ impl NamePart {
 }
 
 /// Replaces each value with a name picked by its keyed HMAC (one HMAC per value), cut to the
-/// column's length: the same input gives the same name everywhere.
+/// column's length: the same input gives the same name everywhere. Like `email`, the key is the
+/// value in lower case (`JANE DOE` and `Jane Doe` get the same name).
 #[derive(Debug)]
 pub struct Names {
     key: KeyedHasher,
@@ -64,8 +65,10 @@ impl Strategy for Names {
             return Err(unsupported(self.name(), column, "text-like columns"));
         }
         let max = column.max_chars();
+        let mut lowered = String::with_capacity(64);
         map_values(self.name(), values, |value, out| {
-            let digest = self.key.hash(value.as_bytes());
+            fold_into(value, &mut lowered);
+            let digest = self.key.hash(lowered.as_bytes());
             let first = FIRST_NAMES[pick(word(&digest, 0), FIRST_NAMES.len())];
             let last = LAST_NAMES[pick(word(&digest, 1), LAST_NAMES.len())];
             match self.part {
@@ -111,6 +114,12 @@ mod tests {
             assert_eq!(out[0], out[3]);
             assert!(out[0].as_ref().unwrap().chars().count() <= 6);
         }
+        let shouted = run(&*build("full_name", "{}", "s"), "text", &[Some("JANE DOE")]);
+        assert_eq!(
+            shouted[0],
+            run(&*build("full_name", "{}", "s"), "text", &values)[0],
+            "case is ignored, as by email"
+        );
         let full = run(&*build("full_name", "{}", "s"), "text", &values);
         let (first, last) = full[0].as_ref().unwrap().split_once(' ').unwrap();
         assert!(FIRST_NAMES.contains(&first));

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 
+use crate::anonymize::charclass::decimal_digit;
 use crate::anonymize::column::ColumnType;
 use crate::anonymize::keys::{Stream, strategy_key};
 use crate::anonymize::params::{ParamReader, Params};
@@ -9,9 +10,11 @@ use crate::anonymize::strategy::unsupported;
 use crate::anonymize::writer::map_values;
 use crate::anonymize::{KeyedHasher, Strategy, TextBatch};
 
-/// Replaces every digit with a keyed digit and keeps everything else (`+`, spaces,
-/// parentheses, hyphens) in place; the last `keep_last` digits stay. The digits are keyed on
-/// the number's digits alone, so `+1 555 123 4567` and `15551234567` get the same digits.
+/// Replaces every digit — of any script: ASCII, full-width, Arabic-Indic... each written back
+/// in its own script — with a keyed digit and keeps everything else (`+`, spaces, parentheses,
+/// hyphens) in place; the last `keep_last` digits stay. The digits are keyed on the number's
+/// digit values alone, so `+1 555 123 4567`, `15551234567` and `１５５５１２３４５６７` get the
+/// same digits. A number with a digit to replace never comes out unchanged.
 #[derive(Debug)]
 pub struct Phone {
     key: KeyedHasher,
@@ -40,23 +43,37 @@ impl Strategy for Phone {
         if !column.is_textual() {
             return Err(unsupported(self.name(), column, "text-like columns"));
         }
-        let mut digits = Vec::with_capacity(32);
+        let mut digits: Vec<u8> = Vec::with_capacity(32);
+        let mut fresh: Vec<u8> = Vec::with_capacity(32);
         map_values(self.name(), values, |value, out| {
             digits.clear();
-            digits.extend(value.bytes().filter(u8::is_ascii_digit));
+            digits.extend(
+                value
+                    .chars()
+                    .filter_map(decimal_digit)
+                    .map(|(_, value)| b'0' + value as u8),
+            );
             let mut stream = Stream::new(&self.key.hash(&digits));
             let replaced = digits.len().saturating_sub(self.keep_last);
+            fresh.clear();
+            fresh.extend((0..replaced).map(|_| stream.below(10) as u8));
+            if replaced > 0 && fresh.iter().zip(&digits).all(|(f, d)| b'0' + f == *d) {
+                // The keyed digits came out as the original ones: move the last one.
+                let last = replaced - 1;
+                fresh[last] = (fresh[last] + 1 + stream.below(9) as u8) % 10;
+            }
             let mut seen = 0;
             for c in value.chars() {
-                if c.is_ascii_digit() {
-                    if seen < replaced {
-                        out.push(char::from(b'0' + stream.below(10) as u8));
-                    } else {
-                        out.push(c);
+                match decimal_digit(c) {
+                    Some((zero, _)) if seen < replaced => {
+                        out.push(char::from_u32(zero + u32::from(fresh[seen])).expect("a digit"));
+                        seen += 1;
                     }
-                    seen += 1;
-                } else {
-                    out.push(c);
+                    Some(_) => {
+                        out.push(c);
+                        seen += 1;
+                    }
+                    None => out.push(c),
                 }
             }
             Ok(())
@@ -66,12 +83,25 @@ impl Strategy for Phone {
 
 #[cfg(test)]
 mod tests {
+    use crate::anonymize::charclass::decimal_digit;
     use crate::anonymize::testing::{assert_keyed, build, run};
 
     fn shape(value: &str) -> String {
         value
             .chars()
-            .map(|c| if c.is_ascii_digit() { '9' } else { c })
+            .map(|c| match decimal_digit(c) {
+                Some((zero, _)) => char::from_u32(zero + 9).unwrap(),
+                None => c,
+            })
+            .collect()
+    }
+
+    /// The digit values of `value`, whatever their script.
+    fn digits(value: &str) -> Vec<u32> {
+        value
+            .chars()
+            .filter_map(decimal_digit)
+            .map(|(_, d)| d)
             .collect()
     }
 
@@ -96,10 +126,37 @@ mod tests {
                 assert_ne!(before, after);
             }
         }
-        let digits = |v: &str| v.chars().filter(char::is_ascii_digit).collect::<String>();
         assert_eq!(
             digits(out[0].as_ref().unwrap()),
             digits(out[3].as_ref().unwrap())
+        );
+    }
+
+    #[test]
+    fn digits_of_every_script_are_replaced_in_their_script() {
+        let values = [
+            Some("+٩٦٦ ٥٠ ١٢٣ ٤٥٦٧"),
+            Some("０９０－１２３４－５６７８"),
+            Some("+1 555 123 4567"),
+            Some("+۹۸ ۹۱۲ ۳۴۵ ۶۷۸۹"),
+            Some("7"),
+        ];
+        let out = run(&*build("phone", "{}", "s"), "text", &values);
+        for (before, after) in values.iter().zip(&out) {
+            let (before, after) = (before.unwrap(), after.as_deref().unwrap());
+            assert_ne!(before, after);
+            assert_eq!(shape(before), shape(after), "{before} → {after}");
+        }
+        let ascii = run(&*build("phone", "{}", "s"), "text", &[Some("0901234-5678")]);
+        let wide = run(
+            &*build("phone", "{}", "s"),
+            "text",
+            &[Some("０９０１２３４－５６７８")],
+        );
+        assert_eq!(
+            digits(ascii[0].as_deref().unwrap()),
+            digits(wide[0].as_deref().unwrap()),
+            "keyed on digit values, whatever the script"
         );
     }
 }

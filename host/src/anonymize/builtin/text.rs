@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 
+use crate::anonymize::charclass::decimal_digit;
 use crate::anonymize::column::ColumnType;
 use crate::anonymize::keys::{Stream, strategy_key};
 use crate::anonymize::params::{ParamReader, Params};
@@ -12,9 +13,9 @@ use crate::anonymize::{KeyedHasher, Strategy, TextBatch};
 const LOWER: &[u8; 26] = b"abcdefghijklmnopqrstuvwxyz";
 const UPPER: &[u8; 26] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-/// Replaces each letter with a keyed random ASCII letter of the same case and each digit with
-/// a random digit; spaces, punctuation and other characters stay where they are, so the
-/// length in characters and the shape are kept.
+/// Replaces each letter (of any script) with a keyed random ASCII letter of the same case and
+/// each digit with a random digit of the same script; spaces, punctuation and other characters
+/// stay where they are, so the length in characters and the shape are kept.
 #[derive(Debug)]
 pub struct SameLengthText {
     key: KeyedHasher,
@@ -50,8 +51,10 @@ impl Strategy for SameLengthText {
         map_values(self.name(), values, |value, out| {
             let mut stream = Stream::new(&self.key.hash(value.as_bytes()));
             for c in value.chars() {
-                let replacement = if c.is_ascii_digit() {
-                    b'0' + stream.below(10) as u8
+                let replacement = if let Some((zero, _)) = decimal_digit(c) {
+                    let digit = stream.below(10) as u32;
+                    out.push(char::from_u32(zero + digit).expect("a digit"));
+                    continue;
                 } else if c.is_uppercase() {
                     UPPER[stream.below(26)]
                 } else if c.is_alphabetic() {
@@ -62,9 +65,32 @@ impl Strategy for SameLengthText {
                 };
                 out.push(char::from(replacement));
             }
+            if out.written() == value {
+                // Every replaced character came out as it was: move the last one.
+                out.replace(&moved_last(value));
+            }
             Ok(())
         })
     }
+}
+
+/// `value` with its last letter or digit moved one place in its class (`a`→`b`, `Z`→`A`,
+/// `٩`→`٠`).
+fn moved_last(value: &str) -> String {
+    let mut chars: Vec<char> = value.chars().collect();
+    if let Some(c) = chars
+        .iter_mut()
+        .rev()
+        .find(|c| decimal_digit(**c).is_some() || c.is_alphabetic())
+    {
+        *c = match (decimal_digit(*c), *c) {
+            (Some((zero, digit)), _) => char::from_u32(zero + (digit + 1) % 10).expect("a digit"),
+            (None, 'z') => 'a',
+            (None, 'Z') => 'A',
+            (None, other) => char::from(other as u8 + 1),
+        };
+    }
+    chars.into_iter().collect()
 }
 
 #[cfg(test)]
