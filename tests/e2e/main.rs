@@ -21,6 +21,7 @@ mod lint_plugins;
 mod migrate_concurrency;
 mod migrate_down;
 mod migrate_failures;
+mod migrate_integrity;
 mod migrate_status;
 mod migrate_up;
 mod plugins_db;

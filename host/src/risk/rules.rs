@@ -4,14 +4,17 @@ use sqlparser::ast::{FromTable, ObjectType, Statement as Ast, TableFactor, Table
 
 use super::{Level, Reason, alter, lock, table_name};
 use crate::sql::inspect::{has_keyword, is_drop_index};
+use crate::sql::transaction::TransactionRole;
 use crate::sql::{SchemaModel, Statement, StatementKind};
 
 /// Every reason that applies to `s`; never empty.
 pub(super) fn reasons(s: &Statement, model: Option<&SchemaModel>) -> Vec<Reason> {
-    let mut found = match s.ast.as_deref() {
-        None => unparsed(s),
-        Some(ast) => parsed(s, ast, model),
+    let mut found = match (s.ast.as_deref(), s.kind) {
+        (Some(ast), _) => parsed(s, ast, model),
+        (None, StatementKind::Unparsed) => unparsed(s),
+        (None, _) => by_kind(s),
     };
+    found.extend(transaction(s));
     if found.is_empty() {
         found.push(Reason::new(Level::Low, "no known risk"));
     }
@@ -34,7 +37,7 @@ fn unparsed(s: &Statement) -> Vec<Reason> {
 
 fn parsed(s: &Statement, ast: &Ast, model: Option<&SchemaModel>) -> Vec<Reason> {
     match ast {
-        Ast::CreateIndex(index) => create_index(s, index.concurrently)
+        Ast::CreateIndex(index) => create_index(index.concurrently)
             .into_iter()
             .map(|r| r.on(table_name(&index.table_name)))
             .collect(),
@@ -93,28 +96,73 @@ fn parsed(s: &Statement, ast: &Ast, model: Option<&SchemaModel>) -> Vec<Reason> 
             rows("UPDATE", update.selection.is_some(), false),
         ),
         Ast::AlterTable(alter) => alter::reasons(alter, model),
-        _ => match s.kind {
-            StatementKind::CreateTable
-            | StatementKind::CreateView
-            | StatementKind::Comment
-            | StatementKind::Grant
-            | StatementKind::CreateFunction
-            | StatementKind::Insert => vec![Reason::new(
-                Level::Low,
-                format!("{}: no lock on existing tables' traffic", s.kind),
-            )],
-            StatementKind::Set
-                if has_keyword(&s.text, "lock_timeout")
-                    || has_keyword(&s.text, "statement_timeout") =>
-            {
-                vec![Reason::new(
-                    Level::Low,
-                    "sets a timeout: makes the statements after it safer",
-                )]
-            }
-            _ => Vec::new(),
-        },
+        _ => by_kind(s),
     }
+}
+
+/// Reasons known from the statement's kind alone (also for data statements, never parsed).
+fn by_kind(s: &Statement) -> Vec<Reason> {
+    match s.kind {
+        StatementKind::CreateTable
+        | StatementKind::CreateView
+        | StatementKind::Comment
+        | StatementKind::Grant
+        | StatementKind::CreateFunction
+        | StatementKind::Insert => vec![Reason::new(
+            Level::Low,
+            format!("{}: no lock on existing tables' traffic", s.kind),
+        )],
+        StatementKind::Set
+            if has_keyword(&s.text, "lock_timeout")
+                || has_keyword(&s.text, "statement_timeout") =>
+        {
+            vec![Reason::new(
+                Level::Low,
+                "sets a timeout: makes the statements after it safer",
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What the statement does to the transaction Confiture runs the migration in.
+fn transaction(s: &Statement) -> Vec<Reason> {
+    let reason = match s.transaction {
+        TransactionRole::Ordinary => return Vec::new(),
+        TransactionRole::Wrapper(c) => Reason::new(
+            Level::Low,
+            format!(
+                "{}: the file's outer transaction wrapper; its body runs in Confiture's own \
+                 transaction",
+                c.keyword()
+            ),
+        ),
+        TransactionRole::Control(c) if s.no_transaction => Reason::new(
+            Level::High,
+            format!(
+                "{}: the file's own transaction control; Confiture cannot roll this migration \
+                 back as a whole",
+                c.keyword()
+            ),
+        ),
+        TransactionRole::Control(c) => Reason::new(
+            Level::Critical,
+            format!(
+                "{} inside a migration that runs in one transaction: refused before anything \
+                 runs (split the file, or mark it `-- confiture: no-transaction`)",
+                c.keyword()
+            ),
+        ),
+        TransactionRole::OutsideOnly(_) if s.no_transaction => return Vec::new(),
+        TransactionRole::OutsideOnly(what) => Reason::new(
+            Level::Critical,
+            format!(
+                "{what} cannot run inside a transaction block, and this migration has other \
+                 statements: refused before anything runs (move it into a migration of its own)"
+            ),
+        ),
+    };
+    vec![reason]
 }
 
 /// `reason` once per table of a statement that names several (each message then names its
@@ -144,7 +192,7 @@ fn relation(target: &TableWithJoins) -> Option<String> {
     }
 }
 
-fn create_index(s: &Statement, concurrently: bool) -> Vec<Reason> {
+fn create_index(concurrently: bool) -> Vec<Reason> {
     if !concurrently {
         return vec![
             Reason::new(
@@ -156,21 +204,14 @@ fn create_index(s: &Statement, concurrently: bool) -> Vec<Reason> {
             .scans(),
         ];
     }
-    let mut found = vec![
+    vec![
         Reason::new(
             Level::Low,
             "CREATE INDEX CONCURRENTLY lets reads and writes through",
         )
         .lock(lock::SHARE_UPDATE_EXCLUSIVE)
         .scans(),
-    ];
-    if !s.no_transaction {
-        found.push(Reason::new(
-            Level::Critical,
-            "CREATE INDEX CONCURRENTLY cannot run inside a transaction block",
-        ));
-    }
-    found
+    ]
 }
 
 fn drop_index(s: &Statement) -> Vec<Reason> {
@@ -183,20 +224,13 @@ fn drop_index(s: &Statement) -> Vec<Reason> {
             .lock(lock::ACCESS_EXCLUSIVE),
         ];
     }
-    let mut found = vec![
+    vec![
         Reason::new(
             Level::Low,
             "DROP INDEX CONCURRENTLY lets reads and writes through",
         )
         .lock(lock::SHARE_UPDATE_EXCLUSIVE),
-    ];
-    if !s.no_transaction {
-        found.push(Reason::new(
-            Level::Critical,
-            "DROP INDEX CONCURRENTLY cannot run inside a transaction block",
-        ));
-    }
-    found
+    ]
 }
 
 fn rows(verb: &str, has_where: bool, destroys: bool) -> Reason {

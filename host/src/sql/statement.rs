@@ -10,8 +10,8 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use super::split::{LineComment, Split, split_with_comments};
+use super::transaction::{TransactionPlan, TransactionRole, classify, has_no_transaction_marker};
 use super::workaround;
-use crate::migrate::files::is_no_transaction;
 
 /// Where something is written.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
@@ -172,8 +172,13 @@ pub struct Statement {
     pub ast: Option<Box<ast::Statement>>,
     /// True for a file under the migrations directory.
     pub in_migration: bool,
-    /// True when that migration runs outside a transaction (`-- confiture: no-transaction`).
+    /// True when that migration runs outside a transaction: marked `-- confiture:
+    /// no-transaction`, or made only of statements that cannot run in one (see
+    /// [`super::transaction`]).
     pub no_transaction: bool,
+    /// What the statement does to the transaction around it (in a migration, the outer
+    /// `BEGIN`/`COMMIT` of a wrapped file is [`TransactionRole::Wrapper`]).
+    pub transaction: TransactionRole,
     /// The `--` comment lines directly above the statement (no blank line in between), as
     /// `(line, text)` with the text trimmed and its `--` kept, e.g.
     /// `(4, "-- confiture-lint: disable=require-pk")`.
@@ -257,17 +262,19 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
         .iter()
         .zip(&splits)
         .map(|(source, (text, split))| {
-            let no_transaction = source.in_migration && is_no_transaction(source.text);
+            let (no_transaction, mut roles) = transaction_roles(source, split);
             let mut comment_lines = OwnLineComments::new(&split.comments);
             let statements = split
                 .statements
                 .iter()
                 .map(|piece| {
+                    let transaction = roles.next().expect("one role per statement");
                     let line = to_u32(piece.line);
                     let end_line = line.saturating_add(to_u32(piece.text.matches('\n').count()));
                     let ast = asts.next().expect("one parse result per statement");
                     let (kind, guessed_kind) = match &ast {
                         Some(ast) => (StatementKind::of(ast), None),
+                        None if is_data_statement(piece.text) => (StatementKind::Insert, None),
                         None => (StatementKind::Unparsed, Some(guess_kind(piece.text))),
                     };
                     Statement {
@@ -282,6 +289,7 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
                         ast,
                         in_migration: source.in_migration,
                         no_transaction,
+                        transaction,
                         comments_before: comment_lines.directly_above(line, end_line),
                     }
                 })
@@ -297,6 +305,36 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
             }
         })
         .collect()
+}
+
+/// Whether the file runs outside a transaction (only migrations can) and each statement's
+/// [`TransactionRole`]. A file the runner would refuse keeps its marker's mode.
+fn transaction_roles(
+    source: &SourceText<'_>,
+    split: &Split<'_>,
+) -> (bool, std::vec::IntoIter<TransactionRole>) {
+    let marked = source.in_migration && has_no_transaction_marker(source.text);
+    let plan = TransactionPlan::of(&split.statements, marked);
+    let roles = match &plan {
+        Ok(plan) if source.in_migration => plan.roles(&split.statements),
+        _ => split.statements.iter().map(|s| classify(s.text)).collect(),
+    };
+    let outside = match plan {
+        Ok(plan) => source.in_migration && plan.mode.is_outside(),
+        Err(_) => marked,
+    };
+    (outside, roles.into_iter())
+}
+
+/// A statement that only carries data (`INSERT`, `COPY`): it is not parsed, since nothing reads
+/// its syntax tree and a data migration's `VALUES` lists would take gigabytes as trees. It
+/// counts as an `INSERT`.
+fn is_data_statement(text: &str) -> bool {
+    let word = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    word.eq_ignore_ascii_case("insert") || word.eq_ignore_ascii_case("copy")
 }
 
 /// Statements a worker takes at a time: small enough to balance, large enough that taking
@@ -316,7 +354,15 @@ fn parse_in_parallel(pieces: &[&str]) -> Vec<Option<Box<ast::Statement>>> {
     let workers = crate::parallel::threads_for(bytes, PARSE_BYTES_PER_THREAD);
     let parse_run = |run: &[&str]| -> Vec<Option<Box<ast::Statement>>> {
         let dialect = PostgreSqlDialect {};
-        run.iter().map(|text| parse_one(&dialect, text)).collect()
+        run.iter()
+            .map(|text| {
+                if is_data_statement(text) {
+                    None
+                } else {
+                    parse_one(&dialect, text)
+                }
+            })
+            .collect()
     };
     if workers <= 1 {
         return parse_run(pieces);
@@ -498,7 +544,9 @@ mod tests {
                 (StatementKind::Insert, 2, 30),
             ]
         );
-        assert!(file.statements.iter().all(|s| s.ast.is_some()));
+        // Data statements are not parsed: nothing reads their tree.
+        let parsed: Vec<_> = file.statements.iter().map(|s| s.ast.is_some()).collect();
+        assert_eq!(parsed, vec![true, true, false]);
         assert_eq!(file.statements[1].text, "CREATE INDEX i ON a (id)");
         assert_eq!(
             file.statements[1].location.to_string(),
@@ -669,7 +717,7 @@ mod tests {
             vec![
                 (StatementKind::Set, 2),
                 (StatementKind::Other, 3),
-                (StatementKind::Other, 4),
+                (StatementKind::Insert, 4),
                 (StatementKind::CreateTable, 9),
             ]
         );

@@ -36,8 +36,8 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
             "concurrent-index-in-transaction",
             Severity::Critical,
             "CREATE/DROP INDEX CONCURRENTLY cannot run inside a transaction block, and \
-             Confiture runs each migration in one unless its first line is \
-             `-- confiture: no-transaction`.",
+             Confiture runs a migration that has other statements in one (unless its first \
+             line is `-- confiture: no-transaction`): the migration is refused.",
             concurrent_in_transaction,
         ),
         rule(
@@ -298,11 +298,12 @@ fn concurrent_in_transaction(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<V
                     rule.at(
                         &s.location,
                         "CONCURRENTLY cannot run inside a transaction block, and this migration \
-                         runs in one: it will fail",
+                         has other statements, so it runs in one: it is refused",
                     )
                     .suggest(
-                        "make `-- confiture: no-transaction` the migration's first line (and \
-                         keep one statement per such migration)",
+                        "move the statement into a migration of its own (Confiture runs it \
+                         outside a transaction by itself), or make `-- confiture: \
+                         no-transaction` the migration's first line",
                     ),
                 );
             }
@@ -974,7 +975,10 @@ mod tests {
     #[test]
     fn concurrently_inside_a_transactional_migration() {
         let sql = "CREATE INDEX CONCURRENTLY users_email ON users (email);";
-        assert_count(&m("concurrent-index-in-transaction", sql), 1);
+        // Alone, it runs outside a transaction by itself.
+        assert_count(&m("concurrent-index-in-transaction", sql), 0);
+        let mixed = format!("ALTER TABLE users ADD COLUMN n int;\n{sql}");
+        assert_count(&m("concurrent-index-in-transaction", &mixed), 1);
         assert_count(
             &m(
                 "concurrent-index-in-transaction",

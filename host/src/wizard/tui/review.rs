@@ -8,10 +8,10 @@ use anstyle::Style;
 
 use super::highlight::{Segment, highlight};
 use super::keys::ReviewKey;
+use crate::migrate::report::level_style;
 use crate::output::{paint, style};
 use crate::risk::Level;
 use crate::wizard::prompt::PendingView;
-use crate::wizard::view::level_style;
 
 /// The key help shown on the last row.
 pub const HELP: &str = "↑/↓ j/k scroll · PgUp/PgDn · g/G top/bottom · Enter/a: done · q: quit";

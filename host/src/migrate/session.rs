@@ -1,16 +1,16 @@
-//! What the wizard, approvals, schedules and the audit command share: the project's migrate
-//! context connected to its database, the audit trail and the schedule beside the tracking
-//! table, and the person running the command.
+//! What the wizard, approvals, schedules, `run-scheduled` and the audit command share: the
+//! project's migrate context connected to its database, the audit trail and the schedule beside
+//! the tracking table, and the person running the command.
 
 use tokio_postgres::Client;
 
 use super::approvals::{ApprovalStatus, required};
 use super::audit::{AuditEvent, AuditLog, EventKind};
+use super::files::Migration;
 use super::schedule::{ScheduleBook, Scheduled};
+use super::{Context, assess_live, pending, read_applied};
 use crate::cli::Globals;
 use crate::error::{ExitCode, Failure};
-use crate::migrate::files::Migration;
-use crate::migrate::{Context, assess_live, pending, read_applied};
 use crate::risk::{Level, MigrationRisk};
 
 /// One command's view of an environment's database.
@@ -30,8 +30,8 @@ pub(crate) struct Session {
 impl Session {
     /// Opens the project and connects; `actor` is `--as` when given.
     pub async fn open(g: &Globals, actor: Option<&str>) -> anyhow::Result<Self> {
-        let ctx = Context::open(g)?;
-        let client = ctx.db.spec.connect().await?;
+        let mut ctx = Context::open(g)?;
+        let client = ctx.connect().await?;
         let audit = AuditLog::beside(&ctx.ledger);
         let schedule = ScheduleBook::beside(&ctx.ledger);
         Ok(Session {
