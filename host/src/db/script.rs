@@ -133,11 +133,6 @@ impl<'a> Script<'a> {
             .enumerate()
             .filter(move |(i, _)| wrapper.is_none_or(|w| *i != w.begin && *i != w.commit))
     }
-
-    /// Lines of the statements that run, in order.
-    pub fn lines(&self) -> Vec<usize> {
-        self.to_run().map(|(_, s)| s.line).collect()
-    }
 }
 
 /// True for `COPY … TO STDOUT`.
@@ -371,7 +366,6 @@ mod tests {
         assert!(!script.outside_transaction());
         let run: Vec<_> = script.to_run().map(|(_, s)| s.line).collect();
         assert_eq!(run, vec![3, 4]);
-        assert_eq!(script.lines(), vec![3, 4]);
         let marked =
             Script::check("f.sql", "-- confiture: no-transaction\nVACUUM t;", true).unwrap();
         assert_eq!(

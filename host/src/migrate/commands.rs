@@ -156,6 +156,8 @@ pub(crate) fn assess(ctx: &Context, pending: &[&Migration]) -> Vec<MigrationRisk
             shown_path: path,
             text: &m.up_sql,
             in_migration: true,
+            // Risk and the model need one statement of each data run, not every row.
+            every_data_statement: false,
         })
         .collect();
     let files = parse_files(&sources);
@@ -346,7 +348,7 @@ pub async fn verify(g: &Globals, a: &VerifyArgs) -> anyhow::Result<ExitCode> {
             verified.push(VerifyRun {
                 version: m.version.clone(),
                 ok: error.is_none(),
-                error: error.map(|e| format!("{e:#}")),
+                error: error.map(|e| crate::error::one_line(&e)),
                 file,
             });
         }

@@ -116,7 +116,7 @@ async fn apply_due(
         }
     }
     // The pending migrations, in order, while each has a due schedule.
-    let prefix: Vec<&(Migration, MigrationRisk)> = pending
+    let prefix: Vec<&(&Migration, MigrationRisk)> = pending
         .iter()
         .take_while(|(m, _)| runnable.contains_key(m.version.as_str()))
         .collect();

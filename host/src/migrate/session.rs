@@ -53,7 +53,7 @@ impl Session {
         &self,
         target: Option<&str>,
         out: &crate::output::Output,
-    ) -> anyhow::Result<Vec<(Migration, MigrationRisk)>> {
+    ) -> anyhow::Result<Vec<(&Migration, MigrationRisk)>> {
         let target = match target {
             Some(v) => Some(self.ctx.find(v)?.version.clone()),
             None => None,
@@ -61,7 +61,7 @@ impl Session {
         let applied = read_applied(&self.ctx, &self.client).await?;
         let (pending, _missing) = pending(&self.ctx, &applied, target.as_deref(), out)?;
         let risks = assess_live(&self.ctx, &self.client, &pending).await?;
-        Ok(pending.into_iter().cloned().zip(risks).collect())
+        Ok(pending.into_iter().zip(risks).collect())
     }
 
     /// The pending migration with `version`: a configuration failure when there is no such
@@ -76,7 +76,8 @@ impl Session {
             .pending(None, out)
             .await?
             .into_iter()
-            .find(|(m, _)| m.version == wanted);
+            .find(|(m, _)| m.version == wanted)
+            .map(|(m, risk)| (m.clone(), risk));
         found.ok_or_else(|| {
             Failure::new(
                 ExitCode::Refused,

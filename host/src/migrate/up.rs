@@ -78,7 +78,7 @@ pub(crate) async fn read_applied(
 /// The pending migrations up to `target`, after refusing drift and warning about missing files.
 pub(crate) fn pending<'a>(
     ctx: &'a Context,
-    applied: &'a [AppliedRow],
+    applied: &[AppliedRow],
     target: Option<&str>,
     out: &crate::output::Output,
 ) -> anyhow::Result<(Vec<&'a Migration>, Vec<Item>)> {
@@ -119,10 +119,15 @@ pub(crate) fn pending<'a>(
             ..Item::default()
         });
     }
-    let pending: Vec<&Migration> = entries
+    let pending: Vec<&str> = entries
         .iter()
         .filter(|e| e.state == State::Pending)
-        .filter_map(|e| e.migration)
+        .map(|e| e.version.as_str())
+        .collect();
+    let pending: Vec<&'a Migration> = ctx
+        .migrations
+        .iter()
+        .filter(|m| pending.contains(&m.version.as_str()))
         .filter(|m| target.is_none_or(|t| compare_versions(&m.version, t).is_le()))
         .collect();
     Ok((pending, missing))

@@ -225,6 +225,11 @@ pub struct SourceText<'a> {
     /// True for a file under the migrations directory (whose first line may opt out of the
     /// transaction).
     pub in_migration: bool,
+    /// False to keep only the first of each run of consecutive data statements (`INSERT`,
+    /// `COPY`): they all classify alike and build no schema, and a data migration holds
+    /// hundreds of thousands of them — enough for risk and the schema model, at a fraction of
+    /// the memory. True (what lint needs) keeps every statement.
+    pub every_data_statement: bool,
 }
 
 /// Cuts `text` into statements and parses each one alone. Never fails: a statement sqlparser
@@ -236,6 +241,7 @@ pub fn parse_file(shown_path: &str, text: &str, in_migration: bool) -> SqlFile {
         shown_path,
         text,
         in_migration,
+        every_data_statement: true,
     };
     parse_files(&[source])
         .pop()
@@ -253,22 +259,38 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
             (text, split_with_comments(text))
         })
         .collect();
+    let kept: Vec<Vec<bool>> = sources
+        .iter()
+        .zip(&splits)
+        .map(|(source, (_, split))| kept_statements(source, split))
+        .collect();
     let pieces: Vec<&str> = splits
         .iter()
-        .flat_map(|(_, split)| split.statements.iter().map(|piece| piece.text))
+        .zip(&kept)
+        .flat_map(|((_, split), keep)| {
+            split
+                .statements
+                .iter()
+                .zip(keep)
+                .filter(|(_, keep)| **keep)
+                .map(|(piece, _)| piece.text)
+        })
         .collect();
     let mut asts = parse_in_parallel(&pieces).into_iter();
     sources
         .iter()
         .zip(&splits)
-        .map(|(source, (text, split))| {
-            let (no_transaction, mut roles) = transaction_roles(source, split);
+        .zip(&kept)
+        .map(|((source, (text, split)), keep)| {
+            let (no_transaction, roles) = transaction_roles(source, split);
             let mut comment_lines = OwnLineComments::new(&split.comments);
             let statements = split
                 .statements
                 .iter()
-                .map(|piece| {
-                    let transaction = roles.next().expect("one role per statement");
+                .zip(roles)
+                .zip(keep)
+                .filter(|(_, keep)| **keep)
+                .map(|((piece, transaction), _)| {
                     let line = to_u32(piece.line);
                     let end_line = line.saturating_add(to_u32(piece.text.matches('\n').count()));
                     let ast = asts.next().expect("one parse result per statement");
@@ -324,6 +346,21 @@ fn transaction_roles(
         Err(_) => marked,
     };
     (outside, roles.into_iter())
+}
+
+/// Which of `split`'s statements `source` keeps (see [`SourceText::every_data_statement`]).
+fn kept_statements(source: &SourceText<'_>, split: &Split<'_>) -> Vec<bool> {
+    let mut previous_is_data = false;
+    split
+        .statements
+        .iter()
+        .map(|piece| {
+            let is_data = is_data_statement(piece.text);
+            let keep = source.every_data_statement || !(is_data && previous_is_data);
+            previous_is_data = is_data;
+            keep
+        })
+        .collect()
 }
 
 /// A statement that only carries data (`INSERT`, `COPY`): it is not parsed, since nothing reads
@@ -699,6 +736,28 @@ mod tests {
         let file = parse_file("x.sql", "\u{feff}CREATE TABLE a (id int);", false);
         assert_eq!(file.statements[0].kind, StatementKind::CreateTable);
         assert_eq!(file.statements[0].location.column, 1);
+    }
+
+    #[test]
+    fn runs_of_data_statements_can_be_cut_to_their_first() {
+        let sql = "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\n\
+                   COPY t FROM stdin;\n3\n\\.\nCREATE INDEX i ON t (id);\nINSERT INTO t VALUES (4);\n";
+        let source = |every_data_statement| SourceText {
+            shown_path: "db/migrations/1_data.up.sql",
+            text: sql,
+            in_migration: true,
+            every_data_statement,
+        };
+        let lines = |every| -> Vec<u32> {
+            parse_files(&[source(every)])
+                .remove(0)
+                .statements
+                .iter()
+                .map(|s| s.location.line)
+                .collect()
+        };
+        assert_eq!(lines(true), vec![1, 2, 3, 4, 7, 8]);
+        assert_eq!(lines(false), vec![1, 2, 7, 8]);
     }
 
     #[test]

@@ -316,7 +316,7 @@ pub async fn sync(
 
 fn failed(error: &anyhow::Error) -> TableStatus {
     TableStatus::Failed {
-        error: format!("{error:#}"),
+        error: crate::error::one_line(error),
     }
 }
 

@@ -77,7 +77,7 @@ async fn drive(
 ) -> anyhow::Result<WizardReport> {
     let out = &g.out;
     let pending = session.pending(a.target.as_deref(), out).await?;
-    let refs: Vec<&Migration> = pending.iter().map(|(m, _)| m).collect();
+    let refs: Vec<&Migration> = pending.iter().map(|(m, _)| *m).collect();
     let mut units = session.ctx.units(&refs)?;
     for (unit, (_, risk)) in units.iter_mut().zip(&pending) {
         unit.risk = Some(risk.level);
@@ -191,8 +191,8 @@ async fn drive(
 struct Wizard<'a> {
     session: &'a Session,
     prompter: Box<dyn Prompter>,
-    pending: &'a [(Migration, MigrationRisk)],
-    views: &'a [PendingView],
+    pending: &'a [(&'a Migration, MigrationRisk)],
+    views: &'a [PendingView<'a>],
     approvals: &'a [Option<ApprovalStatus>],
     args: &'a WizardArgs,
     schedule_at: Option<DateTime<Utc>>,
@@ -409,16 +409,16 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
-fn view(
+fn view<'a>(
     session: &Session,
-    m: &Migration,
+    m: &'a Migration,
     risk: &MigrationRisk,
     approvals: Option<&ApprovalStatus>,
-) -> PendingView {
+) -> PendingView<'a> {
     PendingView {
         slug: m.slug(),
         path: session.ctx.show(&m.up_path),
-        sql: m.up_sql.clone(),
+        sql: &m.up_sql,
         no_transaction: m.no_transaction,
         risk: risk.clone(),
         approvals: approvals.map(ApprovalStatus::summary),
@@ -426,7 +426,7 @@ fn view(
 }
 
 /// The refusal without anyone to answer.
-fn no_input(a: &WizardArgs, protected: bool, pending: &[(Migration, MigrationRisk)]) -> Failure {
+fn no_input(a: &WizardArgs, protected: bool, pending: &[(&Migration, MigrationRisk)]) -> Failure {
     let risky: Vec<String> = pending
         .iter()
         .filter(|(_, r)| r.level > Level::Low)
