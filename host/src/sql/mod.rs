@@ -21,12 +21,15 @@ pub mod transaction;
 pub mod types;
 mod workaround;
 
-pub use build::build_model;
-pub use model::{Column, ForeignKey, Index, ModelLookup, SchemaModel, Table};
+pub use build::{ModelBuilder, build_model};
+pub use model::{
+    CheckConstraint, Column, ForeignKey, Index, ModelLookup, SchemaModel, Table, TableLookup,
+};
 pub use split::{
     CopyData, LineComment, MetaCommand, Split, SplitProblem, SqlStatement, Unterminated,
     split_statements, split_with_comments,
 };
 pub use statement::{
-    Location, SourceText, SqlFile, Statement, StatementKind, guess_kind, parse_file, parse_files,
+    Location, SourceText, SqlFile, Statement, StatementKind, data_statement_kind, guess_kind,
+    parse_file, parse_files,
 };

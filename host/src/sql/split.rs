@@ -196,6 +196,8 @@ struct Current {
     header: Header,
     /// A construct left open inside it.
     problem: Option<SplitProblem>,
+    /// How many comments were read before its first token (see [`Scanner::reread_unclosed`]).
+    comments_before: usize,
 }
 
 impl Current {
@@ -208,6 +210,7 @@ impl Current {
             body_line: 0,
             header: Header::Start,
             problem: None,
+            comments_before: 0,
         }
     }
 }
@@ -218,6 +221,9 @@ struct Scanner<'a> {
     lines: LineCounter,
     out: Split<'a>,
     current: Current,
+    /// False once a parenthesis was found never closed: from there on, semicolons end
+    /// statements inside parentheses too.
+    parens_hold_semicolons: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -228,6 +234,7 @@ impl<'a> Scanner<'a> {
             lines: LineCounter::default(),
             out: Split::default(),
             current: Current::new(),
+            parens_hold_semicolons: true,
         }
     }
 
@@ -242,23 +249,53 @@ impl<'a> Scanner<'a> {
         } else {
             0
         };
-        while i < bytes.len() {
-            let b = bytes[i];
-            i = match b {
-                b'-' if bytes.get(i + 1) == Some(&b'-') => self.line_comment(i),
-                b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                    self.closed(i, skip_block_comment(bytes, i), Unterminated::BlockComment)
-                }
-                b';' if self.current.parens == 0 && self.current.body_depth == 0 => {
-                    self.end_statement(i)
-                }
-                b'\\' => self.meta_command(i),
-                _ if b.is_ascii_whitespace() => i + 1,
-                _ => self.token(i),
-            };
+        loop {
+            while i < bytes.len() {
+                let b = bytes[i];
+                i = match b {
+                    b'-' if bytes.get(i + 1) == Some(&b'-') => self.line_comment(i),
+                    b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                        self.closed(i, skip_block_comment(bytes, i), Unterminated::BlockComment)
+                    }
+                    b';' if (self.current.parens == 0 || !self.parens_hold_semicolons)
+                        && self.current.body_depth == 0 =>
+                    {
+                        self.end_statement(i)
+                    }
+                    b'\\' => self.meta_command(i),
+                    _ if b.is_ascii_whitespace() => i + 1,
+                    _ => self.token(i),
+                };
+            }
+            match self.reread_unclosed() {
+                Some(start) => i = start,
+                None => break,
+            }
         }
         self.finish_statement(bytes.len());
         self.out
+    }
+
+    /// At the end of the text, when the last statement has a parenthesis never closed (which
+    /// swallowed every later semicolon): records that problem and returns where to read that
+    /// statement again, this time ending statements at every semicolon outside quotes — psql
+    /// would send the rest of the file as one broken statement, and a reader such as lint
+    /// still wants the statements after the typo.
+    fn reread_unclosed(&mut self) -> Option<usize> {
+        let c = self.current;
+        let (start, _) = c.first_token?;
+        if !self.parens_hold_semicolons || c.parens == 0 || c.problem.is_some() {
+            return None;
+        }
+        self.out.problems.push(SplitProblem {
+            what: Unterminated::Parenthesis,
+            line: c.paren_line,
+        });
+        self.out.comments.truncate(c.comments_before);
+        self.current = Current::new();
+        self.lines = LineCounter::default();
+        self.parens_hold_semicolons = false;
+        Some(start)
     }
 
     /// Reads the token starting at `i` (part of the current statement); returns where it ends.
@@ -267,6 +304,7 @@ impl<'a> Scanner<'a> {
         if self.current.first_token.is_none() {
             let line = self.line_of(i);
             self.current.first_token = Some((i, line));
+            self.current.comments_before = self.out.comments.len();
         }
         match bytes[i] {
             b'\'' => {
@@ -408,7 +446,7 @@ impl<'a> Scanner<'a> {
         let current = std::mem::replace(&mut self.current, Current::new());
         let problem = if current.problem.is_some() {
             current.problem
-        } else if current.parens > 0 {
+        } else if current.parens > 0 && self.parens_hold_semicolons {
             Some(SplitProblem {
                 what: Unterminated::Parenthesis,
                 line: current.paren_line,

@@ -118,10 +118,16 @@ fn unterminated_constructs_run_to_the_end_and_are_reported_where_they_open() {
         problems("SELECT \"a;\nb"),
         vec![(Unterminated::QuotedIdentifier, 1)]
     );
+    // An unclosed parenthesis is reported once, and the statements after it are still cut at
+    // their semicolons (psql would send them as one broken statement).
+    let sql = "SELECT 1;\nSELECT (1; -- x\nSELECT ((2;\nSELECT 3;";
+    assert_eq!(problems(sql), vec![(Unterminated::Parenthesis, 2)]);
     assert_eq!(
-        problems("SELECT 1;\nSELECT (1;\nSELECT 2;"),
-        vec![(Unterminated::Parenthesis, 2)]
+        texts(sql),
+        vec!["SELECT 1", "SELECT (1", "SELECT ((2", "SELECT 3"]
     );
+    assert_eq!(split_with_comments(sql).comments.len(), 1);
+    assert_eq!(split_statements(sql)[3].line, 4);
     assert_eq!(
         problems("SELECT E'a\\';\nSELECT 2;"),
         vec![(Unterminated::String, 1)]
