@@ -59,6 +59,12 @@ fn transaction_control_in_a_file_is_refused_before_anything_runs() {
             3,
             "BEGIN at line 3",
         ),
+        // A stray BEGIN never committed (as found in a public sqlx migration set).
+        (
+            "CREATE TABLE a (id int);\nBEGIN;\nCREATE TABLE b (id int);\n",
+            2,
+            "BEGIN at line 2",
+        ),
         (
             "CREATE TABLE a (id int);\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n",
             2,
