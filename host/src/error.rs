@@ -2,8 +2,15 @@
 //!
 //! Any error may be wrapped in `anyhow::Context`; `main` finds the innermost [`Failure`] in the
 //! chain to choose the process exit code (1 when there is none).
+//!
+//! Errors from PostgreSQL are shown through one formatter, [`describe_db`]:
+//! `tokio_postgres::Error` prints itself as a bare "db error" and keeps the server's message,
+//! SQLSTATE, detail and hint in its source, so everything that shows an error to people walks
+//! the chain with [`messages`] (or [`one_line`]) and gets `ERROR 42P01: relation "x" does not
+//! exist` with its DETAIL and HINT lines.
 
 use serde::Serialize;
+use tokio_postgres::error::DbError;
 
 /// The process exit codes, compatible with the upstream Python Confiture's contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -78,4 +85,67 @@ pub fn exit_code_of(err: &anyhow::Error) -> ExitCode {
 /// The first [`Failure`] in an error's chain, if any.
 pub fn failure_of(err: &anyhow::Error) -> Option<&Failure> {
     err.chain().find_map(|e| e.downcast_ref::<Failure>())
+}
+
+/// A server error as one text: `<SEVERITY> <SQLSTATE>: <message>`, then `DETAIL:` and `HINT:`
+/// lines when the server sent them. An error that is not the server's is shown as it is.
+pub fn describe(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => describe_db(db),
+        None => match std::error::Error::source(err) {
+            Some(source) => format!("{err}: {source}"),
+            None => err.to_string(),
+        },
+    }
+}
+
+/// [`describe`] for the server's error itself.
+pub fn describe_db(db: &DbError) -> String {
+    let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+    if let Some(detail) = db.detail() {
+        text.push_str(&format!("\n  DETAIL: {detail}"));
+    }
+    if let Some(hint) = db.hint() {
+        text.push_str(&format!("\n  HINT: {hint}"));
+    }
+    text
+}
+
+/// The messages of an error chain, outermost first, with every PostgreSQL error rendered by
+/// [`describe_db`] (its "db error" wrapper and the server error it carries become one message).
+pub fn messages(err: &anyhow::Error) -> Vec<String> {
+    let mut messages = Vec::new();
+    let mut described = false;
+    for cause in err.chain() {
+        let wrapped = cause
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(tokio_postgres::Error::as_db_error);
+        let db = cause.downcast_ref::<DbError>();
+        match (wrapped, db) {
+            (Some(db), _) => messages.push(describe_db(db)),
+            // The wrapper's source, already described.
+            (None, Some(_)) if described => {}
+            (None, Some(db)) => messages.push(describe_db(db)),
+            (None, None) => messages.push(cause.to_string()),
+        }
+        described = wrapped.is_some();
+    }
+    messages
+}
+
+/// [`messages`] joined with `: `, the way `{:#}` joins an anyhow chain.
+pub fn one_line(err: &anyhow::Error) -> String {
+    messages(err).join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_errors_keep_their_messages() {
+        let err = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(messages(&err), vec!["outer", "inner"]);
+        assert_eq!(one_line(&err), "outer: inner");
+    }
 }

@@ -114,14 +114,15 @@ impl Output {
     pub fn error(&self, err: &anyhow::Error) -> ExitCode {
         let code = exit_code_of(err);
         let hint = failure_of(err).and_then(|f| f.hint.clone());
-        let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+        let mut causes = crate::error::messages(err);
+        let message = causes.remove(0);
         match self.format {
             Format::Json => {
                 let value = serde_json::json!({
                     "error": {
                         "exit_code": code.code(),
                         "kind": code,
-                        "message": err.to_string(),
+                        "message": message,
                         "causes": causes,
                         "hint": hint,
                     }
@@ -130,7 +131,7 @@ impl Output {
             }
             Format::Text | Format::Sarif | Format::Github => {
                 let mut stderr = anstream::stderr();
-                let _ = writeln!(stderr, "{} {err}", paint(style::ERR, "error:"));
+                let _ = writeln!(stderr, "{} {message}", paint(style::ERR, "error:"));
                 for cause in causes {
                     let _ = writeln!(stderr, "  {} {cause}", paint(style::DIM, "caused by:"));
                 }

@@ -23,6 +23,7 @@ mod lint_safety;
 mod migrate_concurrency;
 mod migrate_down;
 mod migrate_failures;
+mod migrate_integrity;
 mod migrate_status;
 mod migrate_up;
 mod plugins_db;

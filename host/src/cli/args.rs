@@ -229,6 +229,16 @@ pub enum MigrateCommand {
     /// Create db/migrations/<UTC timestamp>_<name>.up.sql and .down.sql
     Generate(GenerateArgs),
     /// Apply pending migrations, each in its own transaction
+    ///
+    /// Each migration commits together with its tracking row, or is rolled back with nothing
+    /// left; the transaction is checked after every statement and hook call. A file made only of
+    /// statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ...)
+    /// runs outside one by itself, as does a file whose first line is
+    /// `-- confiture: no-transaction`. Refused before anything runs (exit 5, file:line): COMMIT,
+    /// ROLLBACK, SAVEPOINT or a nested BEGIN in a transactional file (one BEGIN ... COMMIT
+    /// around the whole file is accepted), a statement that cannot run in a transaction mixed
+    /// with others, psql meta-commands (\i, \set, \connect, ...) and unclosed quotes or comments. A re-run over an
+    /// INVALID index the file would create is refused (exit 7).
     Up(UpArgs),
     /// Roll back applied migrations with their .down.sql
     Down(DownArgs),
@@ -381,7 +391,8 @@ pub struct UpArgs {
     /// Print the plan and change nothing
     #[arg(long, conflicts_with = "dry_run_execute")]
     pub dry_run: bool,
-    /// Run the pending migrations in a transaction, then roll it back
+    /// Run the pending migrations in one transaction, then roll it back (migrations that must
+    /// run outside a transaction are skipped, and said so)
     #[arg(long)]
     pub dry_run_execute: bool,
     /// Ask y/N before applying (refused without a terminal unless --yes)

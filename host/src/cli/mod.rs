@@ -93,12 +93,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             MigrateCommand::Verify(args) => crate::migrate::commands::verify(g, &args).await,
             MigrateCommand::Baseline(args) => crate::migrate::commands::baseline(g, &args).await,
             MigrateCommand::Wizard(args) => crate::wizard::run::wizard(g, &args).await,
-            MigrateCommand::Approve(args) => crate::wizard::team::approve(g, &args).await,
-            MigrateCommand::Schedule(args) => crate::wizard::team::schedule(g, &args).await,
+            MigrateCommand::Approve(args) => crate::migrate::team::approve(g, &args).await,
+            MigrateCommand::Schedule(args) => crate::migrate::team::schedule(g, &args).await,
             MigrateCommand::RunScheduled(args) => {
-                crate::wizard::scheduled::run_scheduled(g, &args).await
+                crate::migrate::scheduled::run_scheduled(g, &args).await
             }
-            MigrateCommand::Audit(args) => crate::wizard::team::audit(g, &args).await,
+            MigrateCommand::Audit(args) => crate::migrate::team::audit(g, &args).await,
         },
         Command::Plugins(cmd) => match cmd {
             PluginsCommand::List => crate::plugins::commands::list(g),

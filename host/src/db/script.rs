@@ -1,15 +1,197 @@
-//! Runs a SQL file statement by statement and locates a failure in the file.
+//! SQL files checked before anything runs, then run one statement per protocol message, with a
+//! failure located in its file.
+//!
+//! [`Script::check`] refuses what a server cannot run as written — psql meta-commands,
+//! unterminated quotes, `COPY … TO STDOUT`, transaction control that would break the caller's
+//! transaction (see [`crate::sql::transaction`]) — naming the file and line. [`execute`] sends
+//! each statement alone through the extended protocol, which the server refuses for a text
+//! holding two statements: the statements that run are exactly the ones that were checked.
+//! `COPY … FROM STDIN` is fed the data lines that follow it in the file.
 
 use std::fmt;
 
+use bytes::Bytes;
+use futures_util::SinkExt;
 use serde::Serialize;
-use tokio_postgres::GenericClient;
 use tokio_postgres::error::ErrorPosition;
+use tokio_postgres::{Client, GenericClient};
 
-use crate::sql::split_statements;
+use crate::error::Failure;
+use crate::sql::transaction::{Mode, TransactionPlan};
+use crate::sql::{SqlStatement, split_with_comments};
 
 /// SQLSTATE of `lock_not_available`, raised when `lock_timeout` expires.
 pub const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+/// SQLSTATE of `active_sql_transaction`: "cannot run inside a transaction block".
+pub const ACTIVE_SQL_TRANSACTION: &str = "25001";
+
+/// The psql meta-commands a script may hold: pg_dump (15.14+, 17.6+) wraps its output in
+/// `\restrict KEY` … `\unrestrict KEY`, which only limit what psql itself may do in between.
+const HARMLESS_META_COMMANDS: &[&str] = &["\\restrict", "\\unrestrict"];
+
+/// Bytes of `COPY` data sent per message.
+const COPY_CHUNK: usize = 256 * 1024;
+
+/// A SQL file that passed [`Script::check`]: its statements and how they must run.
+#[derive(Debug, Clone)]
+pub struct Script<'a> {
+    /// The file, as shown to people (relative to the project root).
+    pub file: String,
+    /// Every statement of the file, in order.
+    pub statements: Vec<SqlStatement<'a>>,
+    /// In a transaction or outside one, and the outer `BEGIN … COMMIT` wrapper if any.
+    pub plan: TransactionPlan,
+}
+
+impl<'a> Script<'a> {
+    /// Checks `sql`, the contents of `file` (as shown to people), before anything runs.
+    /// `marked` says the file opted out of the transaction (`-- confiture: no-transaction`).
+    ///
+    /// Refuses (exit 5, naming file:line and what to do) an unterminated quote, comment,
+    /// dollar quote, parenthesis or `COPY` data; a psql meta-command (`\i`, `\connect`,
+    /// `\set`, …; pg_dump's `\restrict`/`\unrestrict` are skipped); `COPY … TO STDOUT`; and
+    /// the transaction control [`TransactionPlan::of`] refuses.
+    pub fn check(file: &str, sql: &'a str, marked: bool) -> Result<Script<'a>, Failure> {
+        let split = split_with_comments(sql);
+        let refuse = |line: usize, message: String, hint: &str| {
+            Failure::config(format!("{file}:{line}: {message}; nothing was run")).hint(hint)
+        };
+        if let Some(problem) = split.problems.first() {
+            return Err(refuse(
+                problem.line,
+                problem.to_string(),
+                "close it: everything after that line would be read as part of it",
+            ));
+        }
+        if let Some(meta) = split
+            .meta_commands
+            .iter()
+            .find(|m| !HARMLESS_META_COMMANDS.contains(&m.name()))
+        {
+            let hint = match meta.name() {
+                "\\i" | "\\ir" | "\\include" | "\\include_relative" => {
+                    "paste the included file's SQL into this file (Confiture runs SQL, not psql \
+                     scripts, and checksums exactly what it runs)"
+                }
+                "\\set" | "\\unset" | "\\pset" => {
+                    "delete the line: Confiture always stops at the first error and has no psql \
+                     variables"
+                }
+                "\\connect" | "\\c" => {
+                    "split the work per database: one project environment per database"
+                }
+                "\\copy" => "use COPY … FROM STDIN followed by the data lines and `\\.`",
+                _ => "replace it with the SQL it stands for, or delete it",
+            };
+            return Err(refuse(
+                meta.line,
+                format!(
+                    "psql meta-command `{}` cannot run: the server does not know psql commands",
+                    meta.text
+                ),
+                hint,
+            ));
+        }
+        if let Some(copy) = split.statements.iter().find(|s| is_copy_to_stdout(s.text)) {
+            return Err(refuse(
+                copy.line,
+                "COPY … TO STDOUT has nowhere to write in a script".to_string(),
+                "delete it, or COPY into a table",
+            ));
+        }
+        let plan = TransactionPlan::of(&split.statements, marked)
+            .map_err(|r| refuse(r.line, r.message, &r.hint))?;
+        Ok(Script {
+            file: file.to_string(),
+            statements: split.statements,
+            plan,
+        })
+    }
+
+    /// True when the statements run outside a transaction, each committed on its own.
+    pub fn outside_transaction(&self) -> bool {
+        self.plan.mode.is_outside()
+    }
+
+    /// Why it runs outside a transaction, for people; `None` in a transaction.
+    pub fn why_outside(&self) -> Option<String> {
+        match &self.plan.mode {
+            Mode::Transaction => None,
+            Mode::OutsideMarked => Some("marked `-- confiture: no-transaction`".to_string()),
+            Mode::OutsideDetected(what) => {
+                Some(format!("{what} cannot run inside a transaction block"))
+            }
+        }
+    }
+
+    /// The statements that run, in order: all of them but an outer wrapper's `BEGIN`/`COMMIT`.
+    pub fn to_run(&self) -> impl Iterator<Item = (usize, &SqlStatement<'a>)> {
+        let wrapper = self.plan.wrapper.as_ref();
+        self.statements
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| wrapper.is_none_or(|w| *i != w.begin && *i != w.commit))
+    }
+}
+
+/// True for `COPY … TO STDOUT`.
+fn is_copy_to_stdout(text: &str) -> bool {
+    let mut words = text.split(|c: char| c.is_ascii_whitespace() || c == ')' || c == '(');
+    if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("copy")) {
+        return false;
+    }
+    let mut previous_is_to = false;
+    for word in words.filter(|w| !w.is_empty()) {
+        if previous_is_to && word.eq_ignore_ascii_case("stdout") {
+            return true;
+        }
+        previous_is_to = word.eq_ignore_ascii_case("to");
+    }
+    false
+}
+
+/// Runs one statement on `client`, alone in its protocol message: through the extended
+/// protocol's unnamed statement (one round trip), or, for `COPY … FROM STDIN`, as a copy fed
+/// its data lines. Returns the rows it affected.
+pub async fn execute(
+    client: &Client,
+    statement: &SqlStatement<'_>,
+) -> Result<u64, tokio_postgres::Error> {
+    match statement.copy_data {
+        None => client.execute_typed(statement.text, &[]).await,
+        Some(data) => {
+            let sink = client.copy_in::<_, Bytes>(statement.text).await?;
+            futures_util::pin_mut!(sink);
+            for chunk in data.text.as_bytes().chunks(COPY_CHUNK) {
+                sink.send(Bytes::copy_from_slice(chunk)).await?;
+            }
+            sink.finish().await
+        }
+    }
+}
+
+/// Checks and runs every statement of `sql` (the contents of `file`, as shown to people) in
+/// order, inside the transaction `client` is in (the schema build's). An outer `BEGIN … COMMIT`
+/// wrapper is left out; other transaction control is refused before anything runs. Returns how
+/// many statements ran; a failure is a [`ScriptError`] (or the refusal, a [`Failure`]).
+pub async fn run_script(
+    client: &impl GenericClient,
+    file: &str,
+    sql: &str,
+) -> anyhow::Result<usize> {
+    let script = Script::check(file, sql, false)?;
+    let statements: Vec<&SqlStatement<'_>> = script.to_run().map(|(_, s)| s).collect();
+    for (index, statement) in statements.iter().enumerate() {
+        if let Err(err) = execute(client.client(), statement).await {
+            let mut error = ScriptError::from_postgres(file, statement.text, statement.line, &err);
+            error.ran = statements[..index].iter().map(|s| s.line).collect();
+            error.not_run = statements[index + 1..].iter().map(|s| s.line).collect();
+            return Err(error.into());
+        }
+    }
+    Ok(statements.len())
+}
 
 /// A statement of a SQL file failed: where, PostgreSQL's diagnostics, and what ran before.
 #[derive(Debug, Clone, Serialize)]
@@ -59,7 +241,7 @@ impl ScriptError {
                     error_line,
                 )
             }
-            None => (None, err.to_string(), None, None, line),
+            None => (None, crate::error::describe(err), None, None, line),
         };
         ScriptError {
             file: file.to_string(),
@@ -88,6 +270,13 @@ impl fmt::Display for ScriptError {
         if let Some(hint) = &self.hint {
             write!(f, "\n  HINT: {hint}")?;
         }
+        if self.sqlstate.as_deref() == Some(ACTIVE_SQL_TRANSACTION) {
+            write!(
+                f,
+                "\n  (put this statement in a migration of its own, or mark the file \
+                 `-- confiture: no-transaction`)"
+            )?;
+        }
         Ok(())
     }
 }
@@ -102,32 +291,13 @@ fn lines_before_char(text: &str, position: usize) -> usize {
         .count()
 }
 
-/// Runs every statement of `sql` (the contents of `file`, as shown to people) in order on
-/// `client`, each as its own simple query. Returns how many statements ran.
-///
-/// Runs inside whatever transaction `client` is (a `Transaction` or autocommit `Client`); on
-/// the first failure it stops and returns the located error with the lines that did and did
-/// not run.
-pub async fn run_script(
-    client: &impl GenericClient,
-    file: &str,
-    sql: &str,
-) -> Result<usize, ScriptError> {
-    let statements = split_statements(sql);
-    for (index, statement) in statements.iter().enumerate() {
-        if let Err(err) = client.batch_execute(statement.text).await {
-            let mut error = ScriptError::from_postgres(file, statement.text, statement.line, &err);
-            error.ran = statements[..index].iter().map(|s| s.line).collect();
-            error.not_run = statements[index + 1..].iter().map(|s| s.line).collect();
-            return Err(error);
-        }
-    }
-    Ok(statements.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refusal(sql: &str) -> Failure {
+        Script::check("db/migrations/1_x.up.sql", sql, false).expect_err("refused")
+    }
 
     #[test]
     fn position_counts_characters_not_bytes() {
@@ -155,5 +325,59 @@ mod tests {
             "db/migrations/002_x.up.sql:7: ERROR 42P01 relation \"nope\" does not exist\n  DETAIL: d\n  HINT: h"
         );
         assert!(!error.is_lock_timeout());
+    }
+
+    #[test]
+    fn refusals_name_the_file_and_line() {
+        let f = refusal("SELECT 1;\n\\i other.sql\n");
+        assert_eq!(f.code, crate::error::ExitCode::Config);
+        assert!(
+            f.message
+                .starts_with("db/migrations/1_x.up.sql:2: psql meta-command `\\i other.sql`"),
+            "{}",
+            f.message
+        );
+        assert!(f.hint.unwrap().contains("paste"));
+        let f = refusal("SELECT 1;\nSELECT 'open\n");
+        assert!(
+            f.message.contains(":2: unterminated quoted string"),
+            "{}",
+            f.message
+        );
+        let f = refusal("COPY t TO STDOUT;");
+        assert!(f.message.contains(":1: COPY … TO STDOUT"), "{}", f.message);
+        let f = refusal("SELECT 1;\nCOMMIT;\nSELECT 2;");
+        assert!(f.message.contains(":2: COMMIT at line 2"), "{}", f.message);
+        for name in [
+            "\\set ON_ERROR_STOP on",
+            "\\connect db",
+            "\\copy t from 'x'",
+            "\\gexec",
+        ] {
+            let f = refusal(&format!("{name}\nSELECT 1;"));
+            assert!(f.message.contains(":1: psql meta-command"), "{}", f.message);
+        }
+    }
+
+    #[test]
+    fn pg_dump_restrict_lines_are_skipped_and_wrappers_left_out() {
+        let sql = "\\restrict k\nBEGIN;\nSET x = 1;\nCOPY t FROM stdin;\n1\n\\.\nCOMMIT;\n\\unrestrict k\n";
+        let script = Script::check("f.sql", sql, false).unwrap();
+        assert!(!script.outside_transaction());
+        let run: Vec<_> = script.to_run().map(|(_, s)| s.line).collect();
+        assert_eq!(run, vec![3, 4]);
+        let marked =
+            Script::check("f.sql", "-- confiture: no-transaction\nVACUUM t;", true).unwrap();
+        assert_eq!(
+            marked.why_outside().unwrap(),
+            "marked `-- confiture: no-transaction`"
+        );
+        let detected = Script::check("f.sql", "VACUUM t;", false).unwrap();
+        assert!(
+            detected
+                .why_outside()
+                .unwrap()
+                .starts_with("VACUUM cannot run")
+        );
     }
 }

@@ -375,7 +375,7 @@ impl HookRun {
         if self.registration.hooks.is_empty() {
             return;
         }
-        let message = format!("{error:#}");
+        let message = crate::error::one_line(error);
         if rolled_back
             && let Some(m) = migration
             && let Err(abort) = self.rolled_back(m, None, Some(&message), client).await

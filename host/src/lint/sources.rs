@@ -161,6 +161,7 @@ pub fn parse(sources: &[Source]) -> anyhow::Result<Vec<SqlFile>> {
             shown_path: &source.shown,
             text,
             in_migration: source.in_migration,
+            every_data_statement: true,
         })
         .collect();
     Ok(parse_files(&inputs))

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use chrono::Utc;
 
+use super::apply::Unit;
+use super::apply::indexes::invalid_indexes;
 use super::confirm::confirm;
 use super::files::{Migration, compare_versions, discover, is_valid_name, same_version};
 use super::ledger::Ledger;
@@ -24,7 +26,7 @@ use crate::sql::{SourceText, build_model, parse_files, split_statements};
 
 pub use super::down::down;
 pub use super::up::up;
-pub(crate) use super::up::{apply_migration, pending, read_applied};
+pub(crate) use super::up::{pending, read_applied};
 
 /// What every migrate command that connects works with.
 pub(crate) struct Context {
@@ -47,6 +49,23 @@ impl Context {
             migrations,
             ledger,
         })
+    }
+
+    /// Connects to the database, and spells out the tracking table's schema (so the tool's
+    /// writes mean the same whatever a migration does to the session).
+    pub async fn connect(&mut self) -> anyhow::Result<tokio_postgres::Client> {
+        let client = self.db.spec.connect().await?;
+        self.ledger = self.ledger.qualified(&client).await?;
+        Ok(client)
+    }
+
+    /// The units that apply `pending`, each file checked: refused (exit 5, naming file:line)
+    /// before anything runs when one cannot run as written.
+    pub fn units<'a>(&self, pending: &[&'a Migration]) -> Result<Vec<Unit<'a>>, Failure> {
+        pending
+            .iter()
+            .map(|m| Unit::up(m, self.show(&m.up_path)))
+            .collect()
     }
 
     /// The database and table, for reports.
@@ -137,6 +156,8 @@ pub(crate) fn assess(ctx: &Context, pending: &[&Migration]) -> Vec<MigrationRisk
             shown_path: path,
             text: &m.up_sql,
             in_migration: true,
+            // Risk and the model need one statement of each data run, not every row.
+            every_data_statement: false,
         })
         .collect();
     let files = parse_files(&sources);
@@ -252,8 +273,8 @@ pub fn generate(g: &Globals, a: &GenerateArgs) -> anyhow::Result<ExitCode> {
 
 /// `migrate status`: every migration and its state.
 pub async fn status(g: &Globals) -> anyhow::Result<ExitCode> {
-    let ctx = Context::open(g)?;
-    let client = ctx.db.spec.connect().await?;
+    let mut ctx = Context::open(g)?;
+    let client = ctx.connect().await?;
     let exists = ctx.ledger.exists(&client).await?;
     let applied = if exists {
         ctx.ledger.applied(&client).await?
@@ -293,8 +314,8 @@ pub async fn status(g: &Globals) -> anyhow::Result<ExitCode> {
 
 /// `migrate verify`: checksum drift, and with `--run` each applied `.verify.sql`.
 pub async fn verify(g: &Globals, a: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::open(g)?;
-    let mut client = ctx.db.spec.connect().await?;
+    let mut ctx = Context::open(g)?;
+    let mut client = ctx.connect().await?;
     if !ctx.ledger.exists(&client).await? {
         return Err(ctx.no_tracking_table());
     }
@@ -327,17 +348,22 @@ pub async fn verify(g: &Globals, a: &VerifyArgs) -> anyhow::Result<ExitCode> {
             verified.push(VerifyRun {
                 version: m.version.clone(),
                 ok: error.is_none(),
-                error: error.map(|e| format!("{e:#}")),
+                error: error.map(|e| crate::error::one_line(&e)),
                 file,
             });
         }
     }
-    let ok = changed.is_empty() && missing.is_empty() && verified.iter().all(|v| v.ok);
+    let invalid_indexes = invalid_indexes(&client).await?;
+    let ok = changed.is_empty()
+        && missing.is_empty()
+        && invalid_indexes.is_empty()
+        && verified.iter().all(|v| v.ok);
     g.out.report(&VerifyReport {
         target: ctx.target(),
         ok,
         changed,
         missing,
+        invalid_indexes,
         verified,
     });
     Ok(if ok { ExitCode::Ok } else { ExitCode::Failure })
@@ -363,6 +389,7 @@ async fn run_verify(
         crate::db::script::ScriptError::from_postgres(file, statement.text, statement.line, &e)
     })?;
     tx.rollback().await?;
+
     let value = match rows.first() {
         None => {
             anyhow::bail!("{file}: returned no row (expected one row whose first column is true)")
@@ -380,9 +407,9 @@ async fn run_verify(
 
 /// `migrate baseline --through V`: record migrations as applied without running them.
 pub async fn baseline(g: &Globals, a: &BaselineArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::open(g)?;
+    let mut ctx = Context::open(g)?;
     let through = ctx.find(&a.through)?.version.clone();
-    let mut client = ctx.db.spec.connect().await?;
+    let mut client = ctx.connect().await?;
     let lock = ctx
         .lock(
             &LockArgs {

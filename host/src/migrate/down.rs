@@ -2,44 +2,28 @@
 
 use std::time::Instant;
 
+use super::apply::{Applier, Left, Outcome, Settings, Unit};
 use super::commands::{Context, finish};
-use super::files::{compare_versions, is_no_transaction, same_version};
+use super::files::{compare_versions, same_version};
 use super::ledger::AppliedRow;
-use super::report::{DownReport, FailureReport, Item};
-use super::runner::{Bookkeeping, Settings, Step, run_step};
+use super::report::{DownReport, FailureReport, Item, Progress};
 use crate::cli::{DownArgs, Globals};
 use crate::error::{ExitCode, Failure};
-use crate::hooks::{HookRun, MigrationRef};
-use crate::output::{paint, style};
+use crate::hooks::HookRun;
 use crate::plugins::HookEvent;
-use crate::plugins::hooks::Direction;
 
-/// A rollback ready to run: the row and its `.down.sql`.
-struct Rollback<'a> {
+/// A rollback's `.down.sql`, read.
+struct DownFile<'a> {
     row: &'a AppliedRow,
     file: String,
     sql: String,
     checksum: String,
 }
 
-impl Rollback<'_> {
-    /// The rollback as hooks see it.
-    fn hook_ref(&self) -> MigrationRef {
-        MigrationRef {
-            version: self.row.version.clone(),
-            name: self.row.name.clone(),
-            checksum: self.checksum.clone(),
-            direction: Direction::Down,
-            path: self.file.clone(),
-            sql: self.sql.clone(),
-        }
-    }
-}
-
 /// `migrate down`.
 pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::open(g)?;
-    let mut client = ctx.db.spec.connect().await?;
+    let mut ctx = Context::open(g)?;
+    let client = ctx.connect().await?;
     if !ctx.ledger.exists(&client).await? {
         return Err(ctx.no_tracking_table());
     }
@@ -60,7 +44,11 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
         let mut applied = ctx.ledger.applied(&client).await?;
         applied.sort_by(|x, y| compare_versions(&y.version, &x.version));
         let selected = select(&ctx, &applied, a)?;
-        let rollbacks = prepare(&ctx, &selected)?;
+        let files = read(&ctx, &selected)?;
+        let units = files
+            .iter()
+            .map(|f| Unit::down(f.row, f.file.clone(), &f.sql, f.checksum.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut report = DownReport {
             target: ctx.target(),
             dry_run: a.dry_run,
@@ -70,77 +58,46 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
             hooks: Vec::new(),
         };
         if a.dry_run {
-            report.rolled_back = rollbacks.iter().map(|r| item(r.row, None)).collect();
+            report.rolled_back = units.iter().map(|u| Item::of(u, None)).collect();
             return Ok(report);
         }
         hooks.validate(HookEvent::PostValidate, &client).await?;
-        if rollbacks.is_empty() {
+        if units.is_empty() {
             return Ok(report);
         }
         ctx.confirm_if(
             false,
             &format!(
                 "Roll back {} migration(s) on {}?",
-                rollbacks.len(),
+                units.len(),
                 ctx.db.spec.redacted()
             ),
             a.yes,
         )?;
-        let settings = Settings::from_env(&ctx.project.env);
         let started = Instant::now();
-        for r in &rollbacks {
-            let hook = r.hook_ref();
-            let step = Step {
-                file: r.file.clone(),
-                sql: &r.sql,
-                no_transaction: is_no_transaction(&r.sql),
-                bookkeeping: Bookkeeping::Remove(&r.row.version),
-                hook: &hook,
-                audit: None,
-            };
-            let slug = format!("{}_{}", r.row.version, r.row.name);
-            match run_step(
-                &mut client,
-                &ctx.ledger,
-                &step,
-                settings,
-                &g.out,
-                &mut hooks,
-            )
-            .await
-            {
-                Ok(elapsed) => {
-                    let ms = elapsed.as_millis() as u64;
-                    g.out.line(format!(
-                        "  {} {slug} ({ms} ms)",
-                        paint(style::OK, "rolled back")
-                    ));
-                    report.rolled_back.push(item(r.row, Some(ms)));
-                    if let Err(abort) = hooks.rolled_back(&hook, Some(ms), None, &client).await {
-                        let err = anyhow::Error::from(abort);
-                        let mut failure = FailureReport::new(&item(r.row, None), false, &err);
-                        failure.state = format!(
-                            "{slug} was rolled back (committed); the hook stopped the run before \
-                             any later rollback"
-                        );
-                        report.failure = Some(failure);
-                        hooks.failed(Some(&hook), false, &err, &client).await;
-                        break;
+        let mut applier = Applier {
+            client: &client,
+            ledger: &ctx.ledger,
+            settings: Settings::from_env(&ctx.project.env),
+            hooks: &mut hooks,
+            audit: None,
+            out: &g.out,
+        };
+        let mut progress = Progress {
+            out: &g.out,
+            done: "rolled back",
+        };
+        let outcomes = applier.apply(&lock, &units, &mut progress).await?;
+        for (unit, outcome) in units.iter().zip(&outcomes) {
+            match outcome {
+                Outcome::Applied { .. } => report.rolled_back.push(Item::of(unit, Some(outcome))),
+                Outcome::Failed(failure) => {
+                    if failure.left == Left::Committed {
+                        report.rolled_back.push(Item::of(unit, None));
                     }
+                    report.failure = Some(FailureReport::of(unit, failure, false));
                 }
-                Err(err) => {
-                    g.out
-                        .line(format!("  {} {slug}", paint(style::ERR, "failed")));
-                    hooks
-                        .failed(Some(&hook), !step.no_transaction, &err, &client)
-                        .await;
-                    report.failure = Some(FailureReport::new(
-                        &item(r.row, None),
-                        step.no_transaction,
-                        &err,
-                    ));
-                    break;
-                }
+                _ => {}
             }
         }
         report.duration_ms = started.elapsed().as_millis() as u64;
@@ -157,15 +114,6 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
     };
     report.hooks = hooks.take_outcomes();
     Ok(finish(&g.out, &report, report.failure.as_ref()))
-}
-
-fn item(row: &AppliedRow, duration_ms: Option<u64>) -> Item {
-    Item {
-        version: row.version.clone(),
-        name: row.name.clone(),
-        duration_ms,
-        ..Item::default()
-    }
 }
 
 /// The rows to roll back, newest first: `--steps N` (default 1) or everything after `--target`.
@@ -197,8 +145,8 @@ fn select<'a>(
 }
 
 /// Reads every selected `.down.sql`; if any is missing nothing runs (exit 8, naming each).
-fn prepare<'a>(ctx: &Context, selected: &[&'a AppliedRow]) -> anyhow::Result<Vec<Rollback<'a>>> {
-    let mut rollbacks = Vec::new();
+fn read<'a>(ctx: &Context, selected: &[&'a AppliedRow]) -> anyhow::Result<Vec<DownFile<'a>>> {
+    let mut files = Vec::new();
     let mut irreversible = Vec::new();
     for row in selected {
         let migration = ctx
@@ -214,7 +162,7 @@ fn prepare<'a>(ctx: &Context, selected: &[&'a AppliedRow]) -> anyhow::Result<Vec
                     .map(|m| m.checksum.clone())
                     .or_else(|| row.checksum.clone())
                     .unwrap_or_default();
-                rollbacks.push(Rollback {
+                files.push(DownFile {
                     row,
                     file,
                     sql,
@@ -241,5 +189,5 @@ fn prepare<'a>(ctx: &Context, selected: &[&'a AppliedRow]) -> anyhow::Result<Vec
         .hint("write the missing .down.sql file(s), or roll back fewer steps")
         .into());
     }
-    Ok(rollbacks)
+    Ok(files)
 }

@@ -9,9 +9,7 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use crate::error::Failure;
-
-/// The first-line marker that makes a file run outside a transaction.
-pub const NO_TRANSACTION_MARKER: &str = "-- confiture: no-transaction";
+use crate::sql::transaction::has_no_transaction_marker;
 
 /// One migration found on disk.
 #[derive(Debug, Clone)]
@@ -30,7 +28,8 @@ pub struct Migration {
     pub up_sql: String,
     /// SHA-256 (hex) of the `.up.sql` bytes.
     pub checksum: String,
-    /// The `.up.sql` starts with `-- confiture: no-transaction`.
+    /// The `.up.sql` starts with `-- confiture: no-transaction` (a file can also run outside
+    /// a transaction without it: see [`crate::sql::transaction::TransactionPlan`]).
     pub no_transaction: bool,
 }
 
@@ -51,16 +50,6 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
 /// True when two versions are the same number.
 pub fn same_version(a: &str, b: &str) -> bool {
     compare_versions(a, b) == Ordering::Equal
-}
-
-/// True when `sql`'s first line is the no-transaction marker.
-pub fn is_no_transaction(sql: &str) -> bool {
-    let first = sql
-        .trim_start_matches('\u{feff}')
-        .lines()
-        .next()
-        .unwrap_or("");
-    first.trim().eq_ignore_ascii_case(NO_TRANSACTION_MARKER)
 }
 
 /// SHA-256 of `bytes` as lower-case hex.
@@ -197,7 +186,7 @@ pub fn discover(dir: &Path) -> anyhow::Result<Vec<Migration>> {
             .map_err(|_| Failure::config(format!("{}: is not UTF-8 text", shown(&up_path))))?;
         migrations.push(Migration {
             checksum: sha256_hex(up_sql.as_bytes()),
-            no_transaction: is_no_transaction(&up_sql),
+            no_transaction: has_no_transaction_marker(&up_sql),
             version,
             name: found.name,
             up_path,
@@ -339,18 +328,5 @@ mod tests {
             compare_versions("20240101000000", "20231231235959"),
             Ordering::Greater
         );
-    }
-
-    #[test]
-    fn no_transaction_marker_must_be_the_first_line() {
-        assert!(is_no_transaction(
-            "-- confiture: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);"
-        ));
-        assert!(is_no_transaction(
-            "  -- Confiture: No-Transaction  \r\nSELECT 1;"
-        ));
-        assert!(!is_no_transaction(
-            "SELECT 1;\n-- confiture: no-transaction\n"
-        ));
     }
 }

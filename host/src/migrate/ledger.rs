@@ -1,7 +1,14 @@
 //! The tracking table, compatible with the upstream Python Confiture's ledger.
+//!
+//! Every statement the tool writes here names the table with its schema and calls
+//! `pg_catalog` functions by their full name, so it means the same under any `search_path`
+//! (pg_dump's `set_config('search_path', '', false)` included): an unqualified configured name
+//! is resolved once, on a fresh connection, by [`Ledger::qualified`].
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use tokio_postgres::GenericClient;
+use tokio_postgres::types::Type;
 
 use super::files::Migration;
 
@@ -41,13 +48,41 @@ impl Ledger {
         }
     }
 
+    /// This ledger with its schema spelt out: for an unqualified name, the schema of the table
+    /// the search path finds, else the one `CREATE TABLE` would use (`public` when the search
+    /// path names none). Ask on a fresh connection, before any migration changes its settings.
+    pub async fn qualified(&self, c: &impl GenericClient) -> anyhow::Result<Ledger> {
+        if self.schema.is_some() {
+            return Ok(self.clone());
+        }
+        let row = c
+            .query_typed_one(
+                "SELECT coalesce((SELECT n.nspname::text FROM pg_catalog.pg_class t                    JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) t.relnamespace                    WHERE t.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)),                  pg_catalog.current_schema()::text, 'public')",
+                &[(&self.quoted, Type::TEXT)],
+            )
+            .await
+            .with_context(|| format!("finding the schema of the tracking table {}", self.name))?;
+        let schema: String = row.get(0);
+        Ok(Ledger {
+            name: self.name.clone(),
+            quoted: format!("{}.{}", quote_ident(&schema), self.quoted),
+            schema: Some(schema),
+        })
+    }
+
     /// A table kept beside this one: `<table>_<suffix>` in the same schema (e.g.
     /// `tb_confiture_audit`).
     pub fn companion(&self, suffix: &str) -> Companion {
-        let name = format!("{}_{suffix}", self.name);
+        let bare = self.name.rsplit('.').next().unwrap_or(&self.name);
+        let table = format!("{bare}_{suffix}");
+        let qualified = match &self.schema {
+            Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(&table)),
+            None => quote_ident(&table),
+        };
         Companion {
-            quoted: quote_table(&name),
-            name,
+            name: format!("{}_{suffix}", self.name),
+            quoted: qualified,
+            bare: table,
             create_schema: self.create_schema_sql(),
         }
     }
@@ -55,7 +90,7 @@ impl Ledger {
     /// `CREATE SCHEMA IF NOT EXISTS` for the table's schema, or nothing when unqualified.
     fn create_schema_sql(&self) -> String {
         match &self.schema {
-            Some(s) => format!("CREATE SCHEMA IF NOT EXISTS \"{s}\";\n"),
+            Some(s) => format!("CREATE SCHEMA IF NOT EXISTS {};\n", quote_ident(s)),
             None => String::new(),
         }
     }
@@ -67,10 +102,7 @@ impl Ledger {
 
     /// True when the table exists (looked up through the search path when unqualified).
     pub async fn exists(&self, c: &impl GenericClient) -> anyhow::Result<bool> {
-        let row = c
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.quoted])
-            .await?;
-        Ok(row.get(0))
+        relation_exists(c, &self.quoted).await
     }
 
     /// Creates the table when missing, and adds `applied_by` to an upstream table without it.
@@ -79,12 +111,12 @@ impl Ledger {
         let schema = self.create_schema_sql();
         c.batch_execute(&format!(
             "{schema}CREATE TABLE IF NOT EXISTS {t} (\n\
-               id UUID PRIMARY KEY DEFAULT gen_random_uuid(),\n\
+               id UUID PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),\n\
                pk_confiture BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,\n\
                slug TEXT NOT NULL UNIQUE,\n\
                version VARCHAR(255) NOT NULL UNIQUE,\n\
                name VARCHAR(255) NOT NULL,\n\
-               applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n\
+               applied_at TIMESTAMPTZ NOT NULL DEFAULT pg_catalog.now(),\n\
                execution_time_ms INTEGER,\n\
                checksum VARCHAR(64),\n\
                applied_by TEXT\n\
@@ -92,7 +124,7 @@ impl Ledger {
              ALTER TABLE {t} ADD COLUMN IF NOT EXISTS applied_by TEXT;"
         ))
         .await
-        .map_err(|e| anyhow::anyhow!("creating the tracking table {}: {e}", self.name))
+        .with_context(|| format!("creating the tracking table {}", self.name))
     }
 
     /// Records `m` as applied, by [`crate::identity::find`] (else the database role).
@@ -104,27 +136,37 @@ impl Ledger {
     ) -> anyhow::Result<()> {
         let ms = i32::try_from(execution_ms.max(0)).unwrap_or(i32::MAX);
         let by = crate::identity::find(None);
-        c.execute(
+        c.execute_typed(
             &format!(
                 "INSERT INTO {} (slug, version, name, execution_time_ms, checksum, applied_by) \
                  VALUES ($1, $2, $3, $4, $5, coalesce($6, current_user))",
                 self.quoted
             ),
-            &[&m.slug(), &m.version, &m.name, &ms, &m.checksum, &by],
+            &[
+                (&m.slug(), Type::TEXT),
+                (&m.version, Type::TEXT),
+                (&m.name, Type::TEXT),
+                (&ms, Type::INT4),
+                (&m.checksum, Type::TEXT),
+                (&by, Type::TEXT),
+            ],
         )
         .await
-        .map_err(|e| anyhow::anyhow!("recording {} in {}: {e}", m.slug(), self.name))?;
+        .with_context(|| format!("recording {} in {}", m.slug(), self.name))?;
         Ok(())
     }
 
     /// Removes the row of `version` (after its rollback).
     pub async fn remove(&self, c: &impl GenericClient, version: &str) -> anyhow::Result<()> {
-        c.execute(
-            &format!("DELETE FROM {} WHERE version = $1", self.quoted),
-            &[&version],
+        c.execute_typed(
+            &format!(
+                "DELETE FROM {} WHERE version OPERATOR(pg_catalog.=) $1",
+                self.quoted
+            ),
+            &[(&version, Type::TEXT)],
         )
         .await
-        .map_err(|e| anyhow::anyhow!("removing {version} from {}: {e}", self.name))?;
+        .with_context(|| format!("removing {version} from {}", self.name))?;
         Ok(())
     }
 
@@ -132,11 +174,13 @@ impl Ledger {
     pub async fn applied(&self, c: &impl GenericClient) -> anyhow::Result<Vec<AppliedRow>> {
         let has_applied_by = c
             .query_one(
-                "SELECT EXISTS (SELECT 1 FROM pg_attribute \
-                 WHERE attrelid = to_regclass($1) AND attname = 'applied_by' AND NOT attisdropped)",
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute \
+                 WHERE attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) \
+                 AND attname OPERATOR(pg_catalog.=) 'applied_by' AND NOT attisdropped)",
                 &[&self.quoted],
             )
-            .await?
+            .await
+            .with_context(|| format!("reading the tracking table {}", self.name))?
             .get::<_, bool>(0);
         let applied_by = if has_applied_by {
             "applied_by"
@@ -153,7 +197,7 @@ impl Ledger {
                 &[],
             )
             .await
-            .map_err(|e| anyhow::anyhow!("reading the tracking table {}: {e}", self.name))?;
+            .with_context(|| format!("reading the tracking table {}", self.name))?;
         Ok(rows
             .iter()
             .map(|r| AppliedRow {
@@ -172,9 +216,26 @@ impl Ledger {
 pub fn quote_table(table: &str) -> String {
     table
         .split('.')
-        .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
+        .map(quote_ident)
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// An identifier, double-quoted.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// True when the relation `quoted` names exists.
+async fn relation_exists(c: &impl GenericClient, quoted: &str) -> anyhow::Result<bool> {
+    let row = c
+        .query_typed_one(
+            "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+            &[(&quoted, Type::TEXT)],
+        )
+        .await
+        .with_context(|| format!("looking up {quoted}"))?;
+    Ok(row.get(0))
 }
 
 /// A table kept beside the tracking table, in its schema (the audit trail, the schedule).
@@ -182,6 +243,7 @@ pub fn quote_table(table: &str) -> String {
 pub struct Companion {
     name: String,
     quoted: String,
+    bare: String,
     create_schema: String,
 }
 
@@ -198,15 +260,21 @@ impl Companion {
 
     /// The name without its schema (for naming its indexes and functions).
     pub fn bare(&self) -> &str {
-        self.name.rsplit('.').next().unwrap_or(&self.name)
+        &self.bare
+    }
+
+    /// A name beside the table, in its schema, quoted for SQL (e.g. its trigger function).
+    pub fn sibling(&self, suffix: &str) -> String {
+        let name = format!("{}_{suffix}", self.bare);
+        match self.quoted.rsplit_once('.') {
+            Some((schema, _)) => format!("{schema}.{}", quote_ident(&name)),
+            None => quote_ident(&name),
+        }
     }
 
     /// True when the table exists.
     pub async fn exists(&self, c: &impl GenericClient) -> anyhow::Result<bool> {
-        let row = c
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.quoted])
-            .await?;
-        Ok(row.get(0))
+        relation_exists(c, &self.quoted).await
     }
 
     /// Runs `ddl` (idempotent `CREATE ... IF NOT EXISTS` statements) after creating the schema,
@@ -215,10 +283,10 @@ impl Companion {
     pub async fn create(&self, c: &impl GenericClient, ddl: &str) -> anyhow::Result<()> {
         let lock_key = format!("confiture companion {}", self.name).replace('\'', "''");
         c.batch_execute(&format!(
-            "SELECT pg_advisory_xact_lock(hashtext('{lock_key}'));\n{}{ddl}",
+            "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('{lock_key}'));\n{}{ddl}",
             self.create_schema
         ))
         .await
-        .map_err(|e| anyhow::anyhow!("creating {}: {e}", self.name))
+        .with_context(|| format!("creating {}", self.name))
     }
 }

@@ -1,5 +1,16 @@
-//! Versioned migrations: files on disk, the tracking table, plans, apply and roll back.
+//! Versioned migrations: files on disk, the tracking table and its companions (the audit trail,
+//! approvals, schedules), plans, and the one applier that runs them up and down.
+//!
+//! - [`apply`]: the applier `migrate up`, `migrate down`, dry runs, the wizard and
+//!   `run-scheduled` share.
+//! - [`ledger`], [`audit`], [`approvals`], [`schedule`]: the tracking table and the tables
+//!   kept beside it.
+//! - [`commands`], [`team`], [`scheduled`]: the commands (the wizard's user interface lives in
+//!   [`crate::wizard`]).
 
+pub mod apply;
+pub mod approvals;
+pub mod audit;
 pub mod commands;
 mod confirm;
 mod down;
@@ -7,7 +18,11 @@ pub mod files;
 pub mod ledger;
 pub mod plan;
 pub mod report;
-pub mod runner;
+pub mod schedule;
+pub mod scheduled;
+pub(crate) mod session;
+pub mod team;
 mod up;
+pub mod when;
 
-pub(crate) use commands::{Context, apply_migration, assess_live, item, pending, read_applied};
+pub(crate) use commands::{Context, assess_live, pending, read_applied};

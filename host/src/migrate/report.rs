@@ -5,10 +5,12 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::apply::{EndedAs, Flow, InvalidIndex, Left, Outcome, Unit, UnitFailure};
 use super::plan::{Entry, State};
 use crate::db::script::ScriptError;
 use crate::hooks::HookOutcome;
-use crate::output::{Report, paint, style};
+use crate::output::{Output, Report, paint, style};
+use crate::plugins::hooks::Direction;
 use crate::project::DatabaseSource;
 use crate::risk::Level;
 
@@ -41,17 +43,27 @@ pub struct Item {
     pub risk_reasons: Option<Vec<String>>,
 }
 
+/// The style a level is shown in.
+pub fn level_style(level: Level) -> anstyle::Style {
+    match level {
+        Level::Low => style::OK,
+        Level::High => style::WARN,
+        Level::Critical => style::ERR,
+    }
+}
+
+/// `[HIGH]`, coloured by level.
+pub fn level_tag(level: Level) -> String {
+    paint(level_style(level), format!("[{}]", level.label()))
+}
+
 /// ` LEVEL: first reason` (and how many more), or nothing without a risk.
 pub fn risk_suffix(risk: Option<Level>, reasons: Option<&[String]>) -> String {
     let Some(level) = risk else {
         return String::new();
     };
     let reasons = reasons.unwrap_or_default();
-    let word = match level {
-        Level::Low => paint(style::OK, level.label()),
-        Level::High => paint(style::WARN, level.label()),
-        Level::Critical => paint(style::ERR, level.label()),
-    };
+    let word = paint(level_style(level), level.label());
     match reasons {
         [] => format!("  {word}"),
         [one] => format!("  {word}: {one}"),
@@ -63,6 +75,18 @@ impl Item {
     /// `<version>_<name>`.
     pub fn slug(&self) -> String {
         format!("{}_{}", self.version, self.name)
+    }
+
+    /// The item for `unit`, with how long it ran when it ran.
+    pub fn of(unit: &Unit<'_>, outcome: Option<&Outcome>) -> Self {
+        Item {
+            version: unit.version.clone(),
+            name: unit.name.clone(),
+            duration_ms: outcome
+                .and_then(Outcome::elapsed)
+                .map(|e| e.as_millis() as u64),
+            ..Item::default()
+        }
     }
 }
 
@@ -80,41 +104,23 @@ pub struct FailureReport {
     pub error: Option<ScriptError>,
     /// The error as one message.
     pub message: String,
-    /// What the failure left behind.
+    /// What the failure left behind, for people.
     pub state: String,
+    /// What the failure left behind, as verified with the server.
+    pub left: Left,
 }
 
 impl FailureReport {
-    /// Describes the failure of `item` from `err`.
-    pub fn new(item: &Item, no_transaction: bool, err: &anyhow::Error) -> Self {
-        let error = err.downcast_ref::<ScriptError>().cloned();
-        let state = match (&error, no_transaction) {
-            (_, false) => format!(
-                "rolled back: the database and the tracking table are as they were before {}",
-                item.slug()
-            ),
-            (Some(e), true) => format!(
-                "{} ran outside a transaction: statements at line(s) {} ran, the one at line {} \
-                 failed, line(s) {} did not run; the database may be partly changed and {} is \
-                 not recorded as applied",
-                item.slug(),
-                lines(&e.ran),
-                e.statement_line,
-                lines(&e.not_run),
-                item.slug()
-            ),
-            (None, true) => format!(
-                "{} ran outside a transaction; the database may be partly changed",
-                item.slug()
-            ),
-        };
+    /// Describes the failure of `unit`; `dry_run` when it ran in a dry run's transaction.
+    pub fn of(unit: &Unit<'_>, failure: &UnitFailure, dry_run: bool) -> Self {
         FailureReport {
-            version: item.version.clone(),
-            name: item.name.clone(),
-            no_transaction,
-            message: format!("{err:#}"),
-            error,
-            state,
+            version: unit.version.clone(),
+            name: unit.name.clone(),
+            no_transaction: unit.script.outside_transaction(),
+            error: failure.script_error().cloned(),
+            message: crate::error::one_line(&failure.error),
+            state: state(&unit.slug(), unit.direction, &failure.left, dry_run),
+            left: failure.left.clone(),
         }
     }
 
@@ -122,6 +128,129 @@ impl FailureReport {
     pub fn render(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{} {}", paint(style::ERR, "error:"), self.message)?;
         writeln!(out, "  {}", self.state)
+    }
+}
+
+/// What `left` means for the migration `slug`, in words.
+fn state(slug: &str, direction: Direction, left: &Left, dry_run: bool) -> String {
+    match left {
+        Left::Nothing if dry_run => {
+            "rolled back: this was a dry run, nothing was changed (the server confirmed the \
+             rollback)"
+                .to_string()
+        }
+        Left::Nothing => format!(
+            "rolled back (the server confirmed it): the database and the tracking table are as \
+             they were before {slug}"
+        ),
+        Left::Partial {
+            ran,
+            failed,
+            not_run,
+            invalid_indexes,
+        } => {
+            let mut text = format!(
+                "{slug} ran outside a transaction: statements at line(s) {} ran, the one at line \
+                 {failed} failed, line(s) {} did not run; the database may be partly changed and \
+                 {slug} is not recorded as applied",
+                lines(ran),
+                lines(not_run)
+            );
+            if !invalid_indexes.is_empty() {
+                text.push_str(&format!(
+                    "; it left INVALID index(es) {} (maintained on every write, used by no \
+                     query, enforcing nothing) — drop them before running it again: {}",
+                    names(invalid_indexes),
+                    invalid_indexes
+                        .iter()
+                        .map(|i| i.cleanup.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
+            text
+        }
+        Left::Unrecorded => format!(
+            "{slug} ran outside a transaction: all its statements ran and stay, but it is not \
+             recorded as applied"
+        ),
+        Left::Committed if direction == Direction::Down => format!(
+            "{slug} was rolled back (committed); the hook stopped the run before any later \
+             rollback"
+        ),
+        Left::Committed => format!(
+            "{slug} is applied and recorded (committed); the hook stopped the run before any \
+             later migration"
+        ),
+        Left::Lost { by, ended } => {
+            let what = if dry_run { "the dry run's" } else { "its" };
+            let end = match ended {
+                EndedAs::Committed => format!(
+                    "the server reports it COMMITTED: what ran before that point is in the \
+                     database and {slug} is not recorded as applied — check the database by hand"
+                ),
+                EndedAs::RolledBack => {
+                    "the server reports it rolled back: nothing of it is left".to_string()
+                }
+                EndedAs::Unknown => {
+                    "the server could not say how it ended: check the database by hand".to_string()
+                }
+            };
+            format!("{what} transaction was ended by {by}, not by Confiture; {end}")
+        }
+        Left::Unknown => format!(
+            "the outcome of {slug} could not be verified (the connection failed): check the \
+             database and the tracking table by hand"
+        ),
+    }
+}
+
+/// `a, b` for invalid indexes.
+fn names(indexes: &[InvalidIndex]) -> String {
+    indexes
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Progress lines for `migrate up` and `migrate down`: one per migration that ran or failed.
+pub struct Progress<'a> {
+    /// Where the lines go.
+    pub out: &'a Output,
+    /// The word for a unit that ran: `applied`, `rolled back`, `ran`.
+    pub done: &'static str,
+}
+
+impl Flow for Progress<'_> {
+    async fn starting(&mut self, unit: &Unit<'_>) -> anyhow::Result<()> {
+        if let Some(why) = unit.script.why_outside() {
+            self.out.line(format!(
+                "  {} runs outside a transaction, statement by statement ({why})",
+                unit.slug()
+            ));
+        }
+        Ok(())
+    }
+
+    async fn finished(&mut self, unit: &Unit<'_>, outcome: &Outcome) -> anyhow::Result<()> {
+        match outcome {
+            Outcome::Failed(_) => {
+                self.out
+                    .line(format!("  {} {}", paint(style::ERR, "failed"), unit.slug()));
+            }
+            _ => {
+                if let Some(elapsed) = outcome.elapsed() {
+                    self.out.line(format!(
+                        "  {} {} ({} ms)",
+                        paint(style::OK, self.done),
+                        unit.slug(),
+                        elapsed.as_millis()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -336,6 +465,9 @@ pub struct UpReport {
     pub duration_ms: u64,
     /// The failure, if one happened.
     pub failure: Option<FailureReport>,
+    /// A `--dry-run-execute`: true when the server confirmed its transaction rolled back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back: Option<bool>,
     /// Every hook call, in order (absent when no hook fired).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<HookOutcome>,
@@ -353,6 +485,7 @@ impl UpReport {
             missing,
             duration_ms: 0,
             failure: None,
+            rolled_back: None,
             hooks: Vec::new(),
         }
     }
@@ -403,7 +536,7 @@ impl Report for UpReport {
                 for item in &self.skipped {
                     writeln!(
                         out,
-                        "  {} {} (no-transaction: cannot run inside the dry-run transaction)",
+                        "  {} {} (runs outside a transaction: cannot run inside the dry run's)",
                         paint(style::WARN, "skipped"),
                         item.slug()
                     )?;
@@ -413,12 +546,23 @@ impl Report for UpReport {
                 } else {
                     paint(style::OK, "succeeded")
                 };
-                writeln!(
-                    out,
-                    "Dry run {verdict}: {} migration(s) ran in {} ms and were rolled back; nothing was changed.",
+                let ran = format!(
+                    "{} migration(s) ran in {} ms",
                     self.applied.len(),
                     self.duration_ms
-                )
+                );
+                if self.rolled_back == Some(true) {
+                    writeln!(
+                        out,
+                        "Dry run {verdict}: {ran} and were rolled back; nothing was changed."
+                    )
+                } else {
+                    writeln!(
+                        out,
+                        "Dry run {verdict}: {ran}; its transaction was NOT confirmed rolled \
+                         back (see the error)."
+                    )
+                }
             }
             UpMode::Apply => {
                 if self.applied.is_empty() && self.failure.is_none() {
@@ -515,6 +659,8 @@ pub struct VerifyReport {
     pub changed: Vec<Item>,
     /// Applied migrations whose files are gone.
     pub missing: Vec<Item>,
+    /// INVALID indexes in the database (left by a failed `CREATE INDEX CONCURRENTLY`).
+    pub invalid_indexes: Vec<InvalidIndex>,
     /// `--run` results.
     pub verified: Vec<VerifyRun>,
 }
@@ -535,6 +681,17 @@ impl Report for VerifyReport {
                 "  {} {} (applied, no file on disk)",
                 paint(style::ERR, "missing"),
                 item.slug()
+            )?;
+        }
+        for index in &self.invalid_indexes {
+            writeln!(
+                out,
+                "  {} index {} on {} (a failed concurrent build left it; it enforces nothing): \
+                 {}",
+                paint(style::ERR, "invalid"),
+                index.name,
+                index.table,
+                index.cleanup
             )?;
         }
         for run in &self.verified {

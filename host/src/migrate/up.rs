@@ -4,32 +4,31 @@ use std::time::Instant;
 
 use tokio_postgres::Client;
 
+use super::apply::{Applier, AuditTrail, Ended, Outcome, Settings, Unit};
+use super::audit::AuditLog;
 use super::commands::{Context, assess_live, finish, item};
 use super::files::{Migration, compare_versions};
 use super::ledger::AppliedRow;
 use super::plan::{State, plan};
-use super::report::{FailureReport, Item, UpMode, UpReport};
-use super::runner::{Bookkeeping, Settings, Step, StepAudit, run_step};
+use super::report::{FailureReport, Item, Progress, UpMode, UpReport};
 use crate::cli::{Globals, UpArgs};
-use crate::db::script::run_script;
+use crate::db::lock::MigrationLock;
 use crate::error::{ExitCode, Failure};
-use crate::hooks::{HookRun, MigrationRef, Status};
-use crate::output::{paint, style};
-use crate::plugins::hooks::Direction;
-use crate::plugins::{HookEvent, PgDatabase};
-use crate::wizard::audit::{AuditEvent, AuditLog, EventKind};
+use crate::hooks::HookRun;
+use crate::plugins::HookEvent;
 
 /// `migrate up`.
 pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::open(g)?;
+    let mut ctx = Context::open(g)?;
     let target = match &a.target {
         Some(v) => Some(ctx.find(v)?.version.clone()),
         None => None,
     };
-    let mut client = ctx.db.spec.connect().await?;
+    let client = ctx.connect().await?;
     if a.dry_run {
         let applied = read_applied(&ctx, &client).await?;
         let (pending, missing) = pending(&ctx, &applied, target.as_deref(), &g.out)?;
+        ctx.units(&pending)?;
         let report = UpReport {
             not_run: pending
                 .iter()
@@ -48,11 +47,7 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
     let result = async {
         hooks.validate(HookEvent::PreValidate, &client).await?;
         let lock = ctx.lock(&a.lock, &g.out).await?;
-        let result = if a.dry_run_execute {
-            rehearse(&ctx, &mut client, target.as_deref(), g, &mut hooks).await
-        } else {
-            apply(&ctx, &mut client, target.as_deref(), a, g, &mut hooks).await
-        };
+        let result = run(&ctx, &client, target.as_deref(), a, g, &mut hooks, &lock).await;
         lock.release().await?;
         result
     }
@@ -66,18 +61,6 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
     };
     report.hooks = hooks.take_outcomes();
     Ok(finish(&g.out, &report, report.failure.as_ref()))
-}
-
-/// A pending migration as hooks see it.
-fn hook_ref(ctx: &Context, m: &Migration) -> MigrationRef {
-    MigrationRef {
-        version: m.version.clone(),
-        name: m.name.clone(),
-        checksum: m.checksum.clone(),
-        direction: Direction::Up,
-        path: ctx.show(&m.up_path),
-        sql: m.up_sql.clone(),
-    }
 }
 
 /// The tracking rows, or none when the table does not exist yet.
@@ -95,7 +78,7 @@ pub(crate) async fn read_applied(
 /// The pending migrations up to `target`, after refusing drift and warning about missing files.
 pub(crate) fn pending<'a>(
     ctx: &'a Context,
-    applied: &'a [AppliedRow],
+    applied: &[AppliedRow],
     target: Option<&str>,
     out: &crate::output::Output,
 ) -> anyhow::Result<(Vec<&'a Migration>, Vec<Item>)> {
@@ -136,211 +119,125 @@ pub(crate) fn pending<'a>(
             ..Item::default()
         });
     }
-    let pending: Vec<&Migration> = entries
+    let pending: Vec<&str> = entries
         .iter()
         .filter(|e| e.state == State::Pending)
-        .filter_map(|e| e.migration)
+        .map(|e| e.version.as_str())
+        .collect();
+    let pending: Vec<&'a Migration> = ctx
+        .migrations
+        .iter()
+        .filter(|m| pending.contains(&m.version.as_str()))
         .filter(|m| target.is_none_or(|t| compare_versions(&m.version, t).is_le()))
         .collect();
     Ok((pending, missing))
 }
 
-/// Applies the pending migrations, each with its tracking row, stopping at the first failure.
-async fn apply(
+/// Under the lock: checks the pending migrations, then applies them (or, with
+/// `--dry-run-execute`, rehearses them in one transaction that is rolled back).
+async fn run(
     ctx: &Context,
-    client: &mut Client,
+    client: &Client,
     target: Option<&str>,
     a: &UpArgs,
     g: &Globals,
     hooks: &mut HookRun,
+    lock: &MigrationLock,
 ) -> anyhow::Result<UpReport> {
     let out = &g.out;
     let applied = read_applied(ctx, client).await?;
     let (pending, missing) = pending(ctx, &applied, target, out)?;
+    let units = ctx.units(&pending)?;
     hooks.validate(HookEvent::PostValidate, client).await?;
-    let mut report = UpReport::new(ctx.target(), UpMode::Apply, missing);
-    if pending.is_empty() {
+    let rehearse = a.dry_run_execute;
+    let mode = if rehearse {
+        UpMode::DryRunExecute
+    } else {
+        UpMode::Apply
+    };
+    let mut report = UpReport::new(ctx.target(), mode, missing);
+    if units.is_empty() && !rehearse {
         return Ok(report);
     }
-    crate::wizard::approvals::enforce(ctx, client, &pending).await?;
-    ctx.confirm_if(
-        a.require_confirmation,
-        &format!(
-            "Apply {} migration(s) to {}?",
-            pending.len(),
-            ctx.db.spec.redacted()
-        ),
-        a.yes,
-    )?;
-    ctx.ledger.ensure(&*client).await?;
-    out.line(format!(
-        "Applying {} migration(s) to {}",
-        pending.len(),
-        report.target.database
-    ));
-    let settings = Settings::from_env(&ctx.project.env);
+    if rehearse {
+        out.line(format!(
+            "Dry run: running {} migration(s) in one transaction that will be rolled back",
+            units.len()
+        ));
+    } else {
+        super::approvals::enforce(ctx, client, &pending).await?;
+        ctx.confirm_if(
+            a.require_confirmation,
+            &format!(
+                "Apply {} migration(s) to {}?",
+                units.len(),
+                ctx.db.spec.redacted()
+            ),
+            a.yes,
+        )?;
+        out.line(format!(
+            "Applying {} migration(s) to {}",
+            units.len(),
+            report.target.database
+        ));
+    }
     // Where a team keeps an audit trail (the wizard created it), `up` records its applications
     // and failures there too.
-    let trail = AuditLog::beside(&ctx.ledger);
-    let trail = trail.exists(&*client).await?.then_some(trail);
+    let log = AuditLog::beside(&ctx.ledger);
+    let log = (!rehearse && log.exists(client).await?).then_some(log);
     let actor = crate::identity::current(None);
-    let event = |kind, m: &Migration, outcome| {
-        AuditEvent::about(kind, &actor, &ctx.project.env.name, m, None, outcome)
-    };
-    let started = Instant::now();
-    for (index, m) in pending.iter().enumerate() {
-        let applied = event(EventKind::Applied, m, "applied");
-        let audit = trail.as_ref().map(|log| StepAudit {
+    let mut applier = Applier {
+        client,
+        ledger: &ctx.ledger,
+        settings: Settings::from_env(&ctx.project.env),
+        hooks,
+        audit: log.as_ref().map(|log| AuditTrail {
             log,
-            event: &applied,
-        });
-        match apply_migration(ctx, client, m, settings, audit, out, hooks).await {
-            Ok(elapsed) => {
-                let ms = elapsed.as_millis() as u64;
-                out.line(format!(
-                    "  {} {} ({ms} ms)",
-                    paint(style::OK, "applied"),
-                    m.slug()
-                ));
-                report.applied.push(item(m, Some(ms)));
-            }
-            Err(err) => {
-                out.line(format!("  {} {}", paint(style::ERR, "failed "), m.slug()));
-                let failure = FailureReport::new(&item(m, None), m.no_transaction, &err);
-                if let Some(log) = &trail {
-                    let failed = AuditEvent {
-                        detail: Some(failure.message.clone()),
-                        ..event(EventKind::Failed, m, "failed")
-                    };
-                    log.append(&*client, &failed).await?;
-                }
-                report.failure = Some(failure);
-                report.not_run = pending[index + 1..].iter().map(|m| item(m, None)).collect();
-                break;
-            }
-        }
-    }
-    report.duration_ms = started.elapsed().as_millis() as u64;
-    Ok(report)
-}
-
-/// Applies one pending migration with its tracking row (and `audit` entry, in the same
-/// transaction when it has one), firing the hooks around it; after a failure the failure hooks
-/// (`post-rollback`, `on-error`) have fired and the error is returned.
-pub(crate) async fn apply_migration(
-    ctx: &Context,
-    client: &mut Client,
-    m: &Migration,
-    settings: Settings,
-    audit: Option<StepAudit<'_>>,
-    out: &crate::output::Output,
-    hooks: &mut HookRun,
-) -> anyhow::Result<std::time::Duration> {
-    let hook = hook_ref(ctx, m);
-    let step = Step {
-        file: ctx.show(&m.up_path),
-        sql: &m.up_sql,
-        no_transaction: m.no_transaction,
-        bookkeeping: Bookkeeping::Record(m),
-        hook: &hook,
-        audit,
+            actor: &actor,
+            environment: &ctx.project.env.name,
+        }),
+        out,
     };
-    let result = run_step(client, &ctx.ledger, &step, settings, out, hooks).await;
-    if let Err(err) = &result {
-        hooks
-            .failed(Some(&hook), !m.no_transaction, err, client)
-            .await;
-    }
-    result
-}
-
-/// `--dry-run-execute`: runs the pending migrations in one transaction, then rolls it back.
-async fn rehearse(
-    ctx: &Context,
-    client: &mut Client,
-    target: Option<&str>,
-    g: &Globals,
-    hooks: &mut HookRun,
-) -> anyhow::Result<UpReport> {
-    let out = &g.out;
-    let settings = Settings::from_env(&ctx.project.env);
-    let exists = ctx.ledger.exists(&*client).await?;
-    let applied = read_applied(ctx, client).await?;
-    let (pending, missing) = pending(ctx, &applied, target, out)?;
-    hooks.validate(HookEvent::PostValidate, client).await?;
-    let mut report = UpReport::new(ctx.target(), UpMode::DryRunExecute, missing);
-    out.line(format!(
-        "Dry run: running {} migration(s) in one transaction that will be rolled back",
-        pending.len()
-    ));
     let started = Instant::now();
-    let tx = client.transaction().await?;
-    tx.batch_execute(&settings.set_sql(true)).await?;
-    if !exists {
-        ctx.ledger.ensure(&tx).await?;
-    }
-    let mut failed = None;
-    for (index, m) in pending.iter().enumerate() {
-        if m.no_transaction {
-            report.skipped.push(item(m, None));
-            continue;
+    if rehearse {
+        let mut progress = Progress { out, done: "ran" };
+        let rehearsal = applier.rehearse(lock, &units, &mut progress).await?;
+        fill(&mut report, &units, &rehearsal.outcomes, true);
+        report.rolled_back = Some(rehearsal.ended == Ended::RolledBack);
+        if report.failure.is_none() && rehearsal.ended != Ended::RolledBack {
+            return Err(Failure::new(
+                ExitCode::Failure,
+                format!(
+                    "the dry run's transaction could not be confirmed rolled back (the server \
+                     reports {:?}): check the database by hand",
+                    rehearsal.ended
+                ),
+            )
+            .into());
         }
-        let hook = hook_ref(ctx, m);
-        let step_started = Instant::now();
-        let result = async {
-            let mut db = PgDatabase::transaction(&tx);
-            hooks
-                .fire(
-                    HookEvent::PreExecute,
-                    Some(&hook),
-                    Status::Running,
-                    None,
-                    None,
-                    Some(&mut db),
-                )
-                .await?;
-            run_script(&tx, &ctx.show(&m.up_path), &m.up_sql).await?;
-            let ms = step_started.elapsed().as_millis();
-            ctx.ledger.record(&tx, m, ms as i64).await?;
-            let mut db = PgDatabase::transaction(&tx);
-            hooks
-                .fire(
-                    HookEvent::PostExecute,
-                    Some(&hook),
-                    Status::Applied,
-                    Some(ms as u64),
-                    None,
-                    Some(&mut db),
-                )
-                .await?;
-            anyhow::Ok(())
-        }
-        .await;
-        let ms = step_started.elapsed().as_millis() as u64;
-        match result {
-            Ok(()) => {
-                out.line(format!(
-                    "  {} {} ({ms} ms)",
-                    paint(style::OK, "ran"),
-                    m.slug()
-                ));
-                report.applied.push(item(m, Some(ms)));
-            }
-            Err(err) => {
-                out.line(format!("  {} {}", paint(style::ERR, "failed"), m.slug()));
-                let mut failure = FailureReport::new(&item(m, Some(ms)), false, &err);
-                failure.state = "rolled back: this was a dry run, nothing was changed".into();
-                report.failure = Some(failure);
-                report.not_run = pending[index + 1..].iter().map(|m| item(m, None)).collect();
-                failed = Some((hook, err));
-                break;
-            }
-        }
-    }
-    tx.rollback().await?;
-    if let Some((hook, err)) = failed {
-        hooks.failed(Some(&hook), true, &err, client).await;
+    } else {
+        let mut progress = Progress {
+            out,
+            done: "applied",
+        };
+        let outcomes = applier.apply(lock, &units, &mut progress).await?;
+        fill(&mut report, &units, &outcomes, false);
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// Sorts the outcomes into the report's lists.
+fn fill(report: &mut UpReport, units: &[Unit<'_>], outcomes: &[Outcome], dry_run: bool) {
+    for (unit, outcome) in units.iter().zip(outcomes) {
+        let listed = Item::of(unit, Some(outcome));
+        match outcome {
+            Outcome::Applied { .. } | Outcome::Rehearsed { .. } => report.applied.push(listed),
+            Outcome::Skipped { .. } => report.skipped.push(listed),
+            Outcome::Failed(failure) => {
+                report.failure = Some(FailureReport::of(unit, failure, dry_run));
+            }
+            Outcome::Stopped | Outcome::NotRun => report.not_run.push(listed),
+        }
+    }
 }

@@ -6,6 +6,7 @@ use super::walk::{Control, Standing, Walk};
 use super::{Effect, Level, Reason, alter, lock, table_name};
 use crate::sql::inspect::{has_keyword, is_concurrent_reindex, set_variable};
 use crate::sql::names::qualified;
+use crate::sql::transaction::TransactionRole;
 use crate::sql::{RowChange, Statement, StatementKind, guess_kind};
 
 /// Every reason that applies to `s`; never empty.
@@ -18,10 +19,35 @@ pub(super) fn reasons(s: &Statement, walk: &mut Walk<'_>) -> Vec<Reason> {
             _ => by_kind(s),
         }),
     };
+    found.extend(outside_only_in_transaction(s, walk, &found));
     if found.is_empty() {
         found.push(Reason::new(Level::Low, "no known risk"));
     }
     found
+}
+
+/// A statement PostgreSQL refuses inside a transaction block (`VACUUM`, `ALTER SYSTEM`,
+/// `CREATE DATABASE`, ... — see [`crate::sql::transaction`]) in a migration that runs in one: the
+/// runner refuses the file before anything runs. The `CONCURRENTLY` forms already say so.
+fn outside_only_in_transaction(s: &Statement, walk: &Walk<'_>, found: &[Reason]) -> Vec<Reason> {
+    let TransactionRole::OutsideOnly(what) = s.transaction else {
+        return Vec::new();
+    };
+    if !walk.in_transaction()
+        || found
+            .iter()
+            .any(|r| r.effect == Effect::ConcurrentlyInTransaction)
+    {
+        return Vec::new();
+    }
+    vec![Reason::of(
+        Effect::ConcurrentlyInTransaction,
+        Level::Critical,
+        format!(
+            "{what} cannot run inside a transaction block, and this migration has other \
+             statements: refused before anything runs (move it into a migration of its own)"
+        ),
+    )]
 }
 
 fn unparsed(s: &Statement) -> Vec<Reason> {
@@ -91,9 +117,20 @@ fn by_text(s: &Statement, walk: &mut Walk<'_>) -> Option<Vec<Reason>> {
                 .lock(lock::ACCESS_EXCLUSIVE),
             )
         }
+        _ if matches!(s.transaction, TransactionRole::Wrapper(_)) => vec![Reason::new(
+            Level::Low,
+            format!(
+                "{}: the file's outer transaction wrapper; its body runs in Confiture's own \
+                 transaction",
+                kind.to_uppercase()
+            ),
+        )],
         "begin" | "start" => transaction(walk, Control::Begin, "BEGIN"),
         "commit" | "end" | "abort" => transaction(walk, Control::End, "COMMIT"),
         "rollback" if !has_keyword(text, "to") => transaction(walk, Control::End, "ROLLBACK"),
+        "prepare" if has_keyword(text, "transaction") => {
+            transaction(walk, Control::End, "PREPARE TRANSACTION")
+        }
         "savepoint" | "release" | "rollback" => transaction(walk, Control::Savepoint, "SAVEPOINT"),
         "drop-view"
         | "drop-materialized-view"
@@ -170,10 +207,15 @@ fn transaction(walk: &mut Walk<'_>, control: Control, word: &str) -> Vec<Reason>
             Level::Low,
             format!("{word}: explicit transaction control in a no-transaction migration"),
         )],
-        Standing::InsideConfituresTransaction => problem(
-            "inside a migration that Confiture runs in a transaction: it ends that transaction \
-             early, and what follows is neither atomic nor recorded with the migration",
-        ),
+        Standing::InsideConfituresTransaction => vec![Reason::of(
+            Effect::TransactionControl,
+            Level::Critical,
+            format!(
+                "{word} inside a migration that Confiture runs in a transaction: it would end \
+                 that transaction early, so the file is refused before anything runs (split \
+                 it, or make it `-- confiture: no-transaction`)"
+            ),
+        )],
         Standing::Nested => problem(
             "while a transaction is already open is ignored: the first COMMIT ends the outer \
              transaction",

@@ -27,7 +27,10 @@ fn create_index_concurrently_or_not() {
     assert_eq!(level("CREATE INDEX i ON t (a)"), Level::High);
     let r = migration("CREATE INDEX CONCURRENTLY i ON t (a)", true);
     assert_eq!(r.level, Level::Low);
+    // Alone in its file, it runs outside a transaction without the marker.
     let r = migration("CREATE INDEX CONCURRENTLY i ON t (a)", false);
+    assert_eq!(r.level, Level::Low);
+    let r = migration("SELECT 1;\nCREATE INDEX CONCURRENTLY i ON t (a)", false);
     assert_eq!(r.level, Level::Critical);
     assert!(r.reasons()[0].contains("cannot run inside a transaction block"));
     let a = classify_statement(&parse_file("m", "CREATE INDEX i ON t (a)", true).statements[0]);
@@ -180,6 +183,11 @@ fn renames_and_drop_index() {
     );
     assert_eq!(
         migration("DROP INDEX CONCURRENTLY i", false).level,
+        Level::Low,
+        "alone, it runs outside a transaction by itself"
+    );
+    assert_eq!(
+        migration("SELECT 1;\nDROP INDEX CONCURRENTLY i", false).level,
         Level::Critical
     );
 }
@@ -478,4 +486,30 @@ mod sizes {
         sharpen(&mut r, &sized(0), &SETTINGS);
         assert_eq!(r.level, Level::Critical);
     }
+}
+
+#[test]
+fn transaction_control_is_never_low() {
+    let r = migration(
+        "CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);",
+        false,
+    );
+    assert_eq!(r.level, Level::Critical);
+    assert!(
+        r.reasons()[0].starts_with("COMMIT inside a migration"),
+        "{:?}",
+        r.reasons()
+    );
+    let r = migration("CREATE TABLE a (id int);\nPREPARE TRANSACTION 'p';", false);
+    assert_eq!(r.level, Level::Critical);
+    // The upstream-style outer wrapper is Confiture's transaction: it adds no risk.
+    let r = migration("BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;", false);
+    assert_eq!(r.level, Level::Low);
+    let r = migration("VACUUM t;\nCREATE TABLE a (id int);", false);
+    assert_eq!(r.level, Level::Critical);
+    assert!(
+        r.reasons()[0].starts_with("VACUUM cannot run"),
+        "{:?}",
+        r.reasons()
+    );
 }

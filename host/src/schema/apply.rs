@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use serde::Serialize;
 use tokio_postgres::GenericClient;
 
@@ -127,7 +128,7 @@ fn as_build_failure(err: anyhow::Error) -> anyhow::Error {
     if crate::error::failure_of(&err).is_some() {
         return err;
     }
-    Failure::new(ExitCode::Build, format!("{err:#}"))
+    Failure::new(ExitCode::Build, crate::error::one_line(&err))
         .hint("nothing was applied: the transaction was rolled back")
         .into()
 }
@@ -184,7 +185,7 @@ async fn drop_user_schemas(client: &impl GenericClient) -> anyhow::Result<Vec<St
         client
             .batch_execute(&format!("DROP SCHEMA {} CASCADE", quote_ident(name)))
             .await
-            .map_err(|e| anyhow::anyhow!("dropping schema {name}: {e}"))?;
+            .with_context(|| format!("dropping schema {name}"))?;
     }
     let version: i32 = client
         .query_one("SELECT current_setting('server_version_num')::int", &[])
@@ -202,7 +203,7 @@ async fn drop_user_schemas(client: &impl GenericClient) -> anyhow::Result<Vec<St
             "{recreate}\nCOMMENT ON SCHEMA public IS 'standard public schema';"
         ))
         .await
-        .map_err(|e| anyhow::anyhow!("recreating schema public: {e}"))?;
+        .context("recreating schema public")?;
     Ok(names)
 }
 

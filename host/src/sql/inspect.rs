@@ -3,8 +3,10 @@
 //! function calls, the columns a CHECK proves not null, the setting a `SET` changes.
 
 use sqlparser::ast::{self, ColumnDef, ColumnOption, Expr};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
 
-use super::{Statement, StatementKind};
+use super::{Statement, StatementKind, names};
 
 /// True when `word` appears in the statement as a keyword (outside quotes, case-insensitive).
 pub fn has_keyword(text: &str, word: &str) -> bool {
@@ -28,6 +30,29 @@ pub fn has_keyword(text: &str, word: &str) -> bool {
         }
     }
     false
+}
+
+/// The index a `CREATE INDEX` statement names: `(index, table)`, the index's name as
+/// PostgreSQL stores it (it lives in its table's schema) and the table as written. `None` for
+/// other statements and for an index left for PostgreSQL to name.
+pub fn created_index(text: &str) -> Option<(String, String)> {
+    let mut words = text.split_whitespace();
+    let first = words.next()?;
+    let second = words.next()?;
+    let is_index = |w: &str| w.eq_ignore_ascii_case("index");
+    let creates_index = first.eq_ignore_ascii_case("create")
+        && (is_index(second)
+            || (second.eq_ignore_ascii_case("unique") && words.next().is_some_and(is_index)));
+    if !creates_index {
+        return None;
+    }
+    match Parser::parse_sql(&PostgreSqlDialect {}, text).ok()?.pop()? {
+        sqlparser::ast::Statement::CreateIndex(index) => Some((
+            names::last(index.name.as_ref()?),
+            index.table_name.to_string(),
+        )),
+        _ => None,
+    }
 }
 
 /// True for `DROP INDEX`, parsed or only guessed.
@@ -400,5 +425,26 @@ mod tests {
             "REINDEX (VERBOSE, CONCURRENTLY off) TABLE t"
         ));
         assert!(!is_concurrent_reindex("REINDEX TABLE t"));
+    }
+}
+
+#[cfg(test)]
+mod created_index_tests {
+    use super::created_index;
+
+    #[test]
+    fn names_and_tables_of_created_indexes() {
+        assert_eq!(
+            created_index(
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS Users_Email ON app.users (email)"
+            ),
+            Some(("users_email".into(), "app.users".into()))
+        );
+        assert_eq!(
+            created_index("create index \"Mixed\" on \"T\" (a)"),
+            Some(("Mixed".into(), "\"T\"".into()))
+        );
+        assert_eq!(created_index("CREATE INDEX ON t (a)"), None);
+        assert_eq!(created_index("CREATE TABLE t (a int)"), None);
     }
 }

@@ -5,6 +5,9 @@
 //! - [`parse_file`]: one file into [`Statement`]s with file, line and column; never fails.
 //!   [`parse_files`] does many at once, their statements spread over the machine's cores.
 //! - [`build_model`]: every file's DDL applied in order into a [`SchemaModel`].
+//! - [`split_with_comments`]: the statement boundaries psql would find, with meta-commands,
+//!   `COPY` data and unclosed quotes; [`transaction`]: what each statement does to the
+//!   transaction it runs in, and how a migration file must run.
 //! - [`names`] and [`types`]: identifiers and column types the way PostgreSQL spells them, for
 //!   code that reads a statement's `ast` itself.
 
@@ -15,6 +18,7 @@ pub mod names;
 mod rows;
 mod split;
 mod statement;
+pub mod transaction;
 pub mod types;
 mod workaround;
 
@@ -23,7 +27,10 @@ pub use model::{
     CheckConstraint, Column, ForeignKey, Index, ModelLookup, SchemaModel, Table, TableLookup,
 };
 pub use rows::{RowChange, data_statement_kind};
-pub use split::{LineComment, Split, SqlStatement, split_statements, split_with_comments};
+pub use split::{
+    CopyData, LineComment, MetaCommand, Split, SplitProblem, SqlStatement, Unterminated,
+    split_statements, split_with_comments,
+};
 pub use statement::{
     Location, SourceText, SqlFile, Statement, StatementKind, guess_kind, parse_file, parse_files,
 };

@@ -11,8 +11,8 @@ use sqlparser::parser::Parser;
 
 use super::rows::{RowChange, data_statement_kind, only_moves_rows};
 use super::split::{LineComment, Split, split_with_comments};
+use super::transaction::{TransactionPlan, TransactionRole, classify, has_no_transaction_marker};
 use super::workaround;
-use crate::migrate::files::is_no_transaction;
 
 /// Where something is written.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
@@ -179,8 +179,13 @@ pub struct Statement {
     pub row_change: Option<RowChange>,
     /// True for a file under the migrations directory.
     pub in_migration: bool,
-    /// True when that migration runs outside a transaction (`-- confiture: no-transaction`).
+    /// True when that migration runs outside a transaction: marked `-- confiture:
+    /// no-transaction`, or made only of statements that cannot run in one (see
+    /// [`super::transaction`]).
     pub no_transaction: bool,
+    /// What the statement does to the transaction around it (in a migration, the outer
+    /// `BEGIN`/`COMMIT` of a wrapped file is [`TransactionRole::Wrapper`]).
+    pub transaction: TransactionRole,
     /// The `--` comment lines directly above the statement (no blank line in between), as
     /// `(line, text)` with the text trimmed and its `--` kept, e.g.
     /// `(4, "-- confiture-lint: disable=require-pk")`.
@@ -227,6 +232,11 @@ pub struct SourceText<'a> {
     /// True for a file under the migrations directory (whose first line may opt out of the
     /// transaction).
     pub in_migration: bool,
+    /// False to keep only the first of each run of consecutive data statements (`INSERT`, see
+    /// [`data_statement_kind`]): they all classify alike and build no schema, and a data migration holds
+    /// hundreds of thousands of them — enough for risk and the schema model, at a fraction of
+    /// the memory. True (what lint needs) keeps every statement.
+    pub every_data_statement: bool,
 }
 
 /// Cuts `text` into statements and parses each one alone. Never fails: a statement sqlparser
@@ -238,6 +248,7 @@ pub fn parse_file(shown_path: &str, text: &str, in_migration: bool) -> SqlFile {
         shown_path,
         text,
         in_migration,
+        every_data_statement: true,
     };
     parse_files(&[source])
         .pop()
@@ -255,22 +266,39 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
             (text, split_with_comments(text))
         })
         .collect();
+    let kept: Vec<Vec<bool>> = sources
+        .iter()
+        .zip(&splits)
+        .map(|(source, (_, split))| kept_statements(source, split))
+        .collect();
     let pieces: Vec<&str> = splits
         .iter()
-        .flat_map(|(_, split)| split.statements.iter().map(|piece| piece.text))
+        .zip(&kept)
+        .flat_map(|((_, split), keep)| {
+            split
+                .statements
+                .iter()
+                .zip(keep)
+                .filter(|(_, keep)| **keep)
+                .map(|(piece, _)| piece.text)
+        })
         .collect();
     let mut parsed = parse_in_parallel(&pieces).into_iter();
     sources
         .iter()
         .zip(&splits)
-        .map(|(source, (text, split))| {
-            let no_transaction = source.in_migration && is_no_transaction(source.text);
+        .zip(&kept)
+        .map(|((source, (text, split)), keep)| {
+            let (no_transaction, roles) = transaction_roles(source, split);
             let mut comment_lines = OwnLineComments::new(&split.comments);
             let mut columns = ColumnCursor::new(text);
             let statements = split
                 .statements
                 .iter()
-                .map(|piece| {
+                .zip(roles)
+                .zip(keep)
+                .filter(|(_, keep)| **keep)
+                .map(|((piece, transaction), _)| {
                     let line = to_u32(piece.line);
                     let end_line = line.saturating_add(to_u32(piece.text.matches('\n').count()));
                     let Parsed {
@@ -293,6 +321,7 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
                         row_change,
                         in_migration: source.in_migration,
                         no_transaction,
+                        transaction,
                         comments_before: comment_lines.directly_above(line, end_line),
                     }
                 })
@@ -306,6 +335,40 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
                     .map(|c| (to_u32(c.line), c.text.to_string()))
                     .collect(),
             }
+        })
+        .collect()
+}
+
+/// Whether the file runs outside a transaction (only migrations can) and each statement's
+/// [`TransactionRole`]. A file the runner would refuse keeps its marker's mode.
+fn transaction_roles(
+    source: &SourceText<'_>,
+    split: &Split<'_>,
+) -> (bool, std::vec::IntoIter<TransactionRole>) {
+    let marked = source.in_migration && has_no_transaction_marker(source.text);
+    let plan = TransactionPlan::of(&split.statements, marked);
+    let roles = match &plan {
+        Ok(plan) if source.in_migration => plan.roles(&split.statements),
+        _ => split.statements.iter().map(|s| classify(s.text)).collect(),
+    };
+    let outside = match plan {
+        Ok(plan) => source.in_migration && plan.mode.is_outside(),
+        Err(_) => marked,
+    };
+    (outside, roles.into_iter())
+}
+
+/// Which of `split`'s statements `source` keeps (see [`SourceText::every_data_statement`]).
+fn kept_statements(source: &SourceText<'_>, split: &Split<'_>) -> Vec<bool> {
+    let mut previous_is_data = false;
+    split
+        .statements
+        .iter()
+        .map(|piece| {
+            let is_data = data_statement_kind(piece.text).is_some();
+            let keep = source.every_data_statement || !(is_data && previous_is_data);
+            previous_is_data = is_data;
+            keep
         })
         .collect()
 }
@@ -831,6 +894,28 @@ mod tests {
         let file = parse_file("x.sql", "\u{feff}CREATE TABLE a (id int);", false);
         assert_eq!(file.statements[0].kind, StatementKind::CreateTable);
         assert_eq!(file.statements[0].location.column, 1);
+    }
+
+    #[test]
+    fn runs_of_data_statements_can_be_cut_to_their_first() {
+        let sql = "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\n\
+                   COPY t FROM stdin;\n3\n\\.\nCREATE INDEX i ON t (id);\nINSERT INTO t VALUES (4);\n";
+        let source = |every_data_statement| SourceText {
+            shown_path: "db/migrations/1_data.up.sql",
+            text: sql,
+            in_migration: true,
+            every_data_statement,
+        };
+        let lines = |every| -> Vec<u32> {
+            parse_files(&[source(every)])
+                .remove(0)
+                .statements
+                .iter()
+                .map(|s| s.location.line)
+                .collect()
+        };
+        assert_eq!(lines(true), vec![1, 2, 3, 4, 7, 8]);
+        assert_eq!(lines(false), vec![1, 2, 4, 7, 8]);
     }
 
     #[test]

@@ -27,13 +27,13 @@ impl Answer {
 
 /// One pending migration as the wizard shows it.
 #[derive(Debug, Clone)]
-pub struct PendingView {
+pub struct PendingView<'a> {
     /// `version_name`.
     pub slug: String,
     /// The `.up.sql` file relative to the project root.
     pub path: String,
     /// Its SQL, as on disk.
-    pub sql: String,
+    pub sql: &'a str,
     /// Runs outside a transaction (`-- confiture: no-transaction`).
     pub no_transaction: bool,
     /// Its risk: the level and each statement's assessment by line.
@@ -42,7 +42,7 @@ pub struct PendingView {
     pub approvals: Option<String>,
 }
 
-impl PendingView {
+impl PendingView<'_> {
     /// The migration's level.
     pub fn level(&self) -> Level {
         self.risk.level

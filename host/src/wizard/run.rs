@@ -9,23 +9,22 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::approvals::ApprovalStatus;
-use super::audit::EventKind;
 use super::input::{self, InputMode};
 use super::line::LinePrompter;
 use super::prompt::{Answer, PendingView, Prompter};
-use super::session::Session;
-use super::team;
 use super::tui::TerminalPrompter;
-use super::view::level_tag;
-use super::when::parse_time;
 use crate::cli::{Globals, WizardArgs};
+use crate::db::lock::MigrationLock;
 use crate::error::{ExitCode, Failure};
 use crate::hooks::{HookOutcome, HookRun};
+use crate::migrate::apply::{Admission, Applier, AuditTrail, Flow, Outcome, Settings, Unit};
+use crate::migrate::approvals::ApprovalStatus;
+use crate::migrate::audit::EventKind;
 use crate::migrate::files::Migration;
-use crate::migrate::item;
-use crate::migrate::report::FailureReport;
-use crate::migrate::runner::{Settings, StepAudit};
+use crate::migrate::report::{FailureReport, level_tag};
+use crate::migrate::session::Session;
+use crate::migrate::team;
+use crate::migrate::when::parse_time;
 use crate::output::{Report, paint, style};
 use crate::plugins::HookEvent;
 use crate::risk::{Level, MigrationRisk};
@@ -37,7 +36,7 @@ pub async fn wizard(g: &Globals, a: &WizardArgs) -> anyhow::Result<ExitCode> {
         Some(at) => Some(parse_time(at, Utc::now())?),
         None => None,
     };
-    let mut session = Session::open(g, None).await?;
+    let session = Session::open(g, None).await?;
     let mode = input::detect();
     let mut hooks = if schedule_at.is_some() {
         HookRun::none(g.out.format)
@@ -49,7 +48,7 @@ pub async fn wizard(g: &Globals, a: &WizardArgs) -> anyhow::Result<ExitCode> {
             .validate(HookEvent::PreValidate, &session.client)
             .await?;
         let lock = session.ctx.lock(&a.lock, &g.out).await?;
-        let result = drive(&mut session, g, a, schedule_at, mode, &mut hooks).await;
+        let result = drive(&session, g, a, schedule_at, mode, &mut hooks, &lock).await;
         lock.release().await?;
         result
     }
@@ -68,15 +67,21 @@ pub async fn wizard(g: &Globals, a: &WizardArgs) -> anyhow::Result<ExitCode> {
 
 /// The wizard's session, step by step.
 async fn drive(
-    session: &mut Session,
+    session: &Session,
     g: &Globals,
     a: &WizardArgs,
     schedule_at: Option<DateTime<Utc>>,
     mode: InputMode,
     hooks: &mut HookRun,
+    lock: &MigrationLock,
 ) -> anyhow::Result<WizardReport> {
     let out = &g.out;
     let pending = session.pending(a.target.as_deref(), out).await?;
+    let refs: Vec<&Migration> = pending.iter().map(|(m, _)| *m).collect();
+    let mut units = session.ctx.units(&refs)?;
+    for (unit, (_, risk)) in units.iter_mut().zip(&pending) {
+        unit.risk = Some(risk.level);
+    }
     hooks
         .validate(HookEvent::PostValidate, &session.client)
         .await?;
@@ -106,27 +111,38 @@ async fn drive(
         .zip(&approvals)
         .map(|((m, risk), status)| view(session, m, risk, status.as_ref()))
         .collect();
-    let mut prompter: Box<dyn Prompter> = match mode {
+    let prompter: Box<dyn Prompter> = match mode {
         InputMode::Terminal => Box::new(TerminalPrompter::new()?),
         InputMode::Lines | InputMode::None => Box::new(LinePrompter::new(out.is_json())),
     };
-    let timeout = a.timeout.map(Duration::from_secs);
-    say(
-        &mut *prompter,
-        format!(
-            "{} environment `{}`{} — {}, as {}",
-            paint(style::BOLD, "Migration wizard:"),
-            session.environment(),
-            if session.ctx.project.env.protected {
-                " (protected)"
-            } else {
-                ""
-            },
-            report.database,
-            session.actor
-        ),
-    )?;
-    blocking(|| prompter.overview(&views))?;
+    let mut wizard = Wizard {
+        session,
+        prompter,
+        pending: &pending,
+        views: &views,
+        approvals: &approvals,
+        args: a,
+        schedule_at,
+        timeout: a.timeout.map(Duration::from_secs),
+        steps: pending
+            .iter()
+            .map(|(m, risk)| StepOutcome::new(m, risk.level))
+            .collect(),
+        stopped: None,
+    };
+    wizard.say(format!(
+        "{} environment `{}`{} — {}, as {}",
+        paint(style::BOLD, "Migration wizard:"),
+        session.environment(),
+        if session.ctx.project.env.protected {
+            " (protected)"
+        } else {
+            ""
+        },
+        report.database,
+        session.actor
+    ))?;
+    blocking(|| wizard.prompter.overview(&views))?;
     if mode == InputMode::None {
         let all_low = pending.iter().all(|(_, r)| r.level == Level::Low);
         let protected = session.ctx.project.env.protected;
@@ -143,202 +159,249 @@ async fn drive(
             return Err(no_input(a, protected, &pending).into());
         }
     }
-    session.ctx.ledger.ensure(&session.client).await?;
     session.audit.ensure(&session.client).await?;
-    let settings = Settings::from_env(&session.ctx.project.env);
-    for (index, ((m, risk), view)) in pending.iter().zip(&views).enumerate() {
-        let level = risk.level;
-        let mut step = StepOutcome::new(m, level);
-        let stop = 'step: {
-            if schedule_at.is_none()
-                && let Some(status) = &approvals[index]
-                && !status.complete()
-            {
-                let summary = status.summary();
-                say(
-                    &mut *prompter,
-                    format!(
-                        "{} {} needs {} approval(s) from someone other than {}: {summary}",
-                        paint(style::ERR, "blocked"),
-                        m.slug(),
-                        status.required,
-                        session.actor
-                    ),
-                )?;
-                let event = session.event(
-                    EventKind::Blocked,
-                    m,
-                    Some(level),
-                    "approvals missing",
-                    Some(summary.clone()),
-                );
-                session.record(&event).await?;
-                step.outcome = "blocked".into();
-                step.detail = Some(summary);
-                break 'step Some(Stop::Blocked);
-            }
-            if a.review {
-                let answer = blocking(|| prompter.review(view, timeout))?;
-                let outcome = match answer {
-                    Answer::Yes => "reviewed",
-                    Answer::No => "stopped at review",
-                    _ => word(answer),
-                };
-                let event = session.event(EventKind::Review, m, Some(level), outcome, None);
-                session.record(&event).await?;
-                if !answer.is_yes() {
-                    step.outcome = outcome.into();
-                    break 'step Some(Stop::Answered {
-                        answer: step.outcome.clone(),
-                    });
-                }
-            }
-            if level == Level::Critical && a.require_backup {
-                let database = session
-                    .ctx
-                    .db
-                    .spec
-                    .dbname()
-                    .unwrap_or("postgres")
-                    .to_string();
-                let prompt = format!(
-                    "{} is CRITICAL. Type the database name `{database}` to confirm that a \
-                     backup of it exists and was checked:",
-                    m.slug()
-                );
-                let answer = blocking(|| prompter.type_to_confirm(&prompt, &database, timeout))?;
-                let outcome = match answer {
-                    Answer::Yes => "confirmed",
-                    Answer::No => "not confirmed",
-                    _ => word(answer),
-                };
-                let event = session.event(
-                    EventKind::BackupConfirmation,
-                    m,
-                    Some(level),
-                    outcome,
-                    Some(format!("database {database}")),
-                );
-                session.record(&event).await?;
-                if !answer.is_yes() {
-                    step.outcome = format!("backup {outcome}");
-                    break 'step Some(Stop::Answered {
-                        answer: step.outcome.clone(),
-                    });
-                }
-            }
-            let answer = if a.auto && level == Level::Low {
-                say(
-                    &mut *prompter,
-                    format!(
-                        "{} {} (low risk, --auto)",
-                        paint(style::DIM, "auto: yes for"),
-                        m.slug()
-                    ),
-                )?;
-                Answer::Yes
-            } else {
-                let question = match &schedule_at {
-                    Some(at) => format!(
-                        "Schedule {} {} for {}?",
-                        m.slug(),
-                        level_tag(level),
-                        at.format("%Y-%m-%d %H:%M:%S UTC")
-                    ),
-                    None => format!("Apply {} {}?", m.slug(), level_tag(level)),
-                };
-                // A bare Enter applies a low-risk migration only.
-                let default_yes = level == Level::Low;
-                blocking(|| prompter.confirm(&question, default_yes, timeout))?
-            };
-            if !answer.is_yes() {
-                let outcome = word(answer);
-                let event = session.event(EventKind::Declined, m, Some(level), outcome, None);
-                session.record(&event).await?;
-                step.outcome = outcome.into();
-                break 'step Some(Stop::Answered {
-                    answer: step.outcome.clone(),
-                });
-            }
-            if let Some(at) = schedule_at {
-                let scheduled = team::add(session, m, level, at, a.collaborative).await?;
-                say(
-                    &mut *prompter,
-                    format!(
-                        "  {} {} for {}",
-                        paint(style::OK, "scheduled"),
-                        m.slug(),
-                        scheduled.run_at.format("%Y-%m-%d %H:%M:%S UTC")
-                    ),
-                )?;
-                step.outcome = "scheduled".into();
-                step.detail = Some(scheduled.run_at.to_rfc3339());
-                break 'step None;
-            }
-            say(&mut *prompter, format!("  applying {} ...", m.slug()))?;
-            let event = session.event(EventKind::Applied, m, Some(level), "applied", None);
-            let audit = StepAudit {
+    if schedule_at.is_some() {
+        wizard.schedule_all().await?;
+    } else {
+        let mut applier = Applier {
+            client: &session.client,
+            ledger: &session.ctx.ledger,
+            settings: Settings::from_env(&session.ctx.project.env),
+            hooks,
+            audit: Some(AuditTrail {
                 log: &session.audit,
-                event: &event,
-            };
-            let applied = crate::migrate::apply_migration(
-                &session.ctx,
-                &mut session.client,
-                m,
-                settings,
-                Some(audit),
-                out,
-                hooks,
-            )
-            .await;
-            match applied {
-                Ok(elapsed) => {
-                    let ms = elapsed.as_millis() as u64;
-                    say(
-                        &mut *prompter,
-                        format!("  {} {} in {ms} ms", paint(style::OK, "applied"), m.slug()),
-                    )?;
-                    step.outcome = "applied".into();
-                    step.duration_ms = Some(ms);
-                    None
-                }
-                Err(err) => {
-                    let failure = FailureReport::new(&item(m, None), m.no_transaction, &err);
-                    say(
-                        &mut *prompter,
-                        format!(
-                            "  {} {}: {}",
-                            paint(style::ERR, "failed"),
-                            m.slug(),
-                            failure.message
-                        ),
-                    )?;
-                    say(&mut *prompter, format!("  {}", failure.state))?;
-                    let event = session.event(
-                        EventKind::Failed,
-                        m,
-                        Some(level),
-                        "failed",
-                        Some(failure.message.clone()),
-                    );
-                    session.record(&event).await?;
-                    step.outcome = "failed".into();
-                    step.detail = Some(failure.message.clone());
-                    Some(Stop::Failed(Box::new(failure)))
-                }
-            }
+                actor: &session.actor,
+                environment: session.environment(),
+            }),
+            out,
         };
-        report.steps.push(step);
-        if let Some(stop) = stop {
-            for (m, risk) in &pending[index + 1..] {
-                report.steps.push(StepOutcome::new(m, risk.level));
-            }
-            say(&mut *prompter, stop.explain())?;
-            report.stopped = Some(stop);
-            break;
-        }
+        // The wizard is the run's flow: it asks before each migration and shows each outcome.
+        applier.apply(lock, &units, &mut wizard).await?;
     }
+    if let Some(stop) = &wizard.stopped {
+        wizard.say(stop.explain())?;
+    }
+    report.steps = wizard.steps;
+    report.stopped = wizard.stopped;
     Ok(report)
+}
+
+/// The wizard while it runs: its prompter, what it knows about each pending migration, and
+/// how each step ended.
+struct Wizard<'a> {
+    session: &'a Session,
+    prompter: Box<dyn Prompter>,
+    pending: &'a [(&'a Migration, MigrationRisk)],
+    views: &'a [PendingView<'a>],
+    approvals: &'a [Option<ApprovalStatus>],
+    args: &'a WizardArgs,
+    schedule_at: Option<DateTime<Utc>>,
+    timeout: Option<Duration>,
+    steps: Vec<StepOutcome>,
+    stopped: Option<Stop>,
+}
+
+impl Wizard<'_> {
+    fn say(&mut self, line: String) -> anyhow::Result<()> {
+        self.prompter.say(&line)
+    }
+
+    /// The pending migration with `version`.
+    fn index_of(&self, version: &str) -> usize {
+        self.pending
+            .iter()
+            .position(|(m, _)| m.version == version)
+            .unwrap_or(0)
+    }
+
+    /// Schedules each pending migration the operator says yes to, stopping at the first no.
+    async fn schedule_all(&mut self) -> anyhow::Result<()> {
+        let Some(at) = self.schedule_at else {
+            return Ok(());
+        };
+        for index in 0..self.pending.len() {
+            if !self.ask(index).await? {
+                return Ok(());
+            }
+            let (m, risk) = &self.pending[index];
+            let scheduled =
+                team::add(self.session, m, risk.level, at, self.args.collaborative).await?;
+            self.say(format!(
+                "  {} {} for {}",
+                paint(style::OK, "scheduled"),
+                m.slug(),
+                scheduled.run_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ))?;
+            self.steps[index].outcome = Step::Scheduled;
+            self.steps[index].detail = Some(scheduled.run_at.to_rfc3339());
+        }
+        Ok(())
+    }
+
+    /// Asks about the pending migration `index`: its approvals (when applying now), the
+    /// review, the backup confirmation, the question itself. False when the wizard stops here
+    /// (the step and the reason are recorded).
+    async fn ask(&mut self, index: usize) -> anyhow::Result<bool> {
+        let session = self.session;
+        let a = self.args;
+        let (m, risk) = &self.pending[index];
+        let level = risk.level;
+        let timeout = self.timeout;
+        if self.schedule_at.is_none()
+            && let Some(status) = &self.approvals[index]
+            && !status.complete()
+        {
+            let summary = status.summary();
+            self.say(format!(
+                "{} {} needs {} approval(s) from someone other than {}: {summary}",
+                paint(style::ERR, "blocked"),
+                m.slug(),
+                status.required,
+                session.actor
+            ))?;
+            let event = session.event(
+                EventKind::Blocked,
+                m,
+                Some(level),
+                "approvals missing",
+                Some(summary.clone()),
+            );
+            session.record(&event).await?;
+            self.steps[index].outcome = Step::Blocked;
+            self.steps[index].detail = Some(summary);
+            self.stopped = Some(Stop::Blocked);
+            return Ok(false);
+        }
+        if a.review {
+            let view = &self.views[index];
+            let prompter = &mut self.prompter;
+            let answer = blocking(|| prompter.review(view, timeout))?;
+            let step = match answer {
+                Answer::Yes => Step::Reviewed,
+                Answer::No => Step::StoppedAtReview,
+                other => Step::from_answer(other),
+            };
+            let event = session.event(EventKind::Review, m, Some(level), step.word(), None);
+            session.record(&event).await?;
+            if !answer.is_yes() {
+                return Ok(self.stop(index, step));
+            }
+        }
+        if level == Level::Critical && a.require_backup {
+            let database = session
+                .ctx
+                .db
+                .spec
+                .dbname()
+                .unwrap_or("postgres")
+                .to_string();
+            let prompt = format!(
+                "{} is CRITICAL. Type the database name `{database}` to confirm that a backup \
+                 of it exists and was checked:",
+                m.slug()
+            );
+            let prompter = &mut self.prompter;
+            let answer = blocking(|| prompter.type_to_confirm(&prompt, &database, timeout))?;
+            let outcome = match answer {
+                Answer::Yes => "confirmed",
+                Answer::No => "not confirmed",
+                other => Step::from_answer(other).word(),
+            };
+            let event = session.event(
+                EventKind::BackupConfirmation,
+                m,
+                Some(level),
+                outcome,
+                Some(format!("database {database}")),
+            );
+            session.record(&event).await?;
+            if !answer.is_yes() {
+                return Ok(self.stop(index, Step::backup(answer)));
+            }
+        }
+        let answer = if a.auto && level == Level::Low {
+            self.say(format!(
+                "{} {} (low risk, --auto)",
+                paint(style::DIM, "auto: yes for"),
+                m.slug()
+            ))?;
+            Answer::Yes
+        } else {
+            let question = match &self.schedule_at {
+                Some(at) => format!(
+                    "Schedule {} {} for {}?",
+                    m.slug(),
+                    level_tag(level),
+                    at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                None => format!("Apply {} {}?", m.slug(), level_tag(level)),
+            };
+            // A bare Enter applies a low-risk migration only.
+            let default_yes = level == Level::Low;
+            let prompter = &mut self.prompter;
+            blocking(|| prompter.confirm(&question, default_yes, timeout))?
+        };
+        if !answer.is_yes() {
+            let step = Step::from_answer(answer);
+            let event = session.event(EventKind::Declined, m, Some(level), step.word(), None);
+            session.record(&event).await?;
+            return Ok(self.stop(index, step));
+        }
+        Ok(true)
+    }
+
+    /// Records that the wizard stopped at step `index` with `step`; returns false.
+    fn stop(&mut self, index: usize, step: Step) -> bool {
+        self.steps[index].outcome = step;
+        self.stopped = Some(Stop::Answered { answer: step });
+        false
+    }
+}
+
+impl Flow for Wizard<'_> {
+    async fn admit(&mut self, unit: &Unit<'_>) -> anyhow::Result<Admission> {
+        let index = self.index_of(&unit.version);
+        Ok(if self.ask(index).await? {
+            Admission::Apply
+        } else {
+            Admission::Stop
+        })
+    }
+
+    async fn starting(&mut self, unit: &Unit<'_>) -> anyhow::Result<()> {
+        self.say(format!("  applying {} ...", unit.slug()))
+    }
+
+    async fn finished(&mut self, unit: &Unit<'_>, outcome: &Outcome) -> anyhow::Result<()> {
+        let index = self.index_of(&unit.version);
+        match outcome {
+            Outcome::Applied { elapsed } => {
+                let ms = elapsed.as_millis() as u64;
+                self.say(format!(
+                    "  {} {} in {ms} ms",
+                    paint(style::OK, "applied"),
+                    unit.slug()
+                ))?;
+                self.steps[index].outcome = Step::Applied;
+                self.steps[index].duration_ms = Some(ms);
+            }
+            Outcome::Failed(failure) => {
+                let failure = FailureReport::of(unit, failure, false);
+                self.say(format!(
+                    "  {} {}: {}",
+                    paint(style::ERR, "failed"),
+                    unit.slug(),
+                    failure.message
+                ))?;
+                self.say(format!("  {}", failure.state))?;
+                self.steps[index].outcome = Step::Failed;
+                self.steps[index].detail = Some(failure.message.clone());
+                self.stopped = Some(Stop::Failed(Box::new(failure)));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// Runs a prompt (which blocks on the terminal or stdin) without stalling the runtime.
@@ -346,30 +409,16 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
-fn say(prompter: &mut dyn Prompter, line: String) -> anyhow::Result<()> {
-    prompter.say(&line)
-}
-
-/// How an answer other than yes is recorded.
-fn word(answer: Answer) -> &'static str {
-    match answer {
-        Answer::Yes => "yes",
-        Answer::No => "declined",
-        Answer::TimedOut => "timed out",
-        Answer::NoInput => "no input",
-    }
-}
-
-fn view(
+fn view<'a>(
     session: &Session,
-    m: &Migration,
+    m: &'a Migration,
     risk: &MigrationRisk,
     approvals: Option<&ApprovalStatus>,
-) -> PendingView {
+) -> PendingView<'a> {
     PendingView {
         slug: m.slug(),
         path: session.ctx.show(&m.up_path),
-        sql: m.up_sql.clone(),
+        sql: &m.up_sql,
         no_transaction: m.no_transaction,
         risk: risk.clone(),
         approvals: approvals.map(ApprovalStatus::summary),
@@ -377,7 +426,7 @@ fn view(
 }
 
 /// The refusal without anyone to answer.
-fn no_input(a: &WizardArgs, protected: bool, pending: &[(Migration, MigrationRisk)]) -> Failure {
+fn no_input(a: &WizardArgs, protected: bool, pending: &[(&Migration, MigrationRisk)]) -> Failure {
     let risky: Vec<String> = pending
         .iter()
         .filter(|(_, r)| r.level > Level::Low)
@@ -414,9 +463,9 @@ fn no_input(a: &WizardArgs, protected: bool, pending: &[(Migration, MigrationRis
 enum Stop {
     /// No, a timeout or the end of input.
     Answered {
-        /// The outcome recorded: `declined`, `timed out`, `no input`, `backup not confirmed`,
-        /// `stopped at review`.
-        answer: String,
+        /// The step's outcome: declined, timed out, no input, a backup not confirmed, stopped
+        /// at review.
+        answer: Step,
     },
     /// Approvals were missing.
     Blocked,
@@ -428,12 +477,95 @@ impl Stop {
     fn explain(&self) -> String {
         let rest = "nothing after it was applied";
         match self {
-            Stop::Answered { answer } => format!("Stopped ({answer}): {rest}."),
+            Stop::Answered { answer } => format!("Stopped ({}): {rest}.", answer.word()),
             Stop::Blocked => format!(
                 "Stopped: approvals missing; {rest}. Ask a colleague to run `confiture migrate \
                  approve VERSION --env ...`."
             ),
             Stop::Failed(_) => format!("Stopped at the failure: {rest}."),
+        }
+    }
+}
+
+/// How a pending migration's step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+enum Step {
+    /// Not reached (or not applied after a stop).
+    #[serde(rename = "not run")]
+    NotRun,
+    /// Applied.
+    #[serde(rename = "applied")]
+    Applied,
+    /// Scheduled (`--schedule`).
+    #[serde(rename = "scheduled")]
+    Scheduled,
+    /// It failed.
+    #[serde(rename = "failed")]
+    Failed,
+    /// Approvals were missing.
+    #[serde(rename = "blocked")]
+    Blocked,
+    /// Reviewed (an audit outcome; the step goes on).
+    #[serde(rename = "reviewed")]
+    Reviewed,
+    /// The operator quit the review.
+    #[serde(rename = "stopped at review")]
+    StoppedAtReview,
+    /// The operator said no.
+    #[serde(rename = "declined")]
+    Declined,
+    /// No answer in time.
+    #[serde(rename = "timed out")]
+    TimedOut,
+    /// The input ended.
+    #[serde(rename = "no input")]
+    NoInput,
+    /// The backup was not confirmed.
+    #[serde(rename = "backup not confirmed")]
+    BackupNotConfirmed,
+    /// No backup confirmation in time.
+    #[serde(rename = "backup timed out")]
+    BackupTimedOut,
+    /// The input ended at the backup confirmation.
+    #[serde(rename = "backup no input")]
+    BackupNoInput,
+}
+
+impl Step {
+    /// The step for an answer other than yes.
+    fn from_answer(answer: Answer) -> Step {
+        match answer {
+            Answer::Yes | Answer::No => Step::Declined,
+            Answer::TimedOut => Step::TimedOut,
+            Answer::NoInput => Step::NoInput,
+        }
+    }
+
+    /// The step for an answer other than yes to the backup confirmation.
+    fn backup(answer: Answer) -> Step {
+        match answer {
+            Answer::TimedOut => Step::BackupTimedOut,
+            Answer::NoInput => Step::BackupNoInput,
+            Answer::Yes | Answer::No => Step::BackupNotConfirmed,
+        }
+    }
+
+    /// The words recorded and shown.
+    fn word(self) -> &'static str {
+        match self {
+            Step::NotRun => "not run",
+            Step::Applied => "applied",
+            Step::Scheduled => "scheduled",
+            Step::Failed => "failed",
+            Step::Blocked => "blocked",
+            Step::Reviewed => "reviewed",
+            Step::StoppedAtReview => "stopped at review",
+            Step::Declined => "declined",
+            Step::TimedOut => "timed out",
+            Step::NoInput => "no input",
+            Step::BackupNotConfirmed => "backup not confirmed",
+            Step::BackupTimedOut => "backup timed out",
+            Step::BackupNoInput => "backup no input",
         }
     }
 }
@@ -444,8 +576,7 @@ struct StepOutcome {
     version: String,
     name: String,
     risk: Level,
-    /// `applied`, `scheduled`, `failed`, `declined`, `timed out`, `blocked`, ... or `not run`.
-    outcome: String,
+    outcome: Step,
     #[serde(skip_serializing_if = "Option::is_none")]
     duration_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -458,7 +589,7 @@ impl StepOutcome {
             version: m.version.clone(),
             name: m.name.clone(),
             risk,
-            outcome: "not run".into(),
+            outcome: Step::NotRun,
             duration_ms: None,
             detail: None,
         }
@@ -491,14 +622,13 @@ impl Report for WizardReport {
         if self.steps.is_empty() {
             return Ok(());
         }
-        let count = |o: &str| self.steps.iter().filter(|s| s.outcome == o).count();
+        let count = |o: Step| self.steps.iter().filter(|s| s.outcome == o).count();
+        let (applied, scheduled) = (count(Step::Applied), count(Step::Scheduled));
         writeln!(
             out,
-            "{} {} applied, {} scheduled, {} not applied",
+            "{} {applied} applied, {scheduled} scheduled, {} not applied",
             paint(style::BOLD, "Wizard:"),
-            count("applied"),
-            count("scheduled"),
-            self.steps.len() - count("applied") - count("scheduled")
+            self.steps.len() - applied - scheduled
         )
     }
 }

@@ -1,22 +1,9 @@
 //! Text both prompters show: the overview of pending migrations and the plain review listing.
 
 use super::prompt::PendingView;
+use crate::migrate::report::{level_style, level_tag};
 use crate::output::{paint, style};
 use crate::risk::Level;
-
-/// The style a level is shown in.
-pub fn level_style(level: Level) -> anstyle::Style {
-    match level {
-        Level::Low => style::OK,
-        Level::High => style::WARN,
-        Level::Critical => style::ERR,
-    }
-}
-
-/// `[HIGH]`, coloured by level.
-pub fn level_tag(level: Level) -> String {
-    paint(level_style(level), format!("[{}]", level.label()))
-}
 
 /// The overview: one heading line per migration with its level, then its reasons and approvals.
 pub fn overview_lines(pending: &[PendingView]) -> Vec<String> {

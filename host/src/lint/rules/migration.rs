@@ -74,13 +74,16 @@ const SAFETY: &[Safety] = &[
     Safety {
         id: "concurrent-index-in-transaction",
         effects: &[(Effect::ConcurrentlyInTransaction, Severity::Critical)],
-        description: "CREATE/DROP INDEX, REINDEX and DETACH PARTITION CONCURRENTLY cannot run \
-                      inside a transaction block, and Confiture runs each migration in one \
-                      unless its first line is `-- confiture: no-transaction` (an explicit \
-                      BEGIN in such a file opens one again).",
+        description: "CREATE/DROP INDEX, REINDEX and DETACH PARTITION CONCURRENTLY (and \
+                      VACUUM, ALTER SYSTEM, CREATE DATABASE, ...) cannot run inside a \
+                      transaction block: Confiture runs a migration made only of such \
+                      statements outside one by itself, and refuses one that mixes them with \
+                      other statements unless its first line is `-- confiture: no-transaction` \
+                      (an explicit BEGIN in such a file opens a transaction again).",
         advise: Advise::Says(
-            "make `-- confiture: no-transaction` the migration's first line, and run \
-                     the statement outside any BEGIN ... COMMIT",
+            "move the statement into a migration of its own (Confiture runs it outside a \
+                     transaction by itself), or make `-- confiture: no-transaction` the \
+                     migration's first line and run it outside any BEGIN ... COMMIT",
         ),
     },
     Safety {
@@ -304,8 +307,10 @@ const SAFETY: &[Safety] = &[
         id: "transaction-nesting",
         effects: &[(Effect::TransactionControl, Severity::Warning)],
         description: "BEGIN/COMMIT/ROLLBACK inside a migration that Confiture already runs in a \
-                      transaction ends that transaction early; in a no-transaction migration, \
-                      a nested BEGIN or a COMMIT with nothing open does not do what it says.",
+                      transaction would end that transaction early, so Confiture refuses the \
+                      file (one BEGIN ... COMMIT around the whole file is fine: its body runs \
+                      in Confiture's transaction); in a no-transaction migration, a nested \
+                      BEGIN or a COMMIT with nothing open does not do what it says.",
         advise: Advise::Says(
             "remove BEGIN/COMMIT (Confiture wraps the migration), or make the file \
                      `-- confiture: no-transaction` and pair every BEGIN with one COMMIT",

@@ -8,10 +8,10 @@ use anstyle::Style;
 
 use super::highlight::{Segment, highlight};
 use super::keys::ReviewKey;
+use crate::migrate::report::level_style;
 use crate::output::{paint, style};
 use crate::risk::Level;
 use crate::wizard::prompt::PendingView;
-use crate::wizard::view::level_style;
 
 /// The key help shown on the last row.
 pub const HELP: &str = "↑/↓ j/k scroll · PgUp/PgDn · g/G top/bottom · Enter/a: done · q: quit";
@@ -53,7 +53,7 @@ impl Review {
     /// line one row per reason.
     pub fn new(view: &PendingView) -> Self {
         let marks = view.marks();
-        let lines = highlight(&view.sql);
+        let lines = highlight(view.sql);
         let line_count = lines.len();
         let mut rows = Vec::with_capacity(line_count + marks.len());
         for (index, segments) in lines.into_iter().enumerate() {
@@ -256,7 +256,7 @@ mod tests {
     use super::*;
     use crate::risk::{Assessment, MigrationRisk, Reason};
 
-    fn view(sql: &str, marks: &[(u32, Level, &str)]) -> PendingView {
+    fn view<'a>(sql: &'a str, marks: &[(u32, Level, &str)]) -> PendingView<'a> {
         let statements: Vec<(u32, Assessment)> = marks
             .iter()
             .map(|(line, level, text)| (*line, Assessment::of(vec![Reason::new(*level, *text)])))
@@ -264,7 +264,7 @@ mod tests {
         PendingView {
             slug: "20260101000000_demo".into(),
             path: "db/migrations/20260101000000_demo.up.sql".into(),
-            sql: sql.into(),
+            sql,
             no_transaction: false,
             risk: MigrationRisk {
                 level: marks.iter().map(|m| m.1).max().unwrap_or(Level::Low),

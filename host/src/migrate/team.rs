@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::approvals::ApprovalStatus;
 use super::audit::{AuditRow, EventKind};
+use super::report::level_tag;
 use super::schedule::{NewSchedule, Scheduled};
 use super::session::Session;
-use super::view::level_tag;
 use super::when::parse_time;
 use crate::cli::{ApproveArgs, AuditArgs, Globals, ScheduleAction, ScheduleArgs};
 use crate::error::{ExitCode, Failure};
@@ -124,9 +124,9 @@ pub async fn schedule(g: &Globals, a: &ScheduleArgs) -> anyhow::Result<ExitCode>
 }
 
 /// Records a schedule of `m` at `at` (and its audit entry); refused when one is pending.
-pub(super) async fn add(
+pub(crate) async fn add(
     session: &Session,
-    m: &crate::migrate::files::Migration,
+    m: &super::files::Migration,
     level: Level,
     run_at: DateTime<Utc>,
     collaborative: bool,

@@ -10,7 +10,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio_postgres::GenericClient;
 
-use crate::migrate::ledger::{Companion, Ledger, quote_table};
+use anyhow::Context;
+use tokio_postgres::types::Type;
+
+use super::ledger::{Companion, Ledger};
 use crate::risk::Level;
 
 /// What happened.
@@ -83,7 +86,7 @@ impl AuditEvent {
         kind: EventKind,
         actor: &str,
         environment: &str,
-        m: &crate::migrate::files::Migration,
+        m: &super::files::Migration,
         risk: Option<Level>,
         outcome: &str,
     ) -> Self {
@@ -152,14 +155,14 @@ impl AuditLog {
     pub async fn ensure(&self, c: &impl GenericClient) -> anyhow::Result<()> {
         let t = self.table.quoted();
         let bare = self.table.bare();
-        let guard = quote_table(&format!("{}_append_only", self.table.name()));
+        let guard = self.table.sibling("append_only");
         self.table
             .create(
                 c,
                 &format!(
                     "CREATE TABLE IF NOT EXISTS {t} (\n\
                        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n\
-                       at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),\n\
+                       at TIMESTAMPTZ NOT NULL DEFAULT pg_catalog.clock_timestamp(),\n\
                        event TEXT NOT NULL,\n\
                        actor TEXT NOT NULL,\n\
                        environment TEXT NOT NULL,\n\
@@ -177,7 +180,7 @@ impl AuditLog {
                          TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';\n\
                      END $f$;\n\
                      DO $d$ BEGIN\n\
-                       IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{t_lit}'::regclass \
+                       IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = '{t_lit}'::pg_catalog.regclass \
                          AND tgname = 'append_only_rows') THEN\n\
                          CREATE TRIGGER append_only_rows BEFORE UPDATE OR DELETE ON {t} \
                            FOR EACH ROW EXECUTE FUNCTION {guard}();\n\
@@ -199,28 +202,28 @@ impl AuditLog {
     /// Appends `event`.
     pub async fn append(&self, c: &impl GenericClient, event: &AuditEvent) -> anyhow::Result<()> {
         let risk = event.risk.map(|l| l.label().to_ascii_lowercase());
-        c.execute(
+        c.execute_typed(
             &format!(
                 "INSERT INTO {} (event, actor, environment, version, name, checksum, risk, \
                  outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 self.table.quoted()
             ),
             &[
-                &event.kind.as_str(),
-                &event.actor,
-                &event.environment,
-                &event.version,
-                &event.name,
-                &event.checksum,
-                &risk,
-                &event.outcome,
-                &event.detail,
+                (&event.kind.as_str(), Type::TEXT),
+                (&event.actor, Type::TEXT),
+                (&event.environment, Type::TEXT),
+                (&event.version, Type::TEXT),
+                (&event.name, Type::TEXT),
+                (&event.checksum, Type::TEXT),
+                (&risk, Type::TEXT),
+                (&event.outcome, Type::TEXT),
+                (&event.detail, Type::TEXT),
             ],
         )
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "recording `{}` of {}_{} in the audit trail {}: {e}",
+        .with_context(|| {
+            format!(
+                "recording `{}` of {}_{} in the audit trail {}",
                 event.kind.as_str(),
                 event.version,
                 event.name,
@@ -243,14 +246,15 @@ impl AuditLog {
                 &format!(
                     "SELECT id, at, event, actor, environment, version, name, checksum, risk, \
                             outcome, detail FROM {} \
-                     WHERE ($1::text IS NULL OR version = $1) AND ($2::text IS NULL OR event = $2) \
+                     WHERE ($1::text IS NULL OR version OPERATOR(pg_catalog.=) $1) \
+                       AND ($2::text IS NULL OR event OPERATOR(pg_catalog.=) $2) \
                      ORDER BY id",
                     self.table.quoted()
                 ),
                 &[&version, &kind],
             )
             .await
-            .map_err(|e| anyhow::anyhow!("reading the audit trail {}: {e}", self.table.name()))?;
+            .with_context(|| format!("reading the audit trail {}", self.table.name()))?;
         Ok(rows
             .iter()
             .map(|r| AuditRow {

@@ -1,16 +1,16 @@
-//! What the wizard, approvals, schedules and the audit command share: the project's migrate
-//! context connected to its database, the audit trail and the schedule beside the tracking
-//! table, and the person running the command.
+//! What the wizard, approvals, schedules, `run-scheduled` and the audit command share: the
+//! project's migrate context connected to its database, the audit trail and the schedule beside
+//! the tracking table, and the person running the command.
 
 use tokio_postgres::Client;
 
 use super::approvals::{ApprovalStatus, required};
 use super::audit::{AuditEvent, AuditLog, EventKind};
+use super::files::Migration;
 use super::schedule::{ScheduleBook, Scheduled};
+use super::{Context, assess_live, pending, read_applied};
 use crate::cli::Globals;
 use crate::error::{ExitCode, Failure};
-use crate::migrate::files::Migration;
-use crate::migrate::{Context, assess_live, pending, read_applied};
 use crate::risk::{Level, MigrationRisk};
 
 /// One command's view of an environment's database.
@@ -30,8 +30,8 @@ pub(crate) struct Session {
 impl Session {
     /// Opens the project and connects; `actor` is `--as` when given.
     pub async fn open(g: &Globals, actor: Option<&str>) -> anyhow::Result<Self> {
-        let ctx = Context::open(g)?;
-        let client = ctx.db.spec.connect().await?;
+        let mut ctx = Context::open(g)?;
+        let client = ctx.connect().await?;
         let audit = AuditLog::beside(&ctx.ledger);
         let schedule = ScheduleBook::beside(&ctx.ledger);
         Ok(Session {
@@ -53,7 +53,7 @@ impl Session {
         &self,
         target: Option<&str>,
         out: &crate::output::Output,
-    ) -> anyhow::Result<Vec<(Migration, MigrationRisk)>> {
+    ) -> anyhow::Result<Vec<(&Migration, MigrationRisk)>> {
         let target = match target {
             Some(v) => Some(self.ctx.find(v)?.version.clone()),
             None => None,
@@ -61,7 +61,7 @@ impl Session {
         let applied = read_applied(&self.ctx, &self.client).await?;
         let (pending, _missing) = pending(&self.ctx, &applied, target.as_deref(), out)?;
         let risks = assess_live(&self.ctx, &self.client, &pending).await?;
-        Ok(pending.into_iter().cloned().zip(risks).collect())
+        Ok(pending.into_iter().zip(risks).collect())
     }
 
     /// The pending migration with `version`: a configuration failure when there is no such
@@ -76,7 +76,8 @@ impl Session {
             .pending(None, out)
             .await?
             .into_iter()
-            .find(|(m, _)| m.version == wanted);
+            .find(|(m, _)| m.version == wanted)
+            .map(|(m, risk)| (m.clone(), risk));
         found.ok_or_else(|| {
             Failure::new(
                 ExitCode::Refused,

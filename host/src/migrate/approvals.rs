@@ -5,9 +5,9 @@ use serde::Serialize;
 use tokio_postgres::Client;
 
 use super::audit::{AuditLog, AuditRow, EventKind};
+use super::files::Migration;
+use super::{Context, assess_live};
 use crate::error::{ExitCode, Failure};
-use crate::migrate::files::Migration;
-use crate::migrate::{Context, assess_live};
 use crate::project::ApprovalsRequired;
 use crate::risk::Level;
 

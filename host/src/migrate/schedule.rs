@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio_postgres::GenericClient;
 
-use crate::migrate::ledger::{Companion, Ledger};
+use anyhow::Context;
+
+use super::ledger::{Companion, Ledger};
 
 /// A scheduled application as stored.
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +96,7 @@ impl ScheduleBook {
                        risk TEXT NOT NULL,\n\
                        run_at TIMESTAMPTZ NOT NULL,\n\
                        scheduled_by TEXT NOT NULL,\n\
-                       scheduled_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n\
+                       scheduled_at TIMESTAMPTZ NOT NULL DEFAULT pg_catalog.now(),\n\
                        approvals_required INTEGER NOT NULL DEFAULT 0,\n\
                        status TEXT NOT NULL DEFAULT 'pending'\n\
                          CHECK (status IN ('pending', 'applied', 'failed', 'cancelled')),\n\
@@ -140,7 +142,7 @@ impl ScheduleBook {
                 ],
             )
             .await
-            .map_err(|e| anyhow::anyhow!("scheduling {}: {e}", new.version))?;
+            .with_context(|| format!("scheduling {}", new.version))?;
         Ok(row.as_ref().map(scheduled))
     }
 
@@ -156,7 +158,7 @@ impl ScheduleBook {
                 &[&all],
             )
             .await
-            .map_err(|e| anyhow::anyhow!("reading the schedule {}: {e}", self.table.name()))?;
+            .with_context(|| format!("reading the schedule {}", self.table.name()))?;
         Ok(rows.iter().map(scheduled).collect())
     }
 
@@ -165,14 +167,14 @@ impl ScheduleBook {
         let rows = c
             .query(
                 &format!(
-                    "SELECT {COLUMNS} FROM {} WHERE status = 'pending' AND run_at <= now() \
+                    "SELECT {COLUMNS} FROM {} WHERE status = 'pending' AND run_at <= pg_catalog.now() \
                      ORDER BY version, id",
                     self.table.quoted()
                 ),
                 &[],
             )
             .await
-            .map_err(|e| anyhow::anyhow!("reading the schedule {}: {e}", self.table.name()))?;
+            .with_context(|| format!("reading the schedule {}", self.table.name()))?;
         Ok(rows.iter().map(scheduled).collect())
     }
 
@@ -188,14 +190,14 @@ impl ScheduleBook {
         let n = c
             .execute(
                 &format!(
-                    "UPDATE {} SET status = $2, finished_at = now(), detail = $3 \
+                    "UPDATE {} SET status = $2, finished_at = pg_catalog.now(), detail = $3 \
                      WHERE id = $1 AND status = 'pending'",
                     self.table.quoted()
                 ),
                 &[&id, &status, &detail],
             )
             .await
-            .map_err(|e| anyhow::anyhow!("updating the schedule {}: {e}", self.table.name()))?;
+            .with_context(|| format!("updating the schedule {}", self.table.name()))?;
         Ok(n == 1)
     }
 }

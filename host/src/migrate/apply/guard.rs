@@ -1,0 +1,110 @@
+//! The transaction guard: the applier's transaction is known by its id, taken when it opens,
+//! and checked after every statement and every hook call — pipelined with them, so the check
+//! adds no round trip. A `COMMIT`, `ROLLBACK` or new `BEGIN` from anywhere on the connection
+//! changes the id the check sees. Its end is verified with the server: `txid_status` says
+//! whether it committed or rolled back, so a `COMMIT` answered with `ROLLBACK` is a failure and
+//! "rolled back" is only said when the server confirms it.
+//!
+//! Also the session reset that starts every migration from the connection's own state.
+
+use anyhow::Context;
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+/// Brings the session back to the state the connection opened with: settings (`SET`,
+/// `set_config`), role and session user, cursors, `LISTEN`s, session advisory locks, sequence
+/// caches, temporary objects and SQL-level prepared statements (the client's own protocol-level
+/// statements stay). Valid inside a transaction block too.
+pub(super) const RESET_SESSION: &str = "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; \
+     CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD SEQUENCES; \
+     DISCARD TEMP; \
+     DO $confiture_reset$ DECLARE s text; BEGIN \
+       FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP \
+         EXECUTE pg_catalog.format('DEALLOCATE %I', s); \
+       END LOOP; \
+     END $confiture_reset$";
+
+/// Before the applier's own writes inside a migration's transaction (tracking row, audit
+/// entry): the identity the connection opened with, whatever `SET ROLE` the file ran.
+pub(super) const OWN_IDENTITY: &str = "RESET SESSION AUTHORIZATION; RESET ROLE";
+
+/// How a transaction ended, as the server reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Committed.
+    Committed,
+    /// Rolled back (or aborted).
+    RolledBack,
+    /// The server could not tell (the connection is gone, or the id is too old).
+    Unknown,
+}
+
+/// The transaction the applier opened, known by its id.
+#[derive(Debug)]
+pub(super) struct Txn {
+    txid: i64,
+}
+
+impl Txn {
+    /// Resets the session, then opens a transaction with the `BEGIN` modes `modes` (e.g.
+    /// `ISOLATION LEVEL SERIALIZABLE`, usually empty), runs `setup` in it (`SET LOCAL …`) and
+    /// takes its id — two messages sent together, one round trip.
+    pub async fn begin(client: &Client, modes: &str, setup: &str) -> anyhow::Result<Txn> {
+        let open = format!("BEGIN {modes}; {setup}; SELECT pg_catalog.txid_current()");
+        let (reset, opened) = tokio::join!(
+            client.batch_execute(RESET_SESSION),
+            client.simple_query(&open)
+        );
+        let opened = opened.context("opening the migration's transaction")?;
+        reset.context("resetting the session before the migration")?;
+        let txid = first_value(&opened)
+            .and_then(|v| v.parse().ok())
+            .context("txid_current() gave no transaction id")?;
+        Ok(Txn { txid })
+    }
+
+    /// True while the transaction is still this one. Send it right after a statement (join
+    /// the two futures): its answer comes after the statement's.
+    pub async fn is_ours(&self, client: &Client) -> Result<bool, tokio_postgres::Error> {
+        let rows = client
+            .simple_query("SELECT pg_catalog.txid_current()")
+            .await?;
+        let now: Option<i64> = first_value(&rows).and_then(|v| v.parse().ok());
+        Ok(now == Some(self.txid))
+    }
+
+    /// Commits, and asks the server how the transaction ended (a `COMMIT` of a failed
+    /// transaction is answered with `ROLLBACK`, not an error). Returns the commit's error, if
+    /// any, and how it ended.
+    pub async fn commit(self, client: &Client) -> (Option<tokio_postgres::Error>, Ended) {
+        let (committed, ended) = tokio::join!(client.batch_execute("COMMIT"), self.status(client));
+        (committed.err(), ended)
+    }
+
+    /// Rolls back whatever transaction the session is in, and asks the server how this one
+    /// ended.
+    pub async fn rollback(self, client: &Client) -> Ended {
+        let (_, ended) = tokio::join!(client.batch_execute("ROLLBACK"), self.status(client));
+        ended
+    }
+
+    /// How the transaction ended (or whether it still runs), from `txid_status`.
+    async fn status(&self, client: &Client) -> Ended {
+        let sql = format!("SELECT pg_catalog.txid_status({})", self.txid);
+        match client.simple_query(&sql).await {
+            Ok(rows) => match first_value(&rows).as_deref() {
+                Some("committed") => Ended::Committed,
+                Some("aborted") => Ended::RolledBack,
+                _ => Ended::Unknown,
+            },
+            Err(_) => Ended::Unknown,
+        }
+    }
+}
+
+/// The first column of the first row of a simple query's answer.
+fn first_value(messages: &[SimpleQueryMessage]) -> Option<String> {
+    messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+        _ => None,
+    })
+}

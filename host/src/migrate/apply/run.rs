@@ -1,0 +1,542 @@
+//! Running units: one in its own transaction (retried on lock timeouts), one statement by
+//! statement outside a transaction, or every unit in the one transaction of a dry run.
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::Client;
+
+use super::guard::{Ended, OWN_IDENTITY, RESET_SESSION, Txn};
+use super::hook_db::HookDb;
+use super::indexes::invalid_indexes;
+use super::{Applier, Bookkeeping, Flow, Left, Outcome, Rehearsal, Unit, UnitFailure};
+use crate::db::script::{ScriptError, execute};
+use crate::hooks::{EVENTS, MigrationRef, Status, event_name};
+use crate::plugins::HookEvent;
+use crate::plugins::hooks::Direction;
+use crate::sql::SqlStatement;
+
+/// A step of a unit failed.
+struct StepFailure {
+    error: anyhow::Error,
+    /// What ended the transaction, when the guard found it gone.
+    lost_by: Option<String>,
+}
+
+impl StepFailure {
+    fn new(error: impl Into<anyhow::Error>) -> Self {
+        StepFailure {
+            error: error.into(),
+            lost_by: None,
+        }
+    }
+
+    fn lost(by: String) -> Self {
+        StepFailure {
+            error: anyhow::anyhow!(
+                "the migration's transaction was ended by {by}, not by Confiture"
+            ),
+            lost_by: Some(by),
+        }
+    }
+}
+
+impl<T: Into<anyhow::Error>> From<T> for StepFailure {
+    fn from(error: T) -> Self {
+        StepFailure::new(error)
+    }
+}
+
+/// The error of `statements[failed]`, with the lines that ran before it and did not after.
+fn located(
+    file: &str,
+    statements: &[&SqlStatement<'_>],
+    failed: usize,
+    err: &tokio_postgres::Error,
+) -> ScriptError {
+    let statement = statements[failed];
+    let mut error = ScriptError::from_postgres(file, statement.text, statement.line, err);
+    error.ran = statements[..failed].iter().map(|s| s.line).collect();
+    error.not_run = statements[failed + 1..].iter().map(|s| s.line).collect();
+    error
+}
+
+/// Where a statement is, for people.
+fn at(file: &str, statement: &SqlStatement<'_>) -> String {
+    format!("the statement at {file}:{}", statement.line)
+}
+
+impl Applier<'_> {
+    /// The unit as hooks see it, when any hook is registered (its SQL is copied only then).
+    fn hook_ref(&self, unit: &Unit<'_>) -> Option<MigrationRef> {
+        let idle = EVENTS.iter().all(|event| self.hooks.idle(*event));
+        (!idle).then(|| unit.hook_ref())
+    }
+
+    /// Runs one unit with its hooks, retries and audit entries. A unit's failure is its
+    /// outcome; an error is the run's own (the audit trail could not be written).
+    pub(super) async fn run_unit(&mut self, unit: &Unit<'_>) -> anyhow::Result<Outcome> {
+        let hook = self.hook_ref(unit);
+        let result = if unit.script.outside_transaction() {
+            self.outside(unit, hook.as_ref()).await
+        } else {
+            self.with_retries(unit, hook.as_ref()).await
+        };
+        let failure = match result {
+            Ok(elapsed) => match (&hook, unit.direction) {
+                (Some(hook), Direction::Down) => {
+                    let ms = elapsed.as_millis() as u64;
+                    match self
+                        .hooks
+                        .rolled_back(hook, Some(ms), None, self.client)
+                        .await
+                    {
+                        Ok(()) => return Ok(Outcome::Applied { elapsed }),
+                        Err(abort) => UnitFailure {
+                            error: abort.into(),
+                            left: Left::Committed,
+                        },
+                    }
+                }
+                _ => return Ok(Outcome::Applied { elapsed }),
+            },
+            Err(failure) => failure,
+        };
+        self.after_failure(unit, hook.as_ref(), &failure).await?;
+        Ok(Outcome::Failed(Box::new(failure)))
+    }
+
+    /// Fires `post-rollback` (when rolled back) and `on-error`, and records the failure in the
+    /// audit trail.
+    async fn after_failure(
+        &mut self,
+        unit: &Unit<'_>,
+        hook: Option<&MigrationRef>,
+        failure: &UnitFailure,
+    ) -> anyhow::Result<()> {
+        let rolled_back = failure.left == Left::Nothing;
+        self.hooks
+            .failed(hook, rolled_back, &failure.error, self.client)
+            .await;
+        if let Some(audit) = self.audit {
+            let mut event = audit.event(super::EventKind::Failed, unit, "failed");
+            event.detail = Some(crate::error::one_line(&failure.error));
+            audit.log.append(self.client, &event).await?;
+        }
+        Ok(())
+    }
+
+    /// [`Applier::in_transaction`], run again (after a backoff) when a statement failed on
+    /// `lock_timeout` and the environment allows retries.
+    async fn with_retries(
+        &mut self,
+        unit: &Unit<'_>,
+        hook: Option<&MigrationRef>,
+    ) -> Result<Duration, UnitFailure> {
+        let mut attempt = 0;
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.in_transaction(unit, hook).await {
+                Err(failure)
+                    if attempt < self.settings.lock_retries
+                        && failure.is_lock_timeout()
+                        && failure.left == Left::Nothing =>
+                {
+                    attempt += 1;
+                    self.out.warn(format!(
+                        "{}: lock timeout (SQLSTATE 55P03); rolled back, retry {attempt}/{} in {} ms",
+                        unit.script.file,
+                        self.settings.lock_retries,
+                        backoff.as_millis()
+                    ));
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// Runs the unit in a transaction of its own, committed with its tracking row.
+    async fn in_transaction(
+        &mut self,
+        unit: &Unit<'_>,
+        hook: Option<&MigrationRef>,
+    ) -> Result<Duration, UnitFailure> {
+        let started = Instant::now();
+        let modes = unit
+            .script
+            .plan
+            .wrapper
+            .as_ref()
+            .map_or("", |w| w.modes.as_str());
+        let txn = match Txn::begin(self.client, modes, &self.settings.set_sql(true)).await {
+            Ok(txn) => txn,
+            Err(error) => {
+                // Nothing of the unit ran; leave no transaction open.
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Err(UnitFailure {
+                    error,
+                    left: Left::Nothing,
+                });
+            }
+        };
+        match self.steps(&txn, unit, hook, started, true).await {
+            Ok(()) => match txn.commit(self.client).await {
+                (None, Ended::Committed) => Ok(started.elapsed()),
+                (error, ended) => Err(UnitFailure {
+                    error: match error {
+                        Some(error) => anyhow::Error::new(error).context("COMMIT failed"),
+                        None => anyhow::anyhow!(
+                            "COMMIT was answered with ROLLBACK: the transaction had failed"
+                        ),
+                    },
+                    left: match ended {
+                        Ended::RolledBack => Left::Nothing,
+                        _ => Left::Unknown,
+                    },
+                }),
+            },
+            Err(step) => {
+                let ended = txn.rollback(self.client).await;
+                Err(UnitFailure {
+                    error: step.error,
+                    left: match (step.lost_by, ended) {
+                        (Some(by), ended) => Left::Lost {
+                            by,
+                            ended: ended.into(),
+                        },
+                        (None, Ended::RolledBack) => Left::Nothing,
+                        (None, Ended::Committed) => Left::Lost {
+                            by: "an unknown statement".to_string(),
+                            ended: Ended::Committed.into(),
+                        },
+                        (None, Ended::Unknown) => Left::Unknown,
+                    },
+                })
+            }
+        }
+    }
+
+    /// Inside `txn`: `pre-execute`, the statements, the tracking row (and audit entry when
+    /// `audit`), `post-execute` — the transaction checked after each.
+    async fn steps(
+        &mut self,
+        txn: &Txn,
+        unit: &Unit<'_>,
+        hook: Option<&MigrationRef>,
+        started: Instant,
+        audit: bool,
+    ) -> Result<(), StepFailure> {
+        let client = self.client;
+        self.fire(
+            HookEvent::PreExecute,
+            hook,
+            Status::Running,
+            None,
+            Some(txn),
+        )
+        .await?;
+        let statements: Vec<&SqlStatement<'_>> = unit.script.to_run().map(|(_, s)| s).collect();
+        for (k, statement) in statements.iter().enumerate() {
+            let failed = |err: &tokio_postgres::Error| {
+                StepFailure::new(located(&unit.script.file, &statements, k, err))
+            };
+            // The check travels right behind the statement (a copy waits for its data first).
+            let (ran, ours) = if statement.copy_data.is_some() {
+                let ran = execute(client, statement).await;
+                if let Err(err) = &ran {
+                    return Err(failed(err));
+                }
+                (ran, txn.is_ours(client).await)
+            } else {
+                tokio::join!(execute(client, statement), txn.is_ours(client))
+            };
+            if let Err(err) = &ran {
+                return Err(failed(err));
+            }
+            if !ours? {
+                return Err(StepFailure::lost(at(&unit.script.file, statement)));
+            }
+        }
+        let elapsed = started.elapsed();
+        self.book(unit, elapsed, Some(txn), audit).await?;
+        self.fire(
+            HookEvent::PostExecute,
+            hook,
+            Status::Applied,
+            Some(elapsed),
+            Some(txn),
+        )
+        .await
+    }
+
+    /// Fires a per-unit event (when a hook listens); inside `txn`, checks it afterwards.
+    async fn fire(
+        &mut self,
+        event: HookEvent,
+        hook: Option<&MigrationRef>,
+        status: Status,
+        elapsed: Option<Duration>,
+        txn: Option<&Txn>,
+    ) -> Result<(), StepFailure> {
+        let Some(hook) = hook else { return Ok(()) };
+        if self.hooks.idle(event) {
+            return Ok(());
+        }
+        let mut db = HookDb::new(self.client, txn.is_some());
+        let ms = elapsed.map(|e| e.as_millis() as u64);
+        let fired = self
+            .hooks
+            .fire(event, Some(hook), status, ms, None, Some(&mut db))
+            .await;
+        if let Some(txn) = txn
+            && !txn.is_ours(self.client).await?
+        {
+            return Err(StepFailure::lost(format!(
+                "a hook on {}",
+                event_name(event)
+            )));
+        }
+        fired.map_err(StepFailure::new)
+    }
+
+    /// The tracking-row change (and the audit entry, when `audit` and the run has a trail),
+    /// written as the connection's own role; inside `txn`, checked afterwards. One round trip.
+    async fn book(
+        &self,
+        unit: &Unit<'_>,
+        elapsed: Duration,
+        txn: Option<&Txn>,
+        audit: bool,
+    ) -> Result<(), StepFailure> {
+        let client = self.client;
+        let ms = elapsed.as_millis() as i64;
+        let record = async {
+            match unit.bookkeeping {
+                Bookkeeping::Record(m) => self.ledger.record(client, m, ms).await,
+                Bookkeeping::Remove => self.ledger.remove(client, &unit.version).await,
+            }
+        };
+        let trail = async {
+            match self.audit.filter(|_| audit) {
+                Some(trail) => {
+                    let mut event = trail.event(super::EventKind::Applied, unit, "applied");
+                    let took = format!("{ms} ms");
+                    event.detail = Some(match event.detail {
+                        Some(detail) => format!("{detail}; {took}"),
+                        None => took,
+                    });
+                    trail.log.append(client, &event).await
+                }
+                None => Ok(()),
+            }
+        };
+        let check = async {
+            match txn {
+                Some(txn) => txn.is_ours(client).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (identity, recorded, trailed, ours) =
+            tokio::join!(client.batch_execute(OWN_IDENTITY), record, trail, check);
+        identity?;
+        recorded?;
+        trailed?;
+        if ours? == Some(false) {
+            return Err(StepFailure::lost("the tracking-table write".to_string()));
+        }
+        Ok(())
+    }
+
+    /// Runs the unit outside a transaction: statement by statement, each committed on its
+    /// own; recorded once all ran. A failure names what ran and the INVALID indexes it left.
+    async fn outside(
+        &mut self,
+        unit: &Unit<'_>,
+        hook: Option<&MigrationRef>,
+    ) -> Result<Duration, UnitFailure> {
+        let client = self.client;
+        let started = Instant::now();
+        let nothing = |error: anyhow::Error| UnitFailure {
+            error,
+            left: Left::Nothing,
+        };
+        let timeouts = self.settings.set_sql(false);
+        let (reset, before, set) = tokio::join!(
+            client.batch_execute(RESET_SESSION),
+            invalid_indexes(client),
+            client.batch_execute(&timeouts),
+        );
+        reset
+            .map_err(anyhow::Error::from)
+            .and(set.map_err(anyhow::Error::from))
+            .map_err(nothing)?;
+        let before = before.map_err(|e| nothing(e.into()))?;
+        self.fire(HookEvent::PreExecute, hook, Status::Running, None, None)
+            .await
+            .map_err(|step| nothing(step.error))?;
+        let statements: Vec<&SqlStatement<'_>> = unit.script.to_run().map(|(_, s)| s).collect();
+        for (k, statement) in statements.iter().enumerate() {
+            if let Err(err) = execute(client, statement).await {
+                let error = located(&unit.script.file, &statements, k, &err);
+                return Err(UnitFailure {
+                    error: error.into(),
+                    left: self.partial(&statements, k, &before).await,
+                });
+            }
+        }
+        let elapsed = started.elapsed();
+        let unrecorded = |error: anyhow::Error| UnitFailure {
+            error,
+            left: Left::Unrecorded,
+        };
+        client
+            .batch_execute(RESET_SESSION)
+            .await
+            .map_err(|e| unrecorded(e.into()))?;
+        // Fired before the tracking row is written: a hook under `abort` leaves the migration
+        // unrecorded (its statements ran and cannot be undone).
+        self.fire(
+            HookEvent::PostExecute,
+            hook,
+            Status::Applied,
+            Some(elapsed),
+            None,
+        )
+        .await
+        .map_err(|step| unrecorded(step.error))?;
+        self.book(unit, elapsed, None, true)
+            .await
+            .map_err(|step| unrecorded(step.error))?;
+        Ok(elapsed)
+    }
+
+    /// What a unit run outside a transaction left when its statement `failed` failed: a
+    /// transaction the file opened is rolled back, the session reset, and the INVALID indexes
+    /// that were not there `before` named.
+    async fn partial(
+        &self,
+        statements: &[&SqlStatement<'_>],
+        failed: usize,
+        before: &[super::InvalidIndex],
+    ) -> Left {
+        let client: &Client = self.client;
+        let _ = client.batch_execute("ROLLBACK").await;
+        let _ = client.batch_execute(RESET_SESSION).await;
+        let Ok(now) = invalid_indexes(client).await else {
+            return Left::Unknown;
+        };
+        Left::Partial {
+            ran: statements[..failed].iter().map(|s| s.line).collect(),
+            failed: statements[failed].line,
+            not_run: statements[failed + 1..].iter().map(|s| s.line).collect(),
+            invalid_indexes: now.into_iter().filter(|i| !before.contains(i)).collect(),
+        }
+    }
+}
+
+/// The dry run: every unit that can run in a transaction runs in one, which is then rolled
+/// back; the server says how it ended.
+pub(super) async fn rehearse(
+    applier: &mut Applier<'_>,
+    units: &[Unit<'_>],
+    flow: &mut impl Flow,
+) -> anyhow::Result<Rehearsal> {
+    let client = applier.client;
+    let setup = applier.settings.set_sql(true);
+    let txn = Txn::begin(client, "", &setup).await?;
+    let mut outcomes = Vec::with_capacity(units.len());
+    // A missing tracking table is created inside the transaction, and rolled back with it.
+    let prepared = async {
+        if !applier.ledger.exists(client).await? {
+            applier.ledger.ensure(client).await?;
+        }
+        anyhow::Ok(txn.is_ours(client).await?)
+    }
+    .await;
+    if !matches!(prepared, Ok(true)) {
+        let ended = txn.rollback(client).await;
+        let error = prepared.err().unwrap_or_else(|| {
+            anyhow::anyhow!("the dry run's transaction ended while creating the tracking table")
+        });
+        return Err(error.context(format!(
+            "preparing the dry run (the server reports its transaction as {ended:?})"
+        )));
+    }
+    let mut failed: Option<(usize, Option<MigrationRef>, StepFailure)> = None;
+    for (index, unit) in units.iter().enumerate() {
+        if failed.is_some() {
+            outcomes.push(Outcome::NotRun);
+            continue;
+        }
+        if let Some(why) = unit.script.why_outside() {
+            outcomes.push(Outcome::Skipped { why });
+            continue;
+        }
+        flow.starting(unit).await?;
+        let started = Instant::now();
+        let hook = applier.hook_ref(unit);
+        // Every unit starts from the same session state, inside the one transaction.
+        let step = match client
+            .batch_execute(&format!("{RESET_SESSION}; {setup}"))
+            .await
+        {
+            Ok(()) => {
+                applier
+                    .steps(&txn, unit, hook.as_ref(), started, false)
+                    .await
+            }
+            Err(err) => Err(StepFailure::new(err)),
+        };
+        match step {
+            Ok(()) => {
+                let outcome = Outcome::Rehearsed {
+                    elapsed: started.elapsed(),
+                };
+                flow.finished(unit, &outcome).await?;
+                outcomes.push(outcome);
+            }
+            Err(step) => {
+                failed = Some((index, hook, step));
+                outcomes.push(Outcome::NotRun);
+            }
+        }
+    }
+    let ended = txn.rollback(client).await;
+    let lost_by = failed
+        .as_ref()
+        .and_then(|(_, _, step)| step.lost_by.clone());
+    if let Some((index, hook, step)) = failed
+        && let Some(unit) = units.get(index)
+    {
+        let left = match (&step.lost_by, ended) {
+            (None, Ended::RolledBack) => Left::Nothing,
+            (None, Ended::Unknown) => Left::Unknown,
+            (by, ended) => Left::Lost {
+                by: by.clone().unwrap_or_else(|| "an unknown statement".into()),
+                ended: ended.into(),
+            },
+        };
+        let failure = UnitFailure {
+            error: step.error,
+            left,
+        };
+        applier
+            .hooks
+            .failed(
+                hook.as_ref(),
+                failure.left == Left::Nothing,
+                &failure.error,
+                client,
+            )
+            .await;
+        let outcome = Outcome::Failed(Box::new(failure));
+        flow.finished(unit, &outcome).await?;
+        outcomes[index] = outcome;
+    }
+    Ok(Rehearsal {
+        outcomes,
+        ended,
+        lost_by,
+    })
+}
