@@ -8,7 +8,7 @@ fn status_without_tracking_table_lists_everything_pending() {
     let p = TestProject::new();
     two_migrations(&p);
     let run = p.run(&["migrate", "status", "--format", "json"]);
-    run.ok();
+    run.exits(2);
     let json = run.json();
     assert_eq!(json["tracking_table_exists"], false);
     assert_eq!(json["counts"]["pending"], 2);
@@ -133,7 +133,7 @@ fn status_shows_the_risk_of_pending_migrations() {
         "SET lock_timeout = '5s';\nCREATE INDEX users_email ON users (email);\n",
     );
     let run = p.run(&["migrate", "status", "--format", "json"]);
-    run.ok();
+    run.exits(2);
     let json = run.json();
     assert_eq!(json["migrations"][0]["risk"], "low", "{json}");
     assert_eq!(json["migrations"][1]["risk"], "high", "{json}");
