@@ -35,6 +35,7 @@ mod sync_cli;
 mod sync_engine;
 mod sync_support;
 mod tls;
+mod upstream;
 mod wizard_lines;
 mod wizard_team;
 mod wizard_tty;
