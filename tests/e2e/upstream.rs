@@ -810,3 +810,80 @@ fn squash_baselines_and_archived_rows_are_understood() {
         Some("0001")
     );
 }
+
+/// An anonymization file in upstream's sync shape, with upstream's strategy names: each is
+/// read as the built-in it stands for, and no personal value reaches the target.
+#[test]
+fn upstream_strategy_names_anonymize_in_a_sync() {
+    let schema = "CREATE TABLE users (id int PRIMARY KEY, full_name text, email text, \
+                  born date, ip inet, pin text, notes text);";
+    let (source, target) = crate::sync_support::source_and_target(schema);
+    crate::sync_support::exec(
+        &source,
+        "INSERT INTO users VALUES (1, 'Zoé Lefèvre', 'zoe@example.fr', '1990-06-15', \
+         '192.0.2.10', '123456', 'call zoe@example.fr'), \
+         (2, 'Ana Lima', 'ana@example.pt', '1985-01-02', '198.51.100.7', '654321', 'vip')",
+    );
+    let p = TestProject::new();
+    p.write(
+        "db/sync/anonymization.yaml",
+        "users:\n  - {column: full_name, strategy: name, seed: 1}\n  \
+         - {column: email, strategy: email}\n  \
+         - {column: born, strategy: date, params: {jitter_days: 5}}\n  \
+         - {column: ip, strategy: ip_address}\n  \
+         - {column: pin, strategy: masking_retention, params: {preserve_end_chars: 2}}\n  \
+         - {column: notes, strategy: text_redaction}\n",
+    );
+    let run = Run::from(
+        p.command(&[
+            "sync",
+            "--from",
+            &source.url,
+            "--to",
+            &target.url,
+            "--anonymize",
+        ])
+        .env("ANONYMIZATION_SECRET", "e2e-upstream-names")
+        .output()
+        .unwrap(),
+    );
+    run.ok();
+    let copied = crate::sync_support::dump(&target, "SELECT * FROM users ORDER BY id");
+    for personal in [
+        "Zoé",
+        "Lefèvre",
+        "zoe@",
+        "Ana Lima",
+        "ana@",
+        "1990-06-15",
+        "192.0.2.10",
+        "123456",
+        "vip",
+    ] {
+        assert!(
+            !copied.contains(personal),
+            "{personal} reached the target:\n{copied}"
+        );
+    }
+    assert_eq!(
+        crate::sync_support::column(&target, "SELECT pin FROM users ORDER BY id"),
+        [Some("****56".to_string()), Some("****21".to_string())]
+    );
+    assert_eq!(
+        crate::sync_support::column(&target, "SELECT notes FROM users ORDER BY id"),
+        [
+            Some("[REDACTED]".to_string()),
+            Some("[REDACTED]".to_string())
+        ]
+    );
+    assert_eq!(
+        target
+            .scalar(
+                "SELECT max(abs(t.born - s.born))::text FROM users t \
+                       JOIN (VALUES (1, date '1990-06-15'), (2, date '1985-01-02')) s(id, born) \
+                       USING (id)"
+            )
+            .map(|days| days.parse::<i32>().unwrap() <= 5),
+        Some(true)
+    );
+}
