@@ -115,6 +115,14 @@ fn baseline_marks_migrations_applied_without_running_them() {
     assert_eq!(run.json()["recorded"].as_array().unwrap().len(), 2);
     assert!(!exists(&p, "users"), "baseline runs nothing");
     assert_eq!(tracked(&p), 2);
+    assert_eq!(
+        p.db.scalar(
+            "SELECT string_agg((slug ~ ('^' || name || '_' || version || '_[0-9_]{15}_baseline$')) \
+             || ' ' || (checksum IS NOT NULL), ',' ORDER BY version) FROM tb_confiture"
+        ),
+        Some("true true,true true".into()),
+        "upstream's slug and the file's checksum"
+    );
     assert_eq!(p.run(&["migrate", "baseline", "--through", "9"]).code, 5);
     p.run(&["migrate", "up"]).ok();
     assert!(exists(&p, "tags") && !exists(&p, "users"));

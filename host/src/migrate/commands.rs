@@ -454,7 +454,7 @@ pub async fn baseline(g: &Globals, a: &BaselineArgs) -> anyhow::Result<ExitCode>
         let tx = client.transaction().await?;
         ctx.ledger.ensure(&tx).await?;
         for m in &to_record {
-            ctx.ledger.record(&tx, m, 0).await?;
+            ctx.ledger.record_baseline(&tx, m).await?;
         }
         tx.commit().await?;
         anyhow::Ok(to_record.iter().map(|m| item(m, None)).collect())

@@ -138,6 +138,26 @@ impl Ledger {
         m: &Migration,
         execution_ms: i64,
     ) -> anyhow::Result<()> {
+        self.record_row(c, m, execution_ms, None).await
+    }
+
+    /// Records `m` as applied without running it (`migrate baseline`): as [`Ledger::record`],
+    /// the slug ending `_baseline` as upstream writes it.
+    pub async fn record_baseline(
+        &self,
+        c: &impl GenericClient,
+        m: &Migration,
+    ) -> anyhow::Result<()> {
+        self.record_row(c, m, 0, Some("baseline")).await
+    }
+
+    async fn record_row(
+        &self,
+        c: &impl GenericClient,
+        m: &Migration,
+        execution_ms: i64,
+        reason: Option<&str>,
+    ) -> anyhow::Result<()> {
         let ms = i32::try_from(execution_ms.max(0)).unwrap_or(i32::MAX);
         let identity = crate::identity::find(None);
         c.execute(
@@ -147,7 +167,7 @@ impl Ledger {
                 self.quoted
             ),
             &[
-                &row_slug(m),
+                &row_slug(m, reason),
                 &m.version,
                 &m.name,
                 &ms,
@@ -204,15 +224,20 @@ impl Ledger {
     }
 }
 
-/// The `slug` upstream writes: `<name>_<version>_<local YYYYmmdd_HHMMSS>`, unique because
-/// the version is.
-fn row_slug(m: &Migration) -> String {
-    format!(
+/// The `slug` upstream writes: `<name>_<version>_<local YYYYmmdd_HHMMSS>[_<reason>]`, unique
+/// because the version is.
+fn row_slug(m: &Migration, reason: Option<&str>) -> String {
+    let mut slug = format!(
         "{}_{}_{}",
         m.name,
         m.version,
         chrono::Local::now().format("%Y%m%d_%H%M%S")
-    )
+    );
+    if let Some(reason) = reason {
+        slug.push('_');
+        slug.push_str(reason);
+    }
+    slug
 }
 
 /// `table` or `schema.table` with each part double-quoted.
