@@ -17,7 +17,7 @@ use crate::output::Format;
     max_term_width = 100
 )]
 pub struct Cli {
-    /// Environment: reads db/environments/<ENV>.yaml [default: local]
+    /// Environment: reads db/environments/<ENV>.yaml (default: local)
     #[arg(long, short_alias = 'e', global = true, env = "CONFITURE_ENV")]
     pub env: Option<String>,
 
@@ -384,8 +384,8 @@ pub struct LockArgs {
     /// Fail at once (exit 6) when another run holds the migration lock, instead of waiting
     #[arg(long)]
     pub no_wait: bool,
-    /// Give up waiting for the migration lock after this many seconds (exit 6) [default: the
-    /// environment's migration.locking.timeout_ms, else 300]
+    /// Give up waiting for the migration lock after this many seconds (exit 6) (default: the
+    /// environment's migration.locking.timeout_ms, else 300)
     #[arg(long, value_name = "SECS")]
     pub lock_wait: Option<u64>,
     /// Upstream's `--lock-timeout MS`: --lock-wait in milliseconds

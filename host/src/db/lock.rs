@@ -8,7 +8,8 @@
 //! polling `pg_try_advisory_lock` with jittered exponential backoff. A migrator *blocked* in
 //! `pg_advisory_lock()` would be a running query that `CREATE INDEX CONCURRENTLY` in the lock
 //! holder waits for — a deadlock — so we never block inside the server. (Upstream does block:
-//! while it waits for us, PostgreSQL may cancel one of the two at `deadlock_timeout`.)
+//! while it waits for us, our `CREATE INDEX CONCURRENTLY` waits for it, until upstream's own
+//! lock timeout ends its wait.)
 
 use std::time::{Duration, Instant};
 
