@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::cache::{CacheStatus, compile};
+use super::cache::CacheStatus;
 use super::component::{Item, Kind, check_header, interface};
 use super::engine::{EngineOptions, PluginEngine};
 use super::metadata::PluginInfo;
-use super::plugin::Plugin;
+use super::plugin::{Plugin, compiled};
 use super::registry::{PluginSet, PluginSources, plugins_dir_shown};
 use crate::cli::{Globals, InspectArgs};
 use crate::error::{ExitCode, Failure};
@@ -152,19 +152,25 @@ impl Report for ListReport {
                 join(&p.capabilities_asked),
                 join(&p.capabilities_granted)
             )?;
-            let cache = match p.cache {
-                CacheStatus::Hit => "cache hit",
-                CacheStatus::Miss => "compiled, cached",
-                CacheStatus::Replaced => "compiled, bad cache entry replaced",
-                CacheStatus::Off => "compiled, cache off",
-            };
             writeln!(
                 out,
-                "  loaded in {:.1} ms ({cache}); memory limit {} MiB",
-                p.load_ms, p.memory_mb
+                "  loaded in {:.1} ms ({}); memory limit {} MiB",
+                p.load_ms,
+                cache_words(p.cache),
+                p.memory_mb
             )?;
         }
         Ok(())
+    }
+}
+
+/// What the compiled-artifact cache did, in words.
+fn cache_words(cache: CacheStatus) -> &'static str {
+    match cache {
+        CacheStatus::Hit => "cache hit",
+        CacheStatus::Miss => "compiled, cached",
+        CacheStatus::Replaced => "compiled, bad cache entry replaced",
+        CacheStatus::Off => "compiled, cache off",
     }
 }
 
@@ -207,6 +213,10 @@ pub struct InspectReport {
     pub metadata: Option<PluginInfo>,
     /// Why it cannot be used as a plugin, if it cannot.
     pub problem: Option<String>,
+    /// The contract version it was built against (when it is a valid plugin).
+    pub contract: Option<String>,
+    /// Load time in milliseconds and what the compiled-artifact cache did (when it loaded).
+    pub load: Option<(f64, CacheStatus)>,
 }
 
 impl Report for InspectReport {
@@ -214,7 +224,14 @@ impl Report for InspectReport {
         writeln!(out, "{}", paint(style::BOLD, &self.file))?;
         writeln!(out, "  sha256 {}  ({} bytes)", self.sha256, self.bytes)?;
         if let Some(world) = &self.world {
-            writeln!(out, "  world: confiture:plugin/{world}")?;
+            let version = self.contract.as_deref().unwrap_or("?");
+            writeln!(
+                out,
+                "  world: confiture:plugin/{world} (contract {version})"
+            )?;
+        }
+        if let Some((millis, cache)) = self.load {
+            writeln!(out, "  loaded in {millis:.1} ms ({})", cache_words(cache))?;
         }
         for (title, items) in [("imports", &self.imports), ("exports", &self.exports)] {
             writeln!(out, "{title}:")?;
@@ -270,32 +287,36 @@ pub fn inspect(g: &Globals, args: &InspectArgs) -> anyhow::Result<ExitCode> {
     })?;
     check_header(&shown_file, &bytes)?;
     let engine = engine(g)?;
-    let component = compile(&engine.engine, &bytes).map_err(|e| {
-        Failure::config(format!("{shown_file} is not a valid component: {e:#}"))
-            .hint("the file is corrupt or truncated; rebuild the plugin")
-    })?;
-    let (imports, exports) = interface(&engine.engine, &component);
     let settings = g.project().ok().map(|p| p.env.plugins).unwrap_or_default();
+    // One load, through the compiled-artifact cache as `plugins list` does; only a component
+    // that fails to load as a plugin is looked at again (from the cache it was just put in).
     let loaded = Plugin::load(&engine, Path::new(file), shown_file.clone(), |name| {
         settings.get(name).cloned().unwrap_or_default()
     });
-    let (world, metadata, problem) = match &loaded {
+    let (imports, exports, problem) = match &loaded {
         Ok(plugin) => (
-            Some(plugin.shape.world.clone()),
-            Some(plugin.info.clone()),
+            plugin.shape.imports.clone(),
+            plugin.shape.exports.clone(),
             None,
         ),
-        Err(err) => (None, None, Some(format!("{err:#}"))),
+        Err(err) => {
+            let component = compiled(&engine, &bytes, &shown_file)?.0;
+            let (imports, exports) = interface(&engine.engine, &component);
+            (imports, exports, Some(format!("{err:#}")))
+        }
     };
+    let plugin = loaded.as_ref().ok();
     g.out.report(&InspectReport {
         file: shown_file,
         sha256: super::cache::sha256_hex(&bytes),
         bytes: bytes.len() as u64,
-        world,
+        world: plugin.map(|p| p.shape.world.clone()),
         imports,
         exports,
-        metadata,
+        metadata: plugin.map(|p| p.info.clone()),
         problem,
+        contract: plugin.map(|p| p.shape.contract.clone()),
+        load: plugin.map(|p| ((p.load.millis * 10.0).round() / 10.0, p.load.cache)),
     });
     Ok(if loaded.is_ok() {
         ExitCode::Ok

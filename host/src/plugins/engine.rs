@@ -82,6 +82,9 @@ impl PluginEngine {
         FullPlugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
             .context("cannot link the confiture:plugin imports")?;
+        super::versions::add_older_imports(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the imports of older confiture:plugin versions")?;
         let cache = options.cache_dir.map(ArtifactCache::new);
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_ticker(&engine, ticker_stop.clone())?;
