@@ -49,7 +49,7 @@ with_reported_keys! {
     }
     reported {
         auto_backup, seed, superuser_dirs, superuser_post_dirs, infrastructure, drift,
-        ssh_tunnel, acls, ownership, function_coverage, security_lint, lint, options, project,
+        ssh_tunnel, acls, acls_lint_enabled, ownership, function_coverage, security_lint, lint, options, project,
         verbose, log_queries, rebuild, locking,
     }
 }
@@ -1491,6 +1491,7 @@ mod tests {
             "seed@52",
             "ssh_tunnel@63",
             "acls@69",
+            "acls_lint_enabled@110",
             "auto_backup@96",
             "build.two_pass@15",
             "migration.strict_mode@30",

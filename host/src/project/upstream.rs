@@ -79,6 +79,10 @@ pub const TOP_LEVEL: &[(&str, &str)] = &[
         "grant coverage is not checked; keep GRANTs in schema files or migrations",
     ),
     (
+        "acls_lint_enabled",
+        "grant coverage is not checked; keep GRANTs in schema files or migrations",
+    ),
+    (
         "ownership",
         "ownership is not checked; keep ALTER ... OWNER TO in schema files or migrations",
     ),
