@@ -4,7 +4,7 @@
 //! and the exit codes of each situation in both tools.
 
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::harness::{Run, TestDb, TestProject, confiture_command, upstream, upstream_command};
@@ -237,6 +237,21 @@ fn wait_for_the_slow_migration(db: &TestDb) {
     }
 }
 
+/// Starts `first` (a `migrate up` that applies the slow migration), runs `second` while it
+/// holds the lock, and returns `second`'s run once both have succeeded.
+fn while_the_other_applies(db: &TestDb, mut first: Command, second: impl FnOnce() -> Run) -> Run {
+    let first = first
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_the_slow_migration(db);
+    let second = second();
+    Run::from(first.wait_with_output().unwrap()).ok();
+    second.ok();
+    second
+}
+
 #[test]
 fn both_tools_at_once_never_both_apply() {
     let p = TestProject::new();
@@ -245,15 +260,11 @@ fn both_tools_at_once_never_both_apply() {
 
     // Upstream applies: Confiture, started meanwhile, waits for the lock, then finds nothing
     // left to do.
-    let first = upstream_command(p.root(), &["migrate", "up", "-d", &p.db.url])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_the_slow_migration(&p.db);
-    let second = ours(p.root(), &p.db, &["migrate", "up"]);
-    Run::from(first.wait_with_output().unwrap()).ok();
-    second.ok();
+    let second = while_the_other_applies(
+        &p.db,
+        upstream_command(p.root(), &["migrate", "up", "-d", &p.db.url]),
+        || ours(p.root(), &p.db, &["migrate", "up"]),
+    );
     assert!(
         second.stderr.contains("waiting for the migration lock"),
         "{}",
@@ -267,16 +278,9 @@ fn both_tools_at_once_never_both_apply() {
     ours(p.root(), &p.db, &["migrate", "down"]).ok();
     assert!(!table_exists(&p.db, "slow"));
     let mut first = confiture_command(p.root(), &["migrate", "up"]);
-    let first = first
-        .env("CONFITURE_USER", "e2e@confiture")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_the_slow_migration(&p.db);
-    let second = theirs(p.root(), &p.db, &["migrate", "up"]);
-    Run::from(first.wait_with_output().unwrap()).ok();
-    second.ok();
+    first.env("CONFITURE_USER", "e2e@confiture");
+    let second =
+        while_the_other_applies(&p.db, first, || theirs(p.root(), &p.db, &["migrate", "up"]));
     assert!(
         second.stdout.contains("No pending migrations"),
         "{}",
