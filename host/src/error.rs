@@ -9,37 +9,101 @@
 //! the chain with [`messages`] (or [`one_line`]) and gets `ERROR 42P01: relation "x" does not
 //! exist` with its DETAIL and HINT lines.
 
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+
 use serde::Serialize;
 use tokio_postgres::error::DbError;
 
-/// The process exit codes, compatible with the upstream Python Confiture's contract.
+/// The process exit codes: the upstream Python Confiture's numbers (0–8) for the same
+/// situations, except where Confiture tells two situations apart that upstream merges; the
+/// `upstream` [`Convention`] gives upstream's number there too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitCode {
     /// Everything went as asked.
-    Ok = 0,
-    /// A generic failure (a migration failed, drift was found, ...).
-    Failure = 1,
+    Ok,
+    /// A generic failure (drift was found, a check failed, ...).
+    Failure,
+    /// A migration failed and was rolled back (upstream: 3, like a connection failure).
+    MigrationFailed,
+    /// `migrate status`: migrations are pending (upstream's signal, 1).
+    Pending,
     /// The migrations tracking table does not exist yet.
-    NoTrackingTable = 2,
+    NoTrackingTable,
     /// The database could not be reached.
-    Connection = 3,
+    Connection,
     /// The schema could not be built.
-    Build = 4,
-    /// Bad configuration or usage.
-    Config = 5,
+    Build,
+    /// Bad configuration.
+    Config,
+    /// A command line that does not parse (upstream, through click: 2).
+    Usage,
     /// Another run holds the migration lock.
-    LockContention = 6,
+    LockContention,
     /// A preflight check or a confirmation refused the operation.
-    Refused = 7,
-    /// A rollback was asked for a migration that has no `.down.sql`.
-    Irreversible = 8,
+    Refused,
+    /// A rollback was asked for a migration that has no `.down.sql` (upstream: 3).
+    Irreversible,
+}
+
+/// Which numbers the process exits with (`--exit-codes`, `CONFITURE_EXIT_CODES`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Convention {
+    /// Confiture's: a failed migration is 1, a missing .down.sql 8, a usage error 5.
+    #[default]
+    Confiture,
+    /// The upstream Python Confiture 1.29's: a failed migration and a missing .down.sql are
+    /// 3, a usage error 2; every other situation has the same number in both.
+    Upstream,
+}
+
+static UPSTREAM_CONVENTION: AtomicBool = AtomicBool::new(false);
+
+/// Chooses the convention for the rest of the process (set once, when the command line is
+/// read).
+pub fn set_convention(convention: Convention) {
+    UPSTREAM_CONVENTION.store(convention == Convention::Upstream, AtomicOrdering::Relaxed);
 }
 
 impl ExitCode {
-    /// The numeric code the process exits with.
+    /// The numeric code the process exits with, in the chosen [`Convention`].
     pub fn code(self) -> i32 {
-        self as i32
+        self.number(UPSTREAM_CONVENTION.load(AtomicOrdering::Relaxed))
+    }
+
+    /// The number in Confiture's convention, or in upstream's.
+    fn number(self, upstream: bool) -> i32 {
+        match self {
+            ExitCode::Ok => 0,
+            ExitCode::Failure | ExitCode::Pending => 1,
+            ExitCode::MigrationFailed => {
+                if upstream {
+                    3
+                } else {
+                    1
+                }
+            }
+            ExitCode::NoTrackingTable => 2,
+            ExitCode::Connection => 3,
+            ExitCode::Build => 4,
+            ExitCode::Config => 5,
+            ExitCode::Usage => {
+                if upstream {
+                    2
+                } else {
+                    5
+                }
+            }
+            ExitCode::LockContention => 6,
+            ExitCode::Refused => 7,
+            ExitCode::Irreversible => {
+                if upstream {
+                    3
+                } else {
+                    8
+                }
+            }
+        }
     }
 }
 
@@ -147,5 +211,27 @@ mod tests {
         let err = anyhow::anyhow!("inner").context("outer");
         assert_eq!(messages(&err), vec!["outer", "inner"]);
         assert_eq!(one_line(&err), "outer: inner");
+    }
+
+    #[test]
+    fn the_two_conventions_differ_only_where_documented() {
+        let all = [
+            ExitCode::Ok,
+            ExitCode::Failure,
+            ExitCode::MigrationFailed,
+            ExitCode::Pending,
+            ExitCode::NoTrackingTable,
+            ExitCode::Connection,
+            ExitCode::Build,
+            ExitCode::Config,
+            ExitCode::Usage,
+            ExitCode::LockContention,
+            ExitCode::Refused,
+            ExitCode::Irreversible,
+        ];
+        let ours: Vec<i32> = all.iter().map(|c| c.number(false)).collect();
+        let upstream: Vec<i32> = all.iter().map(|c| c.number(true)).collect();
+        assert_eq!(ours, [0, 1, 1, 1, 2, 3, 4, 5, 5, 6, 7, 8]);
+        assert_eq!(upstream, [0, 1, 3, 1, 2, 3, 4, 5, 2, 6, 7, 3]);
     }
 }

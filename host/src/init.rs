@@ -1,6 +1,7 @@
 //! `confiture init`: lays out a new project — schema folders with an example, migrations,
 //! the `local` environment, a sync placeholder, a plugins folder — and ignores `.confiture/`
-//! in git. Existing files are kept unless `--force`.
+//! in git. Existing files are kept unless `--force`; in a directory that already holds a
+//! project (one made by upstream Confiture, say) the example schema is left out.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,9 @@ use crate::output::{Report, paint, style};
 
 /// The line `init` makes sure `.gitignore` has: the local cluster and caches live there.
 const IGNORE_LINE: &str = ".confiture/";
+
+/// Where the example schema files go: `init` adds none there to an existing project.
+const SCHEMA_DIR: &str = "db/schema/";
 
 /// Every file `init` writes, relative to the project directory, with its content.
 const TEMPLATE: &[(&str, &str)] = &[
@@ -57,6 +61,8 @@ pub struct InitReport {
     pub overwritten: Vec<String>,
     /// Files that existed and were kept.
     pub skipped: Vec<String>,
+    /// Example schema files not added because the directory already held a project.
+    pub not_added: Vec<String>,
     /// What happened to `.gitignore`.
     pub gitignore: GitignoreChange,
 }
@@ -74,6 +80,13 @@ impl Report for InitReport {
                 out,
                 "  {} {path} (exists; --force overwrites it)",
                 paint(style::DIM, "skipped    ")
+            )?;
+        }
+        for path in &self.not_added {
+            writeln!(
+                out,
+                "  {} {path} (an example; the project already has a schema of its own)",
+                paint(style::DIM, "not added  ")
             )?;
         }
         match self.gitignore {
@@ -123,11 +136,13 @@ pub fn create(root: &Path, force: bool) -> anyhow::Result<InitReport> {
     let root = root
         .canonicalize()
         .with_context(|| format!("resolving {}", root.display()))?;
+    let existing_project = holds_project(&root);
     let mut report = InitReport {
         root: root.clone(),
         created: Vec::new(),
         overwritten: Vec::new(),
         skipped: Vec::new(),
+        not_added: Vec::new(),
         gitignore: GitignoreChange::Unchanged,
     };
     for (relative, content) in TEMPLATE {
@@ -135,6 +150,10 @@ pub fn create(root: &Path, force: bool) -> anyhow::Result<InitReport> {
         let exists = path.exists();
         if exists && !force {
             report.skipped.push(relative.to_string());
+            continue;
+        }
+        if !exists && existing_project && relative.starts_with(SCHEMA_DIR) {
+            report.not_added.push(relative.to_string());
             continue;
         }
         if let Some(parent) = path.parent() {
@@ -150,6 +169,33 @@ pub fn create(root: &Path, force: bool) -> anyhow::Result<InitReport> {
     }
     report.gitignore = ignore_local_state(&root.join(".gitignore"))?;
     Ok(report)
+}
+
+/// True when `root` already holds a project: a file under `db/schema/` or `db/migrations/`,
+/// or an environment file in `db/environments/`.
+fn holds_project(root: &Path) -> bool {
+    fn any_file(dir: &Path, wanted: &dyn Fn(&Path) -> bool) -> bool {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                let path = entry.path();
+                if path.is_dir() {
+                    any_file(&path, wanted)
+                } else {
+                    wanted(&path)
+                }
+            })
+    }
+    let db = root.join("db");
+    any_file(&db.join("schema"), &|_| true)
+        || any_file(&db.join("migrations"), &|p| {
+            p.file_name().is_some_and(|n| n != ".gitkeep")
+        })
+        || any_file(&db.join("environments"), &|p| {
+            p.extension().is_some_and(|e| e == "yaml" || e == "yml")
+        })
 }
 
 /// Makes `.gitignore` ignore `.confiture/`: creates the file, or appends the line once.

@@ -15,6 +15,7 @@ use crate::error::{ExitCode, exit_code_of, failure_of};
 pub enum Format {
     /// Readable text, coloured on a terminal.
     #[default]
+    #[value(alias = "table")]
     Text,
     /// One JSON document on stdout (errors too, as `{"error": {...}}`).
     Json,

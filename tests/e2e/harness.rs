@@ -409,6 +409,78 @@ pub fn confiture_command(dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// The upstream Python Confiture release the compatibility tests run against.
+pub const UPSTREAM_RELEASE: &str = "1.29.0";
+
+/// The upstream Python Confiture's `confiture` program, installed from PyPI
+/// (`fraiseql-confiture==UPSTREAM_RELEASE`) into `target/upstream-venv` the first time a test
+/// needs it, and reused after; a file lock keeps parallel test processes from installing it
+/// twice. Needs `python3` with its `venv` module and access to PyPI once.
+pub fn upstream_confiture() -> PathBuf {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    PROGRAM
+        .get_or_init(|| {
+            let target = workspace().join("target");
+            let venv = target.join("upstream-venv");
+            let program = venv.join("bin/confiture");
+            let marker = venv.join("installed-release");
+            std::fs::create_dir_all(&target).expect("create target/");
+            let lock = File::create(target.join("upstream-venv.lock"))
+                .expect("create target/upstream-venv.lock");
+            lock.lock().expect("lock target/upstream-venv.lock");
+            let installed = std::fs::read_to_string(&marker).unwrap_or_default();
+            if !(program.is_file() && installed.trim() == UPSTREAM_RELEASE) {
+                let package = format!("fraiseql-confiture=={UPSTREAM_RELEASE}");
+                let mut create = Command::new("python3");
+                create.arg("-m").arg("venv").arg(&venv);
+                let mut install = Command::new(venv.join("bin/pip"));
+                install
+                    .args(["install", "--quiet", "--disable-pip-version-check"])
+                    .arg(&package);
+                for mut step in [create, install] {
+                    let status = step
+                        .status()
+                        .unwrap_or_else(|e| panic!("{step:?}: {e} (install python3 with venv)"));
+                    assert!(
+                        status.success(),
+                        "installing {package} into {} failed ({step:?}); it needs python3 \
+                         with venv and access to PyPI",
+                        venv.display()
+                    );
+                }
+                std::fs::write(&marker, UPSTREAM_RELEASE).expect("write the install marker");
+            }
+            drop(lock);
+            program
+        })
+        .clone()
+}
+
+/// The upstream program with `args` in `dir`: stdin null, no colour, a wide terminal, without
+/// the ambient database variables; not yet run.
+pub fn upstream_command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(upstream_confiture());
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "200")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("DATABASE_URL")
+        .env_remove("CONFITURE_DATABASE_URL")
+        .env_remove("CONFITURE_ENV");
+    cmd
+}
+
+/// Runs the upstream program and waits for it.
+pub fn upstream(dir: &Path, args: &[&str]) -> Run {
+    Run::from(
+        upstream_command(dir, args)
+            .output()
+            .unwrap_or_else(|e| panic!("run upstream confiture {args:?}: {e}")),
+    )
+}
+
 /// A finished run of the binary.
 #[derive(Debug)]
 pub struct Run {
@@ -439,6 +511,16 @@ impl Run {
                 self.code, self.stdout, self.stderr
             )
         })
+    }
+
+    /// Panics showing both streams unless the exit code is `code`.
+    pub fn exits(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit code {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
     }
 
     /// Panics showing both streams unless the exit code is 0.

@@ -94,10 +94,12 @@ fn keeps_existing_files_without_force() {
         "{}",
         run.stdout
     );
+    // An existing project keeps its schema as it is: the example is not added.
+    assert!(!dir.path().join("db/schema").exists(), "{}", run.stdout);
     assert!(
-        dir.path()
-            .join("db/schema/10_tables/10_customers.sql")
-            .is_file()
+        run.stdout.contains("not added") && run.stdout.contains("10_customers.sql"),
+        "{}",
+        run.stdout
     );
 
     let again = init(dir.path(), &[]);

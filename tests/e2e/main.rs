@@ -41,6 +41,7 @@ mod sync_engine;
 mod sync_integrity;
 mod sync_support;
 mod tls;
+mod upstream;
 mod wizard_lines;
 mod wizard_team;
 mod wizard_tty;

@@ -38,7 +38,7 @@ fn down_steps_and_target_roll_back_newest_first() {
     assert_eq!(tracked(&p), 1);
 
     p.run(&["migrate", "up"]).ok();
-    p.run(&["migrate", "down", "--target", "1"]).ok();
+    p.run(&["migrate", "down", "--target", "001"]).ok();
     assert_eq!(tracked(&p), 1);
     assert!(!exists(&p, "posts"));
     assert_eq!(p.run(&["migrate", "down", "--target", "99"]).code, 5);

@@ -131,7 +131,7 @@ fn hold_table_lock(p: &TestProject, hold: Duration) -> std::thread::JoinHandle<(
 fn lock_timeout_fails_with_55p03_without_retries() {
     let p = TestProject::new();
     two_migrations(&p);
-    p.run(&["migrate", "up", "--target", "1"]).ok();
+    p.run(&["migrate", "up", "--target", "001"]).ok();
     set_env(&p, "lock_timeout: 200ms\nlock_retries: 0\n");
     let holder = hold_table_lock(&p, Duration::from_secs(3));
     let run = p.run(&["migrate", "up", "--format", "json"]);
@@ -145,7 +145,7 @@ fn lock_timeout_fails_with_55p03_without_retries() {
 fn lock_timeout_is_retried_until_the_lock_is_released() {
     let p = TestProject::new();
     two_migrations(&p);
-    p.run(&["migrate", "up", "--target", "1"]).ok();
+    p.run(&["migrate", "up", "--target", "001"]).ok();
     set_env(&p, "lock_timeout: 200ms\nlock_retries: 5\n");
     let holder = hold_table_lock(&p, Duration::from_millis(700));
     let run = p.run(&["migrate", "up"]);
@@ -176,13 +176,36 @@ fn python_migrations_are_refused() {
 }
 
 #[test]
-fn badly_named_sql_file_is_a_config_error() {
+fn sql_files_that_are_not_migrations_are_reported_and_left_alone() {
+    // Upstream warns about these and applies the rest; so does Confiture.
     let p = TestProject::new();
     p.write(
         "db/migrations/create_users.sql",
         "CREATE TABLE u (id int);\n",
     );
-    let run = p.run(&["migrate", "status"]);
-    assert_eq!(run.code, 5, "{run:?}");
-    assert!(run.stderr.contains("create_users.sql"), "{}", run.stderr);
+    p.write("db/migrations/002_gone.down.sql", "DROP TABLE g;\n");
+    p.write(
+        "db/migrations/003_Add-Thing.up.sql",
+        "CREATE TABLE thing (id int);\n",
+    );
+    let run = p.run(&["migrate", "up"]);
+    run.ok();
+    assert!(
+        run.stderr
+            .contains("db/migrations/create_users.sql: not a migration")
+            && run.stderr.contains("rename it to create_users.up.sql"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("002_gone.down.sql: has no 002_gone.up.sql"),
+        "{}",
+        run.stderr
+    );
+    assert!(exists(&p, "thing") && !exists(&p, "u"));
+    assert_eq!(
+        p.db.scalar("SELECT version || ' ' || name FROM tb_confiture"),
+        Some("003 Add-Thing".into())
+    );
 }

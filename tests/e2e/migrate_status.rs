@@ -8,7 +8,7 @@ fn status_without_tracking_table_lists_everything_pending() {
     let p = TestProject::new();
     two_migrations(&p);
     let run = p.run(&["migrate", "status", "--format", "json"]);
-    run.ok();
+    run.exits(2);
     let json = run.json();
     assert_eq!(json["tracking_table_exists"], false);
     assert_eq!(json["counts"]["pending"], 2);
@@ -115,6 +115,14 @@ fn baseline_marks_migrations_applied_without_running_them() {
     assert_eq!(run.json()["recorded"].as_array().unwrap().len(), 2);
     assert!(!exists(&p, "users"), "baseline runs nothing");
     assert_eq!(tracked(&p), 2);
+    assert_eq!(
+        p.db.scalar(
+            "SELECT string_agg((slug ~ ('^' || name || '_' || version || '_[0-9_]{15}_baseline$')) \
+             || ' ' || (checksum IS NOT NULL), ',' ORDER BY version) FROM tb_confiture"
+        ),
+        Some("true true,true true".into()),
+        "upstream's slug and the file's checksum"
+    );
     assert_eq!(p.run(&["migrate", "baseline", "--through", "9"]).code, 5);
     p.run(&["migrate", "up"]).ok();
     assert!(exists(&p, "tags") && !exists(&p, "users"));
@@ -133,7 +141,7 @@ fn status_shows_the_risk_of_pending_migrations() {
         "SET lock_timeout = '5s';\nCREATE INDEX users_email ON users (email);\n",
     );
     let run = p.run(&["migrate", "status", "--format", "json"]);
-    run.ok();
+    run.exits(2);
     let json = run.json();
     assert_eq!(json["migrations"][0]["risk"], "low", "{json}");
     assert_eq!(json["migrations"][1]["risk"], "high", "{json}");

@@ -72,7 +72,7 @@ fn status_and_dry_run_sharpen_levels_with_table_sizes() {
         "CREATE TABLE later (c int);\nCREATE INDEX later_c ON later (c);\n",
     );
     let status = p.run(&["migrate", "status", "--format", "json"]);
-    status.ok();
+    status.exits(2);
     let json = status.json();
     let dry = p.run(&["migrate", "up", "--dry-run", "--format", "json"]);
     dry.ok();
@@ -113,7 +113,7 @@ fn status_and_dry_run_sharpen_levels_with_table_sizes() {
         assert!(!found[5].1.contains("rows ("), "{found:?}");
     }
     let text = p.run(&["migrate", "status"]);
-    text.ok();
+    text.exits(2);
     assert!(
         text.stdout.contains("CRITICAL: big has ~3.0K rows"),
         "{}",
@@ -133,7 +133,7 @@ fn default_thresholds_leave_small_tables_alone() {
         "CREATE INDEX big_c ON big (c);\n",
     );
     let run = p.run(&["migrate", "status", "--format", "json"]);
-    run.ok();
+    run.exits(2);
     let found = risks(&run.json()["migrations"]);
     assert_eq!(found[0].0, "high", "{found:?}");
     assert!(!found[0].1.contains("rows ("), "{found:?}");
@@ -159,7 +159,7 @@ fn a_never_analysed_table_is_estimated_from_its_size() {
         "CREATE INDEX fresh_c ON fresh (c);\n",
     );
     let run = p.run(&["migrate", "status", "--format", "json"]);
-    run.ok();
+    run.exits(2);
     let found = risks(&run.json()["migrations"]);
     // 5000 rows of 36 bytes fill 23 pages (184 kB): counted as ~2.9K rows of 64 bytes.
     assert_eq!(found[0].0, "critical", "{found:?}");
@@ -183,7 +183,7 @@ fn a_partitioned_table_counts_its_partitions_once() {
         "CREATE INDEX parts_c ON parts (c);\n",
     );
     let run = p.run(&["migrate", "status", "--format", "json"]);
-    run.ok();
+    run.exits(2);
     let found = risks(&run.json()["migrations"]);
     assert_eq!(found[0].0, "critical", "{found:?}");
     assert!(found[0].1.contains("parts has ~3.0K rows"), "{found:?}");

@@ -145,7 +145,7 @@ fn wizard_lines_yes_then_no_stops_there() {
     assert!(exists(&p, "users") && !exists(&p, "posts") && !exists(&p, "tags"));
     assert_eq!(applied(&p), ["001"]);
     assert_eq!(
-        p.db.scalar("SELECT applied_by FROM tb_confiture WHERE version = '001'"),
+        p.db.scalar("SELECT applied_by_identity FROM tb_confiture WHERE version = '001'"),
         Some(ANA.into())
     );
     assert_eq!(

@@ -110,7 +110,7 @@ fn wizard_team_own_approval_does_not_count_anothers_does() {
         &[
             "migrate",
             "approve",
-            "1",
+            "001",
             "--as",
             "bo",
             "--comment",
@@ -370,7 +370,7 @@ fn wizard_team_run_scheduled_applies_what_is_due() {
     assert_eq!(applied(&p), ["001"]);
     assert!(exists(&p, "users") && !exists(&p, "posts"));
     assert_eq!(
-        p.db.scalar("SELECT applied_by FROM tb_confiture WHERE version = '001'"),
+        p.db.scalar("SELECT applied_by_identity FROM tb_confiture WHERE version = '001'"),
         Some("cron".into())
     );
     let done = schedules(&p, &["--all"]);
@@ -639,7 +639,7 @@ fn wizard_team_audit_records_every_kind() {
     assert_eq!(entries[11]["risk"], "critical");
 
     // Filters: one migration's entries; the last N.
-    let only = audit(&p, &["--migration", "3"]);
+    let only = audit(&p, &["--migration", "003"]);
     assert_eq!(only.len(), 3, "{only:?}");
     assert!(only.iter().all(|e| e["version"] == "003"), "{only:?}");
     let last = audit(&p, &["--limit", "2"]);

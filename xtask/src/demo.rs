@@ -91,7 +91,8 @@ pub fn run(mode: Mode) -> anyhow::Result<u8> {
     demo.confiture(&["build", "--apply"])?;
     demo.say("Write two migrations: add a column; an index built CONCURRENTLY (no transaction)");
     demo.write_migrations()?;
-    demo.confiture(&["migrate", "status"])?;
+    // Exit 1: migrations are pending (upstream Confiture's convention, for CI scripts).
+    demo.confiture_exits(&["migrate", "status"], 1)?;
     demo.say("Apply them, each in its own transaction with its tracking row");
     demo.confiture(&["migrate", "up"])?;
     demo.confiture(&["migrate", "status"])?;
@@ -162,32 +163,41 @@ impl Demo {
 
     /// Runs `confiture ARGS` in the project; fails the demo when it fails.
     fn confiture(&mut self, args: &[&str]) -> anyhow::Result<()> {
+        self.confiture_exits(args, 0)
+    }
+
+    /// Runs `confiture ARGS` in the project; fails the demo unless it exits with `expected`.
+    fn confiture_exits(&mut self, args: &[&str], expected: i32) -> anyhow::Result<()> {
         let mut cmd = Command::new(&self.binary);
         cmd.args(args)
             .current_dir(&self.dir)
             .env_remove("DATABASE_URL")
             .env_remove("CONFITURE_ENV")
             .stdin(Stdio::null());
-        self.step(&format!("confiture {}", args.join(" ")), cmd)
+        self.step(&format!("confiture {}", args.join(" ")), cmd, expected)
     }
 
-    fn step(&mut self, shown: &str, mut cmd: Command) -> anyhow::Result<()> {
+    /// Runs one step; fails the demo unless it exits with `expected`.
+    fn step(&mut self, shown: &str, mut cmd: Command, expected: i32) -> anyhow::Result<()> {
         self.steps += 1;
         match self.mode {
             Mode::Verbose => {
                 println!("$ {shown}");
                 let status = cmd.status().with_context(|| format!("running {shown}"))?;
-                if !status.success() {
-                    bail!("demo step `{shown}` failed ({status})");
+                if status.code() != Some(expected) {
+                    bail!("demo step `{shown}` failed ({status}, expected {expected})");
                 }
             }
             Mode::Quiet => {
                 let out = cmd.output().with_context(|| format!("running {shown}"))?;
-                if !out.status.success() {
+                if out.status.code() != Some(expected) {
                     eprintln!("$ {shown}");
                     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
                     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-                    bail!("demo step `{shown}` failed ({})", out.status);
+                    bail!(
+                        "demo step `{shown}` failed ({}, expected {expected})",
+                        out.status
+                    );
                 }
             }
         }
@@ -285,6 +295,7 @@ impl Demo {
         self.step(
             "psql \"$(confiture db url)\" -c '\\d customers' -c 'SELECT ... FROM tb_confiture'",
             cmd,
+            0,
         )
     }
 }

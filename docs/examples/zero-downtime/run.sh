@@ -26,7 +26,10 @@ confiture migrate up --target 20250401000100
 expect 1000 "SELECT count(*) FROM orders"
 
 step "The change written in one go (unsafe/migrations/): CRITICAL"
-confiture --env unsafe migrate status | tee status.txt
+status=0
+confiture --env unsafe migrate status > status.txt || status=$?
+cat status.txt
+test "$status" = 2 || fail "expected exit code 2 (no tracking table for unsafe/ yet), got $status"
 grep -q "pending  20250401000200_link_orders_to_customers  CRITICAL: UPDATE without WHERE" status.txt \
     || fail "the one-go migration is not CRITICAL"
 confiture --env unsafe migrate up --dry-run | tee dry-run.txt
@@ -41,7 +44,10 @@ grep -q 'HIGH: SET NOT NULL on customer_id' wizard.txt || fail "SET NOT NULL not
 expect 0 "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'customer_id'"
 
 step "Expand/contract instead (db/migrations/): low risk but for the batched backfill"
-confiture migrate status | tee status.txt
+status=0
+confiture migrate status > status.txt || status=$?
+cat status.txt
+test "$status" = 1 || fail "expected exit code 1 (pending migrations), got $status"
 test "$(grep -c '  pending  .*  LOW: ' status.txt)" = 4 || fail "expected 4 low-risk pending migrations"
 grep -q 'pending  20250401000500_backfill_orders_customer_id  *HIGH' status.txt \
     || fail "the backfill is not HIGH"

@@ -118,14 +118,18 @@ impl AnonymizationConfig {
         })?;
         let locate = |steps: &[Step<'_>]| line_of(text, steps).unwrap_or(1);
 
+        let defined: Vec<String> = raw.strategies.iter().map(|(n, _)| n.clone()).collect();
         let mut strategies = BTreeMap::new();
         for (name, named) in raw.strategies {
             let line = locate(&[Step::Key("strategies"), Step::Key(&name)]);
+            let (strategy, params) = upstream_alias(named.strategy, named.params).map_err(|e| {
+                anyhow::anyhow!("{}:{line}: strategies.{name}: {e}", path.display())
+            })?;
             strategies.insert(
                 name,
                 NamedStrategy {
-                    strategy: named.strategy,
-                    params: named.params,
+                    strategy,
+                    params,
                     line,
                 },
             );
@@ -174,10 +178,21 @@ impl AnonymizationConfig {
                         first.line
                     );
                 }
+                let (strategy, params) = if defined.contains(&rule.strategy) {
+                    (rule.strategy, rule.params)
+                } else {
+                    upstream_alias(rule.strategy, rule.params).map_err(|e| {
+                        anyhow::anyhow!(
+                            "{}:{line}: {schema}.{table}.{}: {e}",
+                            path.display(),
+                            rule.column
+                        )
+                    })?
+                };
                 columns.push(ColumnRule {
                     column: rule.column,
-                    strategy: rule.strategy,
-                    params: rule.params,
+                    strategy,
+                    params,
                     seed: rule.seed.map(|Seed(seed)| seed),
                     unique: rule.unique,
                     cache: rule.cache,
@@ -202,6 +217,134 @@ impl AnonymizationConfig {
     pub fn location(&self, line: usize) -> String {
         format!("{}:{line}", self.path.display())
     }
+}
+
+/// The upstream Python Confiture's strategy names that are not Confiture built-ins, each with
+/// the built-in it stands for, its params renamed to the built-in's (`(upstream, ours)`), the
+/// values the built-in must get where upstream's default differs (`(param, value)`), and the
+/// upstream params that have no equivalent (refused, not ignored: they change the output).
+/// The strategies guide maps each name (docs/guides/custom-anonymization-strategies.md).
+struct UpstreamAlias {
+    upstream: &'static str,
+    builtin: &'static str,
+    renames: &'static [(&'static str, &'static str)],
+    defaults: &'static [(&'static str, u64)],
+    unsupported: &'static [&'static str],
+}
+
+const UPSTREAM_ALIASES: &[UpstreamAlias] = &[
+    UpstreamAlias {
+        upstream: "name",
+        builtin: "full_name",
+        renames: &[],
+        defaults: &[],
+        unsupported: &["format_type", "preserve_initial", "case_preserving"],
+    },
+    UpstreamAlias {
+        upstream: "date",
+        builtin: "date_shift",
+        renames: &[("jitter_days", "max_days")],
+        defaults: &[],
+        unsupported: &["preserve", "output_format"],
+    },
+    UpstreamAlias {
+        upstream: "address",
+        builtin: "redact",
+        renames: &[],
+        defaults: &[],
+        unsupported: &["preserve_fields", "redact_street", "format"],
+    },
+    UpstreamAlias {
+        upstream: "ip_address",
+        builtin: "ip",
+        renames: &[],
+        defaults: &[],
+        unsupported: &["preserve_subnet", "anonymize_localhost"],
+    },
+    UpstreamAlias {
+        upstream: "text_redaction",
+        builtin: "redact",
+        renames: &[("replacement", "with")],
+        defaults: &[],
+        unsupported: &["patterns", "case_insensitive", "preserve_length"],
+    },
+    UpstreamAlias {
+        upstream: "salted_hashing",
+        builtin: "hash",
+        renames: &[],
+        defaults: &[],
+        unsupported: &["algorithm", "salt", "salt_env_var", "prefix", "use_hmac"],
+    },
+    UpstreamAlias {
+        upstream: "masking_retention",
+        builtin: "partial_mask",
+        renames: &[
+            ("preserve_start_chars", "keep_first"),
+            ("preserve_end_chars", "keep_last"),
+        ],
+        defaults: &[("keep_last", 0)],
+        unsupported: &["preserve_pattern", "mask_percentage", "preserve_delimiters"],
+    },
+    UpstreamAlias {
+        upstream: "differential_privacy",
+        builtin: "numeric_noise",
+        renames: &[],
+        defaults: &[],
+        unsupported: &[
+            "epsilon",
+            "delta",
+            "mechanism",
+            "data_type",
+            "sensitivity",
+            "budget_total",
+            "budget_per_value",
+        ],
+    },
+];
+
+/// Upstream names for params of built-ins that share upstream's strategy name.
+const UPSTREAM_PARAM_RENAMES: &[(&str, &str, &str)] = &[("redact", "replacement", "with")];
+
+/// `strategy` and `params` as Confiture reads them: an upstream strategy name becomes the
+/// built-in it stands for, upstream param names become the built-in's. Upstream's Python
+/// callables (`custom`, `custom_lambda`) and upstream params without an equivalent are errors.
+fn upstream_alias(strategy: String, mut params: Params) -> Result<(String, Params)> {
+    if matches!(strategy.as_str(), "custom" | "custom_lambda") {
+        bail!(
+            "upstream's `{strategy}` strategy runs a Python function; write it as a strategy \
+             plugin (`confiture plugins new NAME --kind strategy --lang python`) and name it here"
+        );
+    }
+    for (builtin, from, to) in UPSTREAM_PARAM_RENAMES {
+        if strategy == *builtin
+            && let Some(value) = params.remove(*from)
+        {
+            params.insert(to.to_string(), value);
+        }
+    }
+    let Some(alias) = UPSTREAM_ALIASES.iter().find(|a| a.upstream == strategy) else {
+        return Ok((strategy, params));
+    };
+    if let Some(param) = alias.unsupported.iter().find(|p| params.contains_key(**p)) {
+        bail!(
+            "param `{param}` of upstream's `{}` strategy has no equivalent in Confiture's `{}`, \
+             which the name stands for; remove it (see \
+             docs/guides/custom-anonymization-strategies.md#upstream-strategy-names)",
+            alias.upstream,
+            alias.builtin
+        );
+    }
+    for (from, to) in alias.renames {
+        if let Some(value) = params.remove(*from) {
+            params.insert(to.to_string(), value);
+        }
+    }
+    for (param, value) in alias.defaults {
+        params
+            .entry(param.to_string())
+            .or_insert_with(|| Value::Number((*value).into()));
+    }
+    Ok((alias.builtin.to_string(), params))
 }
 
 /// The file as written: named strategies, then tables as (`tables` section or top level,
@@ -579,6 +722,85 @@ tables:
             .to_string();
         assert!(
             error.contains(":4:") && error.contains("listed twice"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn upstream_strategy_names_are_aliases_of_built_ins() {
+        let config = parse(
+            "strategies:\n  masked: {strategy: masking_retention, params: {preserve_end_chars: 3}}\n\
+             users:\n  - {column: name, strategy: name, seed: 7}\n\
+             \x20 - {column: born, strategy: date, params: {jitter_days: 10}}\n\
+             \x20 - {column: ip, strategy: ip_address}\n\
+             \x20 - {column: notes, strategy: text_redaction, params: {replacement: '[gone]'}}\n\
+             \x20 - {column: street, strategy: address}\n\
+             \x20 - {column: token, strategy: salted_hashing, params: {length: 12}}\n\
+             \x20 - {column: card, strategy: masking_retention}\n\
+             \x20 - {column: salary, strategy: differential_privacy}\n\
+             \x20 - {column: pin, strategy: masked}\n\
+             \x20 - {column: bio, strategy: redact, params: {replacement: x}}\n",
+        )
+        .unwrap();
+        let rules: Vec<(String, String)> = config.tables[0]
+            .columns
+            .iter()
+            .map(|c| {
+                let params: Vec<String> = c
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", serde_yaml_ng::to_string(v).unwrap().trim()))
+                    .collect();
+                (c.strategy.clone(), params.join(","))
+            })
+            .collect();
+        let expected: Vec<(String, String)> = [
+            ("full_name", ""),
+            ("date_shift", "max_days=10"),
+            ("ip", ""),
+            ("redact", "with='[gone]'"),
+            ("redact", ""),
+            ("hash", "length=12"),
+            ("partial_mask", "keep_last=0"),
+            ("numeric_noise", ""),
+            ("masked", ""),
+            ("redact", "with=x"),
+        ]
+        .iter()
+        .map(|(s, p)| (s.to_string(), p.to_string()))
+        .collect();
+        assert_eq!(rules, expected);
+        let named = &config.strategies["masked"];
+        assert_eq!(named.strategy, "partial_mask");
+        assert_eq!(named.params["keep_last"], Value::Number(3.into()));
+        assert_eq!(config.tables[0].columns[0].seed.as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn a_defined_strategy_wins_over_an_upstream_name() {
+        let config = parse(
+            "strategies:\n  date: {strategy: redact}\nusers:\n  - {column: d, strategy: date}\n",
+        )
+        .unwrap();
+        assert_eq!(config.tables[0].columns[0].strategy, "date");
+        assert_eq!(config.strategies["date"].strategy, "redact");
+    }
+
+    #[test]
+    fn upstream_params_without_an_equivalent_and_python_callables_are_refused() {
+        let error = parse("users:\n  - {column: d, strategy: date, params: {preserve: year}}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("db/sync/anonymization.yaml:2: public.users.d: param `preserve`")
+                && error.contains("`date_shift`"),
+            "{error}"
+        );
+        let error = parse("strategies:\n  x: {strategy: custom_lambda}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(":2: strategies.x:") && error.contains("plugins new"),
             "{error}"
         );
     }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::error::Convention;
 use crate::output::Format;
 
 /// Confiture: build PostgreSQL schemas from DDL, run migrations that never half-apply, sync
@@ -16,17 +17,38 @@ use crate::output::Format;
     max_term_width = 100
 )]
 pub struct Cli {
-    /// Environment: reads db/environments/<ENV>.yaml
-    #[arg(long, global = true, default_value = "local", env = "CONFITURE_ENV")]
-    pub env: String,
+    /// Environment: reads db/environments/<ENV>.yaml (default: local)
+    #[arg(long, short_alias = 'e', global = true, env = "CONFITURE_ENV")]
+    pub env: Option<String>,
 
-    /// Database URL; overrides the environment file and DATABASE_URL
-    #[arg(long, global = true, value_name = "URL")]
+    /// Upstream's `-c/--config FILE`: the environment file itself (instead of --env NAME)
+    #[arg(long, short = 'c', global = true, value_name = "FILE", hide = true)]
+    pub config: Option<PathBuf>,
+
+    /// Database URL; overrides the environment file, CONFITURE_DATABASE_URL and DATABASE_URL
+    #[arg(long, short_alias = 'd', global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
+    /// Upstream's `--migrations-dir DIR`: overrides the environment's migrations_dir
+    #[arg(long, global = true, value_name = "DIR", hide = true)]
+    pub migrations_dir: Option<PathBuf>,
+
     /// Output format (sarif and github: `confiture lint` only)
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    #[arg(long, short_alias = 'f', global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Exit codes: Confiture's, or the upstream Python Confiture's where they differ (a failed
+    /// migration 3 instead of 1, a missing .down.sql 3 instead of 8, a usage error 2 instead of
+    /// 5)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "CONVENTION",
+        env = "CONFITURE_EXIT_CODES",
+        default_value_t = Convention::Confiture
+    )]
+    pub exit_codes: Convention,
 
     /// Project directory (default: the current directory or the nearest parent with `db/`)
     #[arg(long, short = 'C', global = true, value_name = "DIR")]
@@ -377,16 +399,34 @@ pub struct LockArgs {
     /// Fail at once (exit 6) when another run holds the migration lock, instead of waiting
     #[arg(long)]
     pub no_wait: bool,
-    /// Give up waiting for the migration lock after this many seconds (exit 6)
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
-    pub lock_wait: u64,
+    /// Give up waiting for the migration lock after this many seconds (exit 6) (default: the
+    /// environment's migration.locking.timeout_ms, else 300)
+    #[arg(long, value_name = "SECS")]
+    pub lock_wait: Option<u64>,
+    /// Upstream's `--lock-timeout MS`: --lock-wait in milliseconds
+    #[arg(long, value_name = "MS", conflicts_with = "lock_wait", hide = true)]
+    pub lock_timeout: Option<u64>,
+}
+
+/// How long to wait for the migration lock: `--lock-wait`, else upstream's `--lock-timeout`,
+/// else the environment's `migration.locking.timeout_ms`, else five minutes.
+impl LockArgs {
+    /// The wait, given the environment's setting (milliseconds).
+    pub fn wait(&self, env_lock_wait_ms: Option<u64>) -> std::time::Duration {
+        use std::time::Duration;
+        self.lock_wait
+            .map(Duration::from_secs)
+            .or(self.lock_timeout.map(Duration::from_millis))
+            .or(env_lock_wait_ms.map(Duration::from_millis))
+            .unwrap_or(Duration::from_secs(300))
+    }
 }
 
 /// `confiture migrate up`.
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Apply up to and including this version
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, short_alias = 't', value_name = "VERSION")]
     pub target: Option<String>,
     /// Print the plan and change nothing
     #[arg(long, conflicts_with = "dry_run_execute")]
@@ -399,7 +439,7 @@ pub struct UpArgs {
     #[arg(long)]
     pub require_confirmation: bool,
     /// Answer yes to confirmations (needed without a terminal)
-    #[arg(long)]
+    #[arg(long, short_alias = 'y')]
     pub yes: bool,
     /// Lock options.
     #[command(flatten)]
@@ -410,7 +450,7 @@ pub struct UpArgs {
 #[derive(Debug, Args)]
 pub struct DownArgs {
     /// Roll back this many migrations (default 1)
-    #[arg(long, conflicts_with = "target")]
+    #[arg(long, short_alias = 'n', conflicts_with = "target")]
     pub steps: Option<u32>,
     /// Roll back every migration newer than this version
     #[arg(long, value_name = "VERSION")]
@@ -419,7 +459,7 @@ pub struct DownArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Answer yes to confirmations (needed on protected environments without a terminal)
-    #[arg(long)]
+    #[arg(long, short_alias = 'y')]
     pub yes: bool,
     /// Lock options.
     #[command(flatten)]
@@ -438,10 +478,10 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
     /// Mark every migration up to and including this version as applied
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, short_alias = 't', value_name = "VERSION")]
     pub through: String,
     /// Answer yes to confirmations on a protected environment
-    #[arg(long)]
+    #[arg(long, short_alias = 'y')]
     pub yes: bool,
 }
 

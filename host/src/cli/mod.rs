@@ -15,10 +15,17 @@ use crate::project::{Project, ResolvedDatabase};
 /// What every command receives: the global flags and the output.
 #[derive(Debug, Clone)]
 pub struct Globals {
-    /// `--env`.
+    /// `--env` (or `CONFITURE_ENV`), else `local`.
     pub env: String,
+    /// True when the environment was chosen (`--env`, `CONFITURE_ENV` or `--config`), not
+    /// defaulted.
+    pub env_chosen: bool,
+    /// Upstream's `--config FILE`: the environment file itself.
+    pub config: Option<PathBuf>,
     /// `--database-url`.
     pub database_url: Option<String>,
+    /// Upstream's `--migrations-dir DIR`, overriding the environment's.
+    pub migrations_dir: Option<PathBuf>,
     /// `--project`, else the current directory.
     pub project_dir: PathBuf,
     /// Where and how to print.
@@ -29,41 +36,109 @@ pub struct Globals {
     pub no_plugin_cache: bool,
 }
 
+/// Upstream's name for a database URL meant for Confiture alone.
+pub const CONFITURE_DATABASE_URL: &str = "CONFITURE_DATABASE_URL";
+
 impl Globals {
-    /// Opens the project and the chosen environment.
+    /// Opens the project and the chosen environment (by name, or upstream's `--config FILE`),
+    /// with `--migrations-dir` applied.
     pub fn project(&self) -> anyhow::Result<Project> {
-        Project::open(&self.project_dir, &self.env)
+        let mut project = match &self.config {
+            Some(file) => Project::open_file(&self.project_dir, file)?,
+            None => Project::open(&self.project_dir, &self.env)?,
+        };
+        if let Some(dir) = &self.migrations_dir {
+            project.env.migrations_dir = std::path::absolute(dir)?;
+        }
+        Ok(project)
     }
 
-    /// The database the command targets, by the documented precedence.
+    /// The database the command targets, by the documented precedence: `--database-url`;
+    /// then `CONFITURE_DATABASE_URL` unless an environment was chosen (both at once is an
+    /// error, as upstream makes it); then the environment file, `DATABASE_URL`, the local
+    /// cluster.
     pub fn database(&self, project: &Project) -> anyhow::Result<ResolvedDatabase> {
         let ambient = std::env::var("DATABASE_URL").ok();
-        crate::project::resolve_database(
+        let confiture = std::env::var(CONFITURE_DATABASE_URL)
+            .ok()
+            .filter(|url| !url.is_empty());
+        let cli_url = match (&self.database_url, confiture) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(_)) if self.env_chosen => {
+                return Err(Failure::config(format!(
+                    "both an environment (--env {} / --config / CONFITURE_ENV) and \
+                     {CONFITURE_DATABASE_URL} name the database",
+                    self.env
+                ))
+                .hint(format!(
+                    "pass one of them: unset {CONFITURE_DATABASE_URL}, drop the environment, \
+                     or pass --database-url"
+                ))
+                .into());
+            }
+            (None, confiture) => confiture,
+        };
+        let mut resolved = crate::project::resolve_database(
             &project.root,
             &project.env,
-            self.database_url.as_deref(),
+            cli_url.as_deref(),
             ambient.as_deref(),
-        )
+        )?;
+        if self.database_url.is_none() && cli_url.is_some() {
+            resolved.source = crate::project::DatabaseSource::ConfitureVariable;
+        }
+        Ok(resolved)
     }
 }
 
-/// Parses the command line; usage errors exit with code 5, `--help`/`--version` with 0.
+/// Parses the command line; usage errors exit with code 5 (2 with upstream's exit codes),
+/// `--help`/`--version` with 0.
 pub fn parse() -> Result<Cli, ExitCode> {
-    Cli::try_parse().map_err(|err| {
-        let _ = err.print();
-        if err.use_stderr() {
-            ExitCode::Config
-        } else {
-            ExitCode::Ok
+    match Cli::try_parse() {
+        Ok(cli) => {
+            crate::error::set_convention(cli.exit_codes);
+            Ok(cli)
         }
-    })
+        Err(err) => {
+            let _ = err.print();
+            if upstream_codes_asked(std::env::args()) {
+                crate::error::set_convention(crate::error::Convention::Upstream);
+            }
+            Err(if err.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Ok
+            })
+        }
+    }
+}
+
+/// True when a command line that did not parse still asked for upstream's exit codes
+/// (`--exit-codes upstream`, `--exit-codes=upstream` or `CONFITURE_EXIT_CODES=upstream`).
+fn upstream_codes_asked(args: impl Iterator<Item = String>) -> bool {
+    let args: Vec<String> = args.collect();
+    let flag = args
+        .windows(2)
+        .any(|w| w[0] == "--exit-codes" && w[1] == "upstream")
+        || args.iter().any(|a| a == "--exit-codes=upstream");
+    flag || std::env::var("CONFITURE_EXIT_CODES").is_ok_and(|v| v == "upstream")
 }
 
 /// Runs the parsed command.
 pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    if cli.config.is_some() && cli.env.is_some() {
+        return Err(Failure::config(
+            "both --env (or CONFITURE_ENV) and --config choose the environment",
+        )
+        .hint("pass one: --env NAME reads db/environments/NAME.yaml, --config FILE reads FILE")
+        .into());
+    }
     let globals = Globals {
-        env: cli.env,
+        env_chosen: cli.env.is_some() || cli.config.is_some(),
+        env: cli.env.unwrap_or_else(|| "local".to_string()),
+        config: cli.config,
         database_url: cli.database_url,
+        migrations_dir: cli.migrations_dir,
         project_dir: cli.project.unwrap_or_else(|| PathBuf::from(".")),
         out: Output::new(cli.format),
         plugin_files: cli.plugins,

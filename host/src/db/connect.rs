@@ -98,6 +98,9 @@ impl ConnectionSpec {
         if let Some(password) = &parts.password {
             config.password(password);
         }
+        if let Some(secs) = parts.connect_timeout_secs {
+            config.connect_timeout(Duration::from_secs(secs));
+        }
         let tls = parts
             .sslmode
             .as_deref()

@@ -1,9 +1,15 @@
-//! The session-level advisory lock that serialises migration runs on one database.
+//! The session-level advisory locks that serialise migration runs on one database.
 //!
-//! The lock lives on a dedicated connection that never opens a transaction, and is taken by
+//! A run holds two keys: Confiture's own, per tracking table (what every Confiture release
+//! takes), and the upstream Python Confiture's, per database (what upstream takes), so a run of
+//! either tool — and of older and newer Confiture during a rolling upgrade — excludes the others.
+//!
+//! The locks live on a dedicated connection that never opens a transaction, and are taken by
 //! polling `pg_try_advisory_lock` with jittered exponential backoff. A migrator *blocked* in
 //! `pg_advisory_lock()` would be a running query that `CREATE INDEX CONCURRENTLY` in the lock
-//! holder waits for — a deadlock — so we never block inside the server.
+//! holder waits for — a deadlock — so we never block inside the server. (Upstream does block:
+//! while it waits for us, our `CREATE INDEX CONCURRENTLY` waits for it, until upstream's own
+//! lock timeout ends its wait.)
 
 use std::time::{Duration, Instant};
 
@@ -32,11 +38,74 @@ pub fn lock_key(table: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-/// A held migration lock. Released by [`MigrationLock::release`], or when the process exits
-/// (the server drops session locks with the connection).
+/// The upstream Python Confiture's advisory lock namespace: the class of its
+/// `pg_advisory_lock(namespace, id)` (a constant, the same for every database and table).
+pub const UPSTREAM_LOCK_NAMESPACE: i32 = 1_751_936_052;
+
+/// The upstream Python Confiture's lock id for a database: the first 4 bytes of
+/// SHA-256(database name), big-endian, as a positive 31-bit integer.
+pub fn upstream_lock_id(database: &str) -> i32 {
+    let digest = Sha256::digest(database.as_bytes());
+    let value = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) & 0x7fff_ffff;
+    i32::try_from(value).expect("31 bits fit an i32")
+}
+
+/// One advisory lock key, as `pg_locks` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    /// Confiture's: `pg_advisory_lock(bigint)`.
+    Own(i64),
+    /// Upstream's: `pg_advisory_lock(int, int)`.
+    Upstream(i32, i32),
+}
+
+impl Key {
+    /// `(classid, objid, objsubid)` in `pg_locks`.
+    fn in_pg_locks(self) -> (i64, i64, i16) {
+        match self {
+            Key::Own(key) => ((key >> 32) & 0xffff_ffff, key & 0xffff_ffff, 1),
+            Key::Upstream(class, id) => (i64::from(class), i64::from(id), 2),
+        }
+    }
+
+    async fn try_take(self, client: &Client) -> anyhow::Result<bool> {
+        let row = match self {
+            Key::Own(key) => {
+                client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                    .await?
+            }
+            Key::Upstream(class, id) => {
+                client
+                    .query_one("SELECT pg_try_advisory_lock($1, $2)", &[&class, &id])
+                    .await?
+            }
+        };
+        Ok(row.get(0))
+    }
+
+    async fn release(self, client: &Client) -> anyhow::Result<()> {
+        match self {
+            Key::Own(key) => {
+                client
+                    .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+                    .await?
+            }
+            Key::Upstream(class, id) => {
+                client
+                    .query_one("SELECT pg_advisory_unlock($1, $2)", &[&class, &id])
+                    .await?
+            }
+        };
+        Ok(())
+    }
+}
+
+/// A held migration lock (both keys). Released by [`MigrationLock::release`], or when the
+/// process exits (the server drops session locks with the connection).
 pub struct MigrationLock {
     client: Client,
-    key: i64,
+    keys: Vec<Key>,
 }
 
 impl MigrationLock {
@@ -53,23 +122,39 @@ impl MigrationLock {
         client
             .batch_execute("SET application_name = 'confiture migrate'")
             .await?;
-        let key = lock_key(table);
+        let database: String = client
+            .query_one("SELECT current_database()::text", &[])
+            .await?
+            .get(0);
+        let keys = [
+            Key::Own(lock_key(table)),
+            Key::Upstream(UPSTREAM_LOCK_NAMESPACE, upstream_lock_id(&database)),
+        ];
         let started = Instant::now();
         let mut delay = Duration::from_millis(50);
         let mut announced = false;
+        let mut held = 0;
         loop {
-            let row = client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                .await?;
-            if row.get::<_, bool>(0) {
-                return Ok(MigrationLock { client, key });
+            // In order: a run that holds Confiture's key waits for upstream's, never the
+            // reverse, so two Confiture runs never each hold one key.
+            while held < keys.len() && keys[held].try_take(&client).await? {
+                held += 1;
             }
-            let holder = holder(&client, key).await?;
+            if held == keys.len() {
+                return Ok(MigrationLock {
+                    client,
+                    keys: keys.to_vec(),
+                });
+            }
+            let holder = holder(&client, keys[held]).await?;
             let limit = match wait {
                 LockWait::NoWait => Duration::ZERO,
                 LockWait::UpTo(limit) => limit,
             };
             if started.elapsed() >= limit {
+                for key in &keys[..held] {
+                    key.release(&client).await?;
+                }
                 let waited = match wait {
                     LockWait::NoWait => "--no-wait was given".to_string(),
                     LockWait::UpTo(l) => format!("gave up after {}s", l.as_secs()),
@@ -98,15 +183,16 @@ impl MigrationLock {
 
     /// Releases the lock and closes its connection.
     pub async fn release(self) -> anyhow::Result<()> {
-        self.client
-            .query_one("SELECT pg_advisory_unlock($1)", &[&self.key])
-            .await?;
+        for key in self.keys.iter().rev() {
+            key.release(&self.client).await?;
+        }
         Ok(())
     }
 }
 
 /// Who holds the advisory lock `key`: pid, application name and since when.
-async fn holder(client: &Client, key: i64) -> anyhow::Result<String> {
+async fn holder(client: &Client, key: Key) -> anyhow::Result<String> {
+    let (class, object, sub) = key.in_pg_locks();
     let row = client
         .query_opt(
             "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), \
@@ -114,10 +200,9 @@ async fn holder(client: &Client, key: i64) -> anyhow::Result<String> {
              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'advisory' AND l.granted AND l.database = \
                    (SELECT oid FROM pg_database WHERE datname = current_database()) \
-               AND l.classid::bigint = (($1::bigint >> 32) & 4294967295) \
-               AND l.objid::bigint = ($1::bigint & 4294967295) AND l.objsubid = 1 \
+               AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = $3 \
              LIMIT 1",
-            &[&key],
+            &[&class, &object, &sub],
         )
         .await?;
     Ok(match row {
@@ -147,6 +232,17 @@ fn jitter(delay: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upstream_key_is_upstreams() {
+        // Upstream: int.from_bytes(sha256(name)[:4], "big") & 0x7FFFFFFF, in namespace
+        // 1751936052 (values computed with Python's hashlib).
+        assert_eq!(upstream_lock_id("postgres"), 692_237_180);
+        assert!(upstream_lock_id("app") >= 0);
+        assert_ne!(upstream_lock_id("app"), upstream_lock_id("app2"));
+        assert_eq!(Key::Upstream(7, 9).in_pg_locks(), (7, 9, 2));
+        assert_eq!(Key::Own(-2).in_pg_locks(), (0xffff_ffff, 0xffff_fffe, 1));
+    }
 
     #[test]
     fn key_is_stable_and_depends_on_the_table() {

@@ -90,7 +90,7 @@ pub fn run(g: &Globals, args: &LintArgs) -> anyhow::Result<ExitCode> {
 /// listed) anywhere.
 fn open(g: &Globals, args: &LintArgs) -> anyhow::Result<Project> {
     match Project::find_root(&g.project_dir) {
-        Ok(_) => Project::open(&g.project_dir, &g.env),
+        Ok(_) => g.project(),
         Err(_) if !args.paths.is_empty() || args.list_rules => {
             let root = g
                 .project_dir
@@ -112,7 +112,7 @@ fn looked_in(project: &Project, args: &LintArgs) -> String {
             .env
             .include_dirs
             .iter()
-            .map(|d| d.display().to_string())
+            .map(|d| d.path.display().to_string())
             .collect();
         dirs.push(project.env.migrations_dir.display().to_string());
         dirs.join(", ")

@@ -1,6 +1,5 @@
 //! Which files a lint run reads, in model order, and parsing them.
 
-use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -8,6 +7,7 @@ use anyhow::Context;
 
 use crate::error::Failure;
 use crate::project::Project;
+use crate::project::schema_files::{MissingDirs, natural_path_cmp, select};
 use crate::sql::{SourceText, SqlFile, parse_files};
 
 /// A file to lint.
@@ -21,29 +21,14 @@ pub struct Source {
     pub in_migration: bool,
 }
 
-/// The default sources: the environment's schema files (include_dirs minus exclude_dirs, in
-/// natural order), then the migrations' `.up.sql` files in version order.
+/// The default sources: the environment's schema files (what `include_dirs` select, in build
+/// order; missing directories skipped), then the migrations' `.up.sql` files in version order.
 pub fn defaults(project: &Project) -> anyhow::Result<Vec<Source>> {
-    let excludes: Vec<PathBuf> = project
-        .env
-        .exclude_dirs
-        .iter()
-        .filter_map(|d| project.path(d).canonicalize().ok())
-        .collect();
-    let mut schema = Vec::new();
-    let mut seen = HashSet::new();
-    for dir in &project.env.include_dirs {
-        let Ok(dir) = project.path(dir).canonicalize() else {
-            continue;
-        };
-        walk(&dir, &excludes, &mut seen, &mut schema)?;
-    }
-    sort_naturally(project, &mut schema);
-    let mut sources: Vec<Source> = schema
+    let mut sources: Vec<Source> = select(project, None, MissingDirs::Skip)?
         .into_iter()
-        .map(|path| Source {
-            shown: project.show(&path),
-            path,
+        .map(|file| Source {
+            shown: file.relative,
+            path: file.path,
             in_migration: false,
         })
         .collect();
@@ -75,7 +60,7 @@ pub fn explicit(project: &Project, paths: &[PathBuf], cwd: &Path) -> anyhow::Res
         })?;
         let mut found = Vec::new();
         if path.is_dir() {
-            walk(&path, &[], &mut seen, &mut found)?;
+            walk(&path, &mut seen, &mut found)?;
             found.retain(|p| {
                 let name = p.to_string_lossy();
                 !name.ends_with(".down.sql") && !name.ends_with(".verify.sql")
@@ -93,13 +78,8 @@ pub fn explicit(project: &Project, paths: &[PathBuf], cwd: &Path) -> anyhow::Res
     Ok(sources)
 }
 
-fn walk(
-    dir: &Path,
-    excludes: &[PathBuf],
-    seen: &mut HashSet<PathBuf>,
-    found: &mut Vec<PathBuf>,
-) -> anyhow::Result<()> {
-    if excludes.iter().any(|ex| dir.starts_with(ex)) || !seen.insert(dir.to_path_buf()) {
+fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if !seen.insert(dir.to_path_buf()) {
         return Ok(());
     }
     let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
@@ -109,7 +89,7 @@ fn walk(
             continue;
         };
         if path.is_dir() {
-            walk(&path, excludes, seen, found)?;
+            walk(&path, seen, found)?;
         } else if path.extension().is_some_and(|e| e == "sql") && seen.insert(path.clone()) {
             found.push(path);
         }
@@ -118,33 +98,7 @@ fn walk(
 }
 
 fn sort_naturally(project: &Project, paths: &mut [PathBuf]) {
-    paths.sort_by(|a, b| natural_cmp(&project.show(a), &project.show(b)));
-}
-
-/// Compares strings with runs of digits compared as numbers (`9_a` before `10_b`).
-fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
-    while let (Some(&p), Some(&q)) = (x.first(), y.first()) {
-        if p.is_ascii_digit() && q.is_ascii_digit() {
-            let n = x.iter().take_while(|c| c.is_ascii_digit()).count();
-            let m = y.iter().take_while(|c| c.is_ascii_digit()).count();
-            let (dx, dy) = (&x[..n], &y[..m]);
-            let trim = |d: &[u8]| d.iter().skip_while(|c| **c == b'0').count();
-            let order = trim(dx)
-                .cmp(&trim(dy))
-                .then_with(|| dx[n - trim(dx)..].cmp(&dy[m - trim(dy)..]));
-            if order != Ordering::Equal {
-                return order;
-            }
-            (x, y) = (&x[n..], &y[m..]);
-        } else {
-            if p != q {
-                return p.cmp(&q);
-            }
-            (x, y) = (&x[1..], &y[1..]);
-        }
-    }
-    x.len().cmp(&y.len()).then_with(|| a.cmp(b))
+    paths.sort_by(|a, b| natural_path_cmp(&project.show(a), &project.show(b)));
 }
 
 /// Reads every source (fails on unreadable or non-UTF-8 files, never on SQL) and parses them
@@ -174,19 +128,4 @@ fn read(source: &Source) -> anyhow::Result<String> {
             .hint("save the file as UTF-8")
             .into()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn natural_order() {
-        let mut names = vec!["db/10_b.sql", "db/9_a.sql", "db/09_c.sql", "db/a.sql"];
-        names.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(
-            names,
-            ["db/9_a.sql", "db/09_c.sql", "db/10_b.sql", "db/a.sql"]
-        );
-    }
 }

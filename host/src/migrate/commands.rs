@@ -9,7 +9,9 @@ use chrono::Utc;
 use super::apply::Unit;
 use super::apply::indexes::invalid_indexes;
 use super::confirm::confirm;
-use super::files::{Migration, compare_versions, discover, is_valid_name, same_version};
+use super::files::{
+    Migration, compare_versions, discover, discover_all, is_valid_name, same_version,
+};
 use super::ledger::Ledger;
 use super::plan::{State, plan};
 use super::report::{
@@ -37,10 +39,19 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// Opens the project, finds the migrations and resolves the database.
+    /// Opens the project, finds the migrations (warning about files that are not applied) and
+    /// resolves the database.
     pub fn open(g: &Globals) -> anyhow::Result<Self> {
         let project = g.project()?;
-        let migrations = discover(&project.migrations_dir())?;
+        let found = discover_all(&project.migrations_dir())?;
+        for notice in &found.notices {
+            g.out.warn(format!(
+                "{}: {}",
+                project.show(&notice.path),
+                notice.message
+            ));
+        }
+        let migrations = found.migrations;
         let db = g.database(&project)?;
         let ledger = Ledger::new(&project.env.migrations_table);
         Ok(Context {
@@ -88,11 +99,22 @@ impl Context {
             .iter()
             .find(|m| same_version(&m.version, version))
             .ok_or_else(|| {
+                let unpadded = |v: &str| v.trim_start_matches('0').to_string();
+                let near = self
+                    .migrations
+                    .iter()
+                    .find(|m| unpadded(&m.version) == unpadded(version));
                 Failure::config(format!(
                     "no migration with version {version} in {}",
                     self.show(&self.project.migrations_dir())
                 ))
-                .hint("`confiture migrate status` lists the versions")
+                .hint(match near {
+                    Some(m) => format!(
+                        "did you mean {}? versions are matched as written, as upstream does",
+                        m.version
+                    ),
+                    None => "`confiture migrate status` lists the versions".to_string(),
+                })
                 .into()
             })
     }
@@ -102,14 +124,15 @@ impl Context {
         let wait = if args.no_wait {
             LockWait::NoWait
         } else {
-            LockWait::UpTo(std::time::Duration::from_secs(args.lock_wait))
+            LockWait::UpTo(args.wait(self.project.env.lock_wait_ms))
         };
         MigrationLock::acquire(&self.db.spec, self.ledger.name(), wait, out).await
     }
 
-    /// Asks before changing a protected database (or when `forced`).
+    /// Asks before changing a protected database, one whose environment sets upstream's
+    /// `require_confirmation`, or when `forced`.
     pub fn confirm_if(&self, forced: bool, question: &str, yes: bool) -> anyhow::Result<()> {
-        if forced || self.project.env.protected {
+        if forced || self.project.env.protected || self.project.env.require_confirmation {
             confirm(question, yes)?;
         }
         Ok(())
@@ -206,7 +229,7 @@ pub(crate) fn finish<R: Report>(
                 let _ = f.render(&mut stderr);
                 let _ = stderr.flush();
             }
-            ExitCode::Failure
+            ExitCode::MigrationFailed
         }
     }
 }
@@ -303,13 +326,24 @@ pub async fn status(g: &Globals) -> anyhow::Result<ExitCode> {
             row
         })
         .collect();
+    let any_pending = rows.iter().any(|row| row.state == State::Pending);
     g.out.report(&StatusReport {
         target: ctx.target(),
         tracking_table_exists: exists,
         counts: super::report::Counts::of(&rows),
         migrations: rows,
     });
-    Ok(ExitCode::Ok)
+    Ok(status_code(exists, any_pending))
+}
+
+/// `migrate status`'s exit code, upstream's signal for CI: 2 when there is no tracking table,
+/// 1 when migrations are pending, else 0.
+fn status_code(tracking_table_exists: bool, any_pending: bool) -> ExitCode {
+    match (tracking_table_exists, any_pending) {
+        (false, _) => ExitCode::NoTrackingTable,
+        (true, true) => ExitCode::Pending,
+        (true, false) => ExitCode::Ok,
+    }
 }
 
 /// `migrate verify`: checksum drift, and with `--run` each applied `.verify.sql`.
@@ -414,7 +448,8 @@ pub async fn baseline(g: &Globals, a: &BaselineArgs) -> anyhow::Result<ExitCode>
         .lock(
             &LockArgs {
                 no_wait: false,
-                lock_wait: 300,
+                lock_wait: None,
+                lock_timeout: None,
             },
             &g.out,
         )
@@ -446,7 +481,7 @@ pub async fn baseline(g: &Globals, a: &BaselineArgs) -> anyhow::Result<ExitCode>
         let tx = client.transaction().await?;
         ctx.ledger.ensure(&tx).await?;
         for m in &to_record {
-            ctx.ledger.record(&tx, m, 0).await?;
+            ctx.ledger.record_baseline(&tx, m).await?;
         }
         tx.commit().await?;
         anyhow::Ok(to_record.iter().map(|m| item(m, None)).collect())

@@ -12,7 +12,7 @@ use tokio_postgres::types::Type;
 
 use super::files::Migration;
 
-/// One row of the tracking table.
+/// One live row of the tracking table (rows archived into a squash baseline are left out).
 #[derive(Debug, Clone)]
 pub struct AppliedRow {
     /// The migration's version.
@@ -25,9 +25,22 @@ pub struct AppliedRow {
     pub execution_time_ms: Option<i32>,
     /// SHA-256 of the `.up.sql` when it was applied (NULL in some upstream rows).
     pub checksum: Option<String>,
-    /// Who applied it (absent in upstream rows).
+    /// The database role that applied it (NULL in rows older than upstream 0.17).
     pub applied_by: Option<String>,
+    /// Who ran Confiture to apply it ([`crate::identity::find`]); NULL in upstream's rows.
+    pub identity: Option<String>,
 }
+
+impl AppliedRow {
+    /// Who applied it, as shown: the person when Confiture recorded one, else the role.
+    pub fn who(&self) -> Option<&str> {
+        self.identity.as_deref().or(self.applied_by.as_deref())
+    }
+}
+
+/// The column holding Confiture's [`crate::identity`] of whoever applied a migration;
+/// `applied_by` holds the database role, as upstream writes it.
+pub const IDENTITY_COLUMN: &str = "applied_by_identity";
 
 /// The tracking table named by the environment (`table` or `schema.table`).
 #[derive(Debug, Clone)]
@@ -105,11 +118,25 @@ impl Ledger {
         relation_exists(c, &self.quoted).await
     }
 
-    /// Creates the table when missing, and adds `applied_by` to an upstream table without it.
+    /// Creates the table when missing, with upstream's shape (its ten columns and four
+    /// indexes) plus [`IDENTITY_COLUMN`]; on an existing table adds the columns newer upstream
+    /// releases and Confiture write, as upstream does (`ADD COLUMN IF NOT EXISTS`).
     pub async fn ensure(&self, c: &impl GenericClient) -> anyhow::Result<()> {
+        c.batch_execute(&self.ensure_sql())
+            .await
+            .with_context(|| format!("creating the tracking table {}", self.name))
+    }
+
+    /// The statements of [`Ledger::ensure`].
+    fn ensure_sql(&self) -> String {
         let t = &self.quoted;
         let schema = self.create_schema_sql();
-        c.batch_execute(&format!(
+        let bare = self.name.rsplit('.').next().unwrap_or(&self.name);
+        let index = |what: &str, on: &str| {
+            let name = quote_table(&format!("idx_{bare}_{what}"));
+            format!("CREATE INDEX IF NOT EXISTS {name} ON {t} ({on});\n")
+        };
+        format!(
             "{schema}CREATE TABLE IF NOT EXISTS {t} (\n\
                id UUID PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),\n\
                pk_confiture BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,\n\
@@ -119,36 +146,65 @@ impl Ledger {
                applied_at TIMESTAMPTZ NOT NULL DEFAULT pg_catalog.now(),\n\
                execution_time_ms INTEGER,\n\
                checksum VARCHAR(64),\n\
-               applied_by TEXT\n\
+               applied_by TEXT,\n\
+               archived_into VARCHAR(255),\n\
+               {IDENTITY_COLUMN} TEXT\n\
              );\n\
-             ALTER TABLE {t} ADD COLUMN IF NOT EXISTS applied_by TEXT;"
-        ))
-        .await
-        .with_context(|| format!("creating the tracking table {}", self.name))
+             {}{}{}{}\
+             ALTER TABLE {t} ADD COLUMN IF NOT EXISTS applied_by TEXT;\n\
+             ALTER TABLE {t} ADD COLUMN IF NOT EXISTS archived_into VARCHAR(255);\n\
+             ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {IDENTITY_COLUMN} TEXT;",
+            index("pk_confiture", "pk_confiture"),
+            index("slug", "slug"),
+            index("version", "version"),
+            index("applied_at", "applied_at DESC"),
+        )
     }
 
-    /// Records `m` as applied, by [`crate::identity::find`] (else the database role).
+    /// Records `m` as applied: `applied_by` is the database role (as upstream records it),
+    /// [`IDENTITY_COLUMN`] the person ([`crate::identity::find`]), the slug upstream's
+    /// `<name>_<version>_<YYYYmmdd_HHMMSS>`.
     pub async fn record(
         &self,
         c: &impl GenericClient,
         m: &Migration,
         execution_ms: i64,
     ) -> anyhow::Result<()> {
+        self.record_row(c, m, execution_ms, None).await
+    }
+
+    /// Records `m` as applied without running it (`migrate baseline`): as [`Ledger::record`],
+    /// the slug ending `_baseline` as upstream writes it.
+    pub async fn record_baseline(
+        &self,
+        c: &impl GenericClient,
+        m: &Migration,
+    ) -> anyhow::Result<()> {
+        self.record_row(c, m, 0, Some("baseline")).await
+    }
+
+    async fn record_row(
+        &self,
+        c: &impl GenericClient,
+        m: &Migration,
+        execution_ms: i64,
+        reason: Option<&str>,
+    ) -> anyhow::Result<()> {
         let ms = i32::try_from(execution_ms.max(0)).unwrap_or(i32::MAX);
-        let by = crate::identity::find(None);
+        let identity = crate::identity::find(None);
         c.execute_typed(
             &format!(
-                "INSERT INTO {} (slug, version, name, execution_time_ms, checksum, applied_by) \
-                 VALUES ($1, $2, $3, $4, $5, coalesce($6, current_user))",
+                "INSERT INTO {} (slug, version, name, execution_time_ms, checksum, applied_by, \
+                 {IDENTITY_COLUMN}) VALUES ($1, $2, $3, $4, $5, current_user, $6)",
                 self.quoted
             ),
             &[
-                (&m.slug(), Type::TEXT),
+                (&row_slug(m, reason), Type::TEXT),
                 (&m.version, Type::TEXT),
                 (&m.name, Type::TEXT),
                 (&ms, Type::INT4),
                 (&m.checksum, Type::TEXT),
-                (&by, Type::TEXT),
+                (&identity, Type::TEXT),
             ],
         )
         .await
@@ -170,28 +226,18 @@ impl Ledger {
         Ok(())
     }
 
-    /// Every row, in no particular order.
+    /// Every live row, in no particular order. Rows upstream's `migrate squash` archived into
+    /// a baseline (`archived_into` set) are history, never pending, changed, missing or rolled
+    /// back, and are left out. Columns a ledger may lack (upstream releases before 0.17 had no
+    /// `applied_by`) read as NULL.
     pub async fn applied(&self, c: &impl GenericClient) -> anyhow::Result<Vec<AppliedRow>> {
-        let has_applied_by = c
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute \
-                 WHERE attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) \
-                 AND attname OPERATOR(pg_catalog.=) 'applied_by' AND NOT attisdropped)",
-                &[&self.quoted],
-            )
-            .await
-            .with_context(|| format!("reading the tracking table {}", self.name))?
-            .get::<_, bool>(0);
-        let applied_by = if has_applied_by {
-            "applied_by"
-        } else {
-            "NULL::text"
-        };
         let rows = c
             .query(
                 &format!(
                     "SELECT version::text, name::text, applied_at, execution_time_ms, \
-                            checksum::text, {applied_by} FROM {}",
+                            checksum::text, pg_catalog.to_jsonb(ledger) ->> 'applied_by', \
+                            pg_catalog.to_jsonb(ledger) ->> '{IDENTITY_COLUMN}' \
+                     FROM {} AS ledger WHERE (pg_catalog.to_jsonb(ledger) ->> 'archived_into') IS NULL",
                     self.quoted
                 ),
                 &[],
@@ -207,9 +253,26 @@ impl Ledger {
                 execution_time_ms: r.get(3),
                 checksum: r.get(4),
                 applied_by: r.get(5),
+                identity: r.get(6),
             })
             .collect())
     }
+}
+
+/// The `slug` upstream writes: `<name>_<version>_<local YYYYmmdd_HHMMSS>[_<reason>]`, unique
+/// because the version is.
+fn row_slug(m: &Migration, reason: Option<&str>) -> String {
+    let mut slug = format!(
+        "{}_{}_{}",
+        m.name,
+        m.version,
+        chrono::Local::now().format("%Y%m%d_%H%M%S")
+    );
+    if let Some(reason) = reason {
+        slug.push('_');
+        slug.push_str(reason);
+    }
+    slug
 }
 
 /// `table` or `schema.table` with each part double-quoted.

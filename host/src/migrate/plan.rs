@@ -120,22 +120,24 @@ mod tests {
             execution_time_ms: Some(1),
             checksum,
             applied_by: None,
+            identity: None,
         }
     }
 
     #[test]
     fn states_from_disk_and_table() {
         let disk = vec![
-            migration("1", "a"),
-            migration("2", "b"),
+            migration("01", "a"),
+            migration("02", "b"),
             migration("10", "c"),
             migration("11", "d"),
         ];
         let table = vec![
-            row("001", Some(disk[0].checksum.clone())),
-            row("2", Some("different".into())),
-            row("3", None),
+            row("01", Some(disk[0].checksum.clone())),
+            row("02", Some("different".into())),
+            row("03", None),
             row("10", None),
+            row("1", None),
         ];
         let states: Vec<(String, State)> = plan(&disk, &table)
             .into_iter()
@@ -144,9 +146,10 @@ mod tests {
         assert_eq!(
             states,
             vec![
-                ("1".into(), State::Applied),
-                ("2".into(), State::Changed),
-                ("3".into(), State::Missing),
+                ("01".into(), State::Applied),
+                ("02".into(), State::Changed),
+                ("03".into(), State::Missing),
+                ("1".into(), State::Missing),
                 ("10".into(), State::Applied),
                 ("11".into(), State::Pending),
             ]

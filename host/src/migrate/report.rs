@@ -309,7 +309,7 @@ impl StatusRow {
             state: e.state,
             applied_at: e.applied_at(),
             execution_time_ms: e.row.and_then(|r| r.execution_time_ms),
-            applied_by: e.row.and_then(|r| r.applied_by.clone()),
+            applied_by: e.row.and_then(|r| r.who().map(str::to_string)),
             no_transaction: e.migration.is_some_and(|m| m.no_transaction),
             reversible: e.migration.is_some_and(|m| m.down_path.is_some()),
             risk: None,

@@ -9,6 +9,8 @@ use serde::de::MapAccess;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use super::schema_files::{DEFAULT_INCLUDE, IncludeDir, SortMode};
+use super::upstream::{self, with_reported_keys};
 use super::vars;
 use crate::error::Failure;
 
@@ -17,29 +19,108 @@ pub const DEFAULT_MIGRATIONS_TABLE: &str = "tb_confiture";
 /// Default `lock_timeout` for migrations, in milliseconds.
 pub const DEFAULT_LOCK_TIMEOUT_MS: u64 = 10_000;
 
-/// The file as written: every key the file may contain, nothing else.
+with_reported_keys! {
+    /// The file as written: every key the file may contain, nothing else. The `reported` keys
+    /// are upstream's that Confiture has no feature for (see `upstream.rs`).
+    struct RawEnvironment {
+        name: Option<String>,
+        database_url: Option<String>,
+        database: Option<RawDatabase>,
+        include_dirs: Option<Vec<RawIncludeDir>>,
+        exclude_dirs: Option<Vec<String>>,
+        migrations_dir: Option<String>,
+        migrations_table: Option<String>,
+        #[serde(default, deserialize_with = "duration_ms")]
+        lock_timeout: Option<u64>,
+        #[serde(default, deserialize_with = "duration_ms")]
+        statement_timeout: Option<u64>,
+        lock_retries: Option<u32>,
+        protected: Option<bool>,
+        plugins_dir: Option<String>,
+        plugins: Option<BTreeMap<String, RawPlugin>>,
+        hooks: Option<RawHooks>,
+        linting: Option<LintingSettings>,
+        risk: Option<RiskSettings>,
+        wizard: Option<WizardSettings>,
+        migration: Option<RawMigration>,
+        migration_table: Option<String>,
+        require_confirmation: Option<bool>,
+        build: Option<RawBuild>,
+    }
+    reported {
+        auto_backup, seed, superuser_dirs, superuser_post_dirs, infrastructure, drift,
+        ssh_tunnel, acls, acls_lint_enabled, ownership, function_coverage, security_lint, lint, options, project,
+        verbose, log_queries, rebuild, locking,
+    }
+}
+
+with_reported_keys! {
+    /// Upstream's `migration:` block.
+    struct RawMigration {
+        tracking_table: Option<String>,
+        locking: Option<RawLocking>,
+    }
+    reported {
+        strict_mode, destructive, backfill, view_helpers, migration_generators,
+        snapshot_history, snapshots_dir, live_snapshot, rebuild_threshold, grant_dir,
+        allow_unsafe_under_replication,
+    }
+}
+
+/// Upstream's `migration.locking:`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawEnvironment {
-    name: Option<String>,
-    database_url: Option<String>,
-    database: Option<RawDatabase>,
-    include_dirs: Option<Vec<String>>,
-    exclude_dirs: Option<Vec<String>>,
-    migrations_dir: Option<String>,
-    migrations_table: Option<String>,
+struct RawLocking {
+    enabled: Option<bool>,
     #[serde(default, deserialize_with = "duration_ms")]
-    lock_timeout: Option<u64>,
-    #[serde(default, deserialize_with = "duration_ms")]
-    statement_timeout: Option<u64>,
-    lock_retries: Option<u32>,
-    protected: Option<bool>,
-    plugins_dir: Option<String>,
-    plugins: Option<BTreeMap<String, RawPlugin>>,
-    hooks: Option<RawHooks>,
-    linting: Option<LintingSettings>,
-    risk: Option<RiskSettings>,
-    wizard: Option<WizardSettings>,
+    timeout_ms: Option<u64>,
+}
+
+with_reported_keys! {
+    /// Upstream's `build:` block.
+    struct RawBuild {
+        sort_mode: Option<String>,
+    }
+    reported { two_pass, validate_comments, separators, lint, output_path }
+}
+
+/// An `include_dirs` entry as written: a path, or upstream's map form.
+#[derive(Debug)]
+enum RawIncludeDir {
+    Path(String),
+    Map(RawIncludeMap),
+}
+
+/// Upstream's map form of an `include_dirs` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIncludeMap {
+    path: String,
+    recursive: Option<bool>,
+    include: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
+    auto_discover: Option<bool>,
+    order: Option<i64>,
+}
+
+impl<'de> Deserialize<'de> for RawIncludeDir {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = RawIncludeDir;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a directory, or a map with `path:` (and recursive, include, exclude, order, auto_discover)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawIncludeDir::Path(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                RawIncludeMap::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawIncludeDir::Map)
+            }
+        }
+        de.deserialize_any(EntryVisitor)
+    }
 }
 
 /// One entry of `plugins:`.
@@ -140,17 +221,19 @@ impl Default for PluginSettings {
     }
 }
 
-/// `database:` in its upstream map form.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDatabase {
-    host: Option<String>,
-    #[serde(default, deserialize_with = "port")]
-    port: Option<String>,
-    database: Option<String>,
-    user: Option<String>,
-    password: Option<String>,
-    sslmode: Option<String>,
+with_reported_keys! {
+    /// `database:` in its upstream map form.
+    struct RawDatabase {
+        host: Option<String>,
+        #[serde(default, deserialize_with = "port")]
+        port: Option<String>,
+        database: Option<String>,
+        user: Option<String>,
+        password: Option<String>,
+        sslmode: Option<String>,
+        connect_timeout: Option<u64>,
+    }
+    reported { pool_size, max_overflow, pool_timeout }
 }
 
 /// Connection settings given as separate fields (`database:` map).
@@ -168,6 +251,8 @@ pub struct DatabaseParts {
     pub password: Option<String>,
     /// libpq `sslmode`, if set.
     pub sslmode: Option<String>,
+    /// Seconds to wait for the server to answer (`connect_timeout`), if set.
+    pub connect_timeout_secs: Option<u64>,
 }
 
 impl fmt::Debug for DatabaseParts {
@@ -179,6 +264,7 @@ impl fmt::Debug for DatabaseParts {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "********"))
             .field("sslmode", &self.sslmode)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
             .finish()
     }
 }
@@ -210,8 +296,10 @@ pub struct Environment {
     pub file: PathBuf,
     /// The database it names, if any.
     pub database: Option<DatabaseSetting>,
-    /// Schema directories, relative to the project root.
-    pub include_dirs: Vec<PathBuf>,
+    /// Schema directories (relative to the project root) and how each selects its files.
+    pub include_dirs: Vec<IncludeDir>,
+    /// How the schema files of one `order` block are sorted (`build.sort_mode`).
+    pub sort_mode: SortMode,
     /// Directories left out of the schema build.
     pub exclude_dirs: Vec<PathBuf>,
     /// Migrations directory, relative to the project root.
@@ -226,6 +314,14 @@ pub struct Environment {
     pub lock_retries: u32,
     /// A protected environment (production) asks before changing anything.
     pub protected: bool,
+    /// Upstream's `require_confirmation`: `migrate up`, `down` and `baseline` ask first.
+    pub require_confirmation: bool,
+    /// How long to wait for the migration lock, in milliseconds
+    /// (`migration.locking.timeout_ms`); `None` leaves it to `--lock-wait`'s default.
+    pub lock_wait_ms: Option<u64>,
+    /// Upstream keys the file sets that Confiture does not use, one message each
+    /// (`file:line: key ...: what to do instead`), printed when the project opens.
+    pub warnings: Vec<String>,
     /// Directory scanned for `*.wasm` plugins, relative to the project root.
     pub plugins_dir: PathBuf,
     /// Per-plugin settings, by plugin name.
@@ -370,7 +466,8 @@ impl Environment {
             name: name.to_string(),
             file,
             database: None,
-            include_dirs: vec![PathBuf::from("db/schema")],
+            include_dirs: vec![IncludeDir::bare("db/schema")],
+            sort_mode: SortMode::Natural,
             exclude_dirs: Vec::new(),
             migrations_dir: PathBuf::from("db/migrations"),
             migrations_table: DEFAULT_MIGRATIONS_TABLE.to_string(),
@@ -378,6 +475,9 @@ impl Environment {
             statement_timeout_ms: 0,
             lock_retries: 3,
             protected: false,
+            require_confirmation: false,
+            lock_wait_ms: None,
+            warnings: Vec::new(),
             plugins_dir: PathBuf::from("plugins"),
             plugins: BTreeMap::new(),
             hooks: HooksSettings::default(),
@@ -402,6 +502,20 @@ impl Environment {
         Self::parse(&text, name, &file, root, |var| std::env::var(var).ok())
     }
 
+    /// Reads and validates the environment file `file` (any name and place), named by its
+    /// `name:` or else its stem.
+    pub fn load_file(root: &Path, file: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            Failure::config(format!("cannot read {}: {e}", display(root, file)))
+                .hint("--config names an environment file, e.g. db/environments/production.yaml; `--env production` finds it by name")
+        })?;
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("config");
+        Self::parse(&text, stem, file, root, |var| std::env::var(var).ok())
+    }
+
     /// Parses an environment file's text; `lookup` resolves `${VAR}`.
     pub fn parse(
         text: &str,
@@ -411,7 +525,7 @@ impl Environment {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<Self> {
         let shown = display(root, file);
-        let raw: RawEnvironment = if text.trim().is_empty() {
+        let mut raw: RawEnvironment = if text.trim().is_empty() {
             RawEnvironment::default()
         } else {
             let de = serde_yaml_ng::Deserializer::from_str(text);
@@ -432,6 +546,7 @@ impl Environment {
 
         let mut env =
             Environment::defaults(raw.name.as_deref().unwrap_or(stem), file.to_path_buf());
+        env.warnings = upstream_warnings(&raw, &shown, text);
         env.database = match (raw.database_url, raw.database) {
             (Some(_), Some(_)) => {
                 return Err(Failure::config(format!(
@@ -445,7 +560,10 @@ impl Environment {
             (None, None) => None,
         };
         if let Some(dirs) = raw.include_dirs {
-            env.include_dirs = expand_paths("include_dirs", dirs, &expand)?;
+            env.include_dirs = include_dirs(dirs, &shown, text, &expand)?;
+        }
+        if let Some(mode) = raw.build.as_ref().and_then(|b| b.sort_mode.as_deref()) {
+            env.sort_mode = sort_mode(mode, &shown, text)?;
         }
         if let Some(dirs) = raw.exclude_dirs {
             env.exclude_dirs = expand_paths("exclude_dirs", dirs, &expand)?;
@@ -453,9 +571,21 @@ impl Environment {
         if let Some(dir) = raw.migrations_dir {
             env.migrations_dir = PathBuf::from(expand("migrations_dir", dir)?);
         }
-        if let Some(table) = raw.migrations_table {
+        let tracking_table = raw.migration.as_mut().and_then(|m| m.tracking_table.take());
+        if let Some(table) = one_tracking_table(
+            [
+                ("migrations_table", raw.migrations_table),
+                ("migration.tracking_table", tracking_table),
+                ("migration_table", raw.migration_table),
+            ],
+            &shown,
+            text,
+        )? {
             env.migrations_table = validate_table_name(&shown, text, table)?;
         }
+        let locking = raw.migration.as_ref().and_then(|m| m.locking.as_ref());
+        env.lock_wait_ms = locking.and_then(|l| l.timeout_ms);
+        env.require_confirmation = raw.require_confirmation.unwrap_or(false);
         env.lock_timeout_ms = raw.lock_timeout.unwrap_or(env.lock_timeout_ms);
         env.statement_timeout_ms = raw.statement_timeout.unwrap_or(env.statement_timeout_ms);
         env.lock_retries = raw.lock_retries.unwrap_or(env.lock_retries);
@@ -487,6 +617,171 @@ impl Environment {
         env.wizard = raw.wizard.unwrap_or_default();
         Ok(env)
     }
+}
+
+/// The messages for the upstream keys `raw` sets that Confiture does not use (see
+/// `upstream.rs`), each with its line and what to use instead.
+fn upstream_warnings(raw: &RawEnvironment, shown: &str, text: &str) -> Vec<String> {
+    let say = |key: &str, line: Option<usize>, advice: &str| {
+        format!(
+            "{shown}{}: `{key}` is an upstream Confiture setting that has no effect here: {advice}",
+            line.map(|l| format!(":{l}")).unwrap_or_default()
+        )
+    };
+    let mut warnings = Vec::new();
+    let mut block =
+        |block: Option<&str>, keys: Vec<&'static str>, table: &[(&str, &'static str)]| {
+            for key in keys {
+                let (path, line) = match block {
+                    None => (key.to_string(), top_level_line(text, key)),
+                    Some(block) => (format!("{block}.{key}"), line_in_block(text, block, key)),
+                };
+                let advice = upstream::advice(table, key).unwrap_or("Confiture does not use it");
+                warnings.push(say(&path, line, advice));
+            }
+        };
+    block(None, raw.reported(), upstream::TOP_LEVEL);
+    if let Some(migration) = &raw.migration {
+        block(Some("migration"), migration.reported(), upstream::MIGRATION);
+    }
+    if let Some(build) = &raw.build {
+        block(Some("build"), build.reported(), upstream::BUILD);
+    }
+    if let Some(database) = &raw.database {
+        block(Some("database"), database.reported(), upstream::DATABASE);
+    }
+    if let Some(Some(false)) = raw
+        .migration
+        .as_ref()
+        .map(|m| m.locking.as_ref().and_then(|l| l.enabled))
+    {
+        warnings.push(say(
+            "migration.locking.enabled",
+            line_in_block(text, "migration", "enabled"),
+            "Confiture always takes the migration lock: it is what keeps two runs (of \
+             Confiture or of upstream) from applying one migration twice",
+        ));
+    }
+    if raw.migration_table.is_some() {
+        warnings.push(say(
+            "migration_table",
+            top_level_line(text, "migration_table"),
+            "it names the tracking table here, but upstream 1.29 refuses it; write \
+             `migration: {tracking_table: ...}` (or Confiture's `migrations_table:`)",
+        ));
+    }
+    warnings
+}
+
+/// The tracking table named by at most one spelling (`migrations_table`,
+/// `migration.tracking_table`, upstream's old `migration_table`); two different names are an
+/// error.
+fn one_tracking_table<const N: usize>(
+    spellings: [(&str, Option<String>); N],
+    shown: &str,
+    text: &str,
+) -> Result<Option<String>, Failure> {
+    let mut chosen: Option<(&str, String)> = None;
+    for (key, value) in spellings {
+        let Some(value) = value else { continue };
+        match &chosen {
+            Some((first, name)) if *name != value => {
+                let line = line_of_key(text, key.rsplit('.').next().unwrap_or(key));
+                return Err(Failure::config(format!(
+                    "{shown}{}: `{first}` and `{key}` name different tracking tables \
+                     (`{name}`, `{value}`)",
+                    line.map(|l| format!(":{l}")).unwrap_or_default()
+                ))
+                .hint("keep one of them"));
+            }
+            Some(_) => {}
+            None => chosen = Some((key, value)),
+        }
+    }
+    Ok(chosen.map(|(_, name)| name))
+}
+
+/// `build.sort_mode`: `alphabetical` or `hex`, as upstream spells them.
+fn sort_mode(mode: &str, shown: &str, text: &str) -> Result<SortMode, Failure> {
+    match mode {
+        "alphabetical" => Ok(SortMode::Alphabetical),
+        "hex" => Ok(SortMode::Numbered),
+        other => Err(Failure::config(format!(
+            "{shown}{}: build.sort_mode: `{other}` is not a sort mode",
+            line_in_block(text, "build", "sort_mode")
+                .map(|l| format!(":{l}"))
+                .unwrap_or_default()
+        ))
+        .hint("use `alphabetical` (paths as text) or `hex` (numbered names by value); leave it out for natural order")),
+    }
+}
+
+/// Validates `include_dirs`: paths, and upstream's map form with its defaults.
+fn include_dirs(
+    raw: Vec<RawIncludeDir>,
+    shown: &str,
+    text: &str,
+    expand: &impl Fn(&str, String) -> Result<String, Failure>,
+) -> Result<Vec<IncludeDir>, Failure> {
+    raw.into_iter()
+        .map(|entry| match entry {
+            RawIncludeDir::Path(path) => Ok(IncludeDir::bare(expand("include_dirs", path)?)),
+            RawIncludeDir::Map(map) => {
+                let include = map.include.unwrap_or_else(|| vec![DEFAULT_INCLUDE.to_string()]);
+                let exclude = map.exclude.unwrap_or_default();
+                if let Some(bad) = include
+                    .iter()
+                    .chain(&exclude)
+                    .find(|g| g.split('/').any(|part| part == ".."))
+                {
+                    return Err(Failure::config(format!(
+                        "{shown}{}: include_dirs: the pattern `{bad}` climbs out of its \
+                         directory with `..`, so it can match nothing",
+                        line_of_key(text, "path")
+                            .map(|l| format!(":{l}"))
+                            .unwrap_or_default()
+                    ))
+                    .hint("patterns are relative to the entry's `path`; add an include_dirs entry for the other directory instead"));
+                }
+                Ok(IncludeDir {
+                    path: PathBuf::from(expand("include_dirs.path", map.path)?),
+                    recursive: map.recursive.unwrap_or(true),
+                    include,
+                    exclude,
+                    order: map.order.unwrap_or(0),
+                    required: !map.auto_discover.unwrap_or(true),
+                })
+            }
+        })
+        .collect()
+}
+
+/// The 1-based line of `key:` at the top level (column 0).
+fn top_level_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
+}
+
+/// The 1-based line of `key:` inside the top-level block `block:` (before the next
+/// top-level key).
+fn line_in_block(text: &str, block: &str, key: &str) -> Option<usize> {
+    let start = top_level_line(text, block)?;
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .take_while(|(_, line)| {
+            line.is_empty() || line.starts_with([' ', '\t', '#']) || line.starts_with("- ")
+        })
+        .find(|(_, line)| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|(i, _)| i + 1)
 }
 
 /// `hooks:` as written.
@@ -765,6 +1060,7 @@ fn parts(
         user: field("database.user", db.user)?.unwrap_or_else(|| "postgres".into()),
         password: field("database.password", db.password)?,
         sslmode: field("database.sslmode", db.sslmode)?,
+        connect_timeout_secs: db.connect_timeout,
     })
 }
 
@@ -778,7 +1074,8 @@ fn expand_paths(
         .collect()
 }
 
-/// A tracking table name is `table` or `schema.table`, each a plain identifier.
+/// A tracking table name is `table` or `schema.table`, each a plain identifier (letters,
+/// digits and `_`, as upstream allows; quoted, so case counts).
 fn validate_table_name(shown: &str, text: &str, table: String) -> Result<String, Failure> {
     let plain = |part: &str| {
         !part.is_empty()
@@ -786,20 +1083,19 @@ fn validate_table_name(shown: &str, text: &str, table: String) -> Result<String,
             && part
                 .chars()
                 .next()
-                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-            && part
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     let parts: Vec<&str> = table.split('.').collect();
     if parts.len() <= 2 && parts.iter().all(|p| plain(p)) {
         Ok(table)
     } else {
+        let line = ["migrations_table", "tracking_table", "migration_table"]
+            .iter()
+            .find_map(|key| line_of_key(text, key));
         Err(Failure::config(format!(
-            "{shown}{}: migrations_table: `{table}` is not a plain lower-case identifier",
-            line_of_key(text, "migrations_table")
-                .map(|l| format!(":{l}"))
-                .unwrap_or_default()
+            "{shown}{}: tracking table `{table}` is not a plain identifier",
+            line.map(|l| format!(":{l}")).unwrap_or_default()
         ))
         .hint("use letters, digits and underscores, optionally `schema.table`"))
     }
@@ -1044,6 +1340,260 @@ mod tests {
             ("db", 6543, Some("s3cret"))
         );
         assert!(!format!("{parts:?}").contains("s3cret"));
+    }
+
+    /// An upstream-shaped fixture (tests/e2e/fixtures/upstream/), parsed.
+    fn upstream_fixture(name: &str) -> Environment {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/fixtures/upstream");
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        Environment::parse(
+            &text,
+            name.trim_end_matches(".yaml"),
+            &Path::new("/p/db/environments").join(name),
+            Path::new("/p"),
+            |_| None,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e:#}"))
+    }
+
+    /// The keys the warnings name, with their lines.
+    fn warned(env: &Environment) -> Vec<String> {
+        env.warnings
+            .iter()
+            .map(|w| {
+                let (at, rest) = w.split_once(": `").expect("file:line: `key`");
+                let key = rest.split('`').next().unwrap();
+                let line = at.rsplit(':').next().unwrap();
+                format!("{key}@{line}")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn upstream_init_file_is_read_with_one_warning() {
+        let env = upstream_fixture("init.yaml");
+        let Some(DatabaseSetting::Parts(parts)) = &env.database else {
+            panic!("the database map")
+        };
+        assert_eq!(
+            (
+                parts.dbname.as_str(),
+                parts.user.as_str(),
+                parts.password.as_deref()
+            ),
+            ("shop_local", "shop", Some("shop"))
+        );
+        assert_eq!(env.include_dirs.len(), 2);
+        assert_eq!(warned(&env), ["migration.view_helpers@18"]);
+        assert!(
+            env.warnings[0].contains("dependent views"),
+            "{}",
+            env.warnings[0]
+        );
+    }
+
+    #[test]
+    fn upstream_reference_example_names_the_table_and_asks_first() {
+        let env = upstream_fixture("reference.yaml");
+        assert_eq!(env.migrations_table, "ops.shop_ledger");
+        assert!(env.require_confirmation && !env.protected);
+        assert_eq!(warned(&env), ["auto_backup@10"]);
+    }
+
+    #[test]
+    fn upstream_pool_settings_are_reported_and_the_timeout_honoured() {
+        let env = upstream_fixture("pooled.yaml");
+        let Some(DatabaseSetting::Parts(parts)) = &env.database else {
+            panic!("the database map")
+        };
+        assert_eq!(
+            (
+                parts.port,
+                parts.sslmode.as_deref(),
+                parts.connect_timeout_secs
+            ),
+            (6432, Some("require"), Some(7))
+        );
+        assert_eq!(
+            warned(&env),
+            [
+                "options@17",
+                "database.pool_size@10",
+                "database.max_overflow@11",
+                "database.pool_timeout@12"
+            ]
+        );
+        assert_eq!(
+            env.exclude_dirs,
+            [PathBuf::from("db/schema/00_common/roles.sql")]
+        );
+    }
+
+    #[test]
+    fn upstream_legacy_migration_table_names_the_ledger() {
+        let env = upstream_fixture("legacy-table.yaml");
+        assert_eq!(env.migrations_table, "shop_migrations");
+        assert_eq!(
+            warned(&env),
+            ["verbose@6", "log_queries@7", "migration_table@5"]
+        );
+        assert!(env.warnings[2].contains("migration: {tracking_table"));
+    }
+
+    #[test]
+    fn upstream_include_dirs_map_form_is_honoured() {
+        let env = upstream_fixture("acls-list.yaml");
+        assert_eq!(
+            env.include_dirs,
+            [
+                IncludeDir {
+                    path: PathBuf::from("db/schema"),
+                    recursive: true,
+                    include: vec!["**/*.sql".into()],
+                    exclude: vec!["**/*.bak".into(), "**/scratch/**".into()],
+                    order: 10,
+                    required: true,
+                },
+                IncludeDir {
+                    path: PathBuf::from("db/seeds/common"),
+                    recursive: false,
+                    include: vec!["*.sql".into()],
+                    exclude: vec![],
+                    order: 20,
+                    required: false,
+                },
+                IncludeDir {
+                    path: PathBuf::from("db/seeds/optional"),
+                    recursive: true,
+                    include: vec![DEFAULT_INCLUDE.into()],
+                    exclude: vec![],
+                    order: 30,
+                    required: false,
+                },
+            ]
+        );
+        assert_eq!(warned(&env), ["acls@16"]);
+    }
+
+    #[test]
+    fn every_upstream_key_is_read_and_each_unused_one_reported_once() {
+        let env = upstream_fixture("complete.yaml");
+        assert_eq!(env.sort_mode, SortMode::Numbered);
+        assert_eq!(env.lock_wait_ms, Some(45_000));
+        assert_eq!(env.migrations_table, "tb_confiture");
+        assert_eq!(env.include_dirs[1].order, 5);
+        let keys = warned(&env);
+        let expected = RawEnvironment::REPORTED.len()
+            + RawMigration::REPORTED.len()
+            + RawBuild::REPORTED.len();
+        assert_eq!(keys.len(), expected, "{keys:#?}");
+        for key in [
+            "seed@52",
+            "ssh_tunnel@63",
+            "acls@69",
+            "acls_lint_enabled@110",
+            "auto_backup@96",
+            "build.two_pass@15",
+            "migration.strict_mode@30",
+            "migration.view_helpers@38",
+        ] {
+            assert!(keys.contains(&key.to_string()), "{key} not in {keys:#?}");
+        }
+        for warning in &env.warnings {
+            assert!(
+                warning.starts_with("db/environments/complete.yaml:"),
+                "{warning}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_reported_key_has_its_advice() {
+        for (keys, table) in [
+            (RawEnvironment::REPORTED, upstream::TOP_LEVEL),
+            (RawMigration::REPORTED, upstream::MIGRATION),
+            (RawBuild::REPORTED, upstream::BUILD),
+            (RawDatabase::REPORTED, upstream::DATABASE),
+        ] {
+            assert_eq!(keys.len(), table.len());
+            for key in keys {
+                assert!(upstream::advice(table, key).is_some(), "{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn upstream_settings_that_lose_protection_are_reported() {
+        let env =
+            parse("migration:\n  locking:\n    enabled: false\n    timeout_ms: 1500\n").unwrap();
+        assert_eq!(env.lock_wait_ms, Some(1500));
+        assert_eq!(warned(&env), ["migration.locking.enabled@3"]);
+        assert!(env.warnings[0].contains("always takes the migration lock"));
+    }
+
+    #[test]
+    fn keys_upstream_does_not_know_either_stay_errors_with_the_right_hint() {
+        let f = failure("name: x\nmigratoin:\n  tracking_table: t\n");
+        assert!(
+            f.message.contains("local.yaml:2:1") && f.message.contains("`migratoin`"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.hint.as_deref(), Some("did you mean `migration`?"));
+        let f = failure("migration:\n  trackng_table: t\n");
+        assert!(
+            f.message.contains("`migration.trackng_table`"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.hint.as_deref(), Some("did you mean `tracking_table`?"));
+        let f = failure("include_dirs:\n  - path: db/schema\n    recursiv: false\n");
+        assert!(f.message.contains("local.yaml:3:5"), "{}", f.message);
+        assert_eq!(f.hint.as_deref(), Some("did you mean `recursive`?"));
+        let f = failure("aws:\n  region: eu-west-1\n");
+        assert!(f.message.contains("`aws`"), "{}", f.message);
+        let f = failure("include_dirs:\n  - recursive: true\n");
+        assert!(f.message.contains("path"), "{}", f.message);
+    }
+
+    #[test]
+    fn two_tracking_table_spellings_must_agree() {
+        let env = parse("migrations_table: a\nmigration:\n  tracking_table: a\n").unwrap();
+        assert_eq!(env.migrations_table, "a");
+        let f = failure("migrations_table: a\nmigration:\n  tracking_table: b\n");
+        assert!(
+            f.message
+                .contains("`migrations_table` and `migration.tracking_table`")
+                && f.message.contains("local.yaml:3"),
+            "{}",
+            f.message
+        );
+        assert!(parse("migrations_table: Ops.Ledger_2\n").is_ok());
+        assert!(
+            failure("migration:\n  tracking_table: a-b\n")
+                .message
+                .contains(":2:")
+        );
+    }
+
+    #[test]
+    fn sort_mode_and_patterns_are_checked() {
+        let f = failure("build:\n  sort_mode: natural\n");
+        assert!(
+            f.message
+                .contains("local.yaml:2: build.sort_mode: `natural`"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            parse("build:\n  sort_mode: alphabetical\n")
+                .unwrap()
+                .sort_mode,
+            SortMode::Alphabetical
+        );
+        assert_eq!(parse("name: x\n").unwrap().sort_mode, SortMode::Natural);
+        let f = failure("include_dirs:\n  - path: db/schema\n    exclude: [\"../x/*.sql\"]\n");
+        assert!(f.message.contains("`../x/*.sql`"), "{}", f.message);
     }
 
     #[test]

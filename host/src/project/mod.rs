@@ -1,7 +1,9 @@
 //! The project on disk: its root, the chosen environment, and the database it points at.
 
 mod environment;
+pub mod schema_files;
 mod target;
+mod upstream;
 mod vars;
 
 use std::path::{Path, PathBuf};
@@ -45,7 +47,8 @@ impl Project {
             })
     }
 
-    /// Opens the project at or above `start` with environment `env_name`.
+    /// Opens the project at or above `start` with environment `env_name`, and says (on
+    /// stderr) which upstream settings of its file have no effect.
     ///
     /// A missing `local` environment file is not an error: `local` then means the project's
     /// throwaway cluster with default settings. Any other missing environment is.
@@ -58,7 +61,25 @@ impl Project {
             }
             Err(err) => return Err(err),
         };
-        Ok(Project { root, env })
+        Ok(Project::warned(root, env))
+    }
+
+    /// Opens the project at or above `start` with the environment file `file` (upstream's
+    /// `--config FILE`; relative to the current directory), warning as [`Project::open`].
+    pub fn open_file(start: &Path, file: &Path) -> anyhow::Result<Self> {
+        let root = Self::find_root(start)?;
+        let file = std::path::absolute(file)
+            .map_err(|e| Failure::config(format!("cannot open {}: {e}", file.display())))?;
+        let env = Environment::load_file(&root, &file)?;
+        Ok(Project::warned(root, env))
+    }
+
+    fn warned(root: PathBuf, env: Environment) -> Self {
+        let out = crate::output::Output::default();
+        for warning in &env.warnings {
+            out.warn(warning);
+        }
+        Project { root, env }
     }
 
     fn has_env_file(root: &Path, name: &str) -> bool {

@@ -1,5 +1,6 @@
 //! Which database a command talks to, with the precedence upstream settled on:
-//! `--database-url`, then the environment file, then an ambient `DATABASE_URL` (only when the
+//! `--database-url` (or `CONFITURE_DATABASE_URL`, see `cli::Globals::database`), then the
+//! environment file, then an ambient `DATABASE_URL` (only when the
 //! environment names no database), then — for `local` — the project's throwaway cluster.
 
 use std::fmt;
@@ -24,6 +25,8 @@ pub enum DatabaseSource {
     AmbientVariable,
     /// The project's local cluster under `.confiture/pg/`.
     LocalCluster,
+    /// The `CONFITURE_DATABASE_URL` variable (upstream's name for a URL meant for Confiture).
+    ConfitureVariable,
 }
 
 impl fmt::Display for DatabaseSource {
@@ -33,6 +36,7 @@ impl fmt::Display for DatabaseSource {
             DatabaseSource::EnvironmentFile(file) => f.write_str(file),
             DatabaseSource::AmbientVariable => f.write_str("DATABASE_URL"),
             DatabaseSource::LocalCluster => f.write_str("local cluster (.confiture/pg)"),
+            DatabaseSource::ConfitureVariable => f.write_str("CONFITURE_DATABASE_URL"),
         }
     }
 }
