@@ -24,6 +24,7 @@ mod migrate_failures;
 mod migrate_status;
 mod migrate_up;
 mod plugins_db;
+mod plugins_keys;
 mod plugins_load;
 mod plugins_new;
 mod plugins_sandbox;

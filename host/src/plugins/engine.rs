@@ -26,7 +26,7 @@ pub struct EngineOptions {
     pub cache_dir: Option<PathBuf>,
     /// Where plugin log lines go.
     pub log: PluginLog,
-    /// The keyed hash under the deployment secret, if one is configured.
+    /// The deployment secret (each plugin hashes under its own key derived from it), if set.
     pub hasher: Option<KeyedHasher>,
 }
 

@@ -27,15 +27,7 @@ impl host::Host for HostState {
     }
 
     fn keyed_hash(&mut self, data: Vec<u8>) -> Result<Vec<u8>, String> {
-        match &self.plugin.hasher {
-            Some(hasher) => Ok(hasher.hash(&data).to_vec()),
-            None => Err(format!(
-                "plugin {}: keyed-hash needs the deployment secret, and {} is not set \
-                 (export it before running Confiture)",
-                self.plugin.name,
-                super::keyed_hash::SECRET_VAR
-            )),
-        }
+        self.plugin.keyed_hash(&data).map(|digest| digest.to_vec())
     }
 }
 

@@ -16,7 +16,7 @@ use super::calls::{CallFailure, PluginCallError};
 use super::component::{Kind, Shape, check_header, shape};
 use super::engine::PluginEngine;
 use super::metadata::PluginInfo;
-use super::sandbox::{HostState, PluginContext, new_store};
+use super::sandbox::{HostState, PluginContext, PluginKey, new_store};
 use crate::error::Failure;
 use crate::project::{Grant, PluginSettings};
 
@@ -167,7 +167,7 @@ impl Plugin {
             config: settings.config.clone(),
             granted: granted.clone(),
             log: engine.log.clone(),
-            hasher: engine.hasher.clone(),
+            key: PluginKey::of(engine.hasher.as_ref(), &info.name),
         });
         Ok(Plugin {
             file: file.to_path_buf(),
@@ -301,7 +301,7 @@ fn describe(
         config: Default::default(),
         granted: Vec::new(),
         log: engine.log.clone(),
-        hasher: engine.hasher.clone(),
+        key: PluginKey::Unnamed,
     });
     let mut store = new_store(&engine.engine, context, DESCRIBE_MEMORY_MB);
     store.set_epoch_deadline(PluginEngine::ticks(DESCRIBE_TIMEOUT_MS));

@@ -37,8 +37,51 @@ pub(crate) struct PluginContext {
     pub granted: Vec<Grant>,
     /// The host log.
     pub log: PluginLog,
-    /// HMAC under the deployment secret, when one is configured.
-    pub hasher: Option<KeyedHasher>,
+    /// What its `keyed-hash` import computes with.
+    pub key: PluginKey,
+}
+
+/// What a plugin's `keyed-hash` computes with.
+#[derive(Debug, Clone)]
+pub(crate) enum PluginKey {
+    /// Its own key, derived from the deployment secret and its name
+    /// ([`KeyedHasher::for_plugin`]).
+    Derived(KeyedHasher),
+    /// No deployment secret is configured.
+    NoSecret,
+    /// The plugin has not told its name yet: it is describing itself.
+    Unnamed,
+}
+
+impl PluginKey {
+    /// The key of plugin `name` under the deployment secret `secret`, if there is one.
+    pub fn of(secret: Option<&KeyedHasher>, name: &str) -> Self {
+        match secret {
+            Some(secret) => PluginKey::Derived(secret.for_plugin(name)),
+            None => PluginKey::NoSecret,
+        }
+    }
+}
+
+impl PluginContext {
+    /// The plugin's keyed hash of `data`: HMAC-SHA-256 under its own key, never under the
+    /// deployment secret itself (see [`super::keyed_hash`]). Every import that hashes with the
+    /// secret on a plugin's behalf goes through here.
+    pub fn keyed_hash(&self, data: &[u8]) -> Result<[u8; 32], String> {
+        match &self.key {
+            PluginKey::Derived(key) => Ok(key.hash(data)),
+            PluginKey::NoSecret => Err(format!(
+                "plugin {}: keyed-hash needs the deployment secret, and {} is not set \
+                 (export it before running Confiture)",
+                self.name,
+                super::keyed_hash::SECRET_VAR
+            )),
+            PluginKey::Unnamed => Err(format!(
+                "plugin {}: keyed-hash is not available while the plugin describes itself",
+                self.name
+            )),
+        }
+    }
 }
 
 /// Per-store state: WASI, limits, the plugin context and, during a hook call, the database.
