@@ -10,6 +10,7 @@ mod db_cluster;
 mod docs_commands;
 mod examples;
 mod hooks_db;
+mod hooks_hostile;
 mod hooks_lifecycle;
 mod hooks_policies;
 mod hooks_support;

@@ -7,4 +7,4 @@ pub mod connect;
 pub mod lock;
 pub mod script;
 
-pub use connect::{ConnectionSpec, TlsMode};
+pub use connect::{ConnectionSpec, TlsMode, cancel};

@@ -88,7 +88,20 @@ impl FailureReport {
     /// Describes the failure of `item` from `err`.
     pub fn new(item: &Item, no_transaction: bool, err: &anyhow::Error) -> Self {
         let error = err.downcast_ref::<ScriptError>().cloned();
+        // A plugin that ended the migration's transaction (issue #14) leaves it unknown what
+        // was committed: never claim a rollback then.
+        let lost = err
+            .downcast_ref::<crate::hooks::HookStop>()
+            .and_then(crate::hooks::HookStop::breach)
+            .filter(|b| b.transaction_lost);
         let state = match (&error, no_transaction) {
+            _ if lost.is_some() => format!(
+                "not known to be rolled back: plugin {} ended the migration's transaction, so \
+                 what {} did before may have been committed; check the database and the \
+                 tracking table",
+                lost.map_or("", |b| b.plugin.as_str()),
+                item.slug()
+            ),
             (_, false) => format!(
                 "rolled back: the database and the tracking table are as they were before {}",
                 item.slug()

@@ -23,6 +23,11 @@ pub enum CallFailure {
     Invalid,
     /// The host could not run it (instantiation, a missing export).
     Host,
+    /// A database call it made was refused: a statement its grant does not allow, or a grant
+    /// that cannot be honoured on this connection.
+    Refused,
+    /// After one of its database calls the host's transaction or session was not intact.
+    Integrity,
 }
 
 /// A failed plugin call. The instance it ran in is discarded; other plugins are unaffected.

@@ -275,9 +275,12 @@ pub fn inspect(g: &Globals, args: &InspectArgs) -> anyhow::Result<ExitCode> {
             .hint("the file is corrupt or truncated; rebuild the plugin")
     })?;
     let (imports, exports) = interface(&engine.engine, &component);
-    let settings = g.project().ok().map(|p| p.env.plugins).unwrap_or_default();
+    let sources = g
+        .project()
+        .map(|project| PluginSources::from_project(&project, &[]))
+        .unwrap_or_default();
     let loaded = Plugin::load(&engine, Path::new(file), shown_file.clone(), |name| {
-        settings.get(name).cloned().unwrap_or_default()
+        sources.settings_for(name)
     });
     let (world, metadata, problem) = match &loaded {
         Ok(plugin) => (

@@ -10,7 +10,8 @@
 //! - [`imports`]: the host side of `host` and `database`; [`keyed_hash`]; [`database`].
 //! - Calls: [`strategy`] ([`StrategyWorker`], one instance per thread, reused across batches),
 //!   [`hooks`] ([`call_hook`], async, serving the database), [`lint`] ([`run_lint`]).
-//! - [`commands`]: `confiture plugins list|inspect|new`, with [`scaffold`].
+//! - [`commands`]: `confiture plugins list|inspect|new`, with [`scaffold`]; [`role`]:
+//!   `plugins create-role`.
 //!
 //! The embedding is synchronous (no wasmtime async support): strategy workers are plain
 //! threads, and hooks run on a blocking thread while the caller's async task serves their
@@ -31,6 +32,7 @@ pub mod log;
 pub mod metadata;
 pub mod plugin;
 pub mod registry;
+pub mod role;
 mod sandbox;
 pub mod scaffold;
 pub mod strategy;
@@ -43,9 +45,9 @@ pub use bindings::strategy::{Batch, TextBatch};
 pub use bindings::types::{Capability, HookEvent, KeyValue, Severity};
 pub use calls::{CallFailure, PluginCallError};
 pub use component::{CONTRACT_VERSION, Kind};
-pub use database::{DbError, HookDatabase, PgDatabase, Rows};
+pub use database::{DbError, HookDatabase, HookSession, IntegrityBreach, PgDatabase, Rows};
 pub use engine::{EngineOptions, PluginEngine};
-pub use hooks::call_hook;
+pub use hooks::{HookCallError, call_hook};
 pub use lint::run_lint;
 pub use log::{LogLevel, LogRecord, LogSource, PluginLog};
 pub use plugin::{DEFAULT_MEMORY_MB, Plugin};

@@ -210,6 +210,11 @@ impl Plugin {
         self.shape.kinds.contains(&kind)
     }
 
+    /// The role its database statements run as, when one is configured.
+    pub fn db_role(&self) -> Option<&str> {
+        self.settings.role.as_deref()
+    }
+
     /// The memory cap of its instances, in MiB.
     pub fn memory_mb(&self) -> u64 {
         self.settings.memory_mb.unwrap_or(DEFAULT_MEMORY_MB)

@@ -10,7 +10,7 @@ use super::component::{Kind, shown};
 use super::engine::PluginEngine;
 use super::plugin::Plugin;
 use crate::error::Failure;
-use crate::project::{PluginSettings, Project, did_you_mean};
+use crate::project::{PluginSandbox, PluginSettings, Project, did_you_mean};
 
 /// Where plugins come from and how they are configured.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +25,8 @@ pub struct PluginSources {
     pub settings: BTreeMap<String, PluginSettings>,
     /// The environment file, for warnings.
     pub env_file: Option<PathBuf>,
+    /// `plugin_sandbox:` of the environment file.
+    pub sandbox: PluginSandbox,
 }
 
 impl PluginSources {
@@ -36,7 +38,18 @@ impl PluginSources {
             extra: extra.to_vec(),
             settings: project.env.plugins.clone(),
             env_file: Some(project.env.file.clone()),
+            sandbox: project.env.plugin_sandbox.clone(),
         }
+    }
+
+    /// The settings of plugin `name`: its entry under `plugins:` (defaults without one), with
+    /// the environment's `plugin_sandbox.role` when it names no role of its own.
+    pub fn settings_for(&self, name: &str) -> PluginSettings {
+        let mut settings = self.settings.get(name).cloned().unwrap_or_default();
+        if settings.role.is_none() {
+            settings.role.clone_from(&self.sandbox.role);
+        }
+        settings
     }
 
     /// Only `extra` files, with default settings (no project).
@@ -102,9 +115,8 @@ impl PluginSet {
         let mut set = PluginSet::default();
         for file in sources.discover()? {
             let shown_file = shown(sources.root.as_deref(), &file);
-            let plugin = Plugin::load(engine, &file, shown_file, |name| {
-                sources.settings.get(name).cloned().unwrap_or_default()
-            })?;
+            let plugin =
+                Plugin::load(engine, &file, shown_file, |name| sources.settings_for(name))?;
             set.add(plugin)?;
         }
         set.warnings = set.check_settings(sources);
