@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use confiture::plugins::compile::{CompileLimits, Compiler};
 use confiture::plugins::keyed_hash::KeyedHasher;
 use confiture::plugins::{EngineOptions, LogLevel, LogRecord, Plugin, PluginEngine, PluginLog};
 use confiture::project::PluginSettings;
@@ -71,6 +72,8 @@ pub fn engine(cache: Option<&Path>, secret: Option<&[u8]>) -> (Arc<PluginEngine>
             sink.0.lock().unwrap().push(r.clone())
         }),
         hasher: secret.and_then(KeyedHasher::new),
+        compiler: Compiler::InProcess,
+        compile_limits: CompileLimits::default(),
     })
     .expect("engine");
     (engine, logs)

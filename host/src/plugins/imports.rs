@@ -2,7 +2,7 @@
 
 use super::bindings::{database, host, types};
 use super::database::{DbReply, DbRequest, Mode};
-use super::log::{LogLevel, LogSource};
+use super::log::LogLevel;
 use super::sandbox::HostState;
 use crate::project::Grant;
 
@@ -17,9 +17,7 @@ impl host::Host for HostState {
             host::LogLevel::Warn => LogLevel::Warn,
             host::LogLevel::Error => LogLevel::Error,
         };
-        self.plugin
-            .log
-            .emit(&self.plugin.name, level, LogSource::Log, &message);
+        HostState::log(self, level, &message);
     }
 
     fn config(&mut self, key: String) -> Option<String> {

@@ -5,6 +5,7 @@
 //!   and the linker with WASI preview 2 and the contract's imports.
 //! - [`registry`]: discovery of `*.wasm` in the plugins directory and `--plugin PATH`.
 //! - [`plugin`]: loading one file: header checks, [`cache`] (compiled artifacts on disk),
+//!   [`compile`] (bounded compilation in a child process),
 //!   [`component`] (exports, contract version, kinds), pre-instantiation and [`metadata`].
 //! - [`sandbox`]: the per-store state: nothing granted, memory cap, stdout/stderr to the log.
 //! - [`imports`]: the host side of `host` and `database`; [`keyed_hash`]; [`database`].
@@ -21,6 +22,7 @@ mod bindings;
 pub mod cache;
 pub mod calls;
 pub mod commands;
+pub mod compile;
 pub mod component;
 pub mod database;
 pub mod engine;

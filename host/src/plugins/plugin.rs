@@ -11,7 +11,7 @@ use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre};
 
 use super::bindings::{hooks, lint, metadata, strategy};
-use super::cache::{CacheStatus, compile, sha256_hex};
+use super::cache::{CacheStatus, sha256_hex};
 use super::calls::{CallFailure, PluginCallError};
 use super::component::{Kind, Shape, check_header, shape};
 use super::engine::PluginEngine;
@@ -104,14 +104,7 @@ impl Plugin {
                 .hint("check the path and its permissions")
         })?;
         check_header(&shown, &bytes)?;
-        let (component, cache) = match &engine.cache {
-            Some(cache) => cache.load_or_compile(&engine.engine, &bytes),
-            None => compile(&engine.engine, &bytes).map(|c| (c, CacheStatus::Off)),
-        }
-        .map_err(|e| {
-            Failure::config(format!("{shown} is not a valid component: {e:#}"))
-                .hint("the file is corrupt or truncated; rebuild the plugin")
-        })?;
+        let (component, cache) = engine.component(&shown, &bytes)?;
         let shape = shape(&engine.engine, &component, &shown)?;
         let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
             Failure::config(format!(

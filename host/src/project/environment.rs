@@ -1025,14 +1025,24 @@ pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
 #[serde(deny_unknown_fields)]
 struct RawPluginSandbox {
     role: Option<String>,
+    max_component_mb: Option<u64>,
+    #[serde(default, deserialize_with = "duration_ms")]
+    compile_timeout: Option<u64>,
+    compile_memory_mb: Option<u64>,
 }
 
 /// `plugin_sandbox:` in an environment file: what every plugin runs as and how loading plugins
-/// is bounded.
+/// is bounded (`None`: the default).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PluginSandbox {
     /// The role plugins' SQL runs as, unless `plugins.<name>.role` says otherwise.
     pub role: Option<String>,
+    /// Largest component file, in MiB.
+    pub max_component_mb: Option<u64>,
+    /// Longest compilation of a component, in milliseconds.
+    pub compile_timeout_ms: Option<u64>,
+    /// Most memory compiling a component may use, in MiB.
+    pub compile_memory_mb: Option<u64>,
 }
 
 fn plugin_sandbox(
@@ -1043,7 +1053,27 @@ fn plugin_sandbox(
     if let Some(role) = &raw.role {
         check_role(role, "plugin_sandbox.role", shown, text)?;
     }
-    Ok(PluginSandbox { role: raw.role })
+    for (key, value) in [
+        ("max_component_mb", raw.max_component_mb),
+        ("compile_timeout", raw.compile_timeout),
+        ("compile_memory_mb", raw.compile_memory_mb),
+    ] {
+        if value == Some(0) {
+            return Err(Failure::config(format!(
+                "{shown}{}: plugin_sandbox.{key}: 0 would refuse every plugin",
+                line_of_key(text, key)
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default()
+            ))
+            .hint("remove the key for the default, or give a positive value"));
+        }
+    }
+    Ok(PluginSandbox {
+        role: raw.role,
+        max_component_mb: raw.max_component_mb,
+        compile_timeout_ms: raw.compile_timeout,
+        compile_memory_mb: raw.compile_memory_mb,
+    })
 }
 
 /// A role name PostgreSQL accepts: 1 to 63 bytes, no NUL.
@@ -1172,6 +1202,20 @@ mod tests {
         );
         let f = failure("plugin_sandbox:\n  rol: x\n");
         assert!(f.message.contains("plugin_sandbox.rol"), "{}", f.message);
+        let env = parse(
+            "plugin_sandbox:\n  max_component_mb: 8\n  compile_timeout: 2s\n  compile_memory_mb: 512\n",
+        )
+        .unwrap();
+        assert_eq!(env.plugin_sandbox.max_component_mb, Some(8));
+        assert_eq!(env.plugin_sandbox.compile_timeout_ms, Some(2000));
+        assert_eq!(env.plugin_sandbox.compile_memory_mb, Some(512));
+        let f = failure("plugin_sandbox:\n  compile_timeout: 0\n");
+        assert!(
+            f.message
+                .contains("local.yaml:2: plugin_sandbox.compile_timeout"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
