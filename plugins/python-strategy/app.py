@@ -1,101 +1,19 @@
-"""Strategy `phone_mask`, a Confiture plugin in Python (built with componentize-py).
+"""Strategy `phone_mask`: all but the last two digits replaced from the keyed hash of the digits."""
+import confiture_plugin as confiture
+from confiture_plugin.exports import Metadata, Strategy  # noqa: F401  (what the component exports)
 
-Keeps a phone number's last two digits and its formatting (`+`, spaces, dashes, brackets) and
-replaces every other digit with one derived from the keyed hash of the number's digits: the same
-number masks the same way in every table and run, and the plugin never sees the secret. NULL
-stays NULL.
-
-Build: `cargo xtask build-plugins` (see BUILD.md).
-"""
-
-from typing import List, Optional
-
-import wit_world
-from wit_world.exports import metadata, strategy
-from wit_world.imports import host, types
-from componentize_py_types import Err
-
-NAME = "python-strategy"
-STRATEGY = "phone_mask"
-KEEP = 2  # trailing digits kept as they are
+confiture.plugin("python-strategy", "0.2.0", "Masks phone numbers, keeping their last two digits")
+NOT_DIGITS = bytes(set(range(256)) - set(b"0123456789"))
+TO_DIGIT = bytes(48 + byte % 10 for byte in range(256))  # a digest byte -> an ASCII digit
+SLOTS = str.maketrans({**dict.fromkeys("0123456789", "%c"), "%": "%%"})
 
 
-def decode(batch: strategy.TextBatch) -> List[Optional[str]]:
-    """The values of a packed batch; None is SQL NULL."""
-    data, offsets, nulls = batch.data, batch.offsets, batch.nulls
-    count = len(offsets) - 1
-    return [
-        None
-        if nulls[i >> 3] & (1 << (i & 7))
-        else data[offsets[i] : offsets[i + 1]].decode("utf-8")
-        for i in range(count)
-    ]
-
-
-def encode(values: List[Optional[str]]) -> strategy.TextBatch:
-    """Packs values (None is SQL NULL) into a batch."""
-    parts = []
-    offsets = [0]
-    nulls = bytearray((len(values) + 7) // 8)
-    end = 0
-    for i, value in enumerate(values):
-        if value is None:
-            nulls[i >> 3] |= 1 << (i & 7)
-        else:
-            raw = value.encode("utf-8")
-            parts.append(raw)
-            end += len(raw)
-        offsets.append(end)
-    return strategy.TextBatch(data=b"".join(parts), offsets=offsets, nulls=bytes(nulls))
-
-
-def mask(phone: str) -> str:
-    """The phone number with all but its last KEEP digits replaced deterministically."""
-    digits = [c for c in phone if c.isdigit()]
-    if len(digits) <= KEEP:
-        return phone
-    digest = host.keyed_hash("".join(digits).encode("utf-8"))
-    to_replace = len(digits) - KEEP
-    out = []
-    seen = 0
-    for c in phone:
-        if c.isdigit():
-            if seen < to_replace:
-                c = str(digest[seen % len(digest)] % 10)
-            seen += 1
-        out.append(c)
-    return "".join(out)
-
-
-class Metadata(wit_world.exports.Metadata):
-    def describe(self) -> metadata.PluginInfo:
-        return metadata.PluginInfo(
-            name=NAME,
-            version="0.1.0",
-            description="Masks phone numbers, keeping their last two digits (Python)",
-            capabilities=[],
-            hooks=[],
-            strategies=[
-                metadata.StrategyInfo(
-                    name=STRATEGY,
-                    description="Replaces all but the last 2 digits, deterministically",
-                    context_columns=[],
-                    accepted_types=["text", "character varying"],
-                    deterministic=True,
-                )
-            ],
-            rules=[],
-        )
-
-
-class Strategy(wit_world.exports.Strategy):
-    def anonymize(self, batch: strategy.Batch) -> strategy.TextBatch:
-        if batch.strategy != STRATEGY:
-            raise Err(f"{NAME} has no strategy {batch.strategy}")
-        try:
-            values = decode(batch.values)
-            return encode([None if v is None else mask(v) for v in values])
-        except Err:
-            raise
-        except Exception as error:  # a bad batch or a failed host call: fail the table clearly
-            raise Err(f"{STRATEGY} on {batch.column.table}.{batch.column.name}: {error}")
+@confiture.strategy("phone_mask", "Replaces all but the last 2 digits, deterministically")
+def phone_mask(values, call):
+    digits = [value.encode().translate(None, NOT_DIGITS) if value else b"" for value in values]
+    digests = iter(confiture.keyed_hash_batch(d for d in digits if len(d) > 2))
+    for i, d in enumerate(digits):
+        if len(d) > 2:  # the digest repeated to cover long numbers, the last 2 digits kept
+            new = (next(digests) * (len(d) // 32 + 1))[: len(d) - 2].translate(TO_DIGIT)
+            values[i] = values[i].translate(SLOTS) % tuple(new + d[-2:])
+    return values

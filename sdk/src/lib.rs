@@ -33,8 +33,8 @@
 //! confiture_sdk::export_plugin!(Upper: strategy);
 //! ```
 //!
-//! The host functions — [`config`], [`log()`], [`keyed_hash`] and, for hooks, the
-//! [`Database`] — call the host inside the component and read the doubles of
+//! The host functions — [`config`], [`log()`], [`keyed_hash`], [`keyed_hash_batch`] and, for
+//! hooks, the [`Database`] — call the host inside the component and read the doubles of
 //! [`testing`] when compiled natively, so `cargo test` exercises a plugin's logic without WASM.
 //! The guide is `docs/plugins/authoring-rust.md`.
 
@@ -61,7 +61,7 @@ pub use batch::{TextBatch, TextBatchBuilder, TextBatchView, ValueWriter};
 pub use db::{Database, DbError, Param, Rows, param};
 pub use error::{Error, Result};
 pub use hook::{Direction, Hook, HookContext, Migration};
-pub use host::{Level, config, config_or, keyed_hash, log};
+pub use host::{Level, config, config_or, keyed_hash, keyed_hash_batch, log};
 pub use lint::{Lint, LintContext, Violation};
 pub use meta::{Capability, HookEvent, Plugin, PluginInfo, RuleInfo, Severity, StrategyInfo};
 pub use strategy::{Batch, Strategy};
@@ -125,7 +125,7 @@ macro_rules! __export_plugin {
                     $crate::__private::describe(&info)
                 }
             }
-            $crate::__private::bindings::exports::confiture::plugin::metadata::__export_confiture_plugin_metadata_0_1_0_cabi!(
+            $crate::__private::bindings::exports::confiture::plugin::metadata::__export_confiture_plugin_metadata_0_2_0_cabi!(
                 __ConfiturePlugin with_types_in $crate::__private::bindings::exports::confiture::plugin::metadata
             );
             $crate::__export_plugin!(@kind $h hook $ty);
@@ -157,7 +157,7 @@ macro_rules! __export_plugin {
                 __CONFITURE_INSTANCE.with(|plugin| $crate::__private::handle(plugin, context))
             }
         }
-        $crate::__private::bindings::exports::confiture::plugin::hooks::__export_confiture_plugin_hooks_0_1_0_cabi!(
+        $crate::__private::bindings::exports::confiture::plugin::hooks::__export_confiture_plugin_hooks_0_2_0_cabi!(
             __ConfiturePlugin with_types_in $crate::__private::bindings::exports::confiture::plugin::hooks
         );
     };
@@ -174,7 +174,7 @@ macro_rules! __export_plugin {
                 __CONFITURE_INSTANCE.with(|plugin| $crate::__private::anonymize(plugin, batch))
             }
         }
-        $crate::__private::bindings::exports::confiture::plugin::strategy::__export_confiture_plugin_strategy_0_1_0_cabi!(
+        $crate::__private::bindings::exports::confiture::plugin::strategy::__export_confiture_plugin_strategy_0_2_0_cabi!(
             __ConfiturePlugin with_types_in $crate::__private::bindings::exports::confiture::plugin::strategy
         );
     };
@@ -188,7 +188,7 @@ macro_rules! __export_plugin {
                 __CONFITURE_INSTANCE.with(|plugin| $crate::__private::check(plugin, context))
             }
         }
-        $crate::__private::bindings::exports::confiture::plugin::lint::__export_confiture_plugin_lint_0_1_0_cabi!(
+        $crate::__private::bindings::exports::confiture::plugin::lint::__export_confiture_plugin_lint_0_2_0_cabi!(
             __ConfiturePlugin with_types_in $crate::__private::bindings::exports::confiture::plugin::lint
         );
     };

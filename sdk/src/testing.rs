@@ -154,6 +154,14 @@ pub(crate) mod double {
         Ok(super::hmac_sha256(&secret, data).to_vec())
     }
 
+    pub fn keyed_hash_batch(data: &[u8], offsets: &[u32]) -> Result<Vec<u8>> {
+        let mut digests = Vec::with_capacity(offsets.len().saturating_sub(1) * 32);
+        for pair in offsets.windows(2) {
+            digests.extend(keyed_hash(&data[pair[0] as usize..pair[1] as usize])?);
+        }
+        Ok(digests)
+    }
+
     pub fn log(level: Level, message: &str) {
         eprintln!("[{level:?}] {message}");
         with_state(|state| state.logs.push((level, message.to_string())));

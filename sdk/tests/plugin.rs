@@ -146,6 +146,26 @@ fn keyed_hash_is_hmac_sha256_under_the_secret() {
     assert_eq!(hash[..4], [0x60, 0xe4, 0x31, 0x59]);
 }
 
+#[test]
+fn keyed_hash_batch_gives_the_digests_of_keyed_hash() {
+    assert!(confiture_sdk::keyed_hash_batch(["x"]).is_err());
+    testing::set_secret(b"Jefe");
+    let inputs = ["what do ya want for nothing?", "", "é"];
+    let digests = confiture_sdk::keyed_hash_batch(inputs).unwrap();
+    assert_eq!(digests.len(), 3);
+    for (input, digest) in inputs.iter().zip(&digests) {
+        assert_eq!(
+            *digest,
+            confiture_sdk::keyed_hash(input.as_bytes()).unwrap()
+        );
+    }
+    assert!(
+        confiture_sdk::keyed_hash_batch(Vec::<&[u8]>::new())
+            .unwrap()
+            .is_empty()
+    );
+}
+
 fn hook_context(event: types::HookEvent) -> hooks::HookContext {
     hooks::HookContext {
         event,

@@ -193,7 +193,7 @@ fn unparseable_statements_are_reported_and_the_rest_is_linted() {
 fn list_rules_shows_every_rule_with_the_configured_state() {
     let project = LintProject::new(&[(
         "db/environments/local.yaml",
-        "linting:\n  rules:\n    truncate: off\n    drop-column: critical\n",
+        "linting:\n  rules:\n    truncate: off\n    drop-column: warning\n",
     )]);
     let run = project.lint(&["--list-rules", "--format", "json"]);
     assert_eq!(run.code, 0);
@@ -202,8 +202,8 @@ fn list_rules_shows_every_rule_with_the_configured_state() {
     assert!(rules.len() >= 40);
     let get = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap().clone();
     assert_eq!(get("truncate")["enabled"], false);
-    assert_eq!(get("drop-column")["severity"], "critical");
-    assert_eq!(get("drop-column")["default_severity"], "warning");
+    assert_eq!(get("drop-column")["severity"], "warning");
+    assert_eq!(get("drop-column")["default_severity"], "critical");
     let text = project.lint(&["--list-rules"]);
     assert!(text.stdout.contains("fk-without-index"), "{}", text.stdout);
 }

@@ -405,9 +405,15 @@ fn plugins_list_and_inspect_commands() {
         .map(|e| e["name"].as_str().unwrap().to_string())
         .collect();
     assert!(
-        exports.contains(&"confiture:plugin/strategy@0.1.0".to_string()),
+        exports.contains(&format!(
+            "confiture:plugin/strategy@{}",
+            confiture::plugins::CONTRACT_VERSION
+        )),
         "{exports:?}"
     );
+    assert_eq!(json["contract"], confiture::plugins::CONTRACT_VERSION);
+    // `list` compiled it into this cache above: inspect loads it from there, compiling nothing.
+    assert_eq!(json["load"][1], "hit", "{json:#}");
     let (code, stdout, _) = confiture(
         root,
         &["plugins", "inspect", "ext/email.wasm"],

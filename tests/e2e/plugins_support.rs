@@ -89,6 +89,22 @@ pub fn load(engine: &Arc<PluginEngine>, file: &Path, settings: PluginSettings) -
     )
 }
 
+/// A batch of `values` for `strategy` on the text column `public.users.email`.
+pub fn batch(strategy: &str, values: &[Option<&str>]) -> confiture::plugins::Batch {
+    confiture::plugins::Batch {
+        strategy: strategy.into(),
+        column: confiture::plugins::strategy::Column {
+            schema: "public".into(),
+            table: "users".into(),
+            name: "email".into(),
+            type_name: "text".into(),
+        },
+        params: vec![],
+        values: confiture::plugins::TextBatch::from_values(values.iter().copied()),
+        context: vec![],
+    }
+}
+
 /// Settings with a config map and grants.
 pub fn settings(config: &[(&str, &str)], grant: &[confiture::project::Grant]) -> PluginSettings {
     PluginSettings {

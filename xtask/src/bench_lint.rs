@@ -1,6 +1,7 @@
 //! `cargo xtask bench-lint`: `confiture lint` end to end on generated schemas of 100 and 2,000
 //! tables (with indexes, foreign keys and migrations), against Squawk on the same files in the
-//! same run. Squawk is installed from PyPI (`squawk-cli`) into a venv under target/.
+//! same run; then the scale inputs of [`crate::bench_lint_scale`]. Squawk is installed from
+//! PyPI (`squawk-cli`) into a venv under target/.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -62,7 +63,14 @@ pub fn run(repetitions: usize) -> anyhow::Result<u8> {
         "\nMarkdown rows (tables | files | confiture lint | its analysis | squawk | ratio), \
          medians of {repetitions}:\n{rows}"
     );
-    Ok(if all_met { 0 } else { 1 })
+    let scale = work.join("scale");
+    std::fs::create_dir_all(&scale).with_context(|| format!("creating {}", scale.display()))?;
+    let (scale_rows, scale_met) = crate::bench_lint_scale::run(&binary, &squawk, &scale)?;
+    println!(
+        "\nMarkdown rows (input | confiture | peak | squawk | peak | time ratio | memory ratio | \
+         confiture full/half size), one run each:\n{scale_rows}"
+    );
+    Ok(if all_met && scale_met { 0 } else { 1 })
 }
 
 /// The squawk binary from a venv under `work`, installing `squawk-cli` on first use.

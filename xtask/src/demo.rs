@@ -19,6 +19,9 @@ pub enum Mode {
     Quiet,
 }
 
+/// The one migration hook the demo installs and grants.
+const DEMO_HOOK: &str = "email-not-null-hook";
+
 /// The example migrations the demo writes: (file name, content).
 const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -208,6 +211,8 @@ impl Demo {
 
     /// Copies the example plugins (not the hostile, hook-test and benchmark ones) into the
     /// project's `plugins/`, and grants the example hook what it needs to check `customers`.
+    /// Of the hooks, only the Rust one is installed: the Python and JavaScript hooks make the
+    /// same check and would each need the same grant to run.
     fn install_plugins(&self, built: &[PathBuf]) -> anyhow::Result<()> {
         let dir = self.dir.join("plugins");
         let example = |f: &PathBuf| {
@@ -215,16 +220,17 @@ impl Demo {
             !f.components().any(|c| c.as_os_str() == "hostile")
                 && stem != "hook-recorder"
                 && !stem.starts_with("bench-hook-")
+                && (stem == DEMO_HOOK || !stem.ends_with("-hook"))
         };
         let env = self.dir.join("db/environments/local.yaml");
         let mut text =
             std::fs::read_to_string(&env).with_context(|| format!("reading {}", env.display()))?;
-        text.push_str(
+        text.push_str(&format!(
             "\n# Plugins' SQL runs as a least-privilege role (made by `confiture plugins create-role`).\n\
              plugin_sandbox:\n  role: confiture_plugin\n\
              # The example migration hook: fail a migration that leaves customers without an email.\n\
-             plugins:\n  email-not-null-hook:\n    grant: [db-read]\n    config:\n      table: customers\n",
-        );
+             plugins:\n  {DEMO_HOOK}:\n    grant: [db-read]\n    config:\n      table: customers\n",
+        ));
         std::fs::write(&env, text).with_context(|| format!("writing {}", env.display()))?;
         for file in built.iter().filter(|f| example(f)) {
             let name = file.file_name().context("a plugin file name")?;

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_hooks;
 mod bench_lint;
+mod bench_lint_scale;
 mod bench_plugins;
 mod bench_sync;
 mod cli_docs;
@@ -13,6 +14,7 @@ mod example;
 mod plugins;
 mod postgres;
 mod suite;
+mod tools;
 mod workspace;
 
 use clap::{Parser, Subcommand};
@@ -58,7 +60,7 @@ enum Task {
         #[arg(long)]
         fsync_off: bool,
     },
-    /// Build every plugin under plugins/ (Rust and Python) into target/plugins/
+    /// Build every plugin under plugins/ (Rust, Python, JavaScript, C) into target/plugins/
     BuildPlugins,
     /// Measure plugin load time, hook call overhead and strategy throughput
     BenchPlugins,

@@ -3,10 +3,14 @@
 //!
 //! - Rust plugins (the `plugins/` Cargo workspace): one `cargo build --release --target
 //!   wasm32-wasip2` with `--target-dir target/plugins-build`;
-//! - Python plugins: `componentize-py` from a venv this creates in `target/py-venv`;
+//! - Python plugins (`app.py` on `sdk/python`): componentize-py;
+//! - JavaScript plugins (`app.js` on `sdk/js`): componentize-qjs (QuickJS, synchronous);
+//! - C plugins (`plugin.c` on `sdk/c/confiture.h`): wit-bindgen's C bindings, Debian's clang 14
+//!   and wasi-libc (a reactor core module), then `wasm-tools component new`;
 //! - `hostile/not-a-component`: a core WebAssembly module, written from the bytes below.
 //!
-//! Work whose outputs are newer than all its inputs is skipped.
+//! The tools are installed when missing by [`crate::tools`]. Work whose outputs are newer than
+//! all its inputs is skipped.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,12 +19,23 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::tools::{Tools, run};
+
 /// The Rust target plugins are built for.
 const TARGET: &str = "wasm32-wasip2";
-/// The componentize-py release the Python plugins are built with.
-const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
 /// Python plugins: folder under `plugins/` (holding `app.py`) and the WIT world it targets.
-const PYTHON_PLUGINS: &[(&str, &str)] = &[("python-strategy", "strategy-plugin")];
+pub const PYTHON_PLUGINS: &[(&str, &str)] = &[
+    ("python-strategy", "strategy-plugin"),
+    ("python-hook", "hook-plugin"),
+    ("python-lint", "lint-plugin"),
+];
+/// JavaScript plugins: folder (holding `app.js`) and world.
+pub const JS_PLUGINS: &[(&str, &str)] = &[
+    ("js-strategy", "strategy-plugin"),
+    ("js-hook", "hook-plugin"),
+];
+/// C plugins: folder (holding `plugin.c`) and world.
+pub const C_PLUGINS: &[(&str, &str)] = &[("c-strategy", "strategy-plugin")];
 /// The first 8 bytes of a component: magic, then version 0x0d and layer 1.
 const COMPONENT_HEADER: [u8; 8] = *b"\0asm\x0d\0\x01\0";
 /// `(module (func (export "describe") (result i32) i32.const 0))`: a valid core module, which
@@ -89,9 +104,16 @@ pub fn build_plugins(workspace_root: &Path) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(out_dir.join("hostile"))
         .with_context(|| format!("creating {}", out_dir.join("hostile").display()))?;
 
+    let tools = Tools::new(workspace_root);
     let mut built = build_rust(workspace_root, &plugins_dir, &out_dir)?;
     for (name, world) in PYTHON_PLUGINS {
-        built.push(build_python(workspace_root, name, world, &out_dir)?);
+        built.push(build_python(workspace_root, &tools, name, world, &out_dir)?);
+    }
+    for (name, world) in JS_PLUGINS {
+        built.push(build_js(workspace_root, &tools, name, world, &out_dir)?);
+    }
+    for (name, world) in C_PLUGINS {
+        built.push(build_c(workspace_root, &tools, name, world, &out_dir)?);
     }
     let core = out_dir.join("hostile/not-a-component.wasm");
     if fs::read(&core).ok().as_deref() != Some(CORE_MODULE) {
@@ -169,7 +191,7 @@ fn build_rust(workspace_root: &Path, plugins_dir: &Path, out_dir: &Path) -> Resu
     ensure_target()?;
     let target_dir = workspace_root.join("target/plugins-build");
     let manifest = plugins_dir.join("Cargo.toml");
-    run(Command::new(cargo())
+    run(Command::new(crate::workspace::cargo_program())
         .args(["build", "--release", "--target", TARGET, "--manifest-path"])
         .arg(&manifest)
         .arg("--target-dir")
@@ -191,49 +213,128 @@ fn build_rust(workspace_root: &Path, plugins_dir: &Path, out_dir: &Path) -> Resu
     Ok(outputs)
 }
 
-fn build_python(workspace_root: &Path, name: &str, world: &str, out_dir: &Path) -> Result<PathBuf> {
+/// Builds plugin `name` of `language` from `plugins/<name>/<source>` on the SDK at `sdk`, unless
+/// its component is newer than the plugin, the SDK and the contract: `build(dir, output)` runs
+/// in the plugin's folder and writes the component, which must then be one.
+fn build_other(
+    workspace_root: &Path,
+    out_dir: &Path,
+    (name, language, source, sdk): (&str, &str, &str, &str),
+    build: impl FnOnce(&Path, &Path) -> Result<()>,
+) -> Result<PathBuf> {
     let dir = workspace_root.join("plugins").join(name);
     let output = out_dir.join(format!("{name}.wasm"));
     ensure!(
-        dir.join("app.py").is_file(),
-        "{} is missing: a Python plugin's module is `app.py`",
-        dir.join("app.py").display()
+        dir.join(source).is_file(),
+        "{} is missing: the plugin's source is `{source}`",
+        dir.join(source).display()
     );
-    if up_to_date(
-        std::slice::from_ref(&output),
-        &[dir.clone(), workspace_root.join("wit")],
-    )? {
-        println!("up to date  {name} (Python)");
+    let inputs = [
+        dir.clone(),
+        workspace_root.join(sdk),
+        workspace_root.join("wit"),
+    ];
+    if up_to_date(std::slice::from_ref(&output), &inputs)? {
+        println!("up to date  {name} ({language})");
         return Ok(output);
     }
-    let componentize = python_venv(workspace_root)?;
-    run(Command::new(&componentize)
-        .arg("-d")
-        .arg(workspace_root.join("wit"))
-        .args(["-w", world, "componentize", "app", "-o"])
-        .arg(&output)
-        .current_dir(&dir)
-        .env("PYTHONDONTWRITEBYTECODE", "1"))
-    .with_context(|| format!("building the Python plugin in {}", dir.display()))?;
+    build(&dir, &output)
+        .with_context(|| format!("building the {language} plugin in {}", dir.display()))?;
     check_component(&output)?;
-    println!("built       {name} (Python)");
+    println!("built       {name} ({language})");
     Ok(output)
 }
 
-/// `target/py-venv` with componentize-py installed; returns the `componentize-py` program.
-fn python_venv(workspace_root: &Path) -> Result<PathBuf> {
-    let venv = workspace_root.join("target/py-venv");
-    let program = venv.join("bin/componentize-py");
-    if program.is_file() {
-        return Ok(program);
-    }
-    println!("creating    {} with {COMPONENTIZE_PY}", venv.display());
-    run(Command::new("python3").arg("-m").arg("venv").arg(&venv)).context(
-        "creating the Python venv for componentize-py (install python3 with its venv module)",
-    )?;
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", COMPONENTIZE_PY]))
-        .with_context(|| format!("installing {COMPONENTIZE_PY} into {}", venv.display()))?;
-    Ok(program)
+fn build_python(
+    workspace_root: &Path,
+    tools: &Tools,
+    name: &str,
+    world: &str,
+    out_dir: &Path,
+) -> Result<PathBuf> {
+    let plugin = (name, "Python", "app.py", "sdk/python");
+    build_other(workspace_root, out_dir, plugin, |dir, output| {
+        run(Command::new(tools.componentize_py()?)
+            .arg("-d")
+            .arg(workspace_root.join("wit"))
+            .args(["-w", world, "componentize", "app", "-p", "."])
+            .arg("-p")
+            .arg(workspace_root.join("sdk/python"))
+            .arg("-o")
+            .arg(output)
+            .current_dir(dir)
+            .env("PYTHONDONTWRITEBYTECODE", "1"))
+    })
+}
+
+fn build_js(
+    workspace_root: &Path,
+    tools: &Tools,
+    name: &str,
+    world: &str,
+    out_dir: &Path,
+) -> Result<PathBuf> {
+    let plugin = (name, "JavaScript", "app.js", "sdk/js");
+    build_other(workspace_root, out_dir, plugin, |dir, output| {
+        // The SDK is reached through the plugin's `confiture` link into sdk/js, so the module
+        // root is the repository (read during the build only).
+        run(Command::new(tools.componentize_qjs()?)
+            .arg("--wit")
+            .arg(workspace_root.join("wit"))
+            .args(["-n", world, "--js", "app.js", "--sync", "--module-root"])
+            .arg(workspace_root)
+            .arg("-o")
+            .arg(output)
+            .current_dir(dir))
+    })
+}
+
+fn build_c(
+    workspace_root: &Path,
+    tools: &Tools,
+    name: &str,
+    world: &str,
+    out_dir: &Path,
+) -> Result<PathBuf> {
+    let plugin = (name, "C", "plugin.c", "sdk/c");
+    build_other(workspace_root, out_dir, plugin, |dir, output| {
+        let clang = tools.clang()?;
+        let work = workspace_root.join("target/plugins-build/c").join(name);
+        let _ = fs::remove_dir_all(&work);
+        fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+        run(Command::new(tools.wit_bindgen()?)
+            .args(["c", "--world", world, "--out-dir"])
+            .arg(&work)
+            .arg(workspace_root.join("wit")))
+        .context("generating the C bindings with wit-bindgen")?;
+        let stem = world.replace('-', "_");
+        let core = work.join("core.wasm");
+        run(Command::new(clang)
+            .args([
+                "--target=wasm32-wasi",
+                "-mexec-model=reactor",
+                "-O2",
+                "-Wall",
+                "-Werror",
+            ])
+            .arg(format!("--sysroot={}", crate::tools::WASI_SYSROOT))
+            .arg("-fuse-ld=lld")
+            .arg("-I")
+            .arg(&work)
+            .arg("-I")
+            .arg(workspace_root.join("sdk/c"))
+            .arg(dir.join("plugin.c"))
+            .arg(work.join(format!("{stem}.c")))
+            .arg(work.join(format!("{stem}_component_type.o")))
+            .arg("-o")
+            .arg(&core))?;
+        run(Command::new(tools.wasm_tools()?)
+            .args(["component", "new"])
+            .arg(&core)
+            .arg("-o")
+            .arg(output))
+        .context("making a component of the C plugin's core module")
+    })
 }
 
 /// Adds the `wasm32-wasip2` target through rustup when it is not installed.
@@ -305,20 +406,6 @@ fn newest(path: &Path) -> Result<Option<SystemTime>> {
         }
     }
     Ok(Some(newest))
-}
-
-/// Runs `command`, failing with its status when it fails (its output goes to the terminal).
-fn run(command: &mut Command) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("starting {:?}", command.get_program()))?;
-    ensure!(status.success(), "{command:?} failed ({status})");
-    Ok(())
-}
-
-/// The cargo running this xtask, or `cargo`.
-fn cargo() -> PathBuf {
-    std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 
 fn shown(out_dir: &Path, path: &Path) -> String {

@@ -34,7 +34,7 @@ pub fn run() -> anyhow::Result<u8> {
         .stdin(Stdio::null())
         .status()
         .context("running the plugins' unit tests")?;
-    if !plugin_tests.success() {
+    if !plugin_tests.success() || !sdk_language_tests()? {
         return Ok(1);
     }
     let demo = crate::demo::run(crate::demo::Mode::Quiet);
@@ -46,6 +46,52 @@ pub fn run() -> anyhow::Result<u8> {
     let host = cargo_test(&["-p", "confiture", "-p", "xtask"])?;
     let _ = Cluster::in_dir(&root().join(TEST_CLUSTER_DIR), "confiture_test").stop();
     Ok(if sdk != 0 { sdk } else { host })
+}
+
+/// The Python and JavaScript SDKs' own tests and their example plugins' native tests (pytest,
+/// Node's test runner), against the SDKs' host doubles; true when all passed.
+fn sdk_language_tests() -> anyhow::Result<bool> {
+    use crate::plugins::{JS_PLUGINS, PYTHON_PLUGINS};
+    let root = root();
+    let python = crate::tools::Tools::new(&root).python()?;
+    let mut runs: Vec<(std::path::PathBuf, std::process::Command)> = Vec::new();
+    let mut pytest = |dir: std::path::PathBuf| {
+        let mut command = std::process::Command::new(&python);
+        command
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .env("PYTHONPATH", root.join("sdk/python"))
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        runs.push((dir, command));
+    };
+    pytest(root.join("sdk/python/tests"));
+    for (name, _) in PYTHON_PLUGINS {
+        pytest(root.join("plugins").join(name));
+    }
+    let node = |testing: &str, file: &str| {
+        let mut command = std::process::Command::new("node");
+        command.args(["--import", testing, "--test", file]);
+        command
+    };
+    runs.push((
+        root.join("sdk/js"),
+        node("./testing.js", "confiture.test.js"),
+    ));
+    for (name, _) in JS_PLUGINS {
+        runs.push((
+            root.join("plugins").join(name),
+            node("./confiture/testing.js", "app.test.js"),
+        ));
+    }
+    let mut passed = true;
+    for (dir, mut command) in runs {
+        let status = command
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .status()
+            .with_context(|| format!("running the tests in {}", dir.display()))?;
+        passed &= status.success();
+    }
+    Ok(passed)
 }
 
 /// `cargo test --release --no-fail-fast` of `packages`; its exit status as a code (0 = passed).

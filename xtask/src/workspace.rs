@@ -27,9 +27,14 @@ pub fn confiture_binary() -> PathBuf {
     target_dir().join("release").join("confiture")
 }
 
-/// The `cargo` that runs this task.
+/// The cargo running this task, or `cargo`.
+pub fn cargo_program() -> PathBuf {
+    std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
+}
+
+/// The `cargo` that runs this task, in the workspace root.
 pub fn cargo() -> Command {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut cmd = Command::new(cargo_program());
     cmd.current_dir(root());
     cmd
 }

@@ -490,8 +490,13 @@ pub enum PluginLang {
     /// Rust with the confiture-sdk crate
     #[default]
     Rust,
-    /// Python with componentize-py
+    /// Python on the Python SDK, built with componentize-py
     Python,
+    /// JavaScript on the JavaScript SDK, built with componentize-qjs (QuickJS)
+    Js,
+    /// C with wit-bindgen's bindings and confiture.h, built with clang and wasi-libc
+    /// (strategies only)
+    C,
 }
 
 /// `confiture plugins new`.

@@ -88,6 +88,15 @@ pub fn resolve(
     exclude: &[String],
     runner_lock_timeout: bool,
 ) -> Result<LintConfig, Failure> {
+    if let Some(version) = settings.postgres_version
+        && !(9..=99).contains(&version)
+    {
+        return Err(Failure::config(format!(
+            "{}: linting.postgres_version: {version} is not a PostgreSQL major version",
+            source.at("postgres_version")
+        ))
+        .hint("write the major version the migrations run on, e.g. `postgres_version: 15`"));
+    }
     let mut enabled: HashMap<String, Option<Severity>> = registry
         .rules()
         .iter()
@@ -291,6 +300,9 @@ fn options(settings: &LintingSettings, runner_lock_timeout: bool) -> RuleOptions
         secret_columns: list(&settings.secret_columns, defaults.secret_columns),
         retention_columns: list(&settings.retention_columns, defaults.retention_columns),
         runner_sets_lock_timeout: runner_lock_timeout,
+        postgres_version: settings
+            .postgres_version
+            .unwrap_or(defaults.postgres_version),
     }
 }
 

@@ -5,7 +5,7 @@ use super::config::{Source, resolve};
 use super::engine::lint;
 use super::registry::Registry;
 use super::rule::Category;
-use crate::project::LintingSettings;
+use crate::project::{LintingSettings, RuleSetting};
 use crate::sql::parse_file;
 
 const GUIDE: &str = include_str!("../../../docs/guides/schema-linting.md");
@@ -27,8 +27,10 @@ fn block<'a>(section: &'a str, label: &str) -> Option<&'a str> {
 
 /// How many findings of rule `id` the example produces (in the migration for migration rules).
 fn findings(registry: &Registry, id: &str, category: Category, sql: &str) -> usize {
+    // The rule under test is on even when it is opt-in.
     let settings = LintingSettings {
         audit_columns: Some(vec!["created_by".into(), "updated_by".into()]),
+        rules: vec![(id.to_string(), RuleSetting::Switch(true))],
         ..LintingSettings::default()
     };
     let source = Source {

@@ -10,7 +10,7 @@ use super::registry::Registry;
 use super::rule::{Category, LintContext, Rule, Severity, Violation};
 use super::rules::UNKNOWN_SUPPRESSION;
 use super::suppress::Suppressions;
-use crate::sql::{SqlFile, build_model};
+use crate::sql::SqlFile;
 
 /// The JSON report's schema version; bumped only on incompatible changes.
 pub const REPORT_VERSION: u32 = 1;
@@ -89,8 +89,11 @@ pub fn lint(
     fail_level: Severity,
 ) -> LintReport {
     let started = Instant::now();
-    let model = build_model(files);
-    let ctx = LintContext::new(&model, files, &config.options);
+    let settings = crate::risk::Settings {
+        postgres_version: config.options.postgres_version,
+    };
+    let (model, risks) = crate::risk::assess_files(files, settings);
+    let ctx = LintContext::new(&model, files, &config.options, &risks);
     let (suppressions, unknown) = Suppressions::collect(files, registry);
 
     let mut summary = Summary::default();

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::risk::{Assessment, MigrationRisk};
 use crate::sql::{Index, Location, SchemaModel, SqlFile, Statement};
 
 /// How serious a finding is (the WIT `severity`).
@@ -152,6 +153,9 @@ pub struct RuleOptions {
     /// True when the migration runner sets `lock_timeout` itself (the environment's
     /// `lock_timeout` is not 0), so migrations need not.
     pub runner_sets_lock_timeout: bool,
+    /// The PostgreSQL major version migrations run on (`linting.postgres_version`), for the
+    /// version-dependent safety facts.
+    pub postgres_version: u32,
 }
 
 impl Default for RuleOptions {
@@ -197,12 +201,13 @@ impl Default for RuleOptions {
                 "expires_at",
             ]),
             runner_sets_lock_timeout: true,
+            postgres_version: crate::risk::DEFAULT_POSTGRES_VERSION,
         }
     }
 }
 
 /// What a rule is given: the schema model after every file, every statement (each carries its
-/// file in its location), and the options.
+/// file in its location), each migration's risk classification, and the options.
 pub struct LintContext<'a> {
     /// Tables and indexes after every file was applied in order.
     pub model: &'a SchemaModel,
@@ -210,12 +215,20 @@ pub struct LintContext<'a> {
     pub files: &'a [SqlFile],
     /// The rules' settings.
     pub options: &'a RuleOptions,
+    /// For each file, its risk classification when it is a migration (see
+    /// [`crate::risk::assess_files`]).
+    risks: &'a [Option<MigrationRisk>],
     indexes_by_table: HashMap<&'a str, Vec<&'a Index>>,
 }
 
 impl<'a> LintContext<'a> {
-    /// A context over a model and its files.
-    pub fn new(model: &'a SchemaModel, files: &'a [SqlFile], options: &'a RuleOptions) -> Self {
+    /// A context over a model, its files and their migrations' risks (one entry per file).
+    pub fn new(
+        model: &'a SchemaModel,
+        files: &'a [SqlFile],
+        options: &'a RuleOptions,
+        risks: &'a [Option<MigrationRisk>],
+    ) -> Self {
         let mut indexes_by_table: HashMap<&str, Vec<&Index>> = HashMap::new();
         for index in &model.indexes {
             indexes_by_table
@@ -227,8 +240,28 @@ impl<'a> LintContext<'a> {
             model,
             files,
             options,
+            risks,
             indexes_by_table,
         }
+    }
+
+    /// Every migration file with its risk classification.
+    pub fn migrations(&self) -> impl Iterator<Item = (&'a SqlFile, &'a MigrationRisk)> + 'a {
+        self.files
+            .iter()
+            .zip(self.risks)
+            .filter_map(|(file, risk)| risk.as_ref().map(|r| (file, r)))
+    }
+
+    /// Every statement of every migration with its risk assessment, in order.
+    pub fn migration_statements(
+        &self,
+    ) -> impl Iterator<Item = (&'a Statement, &'a Assessment)> + 'a {
+        self.migrations().flat_map(|(file, risk)| {
+            file.statements
+                .iter()
+                .zip(risk.statements.iter().map(|(_, a)| a))
+        })
     }
 
     /// Every statement of every file, in order.
@@ -295,6 +328,9 @@ impl BuiltinRule {
 impl Rule for BuiltinRule {
     fn id(&self) -> &str {
         self.id
+    }
+    fn enabled_by_default(&self) -> bool {
+        !super::rules::OPT_IN.contains(&self.id)
     }
     fn category(&self) -> Category {
         self.category

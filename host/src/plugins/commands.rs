@@ -17,6 +17,7 @@ use crate::cli::{Globals, InspectArgs};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 use crate::project::Grant;
+use crate::text::neutralise;
 
 /// The engine for a command, honouring `--no-plugin-cache` and the environment's
 /// `plugin_sandbox` compile limits (the defaults without a project).
@@ -147,7 +148,7 @@ impl Report for ListReport {
                 "{} {}  {}",
                 paint(style::BOLD, &p.name),
                 p.version,
-                paint(style::DIM, &p.file)
+                paint(style::DIM, neutralise(&p.file))
             )?;
             if !p.description.is_empty() {
                 writeln!(out, "  {}", p.description)?;
@@ -168,16 +169,12 @@ impl Report for ListReport {
                 join(&p.capabilities_asked),
                 join(&p.capabilities_granted)
             )?;
-            let cache = match p.cache {
-                CacheStatus::Hit => "cache hit",
-                CacheStatus::Miss => "compiled, cached",
-                CacheStatus::Replaced => "compiled, bad cache entry replaced",
-                CacheStatus::Off => "compiled, cache off",
-            };
             writeln!(
                 out,
-                "  loaded in {:.1} ms ({cache}); memory limit {} MiB",
-                p.load_ms, p.memory_mb
+                "  loaded in {:.1} ms ({}); memory limit {} MiB",
+                p.load_ms,
+                cache_words(p.cache),
+                p.memory_mb
             )?;
         }
         for d in &self.disabled {
@@ -186,7 +183,7 @@ impl Report for ListReport {
                 "{} {}  {}",
                 paint(style::BOLD, &d.name),
                 paint(style::WARN, "(disabled, not started)"),
-                paint(style::DIM, &d.file)
+                paint(style::DIM, neutralise(&d.file))
             )?;
         }
         for b in &self.broken {
@@ -194,14 +191,24 @@ impl Report for ListReport {
                 out,
                 "{} {}",
                 paint(style::ERR, "broken"),
-                paint(style::BOLD, &b.file)
+                paint(style::BOLD, neutralise(&b.file))
             )?;
-            writeln!(out, "  {}", b.error)?;
+            writeln!(out, "  {}", neutralise(&b.error))?;
             if let Some(hint) = &b.hint {
                 writeln!(out, "  {} {hint}", paint(style::BOLD, "hint:"))?;
             }
         }
         Ok(())
+    }
+}
+
+/// What the compiled-artifact cache did, in words.
+fn cache_words(cache: CacheStatus) -> &'static str {
+    match cache {
+        CacheStatus::Hit => "cache hit",
+        CacheStatus::Miss => "compiled, cached",
+        CacheStatus::Replaced => "compiled, bad cache entry replaced",
+        CacheStatus::Off => "compiled, cache off",
     }
 }
 
@@ -263,6 +270,10 @@ pub struct InspectReport {
     pub metadata: Option<PluginInfo>,
     /// Why it cannot be used as a plugin, if it cannot.
     pub problem: Option<String>,
+    /// The contract version it was built against (when it is a valid plugin).
+    pub contract: Option<String>,
+    /// Load time in milliseconds and what the compiled-artifact cache did (when it loaded).
+    pub load: Option<(f64, CacheStatus)>,
 }
 
 impl Report for InspectReport {
@@ -270,7 +281,14 @@ impl Report for InspectReport {
         writeln!(out, "{}", paint(style::BOLD, &self.file))?;
         writeln!(out, "  sha256 {}  ({} bytes)", self.sha256, self.bytes)?;
         if let Some(world) = &self.world {
-            writeln!(out, "  world: confiture:plugin/{world}")?;
+            let version = self.contract.as_deref().unwrap_or("?");
+            writeln!(
+                out,
+                "  world: confiture:plugin/{world} (contract {version})"
+            )?;
+        }
+        if let Some((millis, cache)) = self.load {
+            writeln!(out, "  loaded in {millis:.1} ms ({})", cache_words(cache))?;
         }
         for (title, items) in [("imports", &self.imports), ("exports", &self.exports)] {
             writeln!(out, "{title}:")?;
@@ -326,32 +344,39 @@ pub fn inspect(g: &Globals, args: &InspectArgs) -> anyhow::Result<ExitCode> {
     })?;
     check_header(&shown_file, &bytes)?;
     let engine = engine(g)?;
-    let (component, _) = engine.component(&shown_file, &bytes)?;
-    let (imports, exports) = interface(&engine.engine, &component);
     let sources = g
         .project()
         .map(|project| PluginSources::from_project(&project, &[]))
         .unwrap_or_default();
+    // One load, through the compiled-artifact cache as `plugins list` does; only a component
+    // that fails to load as a plugin is looked at again (from the cache it was just put in).
     let loaded = Plugin::load(&engine, Path::new(file), shown_file.clone(), |name| {
         sources.settings_for(name)
     });
-    let (world, metadata, problem) = match &loaded {
+    let (imports, exports, problem) = match &loaded {
         Ok(plugin) => (
-            Some(plugin.shape.world.clone()),
-            Some(plugin.info.clone()),
+            plugin.shape.imports.clone(),
+            plugin.shape.exports.clone(),
             None,
         ),
-        Err(err) => (None, None, Some(format!("{err:#}"))),
+        Err(err) => {
+            let component = engine.component(&shown_file, &bytes)?.0;
+            let (imports, exports) = interface(&engine.engine, &component);
+            (imports, exports, Some(format!("{err:#}")))
+        }
     };
+    let plugin = loaded.as_ref().ok();
     g.out.report(&InspectReport {
         file: shown_file,
         sha256: super::cache::sha256_hex(&bytes),
         bytes: bytes.len() as u64,
-        world,
+        world: plugin.map(|p| p.shape.world.clone()),
         imports,
         exports,
-        metadata,
+        metadata: plugin.map(|p| p.info.clone()),
         problem,
+        contract: plugin.map(|p| p.shape.contract.clone()),
+        load: plugin.map(|p| ((p.load.millis * 10.0).round() / 10.0, p.load.cache)),
     });
     Ok(if loaded.is_ok() {
         ExitCode::Ok

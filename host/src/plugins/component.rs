@@ -13,8 +13,9 @@ use crate::error::Failure;
 
 /// The WIT package of the contract.
 pub const CONTRACT_PACKAGE: &str = "confiture:plugin";
-/// The contract version this host speaks.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+/// The current contract version: what `wit/` defines and the SDKs build against. Older
+/// versions the host still loads are listed in [`super::versions::SUPPORTED_VERSIONS`].
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// A plugin kind, read from the component's exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -79,6 +80,8 @@ pub struct Shape {
     /// The world it matches: `hook-plugin`, `strategy-plugin`, `lint-plugin`, `full-plugin`,
     /// or `custom` for any other combination.
     pub world: String,
+    /// The contract version it was built against (one of the supported versions).
+    pub contract: String,
 }
 
 /// Refuses anything that is not a component before compiling it, with what to do.
@@ -115,24 +118,29 @@ pub fn check_header(file: &str, bytes: &[u8]) -> Result<(), Failure> {
     }
 }
 
-/// The component's imports, exports and kinds; an error when it targets another contract
-/// version or exports none of the contract's interfaces.
+/// The component's imports, exports and kinds; an error when it targets a contract version
+/// this host does not speak, or several versions at once, or exports none of the contract's
+/// interfaces.
 pub fn shape(engine: &Engine, component: &Component, file: &str) -> Result<Shape, Failure> {
     let (imports, exports) = interface(engine, component);
     let mut ours = Vec::new();
+    let mut contract: Option<&str> = None;
     for item in &exports {
         let Some((interface, version)) = contract_name(&item.name) else {
             continue;
         };
-        if !compatible(version, CONTRACT_VERSION) {
-            return Err(Failure::config(format!(
-                "{file} was built against {CONTRACT_PACKAGE}@{version}, and this Confiture \
-                 speaks {CONTRACT_PACKAGE}@{CONTRACT_VERSION}"
-            ))
-            .hint(format!(
-                "rebuild the plugin against the WIT of {CONTRACT_PACKAGE}@{CONTRACT_VERSION} \
-                 (`confiture plugins new` writes it), or use a Confiture release for {version}"
-            )));
+        let Some(supported) = supported_version(version) else {
+            return Err(unsupported(file, version));
+        };
+        match contract {
+            Some(other) if other != supported => {
+                return Err(Failure::config(format!(
+                    "{file} exports interfaces of both {CONTRACT_PACKAGE}@{other} and \
+                     {CONTRACT_PACKAGE}@{version}"
+                ))
+                .hint("build every export of a plugin against one version of the contract"));
+            }
+            _ => contract = Some(supported),
         }
         ours.push(interface.to_string());
     }
@@ -169,7 +177,28 @@ pub fn shape(engine: &Engine, component: &Component, file: &str) -> Result<Shape
         exports,
         kinds,
         world,
+        contract: contract.unwrap_or(CONTRACT_VERSION).to_string(),
     })
+}
+
+/// The supported version a component's `version` is served as, if any.
+fn supported_version(version: &str) -> Option<&'static str> {
+    super::versions::SUPPORTED_VERSIONS
+        .iter()
+        .copied()
+        .find(|supported| compatible(version, supported))
+}
+
+fn unsupported(file: &str, version: &str) -> Failure {
+    let supported = super::versions::SUPPORTED_VERSIONS.join(", ");
+    Failure::config(format!(
+        "{file} was built against {CONTRACT_PACKAGE}@{version}, and this Confiture speaks \
+         {CONTRACT_PACKAGE}@{{{supported}}}"
+    ))
+    .hint(format!(
+        "rebuild the plugin against the WIT of {CONTRACT_PACKAGE}@{CONTRACT_VERSION} \
+         (`confiture plugins new` writes it), or use a Confiture release for {version}"
+    ))
 }
 
 /// Every import and export of a component, whatever it is built against.
@@ -299,27 +328,69 @@ pub fn shown(root: Option<&Path>, path: &Path) -> String {
 mod tests {
     use super::*;
 
-    /// The WIT package, the host's contract version and the crates' version move together
-    /// (docs/reference/publishing.md): every `.wit` file declares `CONTRACT_VERSION`, whose
-    /// major.minor is the workspace's.
-    #[test]
-    fn contract_version_matches_the_wit_package_and_the_crates() {
-        let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
-        let mut files = 0;
-        for entry in std::fs::read_dir(&wit).unwrap() {
+    /// `.wit` files of `dir` and the package line each declares.
+    fn packages(dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "wit") {
                 let text = std::fs::read_to_string(&path).unwrap();
-                let expected = format!("package {CONTRACT_PACKAGE}@{CONTRACT_VERSION};");
-                assert!(
-                    text.contains(&expected),
-                    "{} lacks `{expected}`",
-                    path.display()
-                );
-                files += 1;
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with("package "))
+                    .unwrap_or_default()
+                    .to_string();
+                found.push((path, line));
             }
         }
-        assert!(files >= 8, "found {files} .wit files in {}", wit.display());
+        found
+    }
+
+    /// The WIT package, the host's contract version and the crates' version move together
+    /// (docs/reference/publishing.md): every `wit/*.wit` declares `CONTRACT_VERSION`, whose
+    /// major.minor is the workspace's; every older supported version is kept, frozen, in
+    /// `wit/v<version>/`, and every such directory is a supported version.
+    #[test]
+    fn contract_versions_match_the_wit_directories_and_the_crates() {
+        let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+        let declares = |dir: &std::path::Path, version: &str| {
+            let files = packages(dir);
+            assert!(
+                files.len() >= 8,
+                "found {} .wit files in {}",
+                files.len(),
+                dir.display()
+            );
+            for (path, line) in files {
+                assert_eq!(
+                    line,
+                    format!("package {CONTRACT_PACKAGE}@{version};"),
+                    "{}",
+                    path.display()
+                );
+            }
+        };
+        declares(&wit, CONTRACT_VERSION);
+        let mut frozen: Vec<String> = std::fs::read_dir(&wit)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| e.file_name().to_str()?.strip_prefix('v').map(String::from))
+            .collect();
+        frozen.sort();
+        let mut older: Vec<String> = super::super::versions::SUPPORTED_VERSIONS
+            .iter()
+            .filter(|v| **v != CONTRACT_VERSION)
+            .map(|v| v.to_string())
+            .collect();
+        older.sort();
+        assert_eq!(
+            frozen, older,
+            "wit/v*/ directories against SUPPORTED_VERSIONS"
+        );
+        for version in &frozen {
+            declares(&wit.join(format!("v{version}")), version);
+        }
         let minor = |v: &str| v.rsplit_once('.').map(|(head, _)| head.to_string());
         assert_eq!(minor(CONTRACT_VERSION), minor(env!("CARGO_PKG_VERSION")));
     }
@@ -343,6 +414,10 @@ mod tests {
     #[test]
     fn contract_versions() {
         assert!(compatible("0.1.0", "0.1.0"));
+        assert_eq!(supported_version("0.1.3"), Some("0.1.0"));
+        assert_eq!(supported_version("0.2.0"), Some(CONTRACT_VERSION));
+        assert_eq!(supported_version("0.3.0"), None);
+        assert_eq!(supported_version("1.0.0"), None);
         assert!(compatible("0.1.7", "0.1.0"));
         assert!(!compatible("0.2.0", "0.1.0"));
         assert!(!compatible("1.0.0", "0.1.0"));

@@ -15,6 +15,7 @@ use super::cache::{ArtifactCache, CacheStatus, Lookup};
 use super::compile::{CompileLimits, Compiler, check_size, compile};
 use super::keyed_hash::KeyedHasher;
 use super::log::PluginLog;
+use super::progress::{ANNOUNCE_BYTES, CompileProgress};
 use super::sandbox::HostState;
 
 /// How often the epoch advances; time limits are rounded up to a multiple of it.
@@ -87,6 +88,9 @@ impl PluginEngine {
         FullPlugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
             .context("cannot link the confiture:plugin imports")?;
+        super::versions::add_older_imports(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the imports of older confiture:plugin versions")?;
         let cache = options.cache_dir.map(ArtifactCache::new);
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_ticker(&engine, ticker_stop.clone())?;
@@ -120,13 +124,20 @@ impl PluginEngine {
             Lookup::Missing => CacheStatus::Miss,
             Lookup::Bad => CacheStatus::Replaced,
         };
+        // A cold compile of a large component shows progress on stderr.
+        let progress =
+            (bytes.len() >= ANNOUNCE_BYTES).then(|| CompileProgress::start(shown, bytes.len()));
         let compiled = compile(
             &self.engine,
             &self.compiler,
             &self.compile_limits,
             shown,
             bytes,
-        )?;
+        );
+        if let Some(progress) = progress {
+            progress.finish(compiled.is_ok());
+        }
+        let compiled = compiled?;
         if let Some(cache) = &self.cache {
             // A cache that cannot be written costs time, not correctness.
             let _ = cache.store(&self.engine, bytes, &compiled);

@@ -112,17 +112,23 @@ fn run_blocking(
 ) -> Result<(), PluginCallError> {
     let (mut store, instance) = plugin.instantiate(call, timeout_ms)?;
     store.data_mut().db = proxy;
-    let indices = plugin.hooks_indices().expect("checked by call_hook");
-    let guest = indices.load(&mut store, &instance).map_err(|e| {
-        PluginCallError::new(
-            plugin.name(),
-            call,
-            CallFailure::Host,
-            format!("cannot load the hooks export: {}", anyhow::Error::from(e)),
-        )
-    })?;
+    let export = plugin
+        .exports()
+        .handle
+        .as_ref()
+        .expect("checked by call_hook");
+    let func = export
+        .typed::<(&HookContext,), (Result<(), String>,)>(&mut store, &instance)
+        .map_err(|e| {
+            PluginCallError::new(
+                plugin.name(),
+                call,
+                CallFailure::Host,
+                format!("cannot load the hooks export: {}", anyhow::Error::from(e)),
+            )
+        })?;
     store.set_epoch_deadline(PluginEngine::ticks(timeout_ms));
-    let result = guest.call_handle(&mut store, &context);
+    let result = func.call(&mut store, (&context,)).map(|(out,)| out);
     store.data().flush_output();
     match result {
         Ok(Ok(())) => Ok(()),

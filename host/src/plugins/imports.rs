@@ -25,7 +25,19 @@ impl host::Host for HostState {
     }
 
     fn keyed_hash(&mut self, data: Vec<u8>) -> Result<Vec<u8>, String> {
-        self.plugin.keyed_hash(&data).map(|digest| digest.to_vec())
+        self.keyed_digest(&data).map(|digest| digest.to_vec())
+    }
+
+    fn keyed_hash_batch(&mut self, data: Vec<u8>, offsets: Vec<u32>) -> Result<Vec<u8>, String> {
+        super::keyed_hash::hash_batch(&data, &offsets, |input| self.keyed_digest(input))
+    }
+}
+
+impl HostState {
+    /// The plugin's keyed hash of one input: what `keyed-hash` returns, and what
+    /// `keyed-hash-batch` returns for each of its inputs.
+    fn keyed_digest(&self, data: &[u8]) -> Result<[u8; 32], String> {
+        self.plugin.keyed_hash(data)
     }
 }
 

@@ -94,6 +94,39 @@ impl KeyedHasher {
     }
 }
 
+/// The batch form of a keyed hash (`keyed-hash-batch`): `hash` of each input
+/// `data[offsets[i]..offsets[i + 1]]`, the 32-byte digests one after the other. The same
+/// per-value function serves both imports, so a batch gives exactly the digests of the calls
+/// one by one. An error names the problem when the offsets do not start at 0, decrease or run
+/// past the data, or what `hash` returned.
+pub fn hash_batch(
+    data: &[u8],
+    offsets: &[u32],
+    mut hash: impl FnMut(&[u8]) -> Result<[u8; 32], String>,
+) -> Result<Vec<u8>, String> {
+    match offsets.first() {
+        None => return Err("keyed-hash-batch: the offsets are empty (they start with 0)".into()),
+        Some(&first) if first != 0 => {
+            return Err(format!(
+                "keyed-hash-batch: the first offset is {first}, not 0"
+            ));
+        }
+        Some(_) => {}
+    }
+    let mut digests = Vec::with_capacity((offsets.len() - 1) * 32);
+    for (i, pair) in offsets.windows(2).enumerate() {
+        let (start, end) = (pair[0] as usize, pair[1] as usize);
+        if start > end || end > data.len() {
+            return Err(format!(
+                "keyed-hash-batch: input {i} spans {start}..{end}, outside the {} bytes of data",
+                data.len()
+            ));
+        }
+        digests.extend_from_slice(&hash(&data[start..end])?);
+    }
+    Ok(digests)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +198,38 @@ mod tests {
             secret.for_plugin("email-strategy").hash(b"alice")
         );
         assert_ne!(plugin.hash(b"alice"), secret.hash(b"alice"));
+    }
+
+    #[test]
+    fn batches_give_the_digests_one_by_one_and_refuse_bad_offsets() {
+        let hasher = KeyedHasher::new(b"one").unwrap();
+        let one = |data: &[u8]| Ok(hasher.hash(data));
+        let digests = hash_batch("abcé".as_bytes(), &[0, 1, 1, 5], one).unwrap();
+        assert_eq!(digests.len(), 96);
+        assert_eq!(digests[..32], hasher.hash(b"a"));
+        assert_eq!(digests[32..64], hasher.hash(b""));
+        assert_eq!(digests[64..], hasher.hash("bcé".as_bytes()));
+        assert_eq!(hash_batch(b"", &[0], one).unwrap(), Vec::<u8>::new());
+        assert!(hash_batch(b"ab", &[], one).unwrap_err().contains("empty"));
+        assert!(
+            hash_batch(b"ab", &[1, 2], one)
+                .unwrap_err()
+                .contains("not 0")
+        );
+        assert!(
+            hash_batch(b"ab", &[0, 2, 1], one)
+                .unwrap_err()
+                .contains("input 1")
+        );
+        assert!(
+            hash_batch(b"ab", &[0, 3], one)
+                .unwrap_err()
+                .contains("outside")
+        );
+        let failing = |_: &[u8]| Err("no secret".to_string());
+        assert_eq!(
+            hash_batch(b"ab", &[0, 2], failing).unwrap_err(),
+            "no secret"
+        );
     }
 }

@@ -25,17 +25,19 @@ fn lint_here(plugin: &Plugin, context: &LintContext) -> Result<Vec<Violation>, P
     }
     let timeout_ms = plugin.timeout_ms(Kind::Lint);
     let (mut store, instance) = plugin.instantiate(call, timeout_ms)?;
-    let indices = plugin.lint_indices().expect("checked above");
-    let guest = indices.load(&mut store, &instance).map_err(|e| {
-        PluginCallError::new(
-            plugin.name(),
-            call,
-            CallFailure::Host,
-            format!("cannot load the lint export: {}", anyhow::Error::from(e)),
-        )
-    })?;
+    let export = plugin.exports().check.as_ref().expect("checked above");
+    let func = export
+        .typed::<(&LintContext,), (Vec<Violation>,)>(&mut store, &instance)
+        .map_err(|e| {
+            PluginCallError::new(
+                plugin.name(),
+                call,
+                CallFailure::Host,
+                format!("cannot load the lint export: {}", anyhow::Error::from(e)),
+            )
+        })?;
     store.set_epoch_deadline(PluginEngine::ticks(timeout_ms));
-    let result = guest.call_check(&mut store, context);
+    let result = func.call(&mut store, (context,)).map(|(out,)| out);
     store.data().flush_output();
     let violations = result.map_err(|err| {
         PluginCallError::from_wasmtime(plugin.name(), call, err, store.data(), timeout_ms)

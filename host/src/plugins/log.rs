@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
+use crate::text::neutralise;
+
 /// Severity of a plugin log line (mirrors the WIT `log-level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,9 +114,9 @@ impl PluginLog {
             let _ = writeln!(
                 anstream::stderr(),
                 "[plugin {}] {}: {}",
-                record.plugin,
+                neutralise(&record.plugin),
                 record.level,
-                record.message
+                neutralise(&record.message)
             );
         })
     }

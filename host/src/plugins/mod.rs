@@ -1,5 +1,6 @@
 //! The plugin runtime: wasmtime 48 with the component model, running sandboxed plugins built
-//! against the `confiture:plugin@0.1.0` contract in `wit/`.
+//! against the `confiture:plugin@0.2.0` contract in `wit/` or an older supported version
+//! (`wit/v0.1.0/`; see [`versions`]).
 //!
 //! - [`engine`]: one engine per process (Cranelift, epoch interruption with a ticker thread),
 //!   and the linker with WASI preview 2 and the contract's imports.
@@ -9,6 +10,7 @@
 //!   [`component`] (exports, contract version, kinds), pre-instantiation and [`metadata`].
 //! - [`sandbox`]: the per-store state: nothing granted, memory cap, stdout/stderr to the log.
 //! - [`imports`]: the host side of `host` and `database`; [`keyed_hash`]; [`database`].
+//! - [`versions`]: older contract versions served through the current bindings.
 //! - Calls: [`strategy`] ([`StrategyWorker`], one instance per thread, reused across batches),
 //!   [`hooks`] ([`call_hook`], async, serving the database), [`lint`] ([`run_lint`]).
 //! - [`commands`]: `confiture plugins list|inspect|new`, with [`scaffold`]; [`role`]:
@@ -33,6 +35,7 @@ pub mod lint;
 pub mod log;
 pub mod metadata;
 pub mod plugin;
+mod progress;
 pub mod registry;
 pub mod role;
 mod sandbox;
@@ -40,6 +43,7 @@ pub mod scaffold;
 pub mod strategy;
 mod templates;
 mod text_batch;
+pub mod versions;
 
 pub use bindings::hooks::HookContext;
 pub use bindings::lint::{LintContext, Violation};

@@ -10,13 +10,13 @@ use serde::Serialize;
 use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre};
 
-use super::bindings::{hooks, lint, metadata, strategy};
 use super::cache::{CacheStatus, sha256_hex};
 use super::calls::{CallFailure, PluginCallError};
 use super::component::{Kind, Shape, check_header, shape};
 use super::engine::PluginEngine;
 use super::metadata::PluginInfo;
 use super::sandbox::{HostState, PluginContext, PluginKey, new_store};
+use super::versions::{ExportFunc, Exports};
 use crate::error::Failure;
 use crate::project::{Grant, PluginSettings};
 
@@ -37,13 +37,6 @@ pub struct LoadStats {
     pub cache: CacheStatus,
     /// Linear memory the instance holds right after it started, in MiB.
     pub memory_at_start_mb: f64,
-}
-
-/// Export lookups done once per plugin.
-struct Indices {
-    hooks: Option<hooks::GuestIndices>,
-    strategy: Option<strategy::GuestIndices>,
-    lint: Option<lint::GuestIndices>,
 }
 
 /// A loaded, validated plugin, ready to instantiate.
@@ -67,7 +60,7 @@ pub struct Plugin {
     pub(crate) engine: Arc<PluginEngine>,
     pub(crate) context: Arc<PluginContext>,
     pre: InstancePre<HostState>,
-    indices: Indices,
+    exports: Exports,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -116,23 +109,14 @@ impl Plugin {
                  rebuild it against wit/worlds.wit",
             )
         })?;
-        let missing = |kind: Kind, e: wasmtime::Error| {
+        let exports = Exports::find(&pre, &shape.contract, &shape.kinds).map_err(|(kind, e)| {
+            let interface = kind.map_or("metadata", Kind::interface);
             Failure::config(format!(
-                "{shown}: the {} export does not match the contract: {}",
-                kind.interface(),
-                anyhow::Error::from(e)
+                "{shown}: the {interface} export does not match the contract: {e}"
             ))
             .hint("rebuild the plugin against this Confiture's wit/")
-        };
-        let indices = Indices {
-            hooks: lookup(&shape, Kind::Hook, || hooks::GuestIndices::new(&pre))
-                .map_err(|e| missing(Kind::Hook, e))?,
-            strategy: lookup(&shape, Kind::Strategy, || strategy::GuestIndices::new(&pre))
-                .map_err(|e| missing(Kind::Strategy, e))?,
-            lint: lookup(&shape, Kind::Lint, || lint::GuestIndices::new(&pre))
-                .map_err(|e| missing(Kind::Lint, e))?,
-        };
-        let (info, used) = describe(engine, &pre, &shown, file)?;
+        })?;
+        let (info, used) = describe(engine, &pre, &exports.describe, &shown, file)?;
         info.validate(&shown, &shape.kinds)?;
         let settings = settings_for(&info.name);
         let granted: Vec<Grant> = info
@@ -178,7 +162,7 @@ impl Plugin {
             engine: engine.clone(),
             context,
             pre,
-            indices,
+            exports,
         })
     }
 
@@ -243,16 +227,9 @@ impl Plugin {
         }
     }
 
-    pub(crate) fn strategy_indices(&self) -> Option<&strategy::GuestIndices> {
-        self.indices.strategy.as_ref()
-    }
-
-    pub(crate) fn hooks_indices(&self) -> Option<&hooks::GuestIndices> {
-        self.indices.hooks.as_ref()
-    }
-
-    pub(crate) fn lint_indices(&self) -> Option<&lint::GuestIndices> {
-        self.indices.lint.as_ref()
+    /// The contract functions it exports.
+    pub(crate) fn exports(&self) -> &Exports {
+        &self.exports
     }
 
     /// An error for a call whose export the plugin does not have.
@@ -269,23 +246,12 @@ impl Plugin {
     }
 }
 
-fn lookup<T>(
-    shape: &Shape,
-    kind: Kind,
-    new: impl FnOnce() -> wasmtime::Result<T>,
-) -> wasmtime::Result<Option<T>> {
-    if shape.kinds.contains(&kind) {
-        new().map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 /// Instantiates the component under a provisional identity and calls `describe`; returns the
 /// metadata and the memory the instance held afterwards.
 fn describe(
     engine: &Arc<PluginEngine>,
     pre: &InstancePre<HostState>,
+    describe: &ExportFunc,
     shown: &str,
     file: &Path,
 ) -> anyhow::Result<(PluginInfo, u64)> {
@@ -318,12 +284,12 @@ fn describe(
     let instance = pre
         .instantiate(&mut store)
         .map_err(|e| fail(&store, "instantiate", e))?;
-    let guest = metadata::GuestIndices::new(pre)
-        .and_then(|indices| indices.load(&mut store, &instance))
+    let func = describe
+        .typed::<(), (super::bindings::metadata::PluginInfo,)>(&mut store, &instance)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("{shown}: the metadata export does not match the contract"))?;
-    let info = guest
-        .call_describe(&mut store)
+    let (info,) = func
+        .call(&mut store, ())
         .map_err(|e| fail(&store, "describe()", e))?;
     store.data().flush_output();
     Ok((PluginInfo::from(info), store.data().limiter.used() as u64))

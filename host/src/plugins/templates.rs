@@ -1,5 +1,6 @@
-//! The source files `confiture plugins new` writes: one small, working plugin per kind, in Rust
-//! (on the SDK) and in Python (on componentize-py's bindings).
+//! The source files `confiture plugins new` writes: one small, working plugin per kind, with
+//! its native tests, in Rust, Python and JavaScript (each on its SDK), and a strategy in C (on
+//! wit-bindgen's bindings and `confiture.h`).
 
 use crate::cli::PluginKindArg;
 
@@ -172,125 +173,294 @@ impl Lint for {ty} {
 confiture_sdk::export_plugin!({ty}: lint);
 "##;
 
-/// `app.py` of a Python plugin.
+/// `app.py` of a Python plugin, on the vendored SDK (`confiture_plugin/`).
 pub fn python_app(name: &str, kind: PluginKindArg) -> String {
     let body = match kind {
         PluginKindArg::Strategy => PY_STRATEGY,
         PluginKindArg::Hook => PY_HOOK,
         PluginKindArg::Lint => PY_LINT,
     };
-    PY_HEAD
-        .replace("{body}", body)
+    fill(body, name, kind)
+}
+
+/// `test_app.py`: its native tests (pytest), on the SDK's test doubles.
+pub fn python_test(name: &str, kind: PluginKindArg) -> String {
+    let body = match kind {
+        PluginKindArg::Strategy => PY_STRATEGY_TEST,
+        PluginKindArg::Hook => PY_HOOK_TEST,
+        PluginKindArg::Lint => PY_LINT_TEST,
+    };
+    fill(body, name, kind)
+}
+
+/// `app.js` of a JavaScript plugin, on the vendored SDK (`confiture/confiture.js`).
+pub fn js_app(name: &str, kind: PluginKindArg) -> String {
+    let body = match kind {
+        PluginKindArg::Strategy => JS_STRATEGY,
+        PluginKindArg::Hook => JS_HOOK,
+        PluginKindArg::Lint => JS_LINT,
+    };
+    fill(body, name, kind)
+}
+
+/// `app.test.js`: its native tests (Node's test runner), on the SDK's test doubles.
+pub fn js_test(name: &str, kind: PluginKindArg) -> String {
+    let body = match kind {
+        PluginKindArg::Strategy => JS_STRATEGY_TEST,
+        PluginKindArg::Hook => JS_HOOK_TEST,
+        PluginKindArg::Lint => JS_LINT_TEST,
+    };
+    fill(body, name, kind)
+}
+
+/// `plugin.c` of a C strategy, on wit-bindgen's bindings and `confiture.h`.
+pub fn c_strategy(name: &str) -> String {
+    fill(C_STRATEGY, name, PluginKindArg::Strategy)
+}
+
+fn fill(template: &str, name: &str, kind: PluginKindArg) -> String {
+    template
         .replace("{kind}", kind_word(kind))
         .replace("{description}", description(kind))
         .replace("{name}", name)
         .replace("{ident}", &name.replace('-', "_"))
 }
 
-const PY_HEAD: &str = r##""""Confiture {kind} plugin `{name}`, built with componentize-py (see README.md)."""
+const PY_STRATEGY: &str = r##""""Confiture {kind} plugin `{name}` (see README.md): strategy `{ident}`."""
+import confiture_plugin as confiture
+from confiture_plugin.exports import Metadata, Strategy  # noqa: F401  (what the component exports)
 
-from wit_world import exports
-from wit_world.exports import metadata
-from wit_world.imports import host, types
+confiture.plugin("{name}", "0.1.0", "{description}")
 
-{body}
 
-class Metadata(exports.Metadata):
-    def describe(self) -> metadata.PluginInfo:
-        return INFO
+@confiture.strategy("{ident}", "16 hex digits of the keyed hash of the value")
+def {ident}(values, call):
+    present = [v for v in values if v is not None]
+    digests = iter(confiture.keyed_hash_batch(v.encode() for v in present))
+    return [None if v is None else next(digests)[:8].hex() for v in values]
 "##;
 
-const PY_STRATEGY: &str = r##"from wit_world.exports import strategy as api
+const PY_STRATEGY_TEST: &str = r##""""Native tests of `{name}`: `python -m pytest` (confiture_plugin.testing doubles the host)."""
+import app  # noqa: F401  (declares the plugin)
+from confiture_plugin import testing
 
 
-class Strategy(exports.Strategy):
-    def anonymize(self, batch: api.Batch) -> api.TextBatch:
-        values = batch.values
-        count = len(values.offsets) - 1
-        data, offsets, nulls = bytearray(), [0], bytearray((count + 7) // 8)
-        for i in range(count):
-            if values.nulls[i // 8] & (1 << (i % 8)):
-                nulls[i // 8] |= 1 << (i % 8)
-            else:
-                value = bytes(values.data[values.offsets[i]:values.offsets[i + 1]])
-                data += bytes(host.keyed_hash(value))[:8].hex().encode()
-            offsets.append(len(data))
-        return api.TextBatch(bytes(data), offsets, bytes(nulls))
+def test_equal_values_stay_equal_and_null_stays_null():
+    testing.reset()
+    testing.set_secret(b"test secret")
+    out = testing.run_strategy("{ident}", ["a", None, "a"])
+    assert out[0] == out[2] and out[1] is None and len(out[0]) == 16
+"##;
+
+const PY_HOOK: &str = r##""""Confiture {kind} plugin `{name}` (see README.md). To query the database, ask for
+`db-read` in confiture.plugin(...), grant it in the environment file, and use `db.query`."""
+import confiture_plugin as confiture
+from confiture_plugin.exports import Hooks, Metadata  # noqa: F401  (what the component exports)
+
+confiture.plugin("{name}", "0.1.0", "{description}")
 
 
-INFO = metadata.PluginInfo(
-    name="{name}",
-    version="0.1.0",
-    description="{description}",
-    capabilities=[],
-    hooks=[],
-    strategies=[
-        metadata.StrategyInfo(
-            name="{ident}",
-            description="16 hex digits of the keyed hash of the value",
-            context_columns=[],
-            accepted_types=["text", "character varying"],
-            deterministic=True,
-        )
-    ],
-    rules=[],
-)"##;
+@confiture.hook("post-execute")
+def log_migration(context, db):
+    m = context.migration
+    confiture.log("info", f"{m.version}_{m.name} ran on {context.environment}")
+"##;
 
-const PY_HOOK: &str = r##"from wit_world.exports import hooks as api
+const PY_HOOK_TEST: &str = r##""""Native tests of `{name}`: `python -m pytest` (confiture_plugin.testing doubles the host)."""
+import app  # noqa: F401  (declares the plugin)
+from confiture_plugin import HookContext, Migration, testing
 
 
-class Hooks(exports.Hooks):
-    def handle(self, context: api.HookContext) -> None:
-        if context.migration is not None:
-            m = context.migration
-            host.log(host.LogLevel.INFO, f"{m.version}_{m.name} ran on {context.environment}")
+def test_logs_the_migration():
+    testing.reset()
+    migration = Migration("20261206000000", "add_index", "0" * 64, "up", "m.up.sql", "")
+    testing.run_hook(HookContext("post-execute", migration, environment="staging"))
+    assert testing.logs() == [("info", "20261206000000_add_index ran on staging")]
+"##;
+
+const PY_LINT: &str = r##""""Confiture {kind} plugin `{name}` (see README.md): rule `{ident}_table_comment`."""
+import confiture_plugin as confiture
+from confiture_plugin.exports import Lint, Metadata  # noqa: F401  (what the component exports)
+
+confiture.plugin("{name}", "0.1.0", "{description}")
 
 
-INFO = metadata.PluginInfo(
-    name="{name}",
-    version="0.1.0",
-    description="{description}",
-    capabilities=[],
-    hooks=[types.HookEvent.POST_EXECUTE],
-    strategies=[],
-    rules=[],
-)"##;
+@confiture.rule("{ident}_table_comment", "Every table should say what it holds in a COMMENT ON TABLE",
+                category="structure", severity="info")
+def table_comment(context):
+    for t in context.tables:
+        if t.comment is None:
+            yield confiture.Violation(f"table {t.schema}.{t.name} has no comment", location=t.location,
+                                      fix=f"COMMENT ON TABLE {t.schema}.{t.name} IS '...';")
+"##;
 
-const PY_LINT: &str = r##"from wit_world.exports import lint as api
-
-
-class Lint(exports.Lint):
-    def check(self, context: api.LintContext) -> list[api.Violation]:
-        return [
-            api.Violation(
-                rule_id="{ident}_table_comment",
-                severity=types.Severity.INFO,
-                message=f"table {t.schema}.{t.name} has no comment",
-                location=t.location,
-                suggestion=None,
-                fix=f"COMMENT ON TABLE {t.schema}.{t.name} IS '...';",
-            )
-            for t in context.tables
-            if t.comment is None
-        ]
+const PY_LINT_TEST: &str = r##""""Native tests of `{name}`: `python -m pytest` (confiture_plugin.testing doubles the host)."""
+import app  # noqa: F401  (declares the plugin)
+from confiture_plugin import LintContext, testing
+from confiture_plugin.types import Table
 
 
-INFO = metadata.PluginInfo(
-    name="{name}",
-    version="0.1.0",
-    description="{description}",
-    capabilities=[],
-    hooks=[],
-    strategies=[],
-    rules=[
-        metadata.RuleInfo(
-            id="{ident}_table_comment",
-            category="structure",
-            default_severity=types.Severity.INFO,
-            description="Every table should say what it holds in a COMMENT ON TABLE",
-        )
-    ],
-)"##;
+def test_reports_tables_without_a_comment():
+    testing.reset()
+    found = testing.run_lint(LintContext(tables=[Table("users"), Table("t", comment="x")]))
+    assert [v.message for _, _, v in found] == ["table public.users has no comment"]
+"##;
+
+const JS_STRATEGY: &str = r##"// Confiture {kind} plugin `{name}` (see README.md): strategy `{ident}`.
+import host from "confiture:plugin/host@0.2.0";
+import * as confiture from "./confiture/confiture.js";
+
+confiture.plugin({ host, name: "{name}", version: "0.1.0", description: "{description}" });
+
+const hex = (digest) => Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+
+confiture.strategy("{ident}", "16 hex digits of the keyed hash of the value", (values) => {
+  const digests = confiture.keyedHashBatch(values.filter((v) => v !== null));
+  let next = 0;
+  return values.map((v) => (v === null ? null : hex(digests[next++])));
+});
+
+export const { metadata, strategy } = confiture.exports;
+"##;
+
+const JS_STRATEGY_TEST: &str = r##"// Native tests of `{name}`: `node --import ./confiture/testing.js --test app.test.js`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import * as testing from "./confiture/testing.js";
+import "./app.js";
+
+test("equal values stay equal and null stays null", () => {
+  testing.reset();
+  testing.setSecret("test secret");
+  const out = testing.runStrategy("{ident}", ["a", null, "a"]);
+  assert.equal(out[0], out[2]);
+  assert.equal(out[1], null);
+  assert.equal(out[0].length, 16);
+});
+"##;
+
+const JS_HOOK: &str = r##"// Confiture {kind} plugin `{name}` (see README.md). To query the database, import
+// `confiture:plugin/database@0.2.0`, pass it as `database` with capabilities ["db-read"], grant
+// it in the environment file, and use `db.query`.
+import host from "confiture:plugin/host@0.2.0";
+import * as confiture from "./confiture/confiture.js";
+
+confiture.plugin({ host, name: "{name}", version: "0.1.0", description: "{description}" });
+
+confiture.hook(["post-execute"], (context) => {
+  const m = context.migration;
+  confiture.log("info", `${m.version}_${m.name} ran on ${context.environment}`);
+});
+
+export const { metadata, hooks } = confiture.exports;
+"##;
+
+const JS_HOOK_TEST: &str = r##"// Native tests of `{name}`: `node --import ./confiture/testing.js --test app.test.js`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import * as testing from "./confiture/testing.js";
+import "./app.js";
+
+test("logs the migration", () => {
+  testing.reset();
+  testing.runHook({ event: "post-execute", environment: "staging", migration: { version: "20261206000000", name: "add_index" } });
+  assert.deepEqual(testing.logs(), [["info", "20261206000000_add_index ran on staging"]]);
+});
+"##;
+
+const JS_LINT: &str = r##"// Confiture {kind} plugin `{name}` (see README.md): rule `{ident}_table_comment`.
+import host from "confiture:plugin/host@0.2.0";
+import * as confiture from "./confiture/confiture.js";
+
+confiture.plugin({ host, name: "{name}", version: "0.1.0", description: "{description}" });
+
+confiture.rule("{ident}_table_comment", "Every table should say what it holds in a COMMENT ON TABLE", (context) =>
+  context.tables
+    .filter((t) => t.comment === null || t.comment === undefined)
+    .map((t) => ({ message: `table ${t.schema}.${t.name} has no comment`, location: t.location, fix: `COMMENT ON TABLE ${t.schema}.${t.name} IS '...';` })),
+  { category: "structure", severity: "info" });
+
+export const { metadata, lint } = confiture.exports;
+"##;
+
+const JS_LINT_TEST: &str = r##"// Native tests of `{name}`: `node --import ./confiture/testing.js --test app.test.js`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import * as testing from "./confiture/testing.js";
+import "./app.js";
+
+test("reports tables without a comment", () => {
+  const where = { file: "db/schema/t.sql", line: 1, column: 1 };
+  const found = testing.runLint({ tables: [{ schema: "public", name: "users", comment: null, location: where }] });
+  assert.deepEqual(found.map((v) => v.message), ["table public.users has no comment"]);
+});
+"##;
+
+const C_STRATEGY: &str = r##"/* Confiture {kind} plugin `{name}` (see README.md): strategy `{ident}` replaces each
+ * value with 16 hex digits of its keyed hash (one host call per batch); NULL stays NULL. */
+#include "strategy_plugin.h"
+#include "confiture.h"
+
+static void set(strategy_plugin_string_t *s, const char *text) { strategy_plugin_string_dup(s, text); }
+
+void exports_confiture_plugin_metadata_describe(exports_confiture_plugin_metadata_plugin_info_t *ret) {
+    /* Allocated: the bindings free what describe returns once the host has read it. */
+    exports_confiture_plugin_metadata_strategy_info_t *strategy = calloc(1, sizeof *strategy);
+    strategy_plugin_string_t *types = calloc(2, sizeof *types);
+    set(&ret->name, "{name}");
+    set(&ret->version, "0.1.0");
+    set(&ret->description, "{description}");
+    set(&strategy->name, "{ident}");
+    set(&strategy->description, "16 hex digits of the keyed hash of the value");
+    set(&types[0], "text");
+    set(&types[1], "character varying");
+    strategy->accepted_types = (strategy_plugin_list_string_t){types, 2};
+    strategy->deterministic = true;
+    ret->strategies = (exports_confiture_plugin_metadata_list_strategy_info_t){strategy, 1};
+}
+
+bool exports_confiture_plugin_strategy_anonymize(exports_confiture_plugin_strategy_batch_t *batch,
+                                                 exports_confiture_plugin_strategy_text_batch_t *ret,
+                                                 strategy_plugin_string_t *err) {
+    confiture_view in;
+    const char *problem = CONFITURE_VIEW(&in, batch->values);
+    strategy_plugin_list_u8_t digests = {0};
+    strategy_plugin_string_t host_error = {0};
+    confiture_builder out;
+    bool begun = !problem && confiture_builder_begin(&out, in.count, in.count * 16);
+    bool ok = begun;
+    if (ok && !CONFITURE_HASH_BATCH(strategy_plugin, in.data, in.offsets[in.count], in.offsets,
+                                    in.count, &digests, &host_error)) {
+        CONFITURE_ERROR(err, "keyed-hash-batch failed (is ANONYMIZATION_SECRET set?)");
+        strategy_plugin_string_free(&host_error);
+        ok = false;
+    } else if (!ok) {
+        CONFITURE_ERROR(err, problem ? problem : "out of memory");
+    }
+    for (size_t i = 0; ok && i < in.count; i++) {
+        size_t len;
+        if (!confiture_value(&in, i, &len)) {
+            confiture_builder_push_null(&out);
+            continue;
+        }
+        uint8_t *hex = confiture_builder_reserve(&out, 16);
+        for (size_t k = 0; hex && k < 8; k++) {
+            hex[2 * k] = "0123456789abcdef"[digests.ptr[32 * i + k] >> 4];
+            hex[2 * k + 1] = "0123456789abcdef"[digests.ptr[32 * i + k] & 15];
+        }
+        if (hex) confiture_builder_commit(&out, 16);
+        else { CONFITURE_ERROR(err, "out of memory"); ok = false; }
+    }
+    strategy_plugin_list_u8_free(&digests);
+    exports_confiture_plugin_strategy_batch_free(batch);
+    if (ok) CONFITURE_FINISH(&out, ret);
+    else if (begun) confiture_builder_discard(&out);
+    return ok;
+}
+"##;
 
 #[cfg(test)]
 mod tests {
@@ -304,8 +474,26 @@ mod tests {
         assert!(source.contains("name: \"email_mask\""));
         assert!(source.contains("format!(\"{b:02x}\")"));
         assert!(!source.contains("{ty}") && !source.contains("{head}"));
+        for kind in [
+            PluginKindArg::Strategy,
+            PluginKindArg::Hook,
+            PluginKindArg::Lint,
+        ] {
+            for text in [
+                python_app("email-mask", kind),
+                python_test("email-mask", kind),
+                js_app("email-mask", kind),
+                js_test("email-mask", kind),
+            ] {
+                assert!(
+                    !text.contains("{name}") && !text.contains("{ident}"),
+                    "{text}"
+                );
+            }
+        }
         let app = python_app("email-mask", PluginKindArg::Lint);
-        assert!(app.contains("rule_id=\"email_mask_table_comment\""));
+        assert!(app.contains("@confiture.rule(\"email_mask_table_comment\""));
         assert!(app.contains("f\"table {t.schema}.{t.name} has no comment\""));
+        assert!(c_strategy("email-mask").contains("set(&strategy->name, \"email_mask\");"));
     }
 }

@@ -331,6 +331,8 @@ pub struct LintingSettings {
     pub secret_columns: Option<Vec<String>>,
     /// Columns that record how long personal data is kept.
     pub retention_columns: Option<Vec<String>>,
+    /// PostgreSQL major version the migrations run on, for version-dependent rules.
+    pub postgres_version: Option<u32>,
 }
 
 /// A value under `linting.rules`.

@@ -1,17 +1,113 @@
-//! Risk classification of migration statements: for each statement, how risky it is to run on
-//! a busy production database (low / high / critical) and why — the lock it takes (by
-//! PostgreSQL's lock levels), whether it rewrites the table, whether it destroys data or breaks
-//! running code, whether it can run the way Confiture runs the migration. A migration's level is
-//! its worst statement's. Statements the analysis layer cannot parse are flagged for review,
-//! never low.
+//! Risk classification of migration statements — the one safety model: for each statement, how
+//! risky it is to run on a busy production database (low / high / critical) and why — the lock
+//! it takes (by PostgreSQL's lock levels), whether it rewrites or scans the table, whether it
+//! destroys data or breaks running code, whether it can run the way Confiture runs the
+//! migration. Each reason names its [`Effect`]; lint's migration rules report those effects
+//! (adding advice and fixes), so `migrate status`, the wizard, dry runs and `confiture lint`
+//! cannot disagree. A migration is read statement by statement in order ([`walk`]): tables it
+//! creates are new and empty, explicit transactions in a no-transaction file are followed, and
+//! constraints it adds and validates are remembered. A migration's level is its worst
+//! statement's. Statements the analysis layer cannot parse are flagged for review, never low.
 
 mod alter;
 mod rules;
 pub mod sizes;
+mod walk;
 
 use serde::Serialize;
 
-use crate::sql::{SchemaModel, Statement};
+use crate::sql::{ModelBuilder, SchemaModel, SqlFile, Statement, TableLookup};
+
+/// What a statement does that makes it risky: the facts lint's migration rules report. Each
+/// reason carries one; [`Effect::None`] for reasons that are only context (a brief lock, a
+/// live table size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    /// Nothing risky, or context only.
+    None,
+    /// The statement could not be analysed.
+    Unanalysed,
+    /// `CREATE INDEX` without `CONCURRENTLY` on an existing table blocks writes while it builds.
+    IndexBuildBlocksWrites,
+    /// `CONCURRENTLY` (index build, drop, reindex, partition detach) inside a transaction block:
+    /// fails.
+    ConcurrentlyInTransaction,
+    /// `DROP INDEX` without `CONCURRENTLY` blocks reads and writes.
+    IndexDropBlocksTable,
+    /// `REINDEX` without `CONCURRENTLY` blocks writes (and reads using the index).
+    ReindexBlocksTable,
+    /// `DETACH PARTITION` without `CONCURRENTLY` blocks the partitioned table.
+    DetachPartitionBlocksTable,
+    /// `ADD COLUMN ... NOT NULL` without a default fails on a table with rows.
+    RequiredColumnFails,
+    /// `ADD COLUMN` whose default is volatile (or any default before PostgreSQL 11) rewrites.
+    DefaultRewritesTable,
+    /// `ADD COLUMN` of a stored generated or identity column rewrites.
+    GeneratedColumnRewritesTable,
+    /// `SET NOT NULL` with no validated CHECK to prove it scans under ACCESS EXCLUSIVE.
+    NotNullScan,
+    /// A foreign key or CHECK added without `NOT VALID` checks every row (or, inline on a new
+    /// column, locks the referenced table).
+    ConstraintValidation,
+    /// `VALIDATE CONSTRAINT` in the transaction that added it `NOT VALID` keeps its strong lock.
+    ValidationHoldsStrongLock,
+    /// `UNIQUE`/`EXCLUDE` added to an existing table builds its index under a strong lock.
+    UniqueIndexBuild,
+    /// `PRIMARY KEY` added to an existing table builds its index under a strong lock.
+    PrimaryKeyIndexBuild,
+    /// `ALTER COLUMN TYPE` that rewrites the table.
+    TypeChangeRewritesTable,
+    /// `ALTER COLUMN TYPE` that is binary coercible: no rewrite, but a strong lock and a new
+    /// type for readers.
+    TypeChangeBreaksReaders,
+    /// `RENAME COLUMN`.
+    RenameColumn,
+    /// `RENAME TO` of a table.
+    RenameTable,
+    /// `DROP COLUMN`.
+    DropColumn,
+    /// `DROP TABLE`, `DROP SCHEMA`, `DROP DATABASE`.
+    DropTable,
+    /// `DROP NOT NULL`: readers that rely on values being present break.
+    DropNotNull,
+    /// Dropping an object code may use: a view, function, type, domain, sequence, extension,
+    /// trigger, a constraint or a column default.
+    DropDependency,
+    /// `TRUNCATE`.
+    Truncate,
+    /// `UPDATE`/`DELETE` of an existing table's rows.
+    RowsChanged,
+    /// Transaction control that does not do what it says where it stands.
+    TransactionControl,
+    /// A `BEGIN` in a no-transaction migration never committed or rolled back.
+    UncommittedTransaction,
+    /// `ALTER DOMAIN ... ADD CONSTRAINT` checks every column of the domain's type.
+    DomainConstraintValidation,
+    /// `VACUUM FULL` or `CLUSTER` rewrites the table under ACCESS EXCLUSIVE.
+    TableRewriteCommand,
+    /// The same column assigned twice in one `UPDATE` or `INSERT`: it fails.
+    DuplicateAssignment,
+}
+
+/// The settings the classification depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// The PostgreSQL major version the migrations run on (e.g. 15): adding a column with a
+    /// constant default rewrites before 11, `SET NOT NULL` uses a validated CHECK from 12.
+    pub postgres_version: u32,
+}
+
+/// The PostgreSQL major version assumed when none is configured.
+pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            postgres_version: DEFAULT_POSTGRES_VERSION,
+        }
+    }
+}
 
 pub use sizes::{TableSize, TableSizes, sharpen, tables};
 
@@ -43,6 +139,8 @@ impl Level {
 pub struct Reason {
     /// The level this reason alone gives.
     pub level: Level,
+    /// What the statement does, for the rules that report it.
+    pub effect: Effect,
     /// The table lock it takes, by PostgreSQL's lock level name, e.g. `ACCESS EXCLUSIVE`.
     pub lock: Option<&'static str>,
     /// It rewrites the whole table (and its indexes).
@@ -62,9 +160,16 @@ pub struct Reason {
 }
 
 impl Reason {
+    /// A reason that is only context ([`Effect::None`]).
     pub(crate) fn new(level: Level, message: impl Into<String>) -> Self {
+        Reason::of(Effect::None, level, message)
+    }
+
+    /// A reason for `effect`.
+    pub(crate) fn of(effect: Effect, level: Level, message: impl Into<String>) -> Self {
         Reason {
             level,
+            effect,
             lock: None,
             rewrites_table: false,
             scans_table: false,
@@ -180,9 +285,18 @@ pub fn classify_statement(statement: &Statement) -> Assessment {
 }
 
 /// Classifies one statement; `model` is the schema before the migration, used to recognise
-/// binary-coercible type changes.
+/// binary-coercible type changes and existing tables.
 pub fn classify_statement_in(statement: &Statement, model: Option<&SchemaModel>) -> Assessment {
-    Assessment::of(rules::reasons(statement, model))
+    let risk = assess_migration(
+        std::slice::from_ref(statement),
+        model.map(|m| m as &dyn TableLookup),
+        Settings::default(),
+    );
+    risk.statements
+        .into_iter()
+        .next()
+        .map(|(_, a)| a)
+        .unwrap_or_else(|| Assessment::of(Vec::new()))
 }
 
 /// Classifies a migration's statements without knowing the schema before it.
@@ -195,9 +309,42 @@ pub fn classify_migration_in(
     statements: &[Statement],
     model: Option<&SchemaModel>,
 ) -> MigrationRisk {
-    let statements: Vec<(u32, Assessment)> = statements
+    assess_migration(
+        statements,
+        model.map(|m| m as &dyn TableLookup),
+        Settings::default(),
+    )
+}
+
+/// Classifies one migration's statements in order, `before` being the schema before it.
+pub fn assess_migration(
+    statements: &[Statement],
+    before: Option<&dyn TableLookup>,
+    settings: Settings,
+) -> MigrationRisk {
+    let transactional = !statements.first().is_some_and(|s| s.no_transaction);
+    let mut walk = walk::Walk::new(before, settings, transactional);
+    let mut assessed: Vec<(u32, Vec<Reason>)> = statements
         .iter()
-        .map(|s| (s.location.line, classify_statement_in(s, model)))
+        .enumerate()
+        .map(|(index, s)| {
+            walk.next_statement(index);
+            (s.location.line, rules::reasons(s, &mut walk))
+        })
+        .collect();
+    if let Some(open) = walk.open_transaction()
+        && let Some((_, reasons)) = assessed.get_mut(open)
+    {
+        reasons.push(Reason::of(
+            Effect::UncommittedTransaction,
+            Level::High,
+            "this transaction is never committed or rolled back: the session ends it, and what \
+             it did is rolled back",
+        ));
+    }
+    let statements: Vec<(u32, Assessment)> = assessed
+        .into_iter()
+        .map(|(line, reasons)| (line, Assessment::of(reasons)))
         .collect();
     let level = statements
         .iter()
@@ -205,6 +352,27 @@ pub fn classify_migration_in(
         .max()
         .unwrap_or(Level::Low);
     MigrationRisk { level, statements }
+}
+
+/// Every file's migration risk in one pass over `files` (each migration classified against the
+/// schema built from the files before it), and the model after them all. `None` for files
+/// that are not migrations. Lint reads this, and so can any command that lists migrations.
+pub fn assess_files(
+    files: &[SqlFile],
+    settings: Settings,
+) -> (SchemaModel, Vec<Option<MigrationRisk>>) {
+    let mut builder = ModelBuilder::default();
+    let risks = files
+        .iter()
+        .map(|file| {
+            let migration = file.statements.iter().any(|s| s.in_migration);
+            let risk =
+                migration.then(|| assess_migration(&file.statements, Some(&builder), settings));
+            builder.apply(file);
+            risk
+        })
+        .collect();
+    (builder.finish(), risks)
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use sqlparser::ast::{
 };
 use sqlparser::tokenizer::Span;
 
-use super::model::{Column, ForeignKey, Index, SchemaModel, Table};
+use super::inspect;
+use super::model::{CheckConstraint, Column, ForeignKey, Index, SchemaModel, Table, TableLookup};
 use super::names;
 use super::statement::{Location, SqlFile, Statement};
 use super::types;
@@ -21,13 +22,40 @@ use super::types;
 /// `public`; statements that were not parsed, or that name tables the model does not have, are
 /// skipped. Never fails.
 pub fn build_model(files: &[SqlFile]) -> SchemaModel {
-    let mut builder = Builder::default();
-    for statement in files.iter().flat_map(|f| &f.statements) {
-        if let Some(ast) = statement.ast.as_deref() {
-            builder.apply(statement, ast);
-        }
+    let mut builder = ModelBuilder::default();
+    for file in files {
+        builder.apply(file);
     }
     builder.finish()
+}
+
+/// The model built one file at a time and readable between files, e.g. to know the schema as
+/// it was before each migration in one pass over every file (see [`build_model`]).
+#[derive(Default)]
+pub struct ModelBuilder {
+    builder: Builder,
+}
+
+impl ModelBuilder {
+    /// Applies one file's parsed DDL.
+    pub fn apply(&mut self, file: &SqlFile) {
+        for statement in &file.statements {
+            if let Some(ast) = statement.ast.as_deref() {
+                self.builder.apply(statement, ast);
+            }
+        }
+    }
+
+    /// The model after every file applied so far.
+    pub fn finish(self) -> SchemaModel {
+        self.builder.finish()
+    }
+}
+
+impl TableLookup for ModelBuilder {
+    fn table_by_key(&self, qualified: &str) -> Option<&Table> {
+        self.builder.state(qualified).map(|state| &state.table)
+    }
 }
 
 /// A named constraint, remembered so `DROP CONSTRAINT` and `RENAME CONSTRAINT` can find it.
@@ -111,7 +139,15 @@ impl Builder {
             ast::Statement::AlterTable(alter) => {
                 let key = names::qualified(&alter.name);
                 for operation in &alter.operations {
-                    self.alter_table(&key, operation, &place);
+                    match operation {
+                        AlterTableOperation::AttachPartitionOf { partition, .. } => {
+                            self.partition_of(&names::qualified(partition), Some(&key));
+                        }
+                        AlterTableOperation::DetachPartitionOf { partition, .. } => {
+                            self.partition_of(&names::qualified(partition), None);
+                        }
+                        _ => self.alter_table(&key, operation, &place),
+                    }
                 }
             }
             ast::Statement::CreateIndex(create) => self.create_index(create, &place),
@@ -147,6 +183,14 @@ impl Builder {
         }
     }
 
+    /// Records that `partition` is a partition of `parent` (both `schema.name`), or no longer
+    /// one.
+    fn partition_of(&mut self, partition: &str, parent: Option<&str>) {
+        if let Some(state) = self.state_mut(partition) {
+            state.table.partition_of = parent.map(str::to_string);
+        }
+    }
+
     fn finish(self) -> SchemaModel {
         SchemaModel {
             tables: self.tables.into_iter().flatten().map(|s| s.table).collect(),
@@ -177,6 +221,8 @@ impl Builder {
                 unique_keys: Vec::new(),
                 foreign_keys: Vec::new(),
                 checks: Vec::new(),
+                check_constraints: Vec::new(),
+                partition_of: None,
                 comment: None,
                 location: place.statement(),
             },
@@ -188,7 +234,7 @@ impl Builder {
             upsert_column(&mut state.table, column);
         }
         for constraint in &create.constraints {
-            self.add_constraint(&mut state, constraint, place);
+            self.add_constraint(&mut state, constraint, true, place);
         }
         self.note_references(&key, &state.table.foreign_keys);
         match self.table_slots.get(&key) {
@@ -208,6 +254,7 @@ impl Builder {
             column.comment = None;
             column
         };
+        state.table.partition_of = create.partition_of.as_ref().map(names::qualified);
         if let Some(parent) = &create.partition_of
             && let Some(parent) = self.state(&names::qualified(parent))
         {
@@ -216,6 +263,8 @@ impl Builder {
             own.primary_key.clone_from(&parent.table.primary_key);
             own.unique_keys.clone_from(&parent.table.unique_keys);
             own.checks.clone_from(&parent.table.checks);
+            own.check_constraints
+                .clone_from(&parent.table.check_constraints);
             own.foreign_keys = parent
                 .table
                 .foreign_keys
@@ -238,6 +287,10 @@ impl Builder {
                     .table
                     .checks
                     .extend(parent.table.checks.iter().cloned());
+                state
+                    .table
+                    .check_constraints
+                    .extend(parent.table.check_constraints.iter().cloned());
             }
         }
         if let Some(CreateTableLikeKind::Parenthesized(like) | CreateTableLikeKind::Plain(like)) =
@@ -317,6 +370,12 @@ impl Builder {
                         .unwrap_or_else(|| format!("{table_name}_{}_check", column.name));
                     let expr = check.expr.to_string();
                     state.table.checks.push(expr.clone());
+                    state.table.check_constraints.push(CheckConstraint {
+                        name: name.clone(),
+                        expr: expr.clone(),
+                        not_null_columns: inspect::not_null_columns(&check.expr),
+                        validated: true,
+                    });
                     remember(state, name, ConstraintKind::Check(expr));
                 }
                 ColumnOption::Generated {
@@ -369,10 +428,12 @@ impl Builder {
             .unwrap_or_default()
     }
 
+    /// Adds a table constraint; `validated` is false for one added `NOT VALID`.
     fn add_constraint(
         &self,
         state: &mut TableState,
         constraint: &TableConstraint,
+        validated: bool,
         place: &Place<'_>,
     ) {
         let table_name = state.table.name.clone();
@@ -431,6 +492,12 @@ impl Builder {
                     .as_ref()
                     .map_or_else(|| format!("{table_name}_check"), names::ident);
                 state.table.checks.push(expr.clone());
+                state.table.check_constraints.push(CheckConstraint {
+                    name: name.clone(),
+                    expr: expr.clone(),
+                    not_null_columns: inspect::not_null_columns(&check.expr),
+                    validated,
+                });
                 remember(state, name, ConstraintKind::Check(expr));
             }
             _ => {}
@@ -485,8 +552,19 @@ impl Builder {
                     upsert_column(&mut state.table, column);
                 }
             }
-            AlterTableOperation::AddConstraint { constraint, .. } => {
-                self.add_constraint(&mut state, constraint, place);
+            AlterTableOperation::AddConstraint {
+                constraint,
+                not_valid,
+            } => {
+                self.add_constraint(&mut state, constraint, !not_valid, place);
+            }
+            AlterTableOperation::ValidateConstraint { name } => {
+                let name = names::ident(name);
+                for check in &mut state.table.check_constraints {
+                    if check.name == name {
+                        check.validated = true;
+                    }
+                }
             }
             AlterTableOperation::DropConstraint { name, .. }
             | AlterTableOperation::DropForeignKey { name, .. } => {
@@ -508,6 +586,11 @@ impl Builder {
                 for fk in &mut state.table.foreign_keys {
                     if fk.name.as_deref() == Some(old.as_str()) {
                         fk.name = Some(new.clone());
+                    }
+                }
+                for check in &mut state.table.check_constraints {
+                    if check.name == old {
+                        check.name.clone_from(&new);
                     }
                 }
             }
@@ -711,6 +794,10 @@ impl Builder {
             columns,
             unique: create.unique,
             predicate: create.predicate.as_ref().map(ToString::to_string),
+            predicate_not_null: create
+                .predicate
+                .as_ref()
+                .and_then(inspect::only_not_null_columns),
             concurrently: create.concurrently,
             location: place.statement(),
         };
@@ -844,6 +931,7 @@ fn drop_constraint(state: &mut TableState, name: &str) {
             if let Some(i) = table.checks.iter().position(|c| *c == expr) {
                 table.checks.remove(i);
             }
+            table.check_constraints.retain(|c| c.name != name);
         }
     }
 }

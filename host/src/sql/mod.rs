@@ -17,9 +17,12 @@ mod statement;
 pub mod types;
 mod workaround;
 
-pub use build::build_model;
-pub use model::{Column, ForeignKey, Index, ModelLookup, SchemaModel, Table};
+pub use build::{ModelBuilder, build_model};
+pub use model::{
+    CheckConstraint, Column, ForeignKey, Index, ModelLookup, SchemaModel, Table, TableLookup,
+};
 pub use split::{LineComment, Split, SqlStatement, split_statements, split_with_comments};
 pub use statement::{
-    Location, SourceText, SqlFile, Statement, StatementKind, guess_kind, parse_file, parse_files,
+    Location, SourceText, SqlFile, Statement, StatementKind, data_statement_kind, guess_kind,
+    parse_file, parse_files,
 };

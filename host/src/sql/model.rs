@@ -51,6 +51,30 @@ pub struct ForeignKey {
     pub location: Location,
 }
 
+/// A CHECK constraint of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckConstraint {
+    /// Its name (PostgreSQL's generated `<table>_check` when the SQL gives none).
+    pub name: String,
+    /// The expression as sqlparser renders it.
+    pub expr: String,
+    /// The columns it proves `IS NOT NULL` (see [`super::inspect::not_null_columns`]).
+    pub not_null_columns: Vec<String>,
+    /// False while it was added `NOT VALID` and not yet validated: it proves nothing about the
+    /// rows already there.
+    pub validated: bool,
+}
+
+impl Table {
+    /// True when a validated CHECK proves `column IS NOT NULL` (so `SET NOT NULL` needs no
+    /// scan from PostgreSQL 12 on).
+    pub fn proves_not_null(&self, column: &str) -> bool {
+        self.check_constraints
+            .iter()
+            .any(|c| c.validated && c.not_null_columns.iter().any(|n| n == column))
+    }
+}
+
 /// A table after every `ALTER TABLE` and `COMMENT` was applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Table {
@@ -68,6 +92,12 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// Check constraint expressions as sqlparser renders them (see [`Column::default`]).
     pub checks: Vec<String>,
+    /// The same CHECK constraints with their names, what they prove and whether PostgreSQL
+    /// has checked them against the existing rows.
+    pub check_constraints: Vec<CheckConstraint>,
+    /// The partitioned table this one is a partition of (`PARTITION OF`, `ATTACH PARTITION`),
+    /// schema-qualified: its keys and identity come from there.
+    pub partition_of: Option<String>,
     /// `COMMENT ON TABLE`, if any.
     pub comment: Option<String>,
     /// Where the `CREATE TABLE` statement starts.
@@ -100,6 +130,10 @@ pub struct Index {
     pub unique: bool,
     /// The `WHERE` predicate of a partial index, as sqlparser renders it.
     pub predicate: Option<String>,
+    /// When the predicate is only `col IS NOT NULL` conditions joined by `AND`: those columns.
+    /// Such an index serves every lookup by equality on them (an equal value is never NULL),
+    /// e.g. a foreign key's.
+    pub predicate_not_null: Option<Vec<String>>,
     /// `CREATE INDEX CONCURRENTLY`.
     pub concurrently: bool,
     /// Where the `CREATE INDEX` statement starts.
@@ -175,6 +209,19 @@ impl<'a> ModelLookup<'a> {
     }
 }
 
+/// Tables by schema-qualified name (`public.users`): the finished [`SchemaModel`], or a
+/// [`super::ModelBuilder`] between two files.
+pub trait TableLookup {
+    /// The table named `qualified`, if the model has it.
+    fn table_by_key(&self, qualified: &str) -> Option<&Table>;
+}
+
+impl TableLookup for SchemaModel {
+    fn table_by_key(&self, qualified: &str) -> Option<&Table> {
+        self.table(qualified)
+    }
+}
+
 fn find_table<'t>(tables: &'t [Table], qualified_or_bare: &str) -> Option<&'t Table> {
     let matches = |t: &&Table, schema: &str, name: &str| t.schema == schema && t.name == name;
     if let Some((schema, name)) = qualified_or_bare.split_once('.')
@@ -201,6 +248,8 @@ mod tests {
             unique_keys: Vec::new(),
             foreign_keys: Vec::new(),
             checks: Vec::new(),
+            check_constraints: Vec::new(),
+            partition_of: None,
             comment: None,
             location: Location::default(),
         }
@@ -213,6 +262,7 @@ mod tests {
             columns: vec!["a".into()],
             unique: false,
             predicate: None,
+            predicate_not_null: None,
             concurrently: false,
             location: Location::default(),
         }

@@ -161,14 +161,18 @@ pub struct Statement {
     pub kind: StatementKind,
     /// For an unparsed statement, a kind guessed from its leading keywords, e.g.
     /// `create-function`, `create-policy`, `alter-default-privileges`, `do-block`, `copy`.
-    /// `None` for parsed statements.
+    /// `None` for parsed statements, data statements and statements understood from their
+    /// text.
     pub guessed_kind: Option<String>,
     /// The statement's text as written, without the terminating `;`.
     pub text: String,
     /// Where its first token is.
     pub location: Location,
-    /// The parsed statement; `None` when unparsed. Boxed: sqlparser's statements are large,
-    /// and statements are moved and collected by the thousand.
+    /// The parsed statement; `None` when unparsed, and for data statements (`INSERT`), which
+    /// are recognised by their leading keyword and never parsed (see [`data_statement_kind`]):
+    /// a dump's rows are most of its bytes and nothing reads their syntax tree. Boxed:
+    /// sqlparser's statements are large, and statements are moved and collected by the
+    /// thousand.
     pub ast: Option<Box<ast::Statement>>,
     /// True for a file under the migrations directory.
     pub in_migration: bool,
@@ -252,24 +256,24 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
         .iter()
         .flat_map(|(_, split)| split.statements.iter().map(|piece| piece.text))
         .collect();
-    let mut asts = parse_in_parallel(&pieces).into_iter();
+    let mut parsed = parse_in_parallel(&pieces).into_iter();
     sources
         .iter()
         .zip(&splits)
         .map(|(source, (text, split))| {
             let no_transaction = source.in_migration && is_no_transaction(source.text);
             let mut comment_lines = OwnLineComments::new(&split.comments);
+            let mut columns = ColumnCursor::new(text);
             let statements = split
                 .statements
                 .iter()
                 .map(|piece| {
                     let line = to_u32(piece.line);
                     let end_line = line.saturating_add(to_u32(piece.text.matches('\n').count()));
-                    let ast = asts.next().expect("one parse result per statement");
-                    let (kind, guessed_kind) = match &ast {
-                        Some(ast) => (StatementKind::of(ast), None),
-                        None => (StatementKind::Unparsed, Some(guess_kind(piece.text))),
-                    };
+                    let Parsed { kind, ast } =
+                        parsed.next().expect("one parse result per statement");
+                    let guessed_kind =
+                        (kind == StatementKind::Unparsed).then(|| guess_kind(piece.text));
                     Statement {
                         kind,
                         guessed_kind,
@@ -277,7 +281,7 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
                         location: Location {
                             file: source.shown_path.to_string(),
                             line,
-                            column: column_of(text, piece.offset),
+                            column: columns.column_of(piece.offset),
                         },
                         ast,
                         in_migration: source.in_migration,
@@ -303,18 +307,24 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
 /// them costs nothing.
 const PARSE_RUN: usize = 32;
 
+/// One statement's kind and, when it was parsed, its syntax tree.
+struct Parsed {
+    kind: StatementKind,
+    ast: Option<Box<ast::Statement>>,
+}
+
 /// A run of parsed statements and the index of its first one.
-type ParsedRun = (usize, Vec<Option<Box<ast::Statement>>>);
+type ParsedRun = (usize, Vec<Parsed>);
 
 /// SQL text worth a parser thread of its own.
 const PARSE_BYTES_PER_THREAD: usize = 256 * 1024;
 
 /// [`parse_one`] of every piece, on as many threads as the amount of SQL is worth; the result
 /// is in `pieces`' order.
-fn parse_in_parallel(pieces: &[&str]) -> Vec<Option<Box<ast::Statement>>> {
+fn parse_in_parallel(pieces: &[&str]) -> Vec<Parsed> {
     let bytes = pieces.iter().map(|p| p.len()).sum();
     let workers = crate::parallel::threads_for(bytes, PARSE_BYTES_PER_THREAD);
-    let parse_run = |run: &[&str]| -> Vec<Option<Box<ast::Statement>>> {
+    let parse_run = |run: &[&str]| -> Vec<Parsed> {
         let dialect = PostgreSqlDialect {};
         run.iter().map(|text| parse_one(&dialect, text)).collect()
     };
@@ -348,9 +358,13 @@ fn parse_in_parallel(pieces: &[&str]) -> Vec<Option<Box<ast::Statement>>> {
     ordered.into_iter().flat_map(|(_, run)| run).collect()
 }
 
-/// The one statement in `text`, when sqlparser reads it as exactly one — directly, or after
-/// one of the [`workaround`] rewrites for syntax it does not know.
-fn parse_one(dialect: &PostgreSqlDialect, text: &str) -> Option<Box<ast::Statement>> {
+/// The one statement in `text`: a data statement by its leading keyword (not parsed), else
+/// what sqlparser reads as exactly one statement — directly, or after one of the
+/// [`workaround`] rewrites for syntax it does not know — else unparsed.
+fn parse_one(dialect: &PostgreSqlDialect, text: &str) -> Parsed {
+    if let Some(kind) = data_statement_kind(text) {
+        return Parsed { kind, ast: None };
+    }
     let parse = |sql: &str| {
         let mut parsed = Parser::parse_sql(dialect, sql).ok()?;
         if parsed.len() == 1 {
@@ -359,17 +373,87 @@ fn parse_one(dialect: &PostgreSqlDialect, text: &str) -> Option<Box<ast::Stateme
             None
         }
     };
-    parse(text).or_else(|| parse(&workaround::rewrite(text)?))
+    let ast = parse(text).or_else(|| {
+        let mut ast = parse(&workaround::rewrite(text)?)?;
+        workaround::restore_virtual(text, &mut ast);
+        Some(ast)
+    });
+    let kind = match &ast {
+        Some(ast) => StatementKind::of(ast),
+        None if is_understood_as_text(text) => StatementKind::Other,
+        None => StatementKind::Unparsed,
+    };
+    Parsed { kind, ast }
+}
+
+/// True for the statements sqlparser cannot read that no rule needs the syntax of, recognised
+/// by their words (each `pg_dump` and Rails `structure.sql` writes them): `ALTER SEQUENCE`
+/// (`OWNED BY`, options), `ALTER INDEX` (`ATTACH PARTITION`, `SET STATISTICS`),
+/// `ALTER TABLE ... ATTACH PARTITION` (the model reads the partition from the text),
+/// `ALTER TABLE ... SET STATISTICS`, `ALTER <object> ... OWNER TO`, `CREATE TRIGGER`.
+/// They are kept without a syntax tree, of kind [`StatementKind::Other`], not reported as
+/// unparsed.
+fn is_understood_as_text(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let has = |pair: [&str; 2]| words.windows(2).any(|w| w[0] == pair[0] && w[1] == pair[1]);
+    match guess_kind(text).as_str() {
+        "alter-sequence" | "alter-index" | "create-trigger" => true,
+        "alter-table" => has(["set", "statistics"]),
+        kind => kind.starts_with("alter-") && has(["owner", "to"]),
+    }
+}
+
+/// The kind of a data statement — one that only moves rows and that no rule or model reads
+/// the syntax of (`INSERT`) — from its first word, without parsing it. `None` for every other
+/// statement. Data statements get no syntax tree: parsing a dump's rows would cost most of the
+/// time and memory of reading it.
+pub fn data_statement_kind(text: &str) -> Option<StatementKind> {
+    let first = text
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()?;
+    first
+        .eq_ignore_ascii_case("insert")
+        .then_some(StatementKind::Insert)
 }
 
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// 1-based column, in characters, of the byte at `offset`.
-fn column_of(text: &str, offset: usize) -> u32 {
-    let start = text[..offset].rfind('\n').map_or(0, |nl| nl + 1);
-    to_u32(text[start..offset].chars().count() + 1)
+/// Columns of increasing offsets in one text, each found by reading only the text since the
+/// previous one: a file's statements cost one pass over it, however long its lines.
+struct ColumnCursor<'a> {
+    text: &'a str,
+    /// The offset the column below is for.
+    offset: usize,
+    /// 1-based column, in characters, of the byte at `offset`.
+    column: usize,
+}
+
+impl<'a> ColumnCursor<'a> {
+    fn new(text: &'a str) -> Self {
+        ColumnCursor {
+            text,
+            offset: 0,
+            column: 1,
+        }
+    }
+
+    /// 1-based column, in characters, of the byte at `offset` (at or after the previous one).
+    fn column_of(&mut self, offset: usize) -> u32 {
+        let between = &self.text[self.offset..offset];
+        self.column = match between.rfind('\n') {
+            Some(nl) => between[nl + 1..].chars().count() + 1,
+            None => self.column + between.chars().count(),
+        };
+        self.offset = offset;
+        to_u32(self.column)
+    }
 }
 
 /// The comments alone on their line, walked in step with statements (which come in line order).
@@ -498,7 +582,11 @@ mod tests {
                 (StatementKind::Insert, 2, 30),
             ]
         );
-        assert!(file.statements.iter().all(|s| s.ast.is_some()));
+        assert!(file.statements[..2].iter().all(|s| s.ast.is_some()));
+        assert!(
+            file.statements[2].ast.is_none(),
+            "data statements are not parsed"
+        );
         assert_eq!(file.statements[1].text, "CREATE INDEX i ON a (id)");
         assert_eq!(
             file.statements[1].location.to_string(),
@@ -519,6 +607,89 @@ mod tests {
         assert_eq!(at(5), None);
         assert_eq!(at(6), Some("SELECT 2"), "the last one starting on the line");
         assert_eq!(at(7), None);
+    }
+
+    #[test]
+    fn columns_on_one_long_line_and_after_newlines() {
+        let line: String = (0..2000).map(|i| format!("SELECT {i}; ")).collect();
+        let file = parse_file("x.sql", &format!("{line}\n  SELECT 'é'; SELECT 1;"), false);
+        let expected = line.find("SELECT 1999").unwrap() + 1;
+        assert_eq!(file.statements[1999].location.column as usize, expected);
+        let last: Vec<_> = file.statements[2000..]
+            .iter()
+            .map(|s| (s.location.line, s.location.column))
+            .collect();
+        assert_eq!(last, vec![(2, 3), (2, 15)]);
+    }
+
+    #[test]
+    fn dump_statements_understood_from_their_text() {
+        let sql = "ALTER SEQUENCE public.t_id_seq OWNED BY public.t.id;\n\
+                   ALTER INDEX public.p_pkey ATTACH PARTITION public.p1_pkey;\n\
+                   ALTER TABLE ONLY public.p ATTACH PARTITION public.p1 FOR VALUES IN (1);\n\
+                   ALTER TABLE ONLY public.t ALTER COLUMN c SET STATISTICS 1000;\n\
+                   ALTER INDEX public.i ALTER COLUMN 1 SET STATISTICS 1000;\n\
+                   ALTER DOMAIN public.year OWNER TO postgres;\n\
+                   CREATE TRIGGER f_t BEFORE INSERT ON f FOR EACH ROW EXECUTE FUNCTION \
+                   tsvector_update_trigger('fulltext', 'pg_catalog.english', 'title');\n\
+                   CREATE TABLE f (l int, h numeric GENERATED ALWAYS AS (l / 60.0) VIRTUAL);\n\
+                   ALTER TABLE t OWNER;";
+        let file = parse_file("x.sql", sql, false);
+        let kinds: Vec<_> = file.statements.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds[2],
+            StatementKind::AlterTable,
+            "sqlparser reads ATTACH PARTITION"
+        );
+        assert!(
+            kinds[..7]
+                .iter()
+                .enumerate()
+                .all(|(i, k)| i == 2 || *k == StatementKind::Other),
+            "{kinds:?}"
+        );
+        assert_eq!(kinds[7], StatementKind::CreateTable);
+        let Some(ast::Statement::CreateTable(create)) = file.statements[7].ast.as_deref() else {
+            panic!("a table");
+        };
+        assert!(create.columns[1].options.iter().any(|o| matches!(
+            o.option,
+            ast::ColumnOption::Generated {
+                generation_expr_mode: Some(ast::GeneratedExpressionMode::Virtual),
+                ..
+            }
+        )));
+        assert_eq!(
+            kinds[8],
+            StatementKind::Unparsed,
+            "not a statement PostgreSQL knows"
+        );
+    }
+
+    #[test]
+    fn data_statements_are_not_parsed() {
+        let sql = "insert INTO t (a) VALUES (1), (2);\nINSERT INTO t SELECT * FROM u;\n\
+                   INSERTX;\nUPDATE t SET a = 1;";
+        let file = parse_file("x.sql", sql, false);
+        let got: Vec<_> = file
+            .statements
+            .iter()
+            .map(|s| (s.kind, s.ast.is_some(), s.guessed_kind.is_some()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (StatementKind::Insert, false, false),
+                (StatementKind::Insert, false, false),
+                (StatementKind::Unparsed, false, true),
+                (StatementKind::Update, true, false),
+            ]
+        );
+        assert_eq!(
+            data_statement_kind("  Insert into t values (1)"),
+            Some(StatementKind::Insert)
+        );
+        assert_eq!(data_statement_kind("inserted"), None);
     }
 
     #[test]

@@ -117,8 +117,91 @@ pub fn canonical(written: &str) -> ColumnType {
     ColumnType { name, serial }
 }
 
+/// True when changing a column from type `old` to `new` (canonical spellings, see
+/// [`normalise`]) needs no table rewrite — PostgreSQL's binary-coercible changes: a
+/// `character varying` or `numeric` that only widens (or loses its limit), any string type to
+/// `text` or to unbounded `character varying`, `text` to `character varying` without a limit,
+/// `cidr` to `inet`, a `bit varying` that widens. Everything else (`integer` to `text`
+/// included) rewrites. The one decision shared by risk classification and lint.
+pub fn binary_coercible(old: &str, new: &str) -> bool {
+    if old == new {
+        return true;
+    }
+    /// `(base, modifiers)`: `character varying(20)` is `("character varying", Some("20"))`.
+    fn split(t: &str) -> (&str, Option<&str>) {
+        match t.split_once('(') {
+            Some((base, rest)) => (base, rest.strip_suffix(')')),
+            None => (t, None),
+        }
+    }
+    let (old_base, old_mods) = split(old);
+    let (new_base, new_mods) = split(new);
+    let unbounded_string = |base: &str, mods: Option<&str>| {
+        base == "text" || (base == "character varying" && mods.is_none())
+    };
+    let is_string = |base: &str| matches!(base, "text" | "character varying");
+    match (old_base, new_base) {
+        _ if is_string(old_base) && unbounded_string(new_base, new_mods) => true,
+        ("character varying", "character varying") | ("bit varying", "bit varying") => {
+            match (old_mods, new_mods) {
+                (_, None) => true,
+                (Some(n), Some(m)) => wider(n, m),
+                (None, Some(_)) => false,
+            }
+        }
+        ("numeric", "numeric") => match (old_mods, new_mods) {
+            (_, None) => true,
+            (Some(old), Some(new)) => {
+                let precision_scale = |m: &str| -> Option<(u32, u32)> {
+                    let (p, s) = m.split_once(',').unwrap_or((m, "0"));
+                    Some((p.trim().parse().ok()?, s.trim().parse().ok()?))
+                };
+                match (precision_scale(old), precision_scale(new)) {
+                    (Some((p1, s1)), Some((p2, s2))) => s1 == s2 && p2 >= p1,
+                    _ => false,
+                }
+            }
+            (None, Some(_)) => false,
+        },
+        ("cidr", "inet") => old_mods.is_none() && new_mods.is_none(),
+        _ => false,
+    }
+}
+
+/// True when the length limit `new` is at least `old` (both decimal).
+fn wider(old: &str, new: &str) -> bool {
+    match (old.trim().parse::<u64>(), new.trim().parse::<u64>()) {
+        (Ok(n), Ok(m)) => m >= n,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn binary_coercible_changes() {
+        use super::binary_coercible as ok;
+        assert!(ok("character varying(100)", "character varying(200)"));
+        assert!(!ok("character varying(200)", "character varying(100)"));
+        assert!(ok("character varying(100)", "text"));
+        assert!(ok("character varying(100)", "character varying"));
+        assert!(ok("text", "character varying"));
+        assert!(!ok("text", "character varying(10)"));
+        assert!(!ok("integer", "text"), "int to text rewrites");
+        assert!(!ok("integer", "bigint"));
+        assert!(ok("numeric(10,2)", "numeric(12,2)"));
+        assert!(!ok("numeric(10,2)", "numeric(12,3)"));
+        assert!(ok("numeric(10,2)", "numeric"));
+        assert!(!ok("numeric", "numeric(10,2)"));
+        assert!(ok("cidr", "inet"));
+        assert!(!ok("inet", "cidr"));
+        assert!(ok("bit varying(4)", "bit varying(8)"));
+        assert!(
+            !ok("character(10)", "character(20)"),
+            "char(n) pads: rewrite"
+        );
+    }
+
     use super::*;
     use sqlparser::dialect::PostgreSqlDialect;
     use sqlparser::parser::Parser;

@@ -8,6 +8,11 @@
 //! - `ALTER TABLE ... ADD GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)` (`pg_dump`'s identity
 //!   columns): `SEQUENCE NAME s`.
 //! - `CREATE MATERIALIZED VIEW ... WITH [NO] DATA`: the trailing clause.
+//! - `GENERATED ALWAYS AS (expr) VIRTUAL` (PostgreSQL 18) in `CREATE TABLE`/`ALTER TABLE`:
+//!   `VIRTUAL` written as `STORED ` (same length); [`restore_virtual`] marks the parsed columns
+//!   virtual again.
+
+use sqlparser::ast;
 
 /// A word of the statement: byte range and lower-cased text.
 struct Word {
@@ -55,7 +60,13 @@ pub fn rewrite(text: &str) -> Option<String> {
         }
     }
 
-    if blank.is_empty() {
+    let virtual_at: Vec<usize> = if is(0, "create") || is(0, "alter") {
+        virtual_words(text, &words).map(|w| w.start).collect()
+    } else {
+        Vec::new()
+    };
+
+    if blank.is_empty() && virtual_at.is_empty() {
         return None;
     }
     let mut out = text.as_bytes().to_vec();
@@ -66,8 +77,73 @@ pub fn rewrite(text: &str) -> Option<String> {
             }
         }
     }
+    for start in virtual_at {
+        out[start..start + STORED.len()].copy_from_slice(STORED);
+    }
     // Ranges start and end on character boundaries, and every byte inside becomes a space.
     String::from_utf8(out).ok()
+}
+
+/// What `VIRTUAL` is written as for sqlparser: as long as `VIRTUAL`.
+const STORED: &[u8] = b"STORED ";
+
+/// The words right after a `)` that are `word`: the mode of a generated column's expression.
+fn modes<'w>(text: &str, words: &'w [Word], word: &'static str) -> impl Iterator<Item = &'w Word> {
+    let bytes = text.as_bytes();
+    words.iter().filter(move |w| {
+        w.lower == word
+            && bytes[..w.start]
+                .iter()
+                .rev()
+                .find(|b| !b.is_ascii_whitespace())
+                == Some(&b')')
+    })
+}
+
+/// The `VIRTUAL` words that end a generated column's expression.
+fn virtual_words<'w>(text: &str, words: &'w [Word]) -> impl Iterator<Item = &'w Word> {
+    modes(text, words, "virtual")
+}
+
+/// After a statement whose `VIRTUAL` generated columns were written as `STORED` was parsed:
+/// marks each generated column virtual again when `text` wrote it so (the n-th generated
+/// expression's mode is the n-th `STORED`/`VIRTUAL` after a `)`).
+pub fn restore_virtual(text: &str, statement: &mut ast::Statement) {
+    let words = words(text);
+    let mut written: Vec<(usize, bool)> = modes(text, &words, "virtual")
+        .map(|w| (w.start, true))
+        .chain(modes(text, &words, "stored").map(|w| (w.start, false)))
+        .collect();
+    if !written.iter().any(|(_, is_virtual)| *is_virtual) {
+        return;
+    }
+    written.sort_unstable();
+    let mut written = written.into_iter().map(|(_, is_virtual)| is_virtual);
+    let columns: Vec<&mut ast::ColumnDef> = match statement {
+        ast::Statement::CreateTable(create) => create.columns.iter_mut().collect(),
+        ast::Statement::AlterTable(alter) => alter
+            .operations
+            .iter_mut()
+            .filter_map(|op| match op {
+                ast::AlterTableOperation::AddColumn { column_def, .. } => Some(column_def),
+                _ => None,
+            })
+            .collect(),
+        _ => return,
+    };
+    for column in columns {
+        for option in &mut column.options {
+            if let ast::ColumnOption::Generated {
+                generation_expr: Some(_),
+                generation_expr_mode: mode @ Some(_),
+                ..
+            } = &mut option.option
+                && written.next() == Some(true)
+            {
+                *mode = Some(ast::GeneratedExpressionMode::Virtual);
+            }
+        }
+    }
 }
 
 /// The words of `text` outside string literals and quoted identifiers (which count as one word
@@ -157,6 +233,19 @@ mod tests {
             out.trim_end(),
             "CREATE MATERIALIZED VIEW m AS SELECT 'with data' AS x"
         );
+    }
+
+    #[test]
+    fn virtual_generated_columns() {
+        let text =
+            "CREATE TABLE f (l int, h numeric GENERATED ALWAYS AS (l / 60) VIRTUAL, virtual int)";
+        let out = rewrite(text).unwrap();
+        assert!(out.contains("(l / 60) STORED ,"), "{out}");
+        assert!(
+            out.contains(", virtual int"),
+            "a column named virtual stays"
+        );
+        assert_eq!(out.len(), text.len());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Findings about the linting itself.
 
 use crate::lint::rule::{BuiltinRule, Category, LintContext, Severity, Violation};
-use crate::sql::StatementKind;
+use crate::risk::Effect;
+use crate::sql::{Statement, StatementKind};
 
 /// Statements the parser could not read.
 pub const UNPARSED: &str = "unparsed";
@@ -15,7 +16,9 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
             category: Category::General,
             severity: Severity::Info,
             description: "A statement the SQL parser could not read; it is kept as text and \
-                          the rules that need its structure skip it.",
+                          the rules that need its structure skip it. In a migration, one whose \
+                          effect on a live table is not known either is a warning: review it \
+                          by hand.",
             check: unparsed,
         },
         BuiltinRule {
@@ -30,20 +33,37 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
 }
 
 fn unparsed(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
-    ctx.statements()
-        .filter(|s| s.kind == StatementKind::Unparsed)
-        .map(|s| {
-            let kind = s.guessed_kind.as_deref().unwrap_or("statement");
-            rule.at(
+    let report = |s: &Statement, unanalysed: bool| {
+        let kind = s.guessed_kind.as_deref().unwrap_or("statement");
+        let mut v = rule
+            .at(
                 &s.location,
                 format!("this {kind} could not be parsed; rules that need its structure skip it"),
             )
             .suggest(
-                "nothing to do if PostgreSQL accepts it; disable with \
-                 `-- confiture-lint: disable=unparsed` above the statement",
-            )
-        })
-        .collect()
+                "nothing to do if PostgreSQL accepts it (in a migration: once you have checked \
+                 what it locks); disable with `-- confiture-lint: disable=unparsed` above the \
+                 statement",
+            );
+        if unanalysed {
+            v.severity = Severity::Warning;
+        }
+        v
+    };
+    let mut found: Vec<Violation> = ctx
+        .files
+        .iter()
+        .filter(|f| !f.statements.iter().any(|s| s.in_migration))
+        .flat_map(|f| &f.statements)
+        .filter(|s| s.kind == StatementKind::Unparsed)
+        .map(|s| report(s, false))
+        .collect();
+    found.extend(
+        ctx.migration_statements()
+            .filter(|(s, _)| s.kind == StatementKind::Unparsed)
+            .map(|(s, a)| report(s, a.reasons.iter().any(|r| r.effect == Effect::Unanalysed))),
+    );
+    found
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ mod security;
 mod structure;
 
 #[cfg(test)]
+mod cases;
+#[cfg(test)]
 pub(crate) mod testing;
 
 use sqlparser::ast::{Ident, ObjectName};
@@ -30,6 +32,9 @@ pub fn builtin() -> Vec<BuiltinRule> {
 
 /// The rule id unknown suppressions are reported under.
 pub use general::UNKNOWN_SUPPRESSION;
+
+/// Rules that run only when the configuration turns them on.
+pub const OPT_IN: &[&str] = migration::OPT_IN;
 
 /// True for the character types (text, varchar, char, citext).
 fn is_text_type(type_name: &str) -> bool {
@@ -97,19 +102,6 @@ fn ident(ident: &Ident) -> String {
     match ident.quote_style {
         Some(_) => ident.value.clone(),
         None => ident.value.to_lowercase(),
-    }
-}
-
-/// A possibly qualified name as the model spells it, `public.` added when unqualified.
-fn qualified(name: &ObjectName) -> String {
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .filter_map(|part| part.as_ident().map(ident))
-        .collect();
-    match parts.as_slice() {
-        [single] => format!("public.{single}"),
-        _ => parts.join("."),
     }
 }
 

@@ -49,11 +49,19 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
 }
 
 /// Column lists that serve lookups on a table: its plain indexes, primary key and unique keys.
+/// The column lists of the table's keys and of the indexes that serve lookups by equality on
+/// their leading columns: full indexes, and partial ones whose predicate only says some of
+/// those columns are not NULL (true of any value looked up by equality).
 fn key_lists<'a>(ctx: &LintContext<'a>, table: &'a Table) -> Vec<&'a [String]> {
+    let serves_equality = |i: &Index| match (&i.predicate, &i.predicate_not_null) {
+        (None, _) => true,
+        (Some(_), Some(not_null)) => not_null.iter().all(|c| i.columns.contains(c)),
+        (Some(_), None) => false,
+    };
     let mut lists: Vec<&[String]> = ctx
         .indexes_on(&table.qualified())
         .iter()
-        .filter(|i| i.predicate.is_none())
+        .filter(|i| serves_equality(i))
         .map(|i| i.columns.as_slice())
         .collect();
     if !table.primary_key.is_empty() {
@@ -244,6 +252,23 @@ mod tests {
             found[0].fix.as_deref(),
             Some("CREATE INDEX CONCURRENTLY kids_parent_id_idx ON kids (parent_id);")
         );
+        // A partial index that only leaves out NULLs covers it; one that filters on
+        // anything else does not.
+        for (predicate, covered) in [
+            ("parent_id IS NOT NULL", 0),
+            ("parent_id IS NOT NULL AND id > 10", 1),
+        ] {
+            let index = format!("CREATE INDEX kids_parent ON kids (parent_id) WHERE {predicate};");
+            assert_count(
+                &run_with(
+                    "fk-without-index",
+                    &[&format!("{PARENT}{child}"), &index],
+                    &[],
+                    &RuleOptions::default(),
+                ),
+                covered,
+            );
+        }
         // An index in another file, leading with the FK column, covers it.
         let index = "CREATE INDEX kids_parent_idx ON kids (parent_id, id);";
         let found = run_with(

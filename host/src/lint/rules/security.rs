@@ -64,11 +64,15 @@ fn is_secret(column: &Column, options: &RuleOptions) -> bool {
         .any(|p| name_has(&column.name, p))
 }
 
+/// True when the column's name says personal data and its type can hold some: a `uuid` or a
+/// `boolean` (a reference or a flag, like `tax_id uuid`) cannot.
 fn is_pii(column: &Column, options: &RuleOptions) -> bool {
-    options
-        .pii_columns
-        .iter()
-        .any(|p| name_has(&column.name, p))
+    let holds_data = !matches!(column.type_name.as_str(), "uuid" | "boolean");
+    holds_data
+        && options
+            .pii_columns
+            .iter()
+            .any(|p| name_has(&column.name, p))
 }
 
 fn columns<'a>(ctx: &LintContext<'a>) -> impl Iterator<Item = (&'a Table, &'a Column)> + 'a {

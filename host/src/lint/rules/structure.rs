@@ -99,7 +99,8 @@ fn primary_key(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
     ctx.model
         .tables
         .iter()
-        .filter(|t| t.primary_key.is_empty())
+        // A partition's keys are its parent's (the rule judges the parent).
+        .filter(|t| t.primary_key.is_empty() && t.partition_of.is_none())
         .map(|t| {
             let v = rule.at(
                 &t.location,
@@ -179,7 +180,8 @@ fn timestamptz(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
 
 fn identity(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
     columns(ctx)
-        .filter(|(_, c)| c.serial)
+        // A partition's columns are its parent's (the rule judges the parent).
+        .filter(|(t, c)| c.serial && t.partition_of.is_none())
         .map(|(t, c)| {
             rule.at(
                 &c.location,
@@ -257,7 +259,8 @@ fn jsonb(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
 fn char_type(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
     columns(ctx)
         .filter(|(_, c)| {
-            let base = c.type_name.split('(').next().unwrap_or_default().trim();
+            let element = c.type_name.trim_end_matches("[]");
+            let base = element.split('(').next().unwrap_or_default().trim();
             matches!(base, "character" | "char" | "bpchar")
         })
         .map(|(t, c)| {

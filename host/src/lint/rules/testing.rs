@@ -1,7 +1,7 @@
 //! Test fixtures: lint SQL text through the real parser and model.
 
 use crate::lint::rule::{LintContext, Rule, RuleOptions, Violation};
-use crate::sql::{build_model, parse_file};
+use crate::sql::parse_file;
 
 /// Runs rule `id` over schema files (`db/schema/NN.sql`) then migration files
 /// (`db/migrations/NN_m.up.sql`) with `options`.
@@ -22,8 +22,11 @@ pub fn run_with(
             .enumerate()
             .map(|(i, sql)| parse_file(&format!("db/migrations/{:03}_m.up.sql", i + 1), sql, true)),
     );
-    let model = build_model(&files);
-    let ctx = LintContext::new(&model, &files, options);
+    let settings = crate::risk::Settings {
+        postgres_version: options.postgres_version,
+    };
+    let (model, risks) = crate::risk::assess_files(&files, settings);
+    let ctx = LintContext::new(&model, &files, options, &risks);
     let rules = super::builtin();
     let rule = rules
         .iter()

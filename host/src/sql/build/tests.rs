@@ -596,3 +596,28 @@ fn token_soup_never_panics() {
         let _ = build_model(std::slice::from_ref(&file));
     }
 }
+
+#[test]
+fn partitions_know_their_parent_and_checks_their_proofs() {
+    let m = model(
+        "CREATE TABLE p (id bigint, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\n\
+         CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');\n\
+         CREATE TABLE p2 (id bigint NOT NULL, at date NOT NULL);\n\
+         ALTER TABLE ONLY public.p ATTACH PARTITION public.p2 FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');\n\
+         CREATE TABLE lone (id bigint, email text, CONSTRAINT e CHECK (email IS NOT NULL));\n\
+         ALTER TABLE lone ADD CONSTRAINT i CHECK (id IS NOT NULL) NOT VALID;",
+    );
+    let parent = |t: &str| m.table(t).unwrap().partition_of.clone();
+    assert_eq!(parent("p1").as_deref(), Some("public.p"));
+    assert_eq!(parent("p2").as_deref(), Some("public.p"));
+    assert_eq!(parent("p"), None);
+    let lone = m.table("lone").unwrap();
+    assert!(lone.proves_not_null("email"));
+    assert!(!lone.proves_not_null("id"), "NOT VALID proves nothing yet");
+    let m = model(
+        "CREATE TABLE lone (id bigint);\n\
+         ALTER TABLE lone ADD CONSTRAINT i CHECK (id IS NOT NULL) NOT VALID;\n\
+         ALTER TABLE lone VALIDATE CONSTRAINT i;",
+    );
+    assert!(m.table("lone").unwrap().proves_not_null("id"));
+}

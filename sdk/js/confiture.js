@@ -1,0 +1,269 @@
+// Write Confiture plugins in JavaScript (QuickJS components built with componentize-qjs).
+//
+// A plugin module names itself, registers one function per strategy, hook or rule, and
+// re-exports what the component must export:
+//
+//     import host from "confiture:plugin/host@0.2.0";
+//     import * as confiture from "./confiture.js";
+//
+//     confiture.plugin({ host, name: "upper", version: "0.1.0", description: "Upper-cases" });
+//     confiture.strategy("upper", "Upper-cases text", (values) =>
+//       values.map((v) => (v === null ? null : v.toUpperCase())));
+//     export const { metadata, strategy } = confiture.exports;
+//
+// Functions get plain values (an array of strings and nulls for a batch, a context object and
+// a database for hooks, the schema model for rules); the SDK packs the results, and any thrown
+// error becomes the call's error, which the host reports with the plugin's name. Under Node,
+// `node --import ./sdk/js/testing.js --test` runs the same module against test doubles
+// (testing.js). The guide is docs/plugins/authoring-js.md.
+
+const EVENTS = ["pre-validate", "post-validate", "pre-execute", "post-execute", "post-rollback", "on-error"];
+const SEVERITIES = ["info", "warning", "critical"];
+const CAPABILITIES = ["db-read", "db-write"];
+const LEVELS = ["trace", "debug", "info", "warn", "error"];
+
+/** What the module declared; read by `exports` and by testing.js. */
+export const PLUGIN = { name: "", version: "", description: "", capabilities: [], strategies: new Map(), hooks: new Map(), rules: new Map() };
+let hostApi = null;
+let databaseApi = null;
+
+function check(value, allowed, what) {
+  if (!allowed.includes(value)) throw new Error(`${what} ${JSON.stringify(value)} is not one of: ${allowed.join(", ")}`);
+}
+
+/** Names the plugin. `host` is the `confiture:plugin/host@0.2.0` import; a hook plugin also
+ * passes `database` (`confiture:plugin/database@0.2.0`) and asks for `db-read`/`db-write`. */
+export function plugin({ host, database = null, name, version, description, capabilities = [] }) {
+  capabilities.forEach((c) => check(c, CAPABILITIES, "capability"));
+  Object.assign(PLUGIN, { name, version, description, capabilities });
+  hostApi = host;
+  databaseApi = database;
+}
+
+/** Registers `fn(values, call)` as strategy `name`: `values` is an array of strings (`null`
+ * for SQL NULL); return as many, in order. `call` has `column`, `params` and `context`. */
+export function strategy(name, description, fn, { contextColumns = [], acceptedTypes = ["text", "character varying"], deterministic = true } = {}) {
+  PLUGIN.strategies.set(name, { name, description, fn, contextColumns, acceptedTypes, deterministic });
+}
+
+/** Registers `fn(context, db)` as the hook for `events`; throwing fails the hook. */
+export function hook(events, fn) {
+  for (const event of events) {
+    check(event, EVENTS, "hook event");
+    PLUGIN.hooks.set(event, fn);
+  }
+}
+
+/** Registers `fn(context)` as lint rule `id`; it returns an array of violations
+ * (`{ message, location?, suggestion?, fix? }`). */
+export function rule(id, description, fn, { category = "structure", severity = "warning" } = {}) {
+  check(severity, SEVERITIES, "severity");
+  PLUGIN.rules.set(id, { id, description, fn, category, severity });
+}
+
+/** The plugin's setting `key` from the environment file, or `fallback`. */
+export function config(key, fallback = null) {
+  const value = hostApi.config(key);
+  return value === null || value === undefined ? fallback : value;
+}
+
+/** Writes a line to the host's log (`trace`, `debug`, `info`, `warn`, `error`). */
+export function log(level, message) {
+  check(level, LEVELS, "log level");
+  hostApi.log(level, String(message));
+}
+
+/** UTF-8 bytes of a string, or the Uint8Array itself. */
+function utf8(item) {
+  if (typeof item !== "string") return item;
+  const binary = /[^\x00-\x7f]/.test(item) ? unescape(encodeURIComponent(item)) : item;
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** HMAC-SHA-256 of `item` (a string, hashed as UTF-8, or a Uint8Array) under the deployment
+ * secret, which the plugin never sees: 32 bytes. */
+export function keyedHash(item) {
+  return hostApi.keyedHash(utf8(item));
+}
+
+/** `keyedHash` of every item (strings or Uint8Arrays) in one host call: an array of 32-byte
+ * digests. One call per batch instead of one per value is what lets a strategy keep up. */
+export function keyedHashBatch(items) {
+  const bytes = items.map(utf8);
+  let total = 0;
+  const offsets = [0];
+  for (const item of bytes) offsets.push((total += item.length));
+  const data = new Uint8Array(total);
+  for (let i = 0; i < bytes.length; i++) data.set(bytes[i], offsets[i]);
+  const digests = hostApi.keyedHashBatch(data, offsets);
+  const out = new Array(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = digests.subarray(i * 32, i * 32 + 32);
+  return out;
+}
+
+/** The database a hook may use: `query(sql, ...params)` returns `{ columns, values,
+ * scalar() }`; `execute(sql, ...params)` the number of rows affected. A refused or failed
+ * call throws an Error with `code` (SQLSTATE, `not-granted` or `host`). */
+export const db = {
+  query(sql, ...params) {
+    const rows = callDatabase("query", sql, params);
+    return { ...rows, scalar: () => (rows.values.length && rows.values[0].length ? rows.values[0][0] : null) };
+  },
+  execute(sql, ...params) {
+    return Number(callDatabase("execute", sql, params));
+  },
+};
+
+function callDatabase(name, sql, params) {
+  if (!databaseApi) throw new Error("no database: pass `database` to confiture.plugin() (hook plugins only)");
+  try {
+    return databaseApi[name](sql, params.map((p) => (p === null || p === undefined ? null : String(p))));
+  } catch (error) {
+    const payload = error && error.payload !== undefined ? error.payload : error;
+    const failure = new Error(payload && payload.message ? `${payload.code}: ${payload.message}` : String(payload));
+    failure.code = payload && payload.code;
+    throw failure;
+  }
+}
+
+// --- packing the contract's text-batch: one buffer, offsets, a null bitmap -------------------
+
+/** The bytes as a string of one char per byte (UTF-8 stays encoded), in chunks that fit
+ * `apply`'s argument limit: one native call per 8 KiB instead of one per value. */
+function binaryString(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+  return text;
+}
+
+/** The values of a packed batch (`null` for SQL NULL). */
+export function decode({ data, offsets, nulls }) {
+  const count = offsets.length - 1;
+  const values = new Array(count);
+  const text = binaryString(data);
+  const ascii = !/[^\x00-\x7f]/.test(text);
+  for (let i = 0; i < count; i++) {
+    if (nulls[i >> 3] & (1 << (i & 7))) values[i] = null;
+    else if (ascii) values[i] = text.substring(offsets[i], offsets[i + 1]);
+    else values[i] = decodeURIComponent(escape(text.substring(offsets[i], offsets[i + 1])));
+  }
+  return values;
+}
+
+/** `{ data, offsets, nulls }` of `values`; a value that is not a string or null throws,
+ * naming its index. */
+export function encode(values) {
+  const count = values.length;
+  const nulls = new Uint8Array((count + 7) >> 3);
+  let parts = values;
+  for (let i = 0; i < count; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) nulls[i >> 3] |= 1 << (i & 7);
+    else if (typeof value !== "string") throw new TypeError(`value ${i} is ${typeof value}, not a string or null`);
+  }
+  if (/[^\x00-\x7f]/.test(values.join(""))) {
+    // one char per UTF-8 byte for the values that need it
+    parts = values.map((v) => (v === null || v === undefined || !/[^\x00-\x7f]/.test(v) ? v : unescape(encodeURIComponent(v))));
+  }
+  const offsets = new Array(count + 1);
+  offsets[0] = 0;
+  let total = 0;
+  for (let i = 0; i < count; i++) offsets[i + 1] = total += parts[i] == null ? 0 : parts[i].length;
+  const data = new Uint8Array(total);
+  for (let i = 0, at = 0; i < count; i++) {
+    const part = parts[i];
+    if (part != null) for (let k = 0; k < part.length; k++) data[at++] = part.charCodeAt(k);
+  }
+  return { data, offsets, nulls };
+}
+
+// --- the three calls, in plain values (also what testing.js runs) ----------------------------
+
+const kebab = (name) => name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+const failed = (what, error) => `${what}: ${error && error.name ? error.name + ": " + error.message : String(error)}`;
+
+/** Runs strategy `call.strategy` on `values`, checking what it returns. */
+export function runStrategy(call, values) {
+  const found = PLUGIN.strategies.get(call.strategy);
+  if (!found) throw `no strategy ${JSON.stringify(call.strategy)} (it has: ${[...PLUGIN.strategies.keys()].join(", ") || "none"})`;
+  const what = `strategy ${call.strategy} on ${call.column.table}.${call.column.name}`;
+  let out;
+  try {
+    out = found.fn(values, call);
+  } catch (error) {
+    throw failed(what, error);
+  }
+  if (!Array.isArray(out) || out.length !== values.length) {
+    throw `${what}: returned ${Array.isArray(out) ? out.length : typeof out} values for ${values.length}`;
+  }
+  try {
+    return encode(out);
+  } catch (error) {
+    throw `${what}: ${error.message}`;
+  }
+}
+
+/** Runs the hook for `context.event`. */
+export function runHook(context) {
+  const fn = PLUGIN.hooks.get(context.event);
+  if (!fn) throw `no hook for ${context.event}`;
+  try {
+    fn(context, db);
+  } catch (error) {
+    throw failed(`hook ${context.event}`, error);
+  }
+}
+
+/** Runs every enabled rule: violations with their rule id and severity. */
+export function runLint(context) {
+  const enabled = context.enabledRules && context.enabledRules.length ? new Set(context.enabledRules) : null;
+  const found = [];
+  for (const rule of PLUGIN.rules.values()) {
+    if (enabled && !enabled.has(rule.id)) continue;
+    for (const v of rule.fn(context) || []) {
+      found.push({ ruleId: rule.id, severity: rule.severity, message: v.message, location: v.location || null, suggestion: v.suggestion || null, fix: v.fix || null });
+    }
+  }
+  return found;
+}
+
+/** The component's exports, in the contract's shapes: `export const { metadata, strategy } =
+ * confiture.exports;` (take the ones of your world: `hooks`, `strategy`, `lint`). */
+export const exports = {
+  metadata: {
+    describe() {
+      return {
+        name: PLUGIN.name,
+        version: PLUGIN.version,
+        description: PLUGIN.description,
+        capabilities: PLUGIN.capabilities,
+        hooks: [...PLUGIN.hooks.keys()],
+        strategies: [...PLUGIN.strategies.values()].map((s) => ({ name: s.name, description: s.description, contextColumns: s.contextColumns, acceptedTypes: s.acceptedTypes, deterministic: s.deterministic })),
+        rules: [...PLUGIN.rules.values()].map((r) => ({ id: r.id, category: r.category, defaultSeverity: r.severity, description: r.description })),
+      };
+    },
+  },
+  strategy: {
+    anonymize(batch) {
+      const context = {};
+      for (const column of batch.context) context[column.name] = decode(column.values);
+      const params = {};
+      for (const { key, value } of batch.params) params[key] = value;
+      return runStrategy({ strategy: batch.strategy, column: batch.column, params, context }, decode(batch.values));
+    },
+  },
+  hooks: {
+    handle(context) {
+      const metadata = {};
+      for (const { key, value } of context.metadata) metadata[key] = value;
+      runHook({ ...context, event: kebab(context.event), metadata });
+    },
+  },
+  lint: {
+    check(context) {
+      return runLint(context);
+    },
+  },
+};
