@@ -376,6 +376,46 @@ fn plugins_list_and_inspect_commands() {
         "{json}"
     );
 
+    // Compilation is bounded: a file over the size limit, a compile past its memory or time
+    // limit is listed as broken, named, with the setting to raise (cache off: it compiles).
+    for (setting, says) in [
+        ("max_component_mb: 1\n", "above the 1 MiB limit"),
+        (
+            "compile_memory_mb: 16\n",
+            "needed more than 16 MiB of memory",
+        ),
+        ("compile_timeout: 1ms\n", "took longer than 1 ms"),
+    ] {
+        std::fs::write(
+            root.join("db/environments/local.yaml"),
+            format!("plugins_dir: ext\nplugin_sandbox:\n  {setting}"),
+        )
+        .unwrap();
+        let big = root.join("big.wasm");
+        if setting.starts_with("max_component") {
+            let mut bytes = std::fs::read(component(STRATEGY_PLUGIN)).unwrap();
+            bytes.resize(2 * 1024 * 1024, 0);
+            std::fs::write(&big, bytes).unwrap();
+        }
+        let args: &[&str] = if setting.starts_with("max_component") {
+            &[
+                "plugins",
+                "list",
+                "--no-plugin-cache",
+                "--plugin",
+                "big.wasm",
+            ]
+        } else {
+            &["plugins", "list", "--no-plugin-cache"]
+        };
+        let (code, stdout, stderr) = confiture(root, args, cache.path());
+        assert_eq!(code, 5, "{setting}: {stdout}{stderr}");
+        assert!(stdout.contains("broken"), "{setting}: {stdout}");
+        assert!(stdout.contains(says), "{setting}: {stdout}");
+        assert!(stdout.contains("plugin_sandbox."), "{setting}: {stdout}");
+        let _ = std::fs::remove_file(&big);
+    }
+
     // Disabled in the environment file: listed as such, never started.
     std::fs::write(
         root.join("db/environments/local.yaml"),

@@ -133,8 +133,8 @@ pub(crate) fn compile(
                 Err(Child::Invalid(why)) => return Err(invalid(why)),
                 Err(Child::TimedOut) => {
                     return Err(Failure::config(format!(
-                        "compiling {shown} took longer than {} s, and was stopped",
-                        limits.timeout.as_secs()
+                        "compiling {shown} took longer than {} ms, and was stopped",
+                        limits.timeout.as_millis()
                     ))
                     .hint(
                         "if you trust it, raise `plugin_sandbox.compile_timeout` in the \
@@ -249,12 +249,14 @@ fn wait(child: &mut std::process::Child, deadline: Instant) -> std::io::Result<O
 }
 
 /// An allocation the data limit refused: Rust aborts with "memory allocation of N bytes
-/// failed", mimalloc reports "out of memory"; either way the process dies by SIGABRT (or
+/// failed", mimalloc reports "out of memory", a thread cannot be started (EAGAIN); either way the process dies by SIGABRT (or
 /// SIGSEGV/SIGKILL when the limit hit elsewhere).
 fn ran_out_of_memory(status: &ExitStatus, message: &str) -> bool {
     use std::os::unix::process::ExitStatusExt;
     message.contains("memory allocation of")
         || message.contains("out of memory")
+        // A thread (its stack) that could not be mapped under the data limit.
+        || message.contains("Resource temporarily unavailable")
         || matches!(status.signal(), Some(6 | 9 | 11))
 }
 
