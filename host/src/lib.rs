@@ -21,4 +21,5 @@ pub mod risk;
 pub mod schema;
 pub mod sql;
 pub mod sync;
+pub mod text;
 pub mod wizard;

@@ -5,6 +5,9 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    if let Some(code) = confiture::plugins::compile::child_main_if_asked() {
+        return code;
+    }
     let cli = match confiture::cli::parse() {
         Ok(cli) => cli,
         Err(code) => return exit(code),

@@ -1,8 +1,10 @@
 //! Hooks and the database: grants enforced on the migration's own transaction; a `db-read`
 //! hook cannot leave a write behind; an ungranted query is refused; `db-write` writes stay in
-//! (and roll back with) the migration; the email-not-null example blocks a bad migration.
+//! (and roll back with) the migration; the email-not-null example blocks a bad migration; a
+//! grant on a superuser connection needs a least-privilege role.
 
 use crate::hooks_support::{RECORDER, exists, project_with, recorded, tracked};
+use crate::plugins_support::PLUGIN_ROLE;
 
 fn count(p: &crate::harness::TestProject, sql: &str) -> i64 {
     p.db.scalar(sql).unwrap().parse().unwrap()
@@ -26,7 +28,7 @@ fn audit_project(grant: &str, config: &str, policy: &str) -> crate::harness::Tes
 
 #[test]
 fn a_db_read_hook_that_tries_to_write_leaves_nothing() {
-    // `query` of a write under db-read runs in a read-only savepoint; `execute` is refused.
+    // A write through `query` under db-read is refused before it runs; `execute` is refused.
     let p = audit_project(
         "    grant: [db-read]\n",
         "      query_sql: INSERT INTO audit VALUES (1) RETURNING id\n",
@@ -35,11 +37,36 @@ fn a_db_read_hook_that_tries_to_write_leaves_nothing() {
     let run = p.run(&["migrate", "up"]);
     run.ok();
     assert!(
-        run.stderr.contains("read-only transaction"),
+        run.stderr
+            .contains("the statement writes, and the plugin is granted only `db-read`"),
         "{}",
         run.stderr
     );
     assert_eq!(count(&p, "SELECT count(*)::text FROM audit"), 0);
+    assert_eq!(tracked(&p), 1);
+
+    // A write hidden in a query passes the statement check, and the read-only savepoint stops
+    // it.
+    let p = audit_project(
+        "    grant: [db-read]\n",
+        "      query_sql: SELECT nextval('audit_ids')\n",
+        "warn",
+    );
+    p.write(
+        "db/migrations/001_audit.up.sql",
+        "CREATE TABLE audit (id int);\nCREATE SEQUENCE audit_ids;\n",
+    );
+    let run = p.run(&["migrate", "up"]);
+    run.ok();
+    assert!(
+        run.stderr.contains("read-only transaction"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        p.db.scalar("SELECT is_called::text FROM audit_ids"),
+        Some("false".into())
+    );
     assert_eq!(tracked(&p), 1);
 
     let p = audit_project(
@@ -194,4 +221,77 @@ fn no_transaction_migrations_give_hooks_autocommit_access() {
         run.stderr
     );
     assert_eq!(tracked(&p), 2);
+}
+
+#[test]
+fn a_grant_on_a_superuser_connection_needs_a_least_privilege_role() {
+    // The suite connects as the `postgres` superuser. Without a role, the hook's query is
+    // refused before it runs, and the migration rolls back under `abort`.
+    let p = audit_project(
+        "    grant: [db-read]\n",
+        "      query_sql: SELECT 1\n",
+        "abort",
+    );
+    let env = |extra: &str| {
+        p.write(
+            "db/environments/local.yaml",
+            &format!(
+                "database_url: {}\nplugins:\n  hook-recorder:\n    grant: [db-read]\n{extra}    \
+                 config:\n      query_sql: SELECT 1 WHERE current_user = '{PLUGIN_ROLE}'\n\
+                 hooks:\n  plugins:\n    hook-recorder:\n      events: [post-execute]\n",
+                p.db.url
+            ),
+        )
+    };
+    env("");
+    let run = p.run(&["migrate", "up", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let message = report["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the connection's user `postgres` has SUPERUSER"),
+        "{message}"
+    );
+    assert!(message.contains("plugins.hook-recorder.role"), "{message}");
+    assert_eq!(report["hooks"][0]["failure"], "refused", "{report:#}");
+    assert_eq!(
+        report["failure"]["state"],
+        "rolled back: the database and the tracking table are as they were before 001_audit"
+    );
+    assert!(!exists(&p, "audit"));
+    assert_eq!(tracked(&p), 0);
+    assert!(!run.stderr.contains("query returned"), "{}", run.stderr);
+
+    // A role that does not exist, and one as powerful as the connection, are refused too.
+    env("    role: no_such_confiture_role\n");
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`confiture plugins create-role no_such_confiture_role`"),
+        "{}",
+        run.stderr
+    );
+    env("    role: postgres\n");
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the role `postgres` configured for plugin hook-recorder has SUPERUSER"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tracked(&p), 0);
+
+    // The plugin's own role: its statement runs as that role, and the migration applies.
+    env(&format!("    role: {PLUGIN_ROLE}\n"));
+    let run = p.run(&["migrate", "up"]);
+    run.ok();
+    assert!(
+        run.stderr.contains("query returned 1 row(s)"),
+        "{}",
+        run.stderr
+    );
+    assert!(exists(&p, "audit"));
+    assert_eq!(tracked(&p), 1);
 }

@@ -285,7 +285,7 @@ fn hooks_configuration_errors_name_file_line_and_fix() {
     );
     let run = p.run(&["hooks", "list"]);
     assert_eq!(run.code, 5, "{}", run.stderr);
-    assert!(run.stderr.contains("local.yaml:5"), "{}", run.stderr);
+    assert!(run.stderr.contains("local.yaml:7"), "{}", run.stderr);
     assert!(
         run.stderr.contains("did you mean `post-execute`?"),
         "{}",

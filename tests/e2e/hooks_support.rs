@@ -2,15 +2,16 @@
 //! and the events the `hook-recorder` test plugin logged.
 
 use crate::harness::{Run, TestProject};
-use crate::plugins_support::component;
+use crate::plugins_support::{PLUGIN_ROLE, component, grant_plugin_role};
 
 /// The test hook that logs every event (`plugins/hook-recorder`).
 pub const RECORDER: &str = "hook-recorder";
 
 /// A project with `plugins` (names under `target/plugins/`) in its plugins directory and
-/// `env` appended to its `local.yaml`.
+/// `env` appended to its `local.yaml`; plugins' SQL runs as [`PLUGIN_ROLE`].
 pub fn project_with(plugins: &[&str], env: &str) -> TestProject {
     let p = TestProject::new();
+    grant_plugin_role(&p.db);
     for name in plugins {
         let to = p.root().join("plugins").join(format!("{name}.wasm"));
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -20,11 +21,15 @@ pub fn project_with(plugins: &[&str], env: &str) -> TestProject {
     p
 }
 
-/// Rewrites `local.yaml`: the database URL plus `env`.
+/// Rewrites `local.yaml`: the database URL, [`PLUGIN_ROLE`] as `plugin_sandbox.role`, then
+/// `env`.
 pub fn set_env(p: &TestProject, env: &str) {
     p.write(
         "db/environments/local.yaml",
-        &format!("database_url: {}\n{env}", p.db.url),
+        &format!(
+            "database_url: {}\nplugin_sandbox:\n  role: {PLUGIN_ROLE}\n{env}",
+            p.db.url
+        ),
     );
 }
 

@@ -246,3 +246,54 @@ fn sarif_and_github_formats_are_refused_by_other_commands() {
         run.stderr
     );
 }
+
+/// Hostile names — a file name with a newline and a workflow command, an identifier with an
+/// escape sequence — reach no output raw: the text report has no control character, GitHub
+/// output no line a name could start, and SARIF stays valid with relative, encoded URIs.
+#[test]
+fn hostile_file_names_and_identifiers_are_neutralised_in_every_format() {
+    let file = "db/schema/a\n::add-mask::b.sql";
+    let project = LintProject::new(&[(
+        file,
+        "CREATE TABLE \"\x1b]0;pwned\x07\" (id int, password text);\n",
+    )]);
+    let text = project.lint(&[]);
+    assert!(!text.stdout.contains('\x1b'), "{:?}", text.stdout);
+    assert!(!text.stdout.contains('\x07'), "{:?}", text.stdout);
+    assert!(
+        text.stdout
+            .lines()
+            .all(|l| !l.trim_start().starts_with("::")),
+        "{:?}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("\\x1b]0;pwned\\x07"),
+        "{:?}",
+        text.stdout
+    );
+
+    let github = project.lint(&["--format", "github"]);
+    assert!(!github.stdout.contains('\x1b'), "{:?}", github.stdout);
+    assert!(
+        github
+            .stdout
+            .lines()
+            .all(|l| !l.starts_with("::add-mask::")),
+        "{:?}",
+        github.stdout
+    );
+
+    let sarif = project.lint(&["--format", "sarif"]).json();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::draft4::new(&schema).unwrap();
+    assert!(validator.is_valid(&sarif), "{sarif:#}");
+    for result in sarif["runs"][0]["results"].as_array().unwrap() {
+        let location = &result["locations"][0]["physicalLocation"];
+        let uri = location["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(!uri.contains('\n') && !uri.starts_with('/'), "{uri}");
+        assert!(uri == "db/schema/a%0A%3A%3Aadd-mask%3A%3Ab.sql", "{uri}");
+        assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
+    }
+}

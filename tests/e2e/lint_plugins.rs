@@ -159,3 +159,51 @@ fn a_failing_rule_plugin_is_reported_and_the_run_goes_on() {
     assert_eq!(tenant_findings(&report).len(), 1, "{report:#}");
     assert!(report["rules_run"].as_u64().unwrap() > 40, "{report:#}");
 }
+
+/// Lint plugins fail closed: a change cannot switch a critical rule off by making its plugin
+/// fail. Each rule of the failing plugin reports that it did not run, at its own severity.
+#[test]
+fn a_failing_critical_rule_fails_the_run() {
+    let project = project_with_schema();
+    let rules = hostile("critical-rule");
+    let run = project.run(&[
+        "lint",
+        "--format",
+        "json",
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let finding = |rule: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule} reports its failure: {report:#}"))
+            .clone()
+    };
+    let gate = finding("hostile_critical_gate");
+    assert_eq!(gate["severity"], "critical", "{gate:#}");
+    let message = gate["message"].as_str().unwrap();
+    assert!(
+        message.contains("rule hostile_critical_gate of plugin hostile-critical-rule did not run"),
+        "{message}"
+    );
+    assert!(message.contains("panicked"), "{message}");
+    assert_eq!(finding("hostile_style_note")["severity"], "warning");
+    assert!(
+        report["summary"]["critical"].as_u64().unwrap() >= 1,
+        "{report:#}"
+    );
+
+    // The text report says the same and exits 1 as well.
+    let text = project.run(&["lint", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(text.code, 1, "{}\n{}", text.stdout, text.stderr);
+    assert!(
+        text.stdout.contains("hostile_critical_gate"),
+        "{}",
+        text.stdout
+    );
+}

@@ -22,8 +22,11 @@ const PHONE_MASKS: [(&str, &str); 4] = [
 
 /// The keyed hash plugin `plugin` computes for `data` under [`SECRET`]. The one place that
 /// knows how a plugin's digest derives from the deployment secret.
-fn digest(_plugin: &str, data: &[u8]) -> [u8; 32] {
-    KeyedHasher::new(SECRET.as_bytes()).unwrap().hash(data)
+fn digest(plugin: &str, data: &[u8]) -> [u8; 32] {
+    KeyedHasher::new(SECRET.as_bytes())
+        .unwrap()
+        .for_plugin(plugin)
+        .hash(data)
 }
 
 /// The phone mask, written from its definition (docs/plugins/authoring-*.md): every ASCII digit

@@ -247,17 +247,38 @@ fn duplicate_names_and_settings_problems() {
     );
     assert!(set.all()[0].granted.is_empty());
 
-    // enabled: false keeps it listed but out of service.
-    sources.settings.insert(
-        STRATEGY_PLUGIN.into(),
-        PluginSettings {
-            enabled: false,
-            ..PluginSettings::default()
-        },
-    );
+    // enabled: false in a file named otherwise: started once to learn its name, then set
+    // aside, with a warning saying how to avoid that.
+    let disabled = PluginSettings {
+        enabled: false,
+        ..PluginSettings::default()
+    };
+    sources
+        .settings
+        .insert(STRATEGY_PLUGIN.into(), disabled.clone());
     let set = PluginSet::load(&engine, &sources).unwrap();
-    assert_eq!(set.all().len(), 1);
+    assert_eq!(set.all().len(), 0);
+    assert_eq!(set.disabled.len(), 1);
+    assert_eq!(set.disabled[0].name, STRATEGY_PLUGIN);
     assert!(set.strategy("email_keep_domain").is_none());
+    let warnings = set.warnings.join("\n");
+    assert!(
+        warnings.contains("rename the file to email-strategy.wasm"),
+        "{warnings}"
+    );
+
+    // Named after the plugin, a disabled file is not even read: garbage loads as disabled.
+    std::fs::remove_file(dir.path().join("a.wasm")).unwrap();
+    std::fs::write(dir.path().join("email-strategy.wasm"), b"not wasm at all").unwrap();
+    let set = PluginSet::load(&engine, &sources).unwrap();
+    assert_eq!(set.all().len(), 0);
+    assert_eq!(set.disabled.len(), 1);
+    assert!(set.disabled[0].file.ends_with("email-strategy.wasm"));
+    assert!(
+        !set.warnings.join("\n").contains("rename"),
+        "{:?}",
+        set.warnings
+    );
 }
 
 fn confiture(dir: &Path, args: &[&str], cache: &Path) -> (i32, String, String) {
@@ -321,17 +342,91 @@ fn plugins_list_and_inspect_commands() {
     );
     assert!(stdout.contains("cache off"), "{stdout}");
 
-    // A --plugin file that is not a component: exit 5 naming it.
+    // A --plugin file that is not a component: listed as broken with its error, beside every
+    // plugin that loads; exit 5.
     std::fs::write(root.join("bad.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    let (code, _, stderr) = confiture(
+    let (code, stdout, stderr) = confiture(
         root,
         &["plugins", "list", "--plugin", "bad.wasm"],
         cache.path(),
     );
-    assert_eq!(code, 5, "{stderr}");
+    assert_eq!(code, 5, "{stdout}{stderr}");
+    assert!(stdout.contains("email-strategy"), "{stdout}");
+    assert!(stdout.contains("broken bad.wasm"), "{stdout}");
     assert!(
-        stderr.contains("bad.wasm is a core WebAssembly module"),
-        "{stderr}"
+        stdout.contains("bad.wasm is a core WebAssembly module"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = confiture(
+        root,
+        &[
+            "plugins", "list", "--plugin", "bad.wasm", "--format", "json",
+        ],
+        cache.path(),
+    );
+    assert_eq!(code, 5);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["plugins"][0]["name"], "email-strategy");
+    assert_eq!(json["broken"][0]["file"], "bad.wasm");
+    assert!(
+        json["broken"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("core WebAssembly module"),
+        "{json}"
+    );
+
+    // Compilation is bounded: a file over the size limit, a compile past its memory or time
+    // limit is listed as broken, named, with the setting to raise (cache off: it compiles).
+    for (setting, says) in [
+        ("max_component_mb: 1\n", "above the 1 MiB limit"),
+        (
+            "compile_memory_mb: 16\n",
+            "needed more than 16 MiB of memory",
+        ),
+        ("compile_timeout: 1ms\n", "took longer than 1 ms"),
+    ] {
+        std::fs::write(
+            root.join("db/environments/local.yaml"),
+            format!("plugins_dir: ext\nplugin_sandbox:\n  {setting}"),
+        )
+        .unwrap();
+        let big = root.join("big.wasm");
+        if setting.starts_with("max_component") {
+            let mut bytes = std::fs::read(component(STRATEGY_PLUGIN)).unwrap();
+            bytes.resize(2 * 1024 * 1024, 0);
+            std::fs::write(&big, bytes).unwrap();
+        }
+        let args: &[&str] = if setting.starts_with("max_component") {
+            &[
+                "plugins",
+                "list",
+                "--no-plugin-cache",
+                "--plugin",
+                "big.wasm",
+            ]
+        } else {
+            &["plugins", "list", "--no-plugin-cache"]
+        };
+        let (code, stdout, stderr) = confiture(root, args, cache.path());
+        assert_eq!(code, 5, "{setting}: {stdout}{stderr}");
+        assert!(stdout.contains("broken"), "{setting}: {stdout}");
+        assert!(stdout.contains(says), "{setting}: {stdout}");
+        assert!(stdout.contains("plugin_sandbox."), "{setting}: {stdout}");
+        let _ = std::fs::remove_file(&big);
+    }
+
+    // Disabled in the environment file: listed as such, never started.
+    std::fs::write(
+        root.join("db/environments/local.yaml"),
+        "plugins_dir: ext\nplugins:\n  email:\n    enabled: false\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = confiture(root, &["plugins", "list"], cache.path());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("email (disabled, not started)  ext/email.wasm"),
+        "{stdout}"
     );
 
     let (code, stdout, stderr) = confiture(

@@ -203,7 +203,7 @@ fn scaffolded_python_javascript_and_c_plugins_test_build_and_load() {
         PluginSettings::default(),
     );
     assert_eq!(plugin.info.strategies[0].name, "c_mask");
-    let out = confiture::plugins::StrategyWorker::new(plugin)
+    let out = confiture::plugins::StrategyWorker::new(plugin.clone())
         .unwrap()
         .anonymize(&confiture::plugins::Batch {
             strategy: "c_mask".into(),
@@ -220,6 +220,7 @@ fn scaffolded_python_javascript_and_c_plugins_test_build_and_load() {
         .unwrap();
     let expected: String = confiture::plugins::keyed_hash::KeyedHasher::new(b"k")
         .unwrap()
+        .for_plugin(plugin.name())
         .hash(b"a")[..8]
         .iter()
         .map(|b| format!("{b:02x}"))

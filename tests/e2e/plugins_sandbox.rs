@@ -71,9 +71,10 @@ async fn hook_outcome(
     settings: PluginSettings,
 ) -> PluginCallError {
     let plugin: Arc<Plugin> = load(engine, &hostile(file), settings);
-    call_hook(&plugin, hook_context(), None)
-        .await
-        .expect_err("hostile hooks fail")
+    match call_hook(&plugin, hook_context(), None).await {
+        Err(confiture::plugins::HookCallError::Plugin(err)) => err,
+        other => panic!("hostile hooks fail as plugins: {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use confiture::plugins::compile::{CompileLimits, Compiler};
 use confiture::plugins::keyed_hash::KeyedHasher;
 use confiture::plugins::{EngineOptions, LogLevel, LogRecord, Plugin, PluginEngine, PluginLog};
 use confiture::project::PluginSettings;
@@ -71,6 +72,8 @@ pub fn engine(cache: Option<&Path>, secret: Option<&[u8]>) -> (Arc<PluginEngine>
             sink.0.lock().unwrap().push(r.clone())
         }),
         hasher: secret.and_then(KeyedHasher::new),
+        compiler: Compiler::InProcess,
+        compile_limits: CompileLimits::default(),
     })
     .expect("engine");
     (engine, logs)
@@ -111,5 +114,38 @@ pub fn settings(config: &[(&str, &str)], grant: &[confiture::project::Grant]) ->
             .collect::<BTreeMap<_, _>>(),
         grant: grant.to_vec(),
         ..PluginSettings::default()
+    }
+}
+
+/// The cluster-wide role the tests' plugins run their SQL as (`plugin_sandbox.role`).
+pub const PLUGIN_ROLE: &str = "confiture_e2e_plugin";
+
+/// Creates [`PLUGIN_ROLE`] on the shared cluster (once per test process) and grants it read
+/// and write on `db`'s public schema, tables created later included — what
+/// `confiture plugins create-role --write` does. Synchronous: from async tests, call it through
+/// `spawn_blocking`.
+pub fn grant_plugin_role(db: &crate::harness::TestDb) {
+    use confiture::plugins::role::{create_sql, grant_sql};
+    static CREATED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    let mut client = db.client();
+    CREATED.get_or_init(|| {
+        let exists = client
+            .query_one(
+                "SELECT count(*) FROM pg_roles WHERE rolname = $1",
+                &[&PLUGIN_ROLE],
+            )
+            .expect("look the role up")
+            .get::<_, i64>(0)
+            == 1;
+        if !exists {
+            client
+                .batch_execute(&create_sql(PLUGIN_ROLE))
+                .expect("create the plugin role");
+        }
+    });
+    for statement in grant_sql(PLUGIN_ROLE, true, &["public".to_string()]) {
+        client
+            .batch_execute(&statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
 }

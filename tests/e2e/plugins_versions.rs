@@ -106,7 +106,10 @@ fn plugins_built_against_0_1_0_run_in_sync_migrate_and_lint_beside_0_2_0_ones() 
         .unwrap(),
     );
     run.ok();
-    let hasher = KeyedHasher::new(SECRET.as_bytes()).unwrap();
+    // email-strategy hashes under its own key (docs/plugins/security.md, key derivation).
+    let hasher = KeyedHasher::new(SECRET.as_bytes())
+        .unwrap()
+        .for_plugin("email-strategy");
     let emails = column(&target, "SELECT email FROM people ORDER BY id");
     assert_eq!(emails[0], None);
     let hex: String = hasher.hash(b"person7")[..6]

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use confiture::plugins::compile::{CompileLimits, Compiler};
 use confiture::plugins::hooks::{Direction, HookEvent, Migration};
 use confiture::plugins::keyed_hash::KeyedHasher;
 use confiture::plugins::strategy::Column;
@@ -132,6 +133,8 @@ fn engine(cache: Option<&Path>) -> Result<Arc<PluginEngine>> {
         cache_dir: cache.map(Path::to_path_buf),
         log: PluginLog::stderr(LogLevel::Warn),
         hasher: KeyedHasher::new(b"benchmark secret"),
+        compiler: Compiler::InProcess,
+        compile_limits: CompileLimits::default(),
     })
 }
 

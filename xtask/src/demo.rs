@@ -1,5 +1,5 @@
 //! `cargo xtask demo`: the main job end to end on an example project, with the real binary —
-//! init → example plugins → db start → build → build --apply → migrations → status → up → down
+//! init → example plugins → db start → build → build --apply → plugin role → migrations → status → up → down
 //! → up.
 
 use std::path::{Path, PathBuf};
@@ -89,6 +89,8 @@ pub fn run(mode: Mode) -> anyhow::Result<u8> {
     demo.show_header("db/generated/schema_local.sql")?;
     demo.say("Create the schema in the local database, in one transaction");
     demo.confiture(&["build", "--apply"])?;
+    demo.say("Create the least-privilege role plugins' SQL runs as");
+    demo.confiture(&["plugins", "create-role"])?;
     demo.say("Write two migrations: add a column; an index built CONCURRENTLY (no transaction)");
     demo.write_migrations()?;
     // Exit 1: migrations are pending (upstream Confiture's convention, for CI scripts).
@@ -234,7 +236,9 @@ impl Demo {
         let mut text =
             std::fs::read_to_string(&env).with_context(|| format!("reading {}", env.display()))?;
         text.push_str(&format!(
-            "\n# The example migration hook: fail a migration that leaves customers without an email.\n\
+            "\n# Plugins' SQL runs as a least-privilege role (made by `confiture plugins create-role`).\n\
+             plugin_sandbox:\n  role: confiture_plugin\n\
+             # The example migration hook: fail a migration that leaves customers without an email.\n\
              plugins:\n  {DEMO_HOOK}:\n    grant: [db-read]\n    config:\n      table: customers\n",
         ));
         std::fs::write(&env, text).with_context(|| format!("writing {}", env.display()))?;

@@ -26,6 +26,10 @@ step "Install the hook: drop the component into plugins/"
 cp "$CONFITURE_PLUGINS/email-not-null-hook.wasm" plugins/
 confiture hooks list
 
+step "Create the least-privilege role the hook's SQL runs as"
+confiture plugins create-role
+expect t "SELECT NOT rolsuper AND NOT rolcanlogin FROM pg_roles WHERE rolname = 'confiture_plugin'"
+
 step "Concatenate db/schema/ into one file (no database needed)"
 confiture build
 

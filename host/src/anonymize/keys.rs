@@ -4,7 +4,7 @@
 use anyhow::{Result, anyhow};
 
 use super::KeyedHasher;
-use crate::plugins::keyed_hash::SECRET_VAR;
+use crate::plugins::keyed_hash::{Domain, SECRET_VAR};
 
 /// What a keyed strategy says when no secret was given.
 const SECRET_HINT: &str =
@@ -14,11 +14,7 @@ const SECRET_HINT: &str =
 /// alone, so two strategies never reveal each other's outputs. Errors without a secret.
 pub(crate) fn strategy_key(strategy: &str, hasher: Option<KeyedHasher>) -> Result<KeyedHasher> {
     let hasher = hasher.ok_or_else(|| anyhow!("strategy `{strategy}` is keyed: {SECRET_HINT}"))?;
-    Ok(derive(
-        &hasher,
-        b"confiture.anonymize.strategy\0",
-        strategy.as_bytes(),
-    ))
+    Ok(hasher.derive(Domain::Strategy, strategy))
 }
 
 /// The fewest bytes a deployment secret may have: a short one could be guessed, and with it
@@ -46,7 +42,7 @@ pub fn deployment_hasher() -> Result<Option<KeyedHasher>> {
 /// A digest that changes with the deployment secret and reveals nothing of it (a keyed hash
 /// of a fixed label, in a domain of its own): recorded in sync checkpoints.
 pub fn secret_fingerprint(hasher: &KeyedHasher) -> String {
-    let digest = derive(hasher, b"confiture.sync.fingerprint\0", b"").hash(b"secret");
+    let digest = hasher.derive(Domain::Fingerprint, "").hash(b"secret");
     let mut out = String::with_capacity(32);
     push_hex(&mut out, &digest, 32);
     out
@@ -55,14 +51,7 @@ pub fn secret_fingerprint(hasher: &KeyedHasher) -> String {
 /// `hasher` re-keyed with a column's `seed` from anonymization.yaml: the same strategy under
 /// two seeds gives unrelated outputs.
 pub fn seeded(hasher: &KeyedHasher, seed: &str) -> KeyedHasher {
-    derive(hasher, b"confiture.anonymize.seed\0", seed.as_bytes())
-}
-
-fn derive(hasher: &KeyedHasher, purpose: &[u8], label: &[u8]) -> KeyedHasher {
-    let mut input = Vec::with_capacity(purpose.len() + label.len());
-    input.extend_from_slice(purpose);
-    input.extend_from_slice(label);
-    KeyedHasher::new(&hasher.hash(&input)).expect("a 32-byte digest is a non-empty key")
+    hasher.derive(Domain::Seed, seed)
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -494,6 +494,25 @@ pub enum PluginsCommand {
     Inspect(InspectArgs),
     /// Create a plugin project that builds as is (offline): SDK and WIT are written beside it
     New(NewPluginArgs),
+    /// Create a least-privilege role for plugins' SQL (read, or --write) and grant it to the
+    /// connection's user
+    CreateRole(CreateRoleArgs),
+}
+
+/// `confiture plugins create-role`.
+#[derive(Debug, Args)]
+pub struct CreateRoleArgs {
+    /// The role (default: `plugin_sandbox.role` of the environment, else confiture_plugin)
+    pub role: Option<String>,
+    /// Also grant INSERT, UPDATE and DELETE (for plugins granted db-write)
+    #[arg(long)]
+    pub write: bool,
+    /// Schema whose tables the role may read (repeatable; default: public)
+    #[arg(long, value_name = "SCHEMA")]
+    pub schema: Vec<String>,
+    /// Print the SQL instead of running it
+    #[arg(long)]
+    pub print_sql: bool,
 }
 
 /// `confiture hooks ...`.

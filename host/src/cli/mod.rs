@@ -179,6 +179,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             PluginsCommand::List => crate::plugins::commands::list(g),
             PluginsCommand::Inspect(args) => crate::plugins::commands::inspect(g, &args),
             PluginsCommand::New(args) => crate::plugins::scaffold::run(g, &args),
+            PluginsCommand::CreateRole(args) => crate::plugins::role::create_role(g, &args).await,
         },
         Command::Hooks(cmd) => match cmd {
             HooksCommand::List => crate::hooks::commands::list(g),

@@ -263,6 +263,25 @@ impl ConnectionSpec {
     }
 }
 
+/// Asks the server to cancel the statement running on the connection `token` belongs to.
+///
+/// The request goes over TLS when the connection's `sslmode` asks for it; as with libpq's cancel
+/// requests, the server's certificate is not verified (the request carries only the key that
+/// identifies the statement, and no answer).
+pub async fn cancel(token: &tokio_postgres::CancelToken) -> anyhow::Result<()> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .context("configuring TLS")?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+        .with_no_client_auth();
+    token
+        .cancel_query(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+        .await
+        .context("sending the cancel request")
+}
+
 fn spawn<S, T>(conn: tokio_postgres::Connection<S, T>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,

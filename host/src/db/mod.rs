@@ -8,4 +8,4 @@ pub mod lock;
 pub mod script;
 pub mod session;
 
-pub use connect::{ConnectionSpec, TlsMode};
+pub use connect::{ConnectionSpec, TlsMode, cancel};

@@ -11,8 +11,8 @@ use crate::cli::Globals;
 use crate::output::{Format, Output, paint, style};
 use crate::plugins::hooks::{Direction, Migration};
 use crate::plugins::{
-    CallFailure, HookContext, HookDatabase, HookEvent, KeyValue, PluginSet, PluginSources,
-    call_hook,
+    CallFailure, HookCallError, HookContext, HookDatabase, HookEvent, IntegrityBreach, KeyValue,
+    PluginSet, PluginSources, call_hook,
 };
 use crate::project::{HookPolicy, Project};
 
@@ -113,6 +113,28 @@ pub struct HookAbort {
     pub message: String,
 }
 
+/// Why firing an event stopped the run.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HookStop {
+    /// A hook under policy `abort` failed.
+    #[error(transparent)]
+    Abort(#[from] HookAbort),
+    /// After a hook's database call the host's transaction or session was not intact; the run
+    /// stops whatever the hook's policy.
+    #[error(transparent)]
+    Integrity(#[from] IntegrityBreach),
+}
+
+impl HookStop {
+    /// The breach, when the run stopped on one.
+    pub fn breach(&self) -> Option<&IntegrityBreach> {
+        match self {
+            HookStop::Integrity(breach) => Some(breach),
+            HookStop::Abort(_) => None,
+        }
+    }
+}
+
 /// The hooks of one command run.
 #[derive(Debug)]
 pub struct HookRun {
@@ -180,8 +202,9 @@ impl HookRun {
     }
 
     /// Fires `event`: calls each hook registered for it, in order. A failure under `abort`
-    /// stops there and returns [`HookAbort`]; under `warn` it is reported on stderr; under
-    /// `ignore` it is only recorded. `db` is what the hooks' database calls run on.
+    /// stops there and returns [`HookStop::Abort`]; under `warn` it is reported on stderr; under
+    /// `ignore` it is only recorded. A breach of the host's integrity stops there under every
+    /// policy ([`HookStop::Integrity`]). `db` is what the hooks' database calls run on.
     pub async fn fire(
         &mut self,
         event: HookEvent,
@@ -190,7 +213,7 @@ impl HookRun {
         duration_ms: Option<u64>,
         error: Option<&str>,
         mut db: Option<&mut dyn HookDatabase>,
-    ) -> Result<(), HookAbort> {
+    ) -> Result<(), HookStop> {
         let hooks: Vec<_> = self.registration.for_event(event).cloned().collect();
         if hooks.is_empty() {
             return Ok(());
@@ -241,7 +264,19 @@ impl HookRun {
                     ));
                     self.outcomes.push(outcome);
                 }
-                Err(err) => {
+                Err(HookCallError::Integrity(breach)) => {
+                    let message = breach.to_string();
+                    outcome.outcome = "failed";
+                    outcome.failure = Some(CallFailure::Integrity);
+                    outcome.message = Some(message.clone());
+                    self.outcomes.push(outcome);
+                    self.out.line(format!(
+                        "    {} {plugin} {name}{about} ({ms:.1} ms): {message}",
+                        paint(style::ERR, "hook failed")
+                    ));
+                    return Err(HookStop::Integrity(breach));
+                }
+                Err(HookCallError::Plugin(err)) => {
                     let message = err.to_string();
                     outcome.outcome = "failed";
                     outcome.failure = Some(err.failure);
@@ -257,7 +292,8 @@ impl HookRun {
                                 plugin,
                                 event: name,
                                 message,
-                            });
+                            }
+                            .into());
                         }
                         HookPolicy::Warn => self.out.warn(format!(
                             "hook {plugin} failed on {name}{about} (policy warn, the run \
@@ -278,7 +314,7 @@ impl HookRun {
         error: &str,
         db: Option<&mut dyn HookDatabase>,
     ) {
-        if let Err(abort) = self
+        if let Err(stop) = self
             .fire(
                 HookEvent::OnError,
                 migration,
@@ -290,7 +326,7 @@ impl HookRun {
             .await
         {
             self.out.warn(format!(
-                "{abort} (on-error hooks cannot stop a run that already failed)"
+                "{stop} (on-error hooks cannot stop a run that already failed)"
             ));
         }
     }
@@ -328,12 +364,19 @@ impl HookRun {
         let mut db = crate::plugins::PgDatabase::autocommit(client);
         self.fire(event, None, Status::Pending, None, None, Some(&mut db))
             .await
-            .map_err(|abort| {
-                crate::error::Failure::new(crate::error::ExitCode::Failure, abort.to_string())
-                    .hint(
-                        "nothing was applied or rolled back; fix what the hook reports, or set \
-                         its `hooks.plugins.<name>.policy` to `warn` in the environment file",
-                    )
+            .map_err(|stop| {
+                let hint = match &stop {
+                    HookStop::Abort(_) => {
+                        "no migration was applied or rolled back; fix what the hook reports, or \
+                         set its `hooks.plugins.<name>.policy` to `warn` in the environment file"
+                    }
+                    HookStop::Integrity(_) => {
+                        "no migration was applied or rolled back; remove or disable the plugin \
+                         (`plugins.<name>.enabled: false`) and report it to its author"
+                    }
+                };
+                crate::error::Failure::new(crate::error::ExitCode::Failure, stop.to_string())
+                    .hint(hint)
                     .into()
             })
     }
@@ -347,7 +390,7 @@ impl HookRun {
         duration_ms: Option<u64>,
         error: Option<&str>,
         client: &tokio_postgres::Client,
-    ) -> Result<(), HookAbort> {
+    ) -> Result<(), HookStop> {
         if self.idle(HookEvent::PostRollback) {
             return Ok(());
         }
@@ -378,10 +421,10 @@ impl HookRun {
         let message = crate::error::one_line(error);
         if rolled_back
             && let Some(m) = migration
-            && let Err(abort) = self.rolled_back(m, None, Some(&message), client).await
+            && let Err(stop) = self.rolled_back(m, None, Some(&message), client).await
         {
             self.out.warn(format!(
-                "{abort} (post-rollback hooks cannot stop a run that already failed)"
+                "{stop} (post-rollback hooks cannot stop a run that already failed)"
             ));
         }
         if !self.idle(HookEvent::OnError) {

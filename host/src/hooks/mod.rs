@@ -15,7 +15,7 @@ pub mod commands;
 pub mod dispatch;
 pub mod registry;
 
-pub use dispatch::{HookAbort, HookOutcome, HookRun, MigrationRef, Status};
+pub use dispatch::{HookAbort, HookOutcome, HookRun, HookStop, MigrationRef, Status};
 pub use registry::{Registered, Registration};
 
 use crate::plugins::HookEvent;

@@ -79,16 +79,18 @@ impl Registration {
                     .push(unknown(&format!("hooks.plugins.{name}"), name));
             }
         }
+        for disabled in &plugins.disabled {
+            registration.skipped.push(Skipped {
+                plugin: disabled.name.clone(),
+                reason: format!(
+                    "disabled (plugins.{}.enabled: false): {} is not started",
+                    disabled.name, disabled.file
+                ),
+            });
+        }
         for plugin in hook_plugins {
             let name = plugin.name().to_string();
             let own = settings.plugins.get(&name).cloned().unwrap_or_default();
-            if !plugin.settings.enabled {
-                registration.skipped.push(Skipped {
-                    plugin: name,
-                    reason: "disabled (plugins.<name>.enabled: false)".into(),
-                });
-                continue;
-            }
             if let Some(envs) = &own.environments
                 && !envs.iter().any(|e| e == &env.name)
             {

@@ -1,7 +1,10 @@
 //! WASM lint rules: every rule a lint plugin declares becomes a [`Rule`] in the registry, so its
 //! findings take the same severity, suppression, exclusion and output path as the built-ins.
-//! A plugin is called once per run for all of its rules; a plugin that traps, times out or
-//! answers garbage is reported as a finding of its first rule, never a failed run.
+//! A plugin is called once per run for all of its rules. Lint plugins fail closed: when the
+//! plugin traps, times out, runs out of memory or answers garbage, each of its rules reports
+//! that it did not run as a finding at the rule's own severity, so a critical rule's failure
+//! fails the run as its finding would have (a change cannot switch a rule off by making its
+//! plugin fail).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -42,8 +45,8 @@ pub fn load(
             plugin: plugin.clone(),
             result: OnceLock::new(),
         });
-        for (position, info) in plugin.info.rules.iter().enumerate() {
-            let rule = PluginRule::new(&call, position, info)?;
+        for info in &plugin.info.rules {
+            let rule = PluginRule::new(&call, info)?;
             registry.add(Box::new(rule)).map_err(|clash| {
                 Failure::config(format!("plugin {} ({}): {clash}", plugin.name(), plugin.shown))
                     .hint("rule ids must be unique across built-in and plugin rules; rename the plugin's rule")
@@ -90,8 +93,6 @@ impl PluginCall {
 /// One rule of a plugin.
 struct PluginRule {
     call: Arc<PluginCall>,
-    /// The first rule of its plugin reports the plugin's failures.
-    first: bool,
     id: String,
     category: Category,
     severity: Severity,
@@ -101,7 +102,6 @@ struct PluginRule {
 impl PluginRule {
     fn new(
         call: &Arc<PluginCall>,
-        position: usize,
         info: &crate::plugins::metadata::RuleInfo,
     ) -> anyhow::Result<Self> {
         let plugin = &call.plugin;
@@ -119,7 +119,6 @@ impl PluginRule {
         let severity = Severity::parse(&info.default_severity).unwrap_or(Severity::Warning);
         Ok(PluginRule {
             call: call.clone(),
-            first: position == 0,
             id: info.id.clone(),
             category,
             severity,
@@ -152,11 +151,12 @@ impl Rule for PluginRule {
                 .filter(|v| v.rule_id == self.id)
                 .cloned()
                 .collect(),
-            Err(err) if self.first => vec![Violation {
+            Err(err) => vec![Violation {
                 rule_id: self.id.clone(),
-                severity: Severity::Warning,
+                severity: self.severity,
                 message: format!(
-                    "{err}; the rules of plugin {} did not run",
+                    "rule {} of plugin {} did not run: {err}",
+                    self.id,
                     self.call.plugin.name()
                 ),
                 location: None,
@@ -166,7 +166,6 @@ impl Rule for PluginRule {
                 )),
                 fix: None,
             }],
-            Err(_) => Vec::new(),
         }
     }
 }

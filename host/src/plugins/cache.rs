@@ -21,6 +21,8 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use super::compile::Compiled;
+
 /// First line of every `.check` file.
 const CHECK_MAGIC: &str = "confiture-cwasm-check v1";
 
@@ -35,6 +37,18 @@ pub enum CacheStatus {
     /// An artifact was there but failed verification; it was recompiled and replaced.
     Replaced,
     /// The cache is off (`--no-plugin-cache`, or no cache directory).
+    Off,
+}
+
+/// What the cache holds for a component.
+pub(crate) enum Lookup {
+    /// A verified artifact, loaded.
+    Hit(Component),
+    /// Nothing.
+    Missing,
+    /// An artifact that failed verification (it will be replaced).
+    Bad,
+    /// There is no cache.
     Off,
 }
 
@@ -98,26 +112,16 @@ impl ArtifactCache {
             .join(format!("{}-{engine_hash}.cwasm", sha256_hex(component)))
     }
 
-    /// Loads the component from its verified artifact, or compiles it and writes the artifact.
-    pub fn load_or_compile(
-        &self,
-        engine: &Engine,
-        bytes: &[u8],
-    ) -> anyhow::Result<(Component, CacheStatus)> {
+    /// The component's verified artifact, if the cache holds one.
+    pub(crate) fn lookup(&self, engine: &Engine, bytes: &[u8]) -> Lookup {
         let path = self.artifact_path(engine, bytes);
-        let existed = path.exists();
-        if existed && let Some(component) = self.load_verified(engine, &path) {
-            return Ok((component, CacheStatus::Hit));
+        if !path.exists() {
+            return Lookup::Missing;
         }
-        let component = compile(engine, bytes)?;
-        // A cache that cannot be written costs time, not correctness.
-        let _ = self.store(&component, &path);
-        let status = if existed {
-            CacheStatus::Replaced
-        } else {
-            CacheStatus::Miss
-        };
-        Ok((component, status))
+        match self.load_verified(engine, &path) {
+            Some(component) => Lookup::Hit(component),
+            None => Lookup::Bad,
+        }
     }
 
     /// The artifact at `path`, if its directory is ours and its check file matches it.
@@ -135,16 +139,29 @@ impl ArtifactCache {
         unsafe { Component::deserialize(engine, &bytes) }.ok()
     }
 
-    /// Writes the artifact, then its check file, each through a temporary file and a rename.
-    fn store(&self, component: &Component, path: &Path) -> anyhow::Result<()> {
+    /// Writes the artifact of the component in `bytes`, then its check file, each through a
+    /// temporary file and a rename.
+    pub(crate) fn store(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        compiled: &Compiled,
+    ) -> anyhow::Result<()> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(&self.dir)?;
         self.owned_dir()?;
-        let bytes = component.serialize().map_err(anyhow::Error::from)?;
-        write_atomic(path, &bytes)?;
-        write_atomic(&check_path(path), check_text(&bytes).as_bytes())
+        let path = self.artifact_path(engine, bytes);
+        let artifact = match &compiled.artifact {
+            Some(artifact) => artifact.clone(),
+            None => compiled
+                .component
+                .serialize()
+                .map_err(anyhow::Error::from)?,
+        };
+        write_atomic(&path, &artifact)?;
+        write_atomic(&check_path(&path), check_text(&artifact).as_bytes())
     }
 
     /// Refuses a cache directory that another user owns or others may write.
@@ -158,11 +175,6 @@ impl ArtifactCache {
         );
         Ok(())
     }
-}
-
-/// Compiles a component from its bytes.
-pub fn compile(engine: &Engine, bytes: &[u8]) -> anyhow::Result<Component> {
-    Component::from_binary(engine, bytes).map_err(anyhow::Error::from)
 }
 
 fn check_path(path: &Path) -> PathBuf {

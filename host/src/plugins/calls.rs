@@ -6,6 +6,7 @@ use serde::Serialize;
 use wasmtime::Trap;
 
 use super::sandbox::HostState;
+use crate::text::neutralise;
 
 /// What kind of failure a call had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,6 +24,11 @@ pub enum CallFailure {
     Invalid,
     /// The host could not run it (instantiation, a missing export).
     Host,
+    /// A database call it made was refused: a statement its grant does not allow, or a grant
+    /// that cannot be honoured on this connection.
+    Refused,
+    /// After one of its database calls the host's transaction or session was not intact.
+    Integrity,
 }
 
 /// A failed plugin call. The instance it ran in is discarded; other plugins are unaffected.
@@ -42,11 +48,13 @@ pub struct PluginCallError {
 impl PluginCallError {
     /// An error of `failure` kind.
     pub fn new(plugin: &str, call: &str, failure: CallFailure, detail: impl Into<String>) -> Self {
+        // What a plugin said, and the names in its call (user SQL's), are printed: neutralised
+        // here, once, for every output.
         PluginCallError {
-            plugin: plugin.to_string(),
-            call: call.to_string(),
+            plugin: neutralise(plugin).into_owned(),
+            call: neutralise(call).into_owned(),
             failure,
-            detail: detail.into(),
+            detail: neutralise(&detail.into()).into_owned(),
         }
     }
 

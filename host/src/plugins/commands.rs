@@ -7,19 +7,26 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::cache::CacheStatus;
+use super::compile::CompileLimits;
 use super::component::{Item, Kind, check_header, interface};
 use super::engine::{EngineOptions, PluginEngine};
 use super::metadata::PluginInfo;
-use super::plugin::{Plugin, compiled};
-use super::registry::{PluginSet, PluginSources, plugins_dir_shown};
+use super::plugin::Plugin;
+use super::registry::{DisabledPlugin, PluginSet, PluginSources, plugins_dir_shown};
 use crate::cli::{Globals, InspectArgs};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 use crate::project::Grant;
+use crate::text::neutralise;
 
-/// The engine for a command, honouring `--no-plugin-cache`.
+/// The engine for a command, honouring `--no-plugin-cache` and the environment's
+/// `plugin_sandbox` compile limits (the defaults without a project).
 pub fn engine(g: &Globals) -> anyhow::Result<Arc<PluginEngine>> {
-    PluginEngine::new(EngineOptions::from_env(g.no_plugin_cache))
+    let limits = g
+        .project()
+        .map(|project| CompileLimits::from_settings(&project.env.plugin_sandbox))
+        .unwrap_or_default();
+    PluginEngine::new(EngineOptions::from_env(g.no_plugin_cache, limits)?)
 }
 
 /// Where the command's plugins come from: the project (when there is one) plus `--plugin`.
@@ -59,8 +66,8 @@ pub struct PluginRow {
     pub capabilities_asked: Vec<Grant>,
     /// Capabilities asked for and granted.
     pub capabilities_granted: Vec<Grant>,
-    /// False when the environment file disables it.
-    pub enabled: bool,
+    /// The role its SQL runs as, when one is configured.
+    pub role: Option<String>,
     /// Memory cap, MiB.
     pub memory_mb: u64,
     /// Load time, milliseconds.
@@ -83,7 +90,7 @@ impl From<&Plugin> for PluginRow {
             rules: p.info.rules.iter().map(|r| r.id.clone()).collect(),
             capabilities_asked: p.info.capabilities.clone(),
             capabilities_granted: p.granted.clone(),
-            enabled: p.settings.enabled,
+            role: p.db_role().map(str::to_string),
             memory_mb: p.memory_mb(),
             load_ms: (p.load.millis * 10.0).round() / 10.0,
             cache: p.load.cache,
@@ -91,13 +98,28 @@ impl From<&Plugin> for PluginRow {
     }
 }
 
+/// A plugin file `plugins list` could not load.
+#[derive(Debug, Serialize)]
+pub struct BrokenRow {
+    /// The file.
+    pub file: String,
+    /// Why.
+    pub error: String,
+    /// What to do, when there is something to say.
+    pub hint: Option<String>,
+}
+
 /// `plugins list`.
 #[derive(Debug, Serialize)]
 pub struct ListReport {
     /// The plugins directory scanned, when in a project.
     pub plugins_dir: Option<String>,
-    /// Every plugin found.
+    /// Every plugin loaded.
     pub plugins: Vec<PluginRow>,
+    /// Plugins the environment file turns off.
+    pub disabled: Vec<DisabledPlugin>,
+    /// Files that could not be loaded.
+    pub broken: Vec<BrokenRow>,
     /// Configuration warnings.
     pub warnings: Vec<String>,
 }
@@ -116,22 +138,17 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
 
 impl Report for ListReport {
     fn render_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        if self.plugins.is_empty() {
+        if self.plugins.is_empty() && self.disabled.is_empty() && self.broken.is_empty() {
             let place = self.plugins_dir.as_deref().unwrap_or("--plugin");
             return writeln!(out, "No plugins found in {place}.");
         }
         for p in &self.plugins {
-            let state = if p.enabled {
-                String::new()
-            } else {
-                format!(" {}", paint(style::WARN, "(disabled)"))
-            };
             writeln!(
                 out,
-                "{} {}{state}  {}",
+                "{} {}  {}",
                 paint(style::BOLD, &p.name),
                 p.version,
-                paint(style::DIM, &p.file)
+                paint(style::DIM, neutralise(&p.file))
             )?;
             if !p.description.is_empty() {
                 writeln!(out, "  {}", p.description)?;
@@ -160,6 +177,27 @@ impl Report for ListReport {
                 p.memory_mb
             )?;
         }
+        for d in &self.disabled {
+            writeln!(
+                out,
+                "{} {}  {}",
+                paint(style::BOLD, &d.name),
+                paint(style::WARN, "(disabled, not started)"),
+                paint(style::DIM, neutralise(&d.file))
+            )?;
+        }
+        for b in &self.broken {
+            writeln!(
+                out,
+                "{} {}",
+                paint(style::ERR, "broken"),
+                paint(style::BOLD, neutralise(&b.file))
+            )?;
+            writeln!(out, "  {}", neutralise(&b.error))?;
+            if let Some(hint) = &b.hint {
+                writeln!(out, "  {} {hint}", paint(style::BOLD, "hint:"))?;
+            }
+        }
         Ok(())
     }
 }
@@ -174,14 +212,31 @@ fn cache_words(cache: CacheStatus) -> &'static str {
     }
 }
 
-/// `confiture plugins list`.
+/// `confiture plugins list`: every plugin, loaded, disabled or broken; exits 5 when any is
+/// broken.
 pub fn list(g: &Globals) -> anyhow::Result<ExitCode> {
     let (sources, plugins_dir) = sources(g)?;
     let engine = engine(g)?;
-    let set = PluginSet::load(&engine, &sources)?;
+    let (set, broken) = PluginSet::scan(&engine, &sources)?;
     for warning in &set.warnings {
         g.out.warn(warning);
     }
+    let broken: Vec<BrokenRow> = broken
+        .into_iter()
+        .map(|b| {
+            let failure = crate::error::failure_of(&b.error);
+            BrokenRow {
+                file: b.file,
+                error: failure.map_or_else(|| format!("{:#}", b.error), |f| f.message.clone()),
+                hint: failure.and_then(|f| f.hint.clone()),
+            }
+        })
+        .collect();
+    let code = if broken.is_empty() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Config
+    };
     g.out.report(&ListReport {
         plugins_dir,
         plugins: set
@@ -189,9 +244,11 @@ pub fn list(g: &Globals) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|p| PluginRow::from(p.as_ref()))
             .collect(),
+        disabled: set.disabled.clone(),
+        broken,
         warnings: set.warnings.clone(),
     });
-    Ok(ExitCode::Ok)
+    Ok(code)
 }
 
 /// `plugins inspect`.
@@ -287,11 +344,14 @@ pub fn inspect(g: &Globals, args: &InspectArgs) -> anyhow::Result<ExitCode> {
     })?;
     check_header(&shown_file, &bytes)?;
     let engine = engine(g)?;
-    let settings = g.project().ok().map(|p| p.env.plugins).unwrap_or_default();
+    let sources = g
+        .project()
+        .map(|project| PluginSources::from_project(&project, &[]))
+        .unwrap_or_default();
     // One load, through the compiled-artifact cache as `plugins list` does; only a component
     // that fails to load as a plugin is looked at again (from the cache it was just put in).
     let loaded = Plugin::load(&engine, Path::new(file), shown_file.clone(), |name| {
-        settings.get(name).cloned().unwrap_or_default()
+        sources.settings_for(name)
     });
     let (imports, exports, problem) = match &loaded {
         Ok(plugin) => (
@@ -300,7 +360,7 @@ pub fn inspect(g: &Globals, args: &InspectArgs) -> anyhow::Result<ExitCode> {
             None,
         ),
         Err(err) => {
-            let component = compiled(&engine, &bytes, &shown_file)?.0;
+            let component = engine.component(&shown_file, &bytes)?.0;
             let (imports, exports) = interface(&engine.engine, &component);
             (imports, exports, Some(format!("{err:#}")))
         }

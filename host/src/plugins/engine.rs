@@ -11,9 +11,11 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 use super::bindings::FullPlugin;
-use super::cache::ArtifactCache;
+use super::cache::{ArtifactCache, CacheStatus, Lookup};
+use super::compile::{CompileLimits, Compiler, check_size, compile};
 use super::keyed_hash::KeyedHasher;
 use super::log::PluginLog;
+use super::progress::{ANNOUNCE_BYTES, CompileProgress};
 use super::sandbox::HostState;
 
 /// How often the epoch advances; time limits are rounded up to a multiple of it.
@@ -26,23 +28,30 @@ pub struct EngineOptions {
     pub cache_dir: Option<PathBuf>,
     /// Where plugin log lines go.
     pub log: PluginLog,
-    /// The keyed hash under the deployment secret, if one is configured.
+    /// The deployment secret (each plugin hashes under its own key derived from it), if set.
     pub hasher: Option<KeyedHasher>,
+    /// Where components are compiled.
+    pub compiler: Compiler,
+    /// Bounds on compiling a component.
+    pub compile_limits: CompileLimits,
 }
 
 impl EngineOptions {
     /// Options from the process environment: the user cache directory (unless `no_cache`),
-    /// `ANONYMIZATION_SECRET`, and `CONFITURE_PLUGIN_LOG` as the log threshold.
-    pub fn from_env(no_cache: bool) -> Self {
-        EngineOptions {
+    /// `ANONYMIZATION_SECRET`, `CONFITURE_PLUGIN_LOG` as the log threshold (or `off`), and
+    /// compilation in a child process of this executable under `compile_limits`.
+    pub fn from_env(no_cache: bool, compile_limits: CompileLimits) -> anyhow::Result<Self> {
+        Ok(EngineOptions {
             cache_dir: if no_cache {
                 None
             } else {
                 ArtifactCache::default_dir()
             },
-            log: PluginLog::stderr(PluginLog::threshold_from_env()),
+            log: PluginLog::from_env(),
             hasher: KeyedHasher::from_env(),
-        }
+            compiler: Compiler::child().context("cannot find the confiture executable")?,
+            compile_limits,
+        })
     }
 }
 
@@ -53,6 +62,8 @@ pub struct PluginEngine {
     pub(crate) cache: Option<ArtifactCache>,
     pub(crate) log: PluginLog,
     pub(crate) hasher: Option<KeyedHasher>,
+    compiler: Compiler,
+    compile_limits: CompileLimits,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -69,12 +80,7 @@ impl PluginEngine {
     /// WASI preview 2 (synchronous, granting nothing; see [`super::sandbox`]) plus the
     /// `confiture:plugin` imports.
     pub fn new(options: EngineOptions) -> anyhow::Result<Arc<Self>> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config)
-            .map_err(anyhow::Error::from)
-            .context("cannot start the WebAssembly engine")?;
+        let engine = new_engine()?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(anyhow::Error::from)
@@ -94,8 +100,49 @@ impl PluginEngine {
             cache,
             log: options.log,
             hasher: options.hasher,
+            compiler: options.compiler,
+            compile_limits: options.compile_limits,
             ticker_stop,
         }))
+    }
+
+    /// The compiled component in `bytes` (the file `shown`): from the cache when it holds a
+    /// verified artifact, else compiled within the limits (and cached).
+    pub(crate) fn component(
+        &self,
+        shown: &str,
+        bytes: &[u8],
+    ) -> Result<(wasmtime::component::Component, CacheStatus), crate::error::Failure> {
+        check_size(shown, bytes.len(), &self.compile_limits)?;
+        let lookup = match &self.cache {
+            Some(cache) => cache.lookup(&self.engine, bytes),
+            None => Lookup::Off,
+        };
+        let status = match lookup {
+            Lookup::Hit(component) => return Ok((component, CacheStatus::Hit)),
+            Lookup::Off => CacheStatus::Off,
+            Lookup::Missing => CacheStatus::Miss,
+            Lookup::Bad => CacheStatus::Replaced,
+        };
+        // A cold compile of a large component shows progress on stderr.
+        let progress =
+            (bytes.len() >= ANNOUNCE_BYTES).then(|| CompileProgress::start(shown, bytes.len()));
+        let compiled = compile(
+            &self.engine,
+            &self.compiler,
+            &self.compile_limits,
+            shown,
+            bytes,
+        );
+        if let Some(progress) = progress {
+            progress.finish(compiled.is_ok());
+        }
+        let compiled = compiled?;
+        if let Some(cache) = &self.cache {
+            // A cache that cannot be written costs time, not correctness.
+            let _ = cache.store(&self.engine, bytes, &compiled);
+        }
+        Ok((compiled.component, status))
     }
 
     /// The wasmtime engine.
@@ -113,6 +160,17 @@ impl Drop for PluginEngine {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// The engine every plugin runs on (and the compiling child compiles for): Cranelift, the
+/// component model, epoch interruption.
+pub(crate) fn new_engine() -> anyhow::Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    Engine::new(&config)
+        .map_err(anyhow::Error::from)
+        .context("cannot start the WebAssembly engine")
 }
 
 /// Runs synchronous plugin code so that it may be called from anywhere, async code included.

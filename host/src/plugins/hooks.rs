@@ -1,6 +1,6 @@
 //! Migration hooks: one fresh instance per call (hooks are rare and must not share state
 //! between migrations), run on a blocking thread while the caller's task serves the plugin's
-//! database calls (see [`super::database`]).
+//! database calls through a [`HookSession`] (see [`super::database`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::bindings::hooks::HookContext;
 use super::calls::{CallFailure, PluginCallError};
 use super::component::Kind;
-use super::database::{DbProxy, HookDatabase, serve};
+use super::database::{DbError, DbProxy, HookDatabase, HookSession, IntegrityBreach, SessionStop};
 use super::engine::PluginEngine;
 use super::metadata::hook_event_name;
 use super::plugin::Plugin;
@@ -32,24 +32,40 @@ impl Plugin {
     }
 }
 
+/// A failed hook call: the plugin's failure (its policy decides), or a breach of the host's
+/// integrity (the run fails whatever the policy).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HookCallError {
+    /// The plugin failed, timed out, or was refused database access.
+    #[error(transparent)]
+    Plugin(#[from] PluginCallError),
+    /// After one of its database calls the host's transaction or session was not intact.
+    #[error(transparent)]
+    Integrity(#[from] IntegrityBreach),
+}
+
 /// Calls the plugin's hook with `context`. `db` is the database the hook may use (the
 /// migration's transaction, typically); with `None` every database call fails with `host`.
+///
+/// A refused database call (a statement its grant does not allow, a role that cannot be used)
+/// fails the call with [`CallFailure::Refused`], whatever the plugin made of the error.
 ///
 /// Must be called inside a multi-threaded or current-thread tokio runtime; the plugin runs on
 /// a blocking thread, so the caller's task keeps serving the database meanwhile.
 pub async fn call_hook(
     plugin: &Arc<Plugin>,
     context: HookContext,
-    mut db: Option<&mut dyn HookDatabase>,
-) -> Result<(), PluginCallError> {
+    db: Option<&mut dyn HookDatabase>,
+) -> Result<(), HookCallError> {
     let call = call_name(&context);
     if !plugin.has(Kind::Hook) {
-        return Err(plugin.lacks(Kind::Hook, &call));
+        return Err(plugin.lacks(Kind::Hook, &call).into());
     }
     let timeout_ms = plugin.timeout_ms(Kind::Hook);
     let deadline = Instant::now() + Duration::from_millis(timeout_ms);
     let (proxy, mut requests) = DbProxy::channel();
     let proxy = db.is_some().then_some(proxy);
+    let mut session = db.map(|db| HookSession::new(db, plugin.name(), plugin.db_role()));
     let worker_plugin = plugin.clone();
     let worker_call = call.clone();
     let mut task = tokio::task::spawn_blocking(move || {
@@ -58,19 +74,30 @@ pub async fn call_hook(
     loop {
         tokio::select! {
             Some(request) = requests.recv() => {
-                let answer = match db.as_deref_mut() {
-                    Some(db) => serve(db, request.request, deadline).await,
-                    None => Err(super::database::DbError::host("no database for this call")),
+                let answer = match session.as_mut() {
+                    Some(session) => session.serve(request.request, deadline).await,
+                    None => Err(DbError::host("no database for this call")),
                 };
                 let _ = request.reply.send(answer);
             }
             joined = &mut task => {
-                return joined.unwrap_or_else(|e| Err(PluginCallError::new(
+                let result = joined.unwrap_or_else(|e| Err(PluginCallError::new(
                     plugin.name(),
                     &call,
                     CallFailure::Host,
                     format!("failed: the host thread running it stopped ({e})"),
                 )));
+                return match session.as_ref().and_then(HookSession::stopped) {
+                    Some(SessionStop::Breach(breach)) => Err(breach.into()),
+                    Some(SessionStop::Refused(why)) => Err(PluginCallError::new(
+                        plugin.name(),
+                        &call,
+                        CallFailure::Refused,
+                        format!("was refused database access: {why}"),
+                    )
+                    .into()),
+                    None => result.map_err(HookCallError::from),
+                };
             }
         }
     }

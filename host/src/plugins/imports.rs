@@ -2,7 +2,7 @@
 
 use super::bindings::{database, host, types};
 use super::database::{DbReply, DbRequest, Mode};
-use super::log::{LogLevel, LogSource};
+use super::log::LogLevel;
 use super::sandbox::HostState;
 use crate::project::Grant;
 
@@ -17,9 +17,7 @@ impl host::Host for HostState {
             host::LogLevel::Warn => LogLevel::Warn,
             host::LogLevel::Error => LogLevel::Error,
         };
-        self.plugin
-            .log
-            .emit(&self.plugin.name, level, LogSource::Log, &message);
+        HostState::log(self, level, &message);
     }
 
     fn config(&mut self, key: String) -> Option<String> {
@@ -39,15 +37,7 @@ impl HostState {
     /// The plugin's keyed hash of one input: what `keyed-hash` returns, and what
     /// `keyed-hash-batch` returns for each of its inputs.
     fn keyed_digest(&self, data: &[u8]) -> Result<[u8; 32], String> {
-        match &self.plugin.hasher {
-            Some(hasher) => Ok(hasher.hash(data)),
-            None => Err(format!(
-                "plugin {}: keyed-hash needs the deployment secret, and {} is not set \
-                 (export it before running Confiture)",
-                self.plugin.name,
-                super::keyed_hash::SECRET_VAR
-            )),
-        }
+        self.plugin.keyed_hash(data)
     }
 }
 

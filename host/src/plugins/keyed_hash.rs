@@ -1,5 +1,15 @@
-//! The `keyed-hash` import: HMAC-SHA-256 under the deployment secret. The secret stays in the
-//! host; plugins only ever see digests.
+//! Keys derived from the deployment secret, and the `keyed-hash` import built on them.
+//!
+//! The secret itself never hashes anything a caller can choose: every key the host uses is
+//! `HMAC-SHA-256(secret, domain ‖ label)` for a [`Domain`] and a label (a strategy name, a seed,
+//! a plugin name). Domains are fixed byte strings ending in NUL, none a prefix of another, so
+//! two different (domain, label) pairs never feed HMAC the same input and no derived key can be
+//! computed from another.
+//!
+//! A plugin's `keyed-hash(data)` is `HMAC-SHA-256(plugin key, data)` with the plugin key in
+//! [`Domain::Plugin`] under the plugin's name: whatever bytes it passes, it only ever computes
+//! with its own key, never with the secret, so it cannot reproduce a built-in strategy's key or
+//! output, nor another plugin's.
 
 use std::fmt;
 
@@ -9,7 +19,40 @@ use sha2::Sha256;
 /// The environment variable holding the deployment secret.
 pub const SECRET_VAR: &str = "ANONYMIZATION_SECRET";
 
-/// HMAC-SHA-256 keyed with the deployment secret, ready to hash many inputs.
+/// What a derived key is for. Each domain is a distinct prefix of the HMAC input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// A built-in anonymization strategy's key, labelled with the strategy's name.
+    Strategy,
+    /// A column's `seed` from anonymization.yaml, re-keying the strategies under it.
+    Seed,
+    /// A plugin's `keyed-hash` key, labelled with the plugin's name.
+    Plugin,
+    /// The fingerprint of the secret that sync checkpoints record (no label).
+    Fingerprint,
+}
+
+impl Domain {
+    /// Every domain, for checks that they stay distinct.
+    pub const ALL: [Domain; 4] = [
+        Domain::Strategy,
+        Domain::Seed,
+        Domain::Plugin,
+        Domain::Fingerprint,
+    ];
+
+    /// The bytes that start the HMAC input of every key in this domain.
+    pub fn prefix(self) -> &'static [u8] {
+        match self {
+            Domain::Strategy => b"confiture.anonymize.strategy\0",
+            Domain::Seed => b"confiture.anonymize.seed\0",
+            Domain::Plugin => b"confiture.plugin.keyed-hash\0",
+            Domain::Fingerprint => b"confiture.sync.fingerprint\0",
+        }
+    }
+}
+
+/// HMAC-SHA-256 under one key, ready to hash many inputs.
 #[derive(Clone)]
 pub struct KeyedHasher {
     mac: Hmac<Sha256>,
@@ -42,6 +85,20 @@ impl KeyedHasher {
         let mut mac = self.mac.clone();
         mac.update(data);
         mac.finalize().into_bytes().into()
+    }
+
+    /// The key for `label` in `domain`: a hasher keyed with `HMAC(self, domain ‖ label)`.
+    pub fn derive(&self, domain: Domain, label: &str) -> KeyedHasher {
+        let mut mac = self.mac.clone();
+        mac.update(domain.prefix());
+        mac.update(label.as_bytes());
+        let key: [u8; 32] = mac.finalize().into_bytes().into();
+        KeyedHasher::new(&key).expect("a 32-byte digest is a non-empty key")
+    }
+
+    /// The key of plugin `name`: what its `keyed-hash` import computes with.
+    pub fn for_plugin(&self, name: &str) -> KeyedHasher {
+        self.derive(Domain::Plugin, name)
     }
 }
 
@@ -101,6 +158,54 @@ mod tests {
         assert_ne!(a.hash(b"x@example.org"), b.hash(b"x@example.org"));
         assert!(KeyedHasher::new(b"").is_none());
         assert!(!format!("{a:?}").contains("one"));
+    }
+
+    #[test]
+    fn domains_are_prefix_free() {
+        for a in Domain::ALL {
+            assert_eq!(a.prefix().last(), Some(&0), "{a:?} ends in NUL");
+            assert_eq!(a.prefix().iter().filter(|b| **b == 0).count(), 1);
+            for b in Domain::ALL {
+                if a != b {
+                    assert!(!a.prefix().starts_with(b.prefix()), "{a:?} / {b:?}");
+                }
+            }
+        }
+    }
+
+    /// The derivation is the documented one (docs/plugins/security.md): HMAC(secret, prefix ‖
+    /// label) as the key.
+    #[test]
+    fn derivation_is_hmac_of_prefix_and_label() {
+        let secret = KeyedHasher::new(b"s").unwrap();
+        let key = secret.hash(b"confiture.plugin.keyed-hash\0email-strategy");
+        let expected = KeyedHasher::new(&key).unwrap().hash(b"x");
+        assert_eq!(secret.for_plugin("email-strategy").hash(b"x"), expected);
+    }
+
+    /// Whatever a plugin feeds its `keyed-hash`, it computes with its own key: asking for the
+    /// bytes of a built-in strategy's key derivation, or of another plugin's, gives something
+    /// else than that key, and its own key is neither of theirs.
+    #[test]
+    fn a_plugin_cannot_compute_another_key() {
+        let secret = KeyedHasher::new(b"deployment secret").unwrap();
+        let plugin = secret.for_plugin("hostile");
+        let mut input = Domain::Strategy.prefix().to_vec();
+        input.extend_from_slice(b"hash");
+        let builtin_key = secret.hash(&input);
+        assert_ne!(plugin.hash(&input), builtin_key);
+        assert_ne!(
+            plugin.hash(b"alice"),
+            secret.derive(Domain::Strategy, "hash").hash(b"alice")
+        );
+        let mut other = Domain::Plugin.prefix().to_vec();
+        other.extend_from_slice(b"email-strategy");
+        assert_ne!(plugin.hash(&other), secret.hash(&other));
+        assert_ne!(
+            plugin.hash(b"alice"),
+            secret.for_plugin("email-strategy").hash(b"alice")
+        );
+        assert_ne!(plugin.hash(b"alice"), secret.hash(b"alice"));
     }
 
     #[test]

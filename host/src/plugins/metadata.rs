@@ -6,6 +6,7 @@ use super::bindings::{metadata, types};
 use super::component::Kind;
 use crate::error::Failure;
 use crate::project::{Grant, is_plugin_name};
+use crate::text::neutralise;
 
 /// One strategy a plugin provides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -89,8 +90,8 @@ impl From<metadata::PluginInfo> for PluginInfo {
         capabilities.dedup();
         PluginInfo {
             name: info.name,
-            version: info.version,
-            description: info.description,
+            version: neutralise(&info.version).into_owned(),
+            description: neutralise(&info.description).into_owned(),
             capabilities,
             hooks: info
                 .hooks
@@ -102,7 +103,7 @@ impl From<metadata::PluginInfo> for PluginInfo {
                 .into_iter()
                 .map(|s| StrategyInfo {
                     name: s.name,
-                    description: s.description,
+                    description: neutralise(&s.description).into_owned(),
                     context_columns: s.context_columns,
                     accepted_types: s.accepted_types,
                     deterministic: s.deterministic,
@@ -115,7 +116,7 @@ impl From<metadata::PluginInfo> for PluginInfo {
                     id: r.id,
                     category: r.category,
                     default_severity: severity_name(r.default_severity).to_string(),
-                    description: r.description,
+                    description: neutralise(&r.description).into_owned(),
                 })
                 .collect(),
         }

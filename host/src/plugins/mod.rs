@@ -6,13 +6,15 @@
 //!   and the linker with WASI preview 2 and the contract's imports.
 //! - [`registry`]: discovery of `*.wasm` in the plugins directory and `--plugin PATH`.
 //! - [`plugin`]: loading one file: header checks, [`cache`] (compiled artifacts on disk),
+//!   [`compile`] (bounded compilation in a child process),
 //!   [`component`] (exports, contract version, kinds), pre-instantiation and [`metadata`].
 //! - [`sandbox`]: the per-store state: nothing granted, memory cap, stdout/stderr to the log.
 //! - [`imports`]: the host side of `host` and `database`; [`keyed_hash`]; [`database`].
 //! - [`versions`]: older contract versions served through the current bindings.
 //! - Calls: [`strategy`] ([`StrategyWorker`], one instance per thread, reused across batches),
 //!   [`hooks`] ([`call_hook`], async, serving the database), [`lint`] ([`run_lint`]).
-//! - [`commands`]: `confiture plugins list|inspect|new`, with [`scaffold`].
+//! - [`commands`]: `confiture plugins list|inspect|new`, with [`scaffold`]; [`role`]:
+//!   `plugins create-role`.
 //!
 //! The embedding is synchronous (no wasmtime async support): strategy workers are plain
 //! threads, and hooks run on a blocking thread while the caller's async task serves their
@@ -22,6 +24,7 @@ mod bindings;
 pub mod cache;
 pub mod calls;
 pub mod commands;
+pub mod compile;
 pub mod component;
 pub mod database;
 pub mod engine;
@@ -34,6 +37,7 @@ pub mod metadata;
 pub mod plugin;
 mod progress;
 pub mod registry;
+pub mod role;
 mod sandbox;
 pub mod scaffold;
 pub mod strategy;
@@ -47,9 +51,9 @@ pub use bindings::strategy::{Batch, TextBatch};
 pub use bindings::types::{Capability, HookEvent, KeyValue, Severity};
 pub use calls::{CallFailure, PluginCallError};
 pub use component::{CONTRACT_VERSION, Kind};
-pub use database::{DbError, HookDatabase, PgDatabase, Rows};
+pub use database::{DbError, HookDatabase, HookSession, IntegrityBreach, PgDatabase, Rows};
 pub use engine::{EngineOptions, PluginEngine};
-pub use hooks::call_hook;
+pub use hooks::{HookCallError, call_hook};
 pub use lint::run_lint;
 pub use log::{LogLevel, LogRecord, LogSource, PluginLog};
 pub use plugin::{DEFAULT_MEMORY_MB, Plugin};

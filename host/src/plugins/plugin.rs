@@ -8,15 +8,14 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 use wasmtime::Store;
-use wasmtime::component::{Component, Instance, InstancePre};
+use wasmtime::component::{Instance, InstancePre};
 
-use super::cache::{CacheStatus, compile, sha256_hex};
+use super::cache::{CacheStatus, sha256_hex};
 use super::calls::{CallFailure, PluginCallError};
 use super::component::{Kind, Shape, check_header, shape};
 use super::engine::PluginEngine;
 use super::metadata::PluginInfo;
-use super::progress::{ANNOUNCE_BYTES, CompileProgress};
-use super::sandbox::{HostState, PluginContext, new_store};
+use super::sandbox::{HostState, PluginContext, PluginKey, new_store};
 use super::versions::{ExportFunc, Exports};
 use crate::error::Failure;
 use crate::project::{Grant, PluginSettings};
@@ -98,7 +97,7 @@ impl Plugin {
                 .hint("check the path and its permissions")
         })?;
         check_header(&shown, &bytes)?;
-        let (component, cache) = compiled(engine, &bytes, &shown)?;
+        let (component, cache) = engine.component(&shown, &bytes)?;
         let shape = shape(&engine.engine, &component, &shown)?;
         let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
             Failure::config(format!(
@@ -145,7 +144,7 @@ impl Plugin {
             config: settings.config.clone(),
             granted: granted.clone(),
             log: engine.log.clone(),
-            hasher: engine.hasher.clone(),
+            key: PluginKey::of(engine.hasher.as_ref(), &info.name),
         });
         Ok(Plugin {
             file: file.to_path_buf(),
@@ -186,6 +185,11 @@ impl Plugin {
     /// True when it provides `kind`.
     pub fn has(&self, kind: Kind) -> bool {
         self.shape.kinds.contains(&kind)
+    }
+
+    /// The role its database statements run as, when one is configured.
+    pub fn db_role(&self) -> Option<&str> {
+        self.settings.role.as_deref()
     }
 
     /// The memory cap of its instances, in MiB.
@@ -242,32 +246,6 @@ impl Plugin {
     }
 }
 
-/// The component in `bytes` (already header-checked), from the compiled-artifact cache when
-/// it has it; a cold compile of a large component shows progress on stderr.
-pub(crate) fn compiled(
-    engine: &PluginEngine,
-    bytes: &[u8],
-    shown: &str,
-) -> Result<(Component, CacheStatus), Failure> {
-    let cached = engine
-        .cache
-        .as_ref()
-        .is_some_and(|cache| cache.artifact_path(&engine.engine, bytes).exists());
-    let progress = (!cached && bytes.len() >= ANNOUNCE_BYTES)
-        .then(|| CompileProgress::start(shown, bytes.len()));
-    let result = match &engine.cache {
-        Some(cache) => cache.load_or_compile(&engine.engine, bytes),
-        None => compile(&engine.engine, bytes).map(|c| (c, CacheStatus::Off)),
-    };
-    if let Some(progress) = progress {
-        progress.finish(result.is_ok());
-    }
-    result.map_err(|e| {
-        Failure::config(format!("{shown} is not a valid component: {e:#}"))
-            .hint("the file is corrupt or truncated; rebuild the plugin")
-    })
-}
-
 /// Instantiates the component under a provisional identity and calls `describe`; returns the
 /// metadata and the memory the instance held afterwards.
 fn describe(
@@ -287,7 +265,7 @@ fn describe(
         config: Default::default(),
         granted: Vec::new(),
         log: engine.log.clone(),
-        hasher: engine.hasher.clone(),
+        key: PluginKey::Unnamed,
     });
     let mut store = new_store(&engine.engine, context, DESCRIBE_MEMORY_MB);
     store.set_epoch_deadline(PluginEngine::ticks(DESCRIBE_TIMEOUT_MS));

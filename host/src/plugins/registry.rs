@@ -1,16 +1,23 @@
 //! Discovery: every `*.wasm` in the project's plugins directory plus `--plugin PATH`, loaded
 //! into a [`PluginSet`] with names checked for duplicates and settings checked against what
 //! was found.
+//!
+//! A plugin is identified by its file name before anything of it is read: when the settings of
+//! `<name>` (the file's name without `.wasm`) say `enabled: false`, the file is neither read,
+//! compiled nor started. A disabled plugin in a file named otherwise has to be started once to
+//! learn its name; it is then set aside with a warning saying to rename the file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use serde::Serialize;
+
 use super::component::{Kind, shown};
 use super::engine::PluginEngine;
 use super::plugin::Plugin;
 use crate::error::Failure;
-use crate::project::{PluginSettings, Project, did_you_mean};
+use crate::project::{PluginSandbox, PluginSettings, Project, did_you_mean};
 
 /// Where plugins come from and how they are configured.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +32,8 @@ pub struct PluginSources {
     pub settings: BTreeMap<String, PluginSettings>,
     /// The environment file, for warnings.
     pub env_file: Option<PathBuf>,
+    /// `plugin_sandbox:` of the environment file.
+    pub sandbox: PluginSandbox,
 }
 
 impl PluginSources {
@@ -36,7 +45,18 @@ impl PluginSources {
             extra: extra.to_vec(),
             settings: project.env.plugins.clone(),
             env_file: Some(project.env.file.clone()),
+            sandbox: project.env.plugin_sandbox.clone(),
         }
+    }
+
+    /// The settings of plugin `name`: its entry under `plugins:` (defaults without one), with
+    /// the environment's `plugin_sandbox.role` when it names no role of its own.
+    pub fn settings_for(&self, name: &str) -> PluginSettings {
+        let mut settings = self.settings.get(name).cloned().unwrap_or_default();
+        if settings.role.is_none() {
+            settings.role.clone_from(&self.sandbox.role);
+        }
+        settings
     }
 
     /// Only `extra` files, with default settings (no project).
@@ -87,10 +107,31 @@ impl PluginSources {
     }
 }
 
+/// A plugin the environment file turns off (`plugins.<name>.enabled: false`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DisabledPlugin {
+    /// Its name.
+    pub name: String,
+    /// Its file, as shown.
+    pub file: String,
+}
+
+/// A plugin file that could not be loaded, and why.
+#[derive(Debug)]
+pub struct BrokenPlugin {
+    /// The file, as shown.
+    pub file: String,
+    /// What is wrong with it (a [`Failure`] naming the file and what to do, mostly).
+    pub error: anyhow::Error,
+}
+
 /// The loaded plugins of a run.
 #[derive(Debug, Default)]
 pub struct PluginSet {
     plugins: Vec<Arc<Plugin>>,
+    /// Plugins turned off in the environment file, never started (see the module's
+    /// documentation for the exception).
+    pub disabled: Vec<DisabledPlugin>,
     /// Configuration problems that do not stop the run (unknown names, unasked grants).
     pub warnings: Vec<String>,
 }
@@ -99,19 +140,65 @@ impl PluginSet {
     /// Loads every plugin `sources` lists. Any invalid plugin, duplicate plugin name or
     /// duplicate strategy name is an error naming the file(s).
     pub fn load(engine: &Arc<PluginEngine>, sources: &PluginSources) -> anyhow::Result<Self> {
+        let (set, broken) = Self::scan(engine, sources)?;
+        match broken.into_iter().next() {
+            Some(broken) => Err(broken.error),
+            None => Ok(set),
+        }
+    }
+
+    /// Loads every plugin `sources` lists that can be loaded, and says why each other one
+    /// cannot (`plugins list` shows them all).
+    pub fn scan(
+        engine: &Arc<PluginEngine>,
+        sources: &PluginSources,
+    ) -> anyhow::Result<(Self, Vec<BrokenPlugin>)> {
         let mut set = PluginSet::default();
+        let mut broken = Vec::new();
         for file in sources.discover()? {
             let shown_file = shown(sources.root.as_deref(), &file);
-            let plugin = Plugin::load(engine, &file, shown_file, |name| {
-                sources.settings.get(name).cloned().unwrap_or_default()
-            })?;
-            set.add(plugin)?;
+            let stem = file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if !sources.settings_for(stem).enabled {
+                set.disabled.push(DisabledPlugin {
+                    name: stem.to_string(),
+                    file: shown_file,
+                });
+                continue;
+            }
+            let loaded = Plugin::load(engine, &file, shown_file.clone(), |name| {
+                sources.settings_for(name)
+            })
+            .and_then(|plugin| set.add(plugin).map_err(anyhow::Error::from));
+            if let Err(error) = loaded {
+                broken.push(BrokenPlugin {
+                    file: shown_file,
+                    error,
+                });
+            }
         }
-        set.warnings = set.check_settings(sources);
-        Ok(set)
+        let warnings = set.check_settings(sources);
+        set.warnings.extend(warnings);
+        Ok((set, broken))
     }
 
     fn add(&mut self, plugin: Plugin) -> Result<(), Failure> {
+        if !plugin.settings.enabled {
+            self.warnings.push(format!(
+                "plugin {} is disabled, but its file is {}, so Confiture had to start it to \
+                 learn its name; rename the file to {}.wasm so that it is never started",
+                plugin.name(),
+                plugin.shown,
+                plugin.name()
+            ));
+            self.disabled.push(DisabledPlugin {
+                name: plugin.name().to_string(),
+                file: plugin.shown.clone(),
+            });
+            return Ok(());
+        }
         if let Some(other) = self.plugins.iter().find(|p| p.name() == plugin.name()) {
             return Err(Failure::config(format!(
                 "{} and {} both declare plugin `{}`",
@@ -122,9 +209,10 @@ impl PluginSet {
             .hint("plugin names must be unique: remove one of the files, or rename one plugin"));
         }
         for strategy in &plugin.info.strategies {
-            if let Some(other) = self.plugins.iter().find(|p| {
-                p.settings.enabled && p.info.strategies.iter().any(|s| s.name == strategy.name)
-            }) && plugin.settings.enabled
+            if let Some(other) = self
+                .plugins
+                .iter()
+                .find(|p| p.info.strategies.iter().any(|s| s.name == strategy.name))
             {
                 return Err(Failure::config(format!(
                     "strategy `{}` is provided by both plugin {} ({}) and plugin {} ({})",
@@ -147,7 +235,12 @@ impl PluginSet {
             .as_deref()
             .map(|f| shown(sources.root.as_deref(), f))
             .unwrap_or_else(|| "the environment file".into());
-        let names: Vec<String> = self.plugins.iter().map(|p| p.name().to_string()).collect();
+        let names: Vec<String> = self
+            .plugins
+            .iter()
+            .map(|p| p.name().to_string())
+            .chain(self.disabled.iter().map(|d| d.name.clone()))
+            .collect();
         let mut warnings = Vec::new();
         for (name, settings) in &sources.settings {
             let at = settings.line.map(|l| format!(":{l}")).unwrap_or_default();
@@ -180,24 +273,19 @@ impl PluginSet {
         warnings
     }
 
-    /// Every plugin found, disabled ones included.
+    /// Every loaded plugin (disabled ones are in [`PluginSet::disabled`]).
     pub fn all(&self) -> &[Arc<Plugin>] {
         &self.plugins
     }
 
-    /// The enabled plugin called `name`.
+    /// The plugin called `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<Plugin>> {
-        self.enabled().find(|p| p.name() == name)
+        self.plugins.iter().find(|p| p.name() == name)
     }
 
-    /// Enabled plugins.
-    pub fn enabled(&self) -> impl Iterator<Item = &Arc<Plugin>> {
-        self.plugins.iter().filter(|p| p.settings.enabled)
-    }
-
-    /// Enabled plugins of `kind`.
+    /// Plugins of `kind`.
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Arc<Plugin>> {
-        self.enabled().filter(move |p| p.has(kind))
+        self.plugins.iter().filter(move |p| p.has(kind))
     }
 
     /// The enabled plugin providing strategy `name`.

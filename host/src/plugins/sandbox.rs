@@ -16,7 +16,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::database::DbProxy;
 use super::keyed_hash::KeyedHasher;
-use super::log::{LogLevel, LogSource, PluginLog};
+use super::log::{CallBudget, LogLevel, LogSource, PluginLog};
 use crate::project::Grant;
 
 /// Bytes in a MiB.
@@ -37,8 +37,51 @@ pub(crate) struct PluginContext {
     pub granted: Vec<Grant>,
     /// The host log.
     pub log: PluginLog,
-    /// HMAC under the deployment secret, when one is configured.
-    pub hasher: Option<KeyedHasher>,
+    /// What its `keyed-hash` import computes with.
+    pub key: PluginKey,
+}
+
+/// What a plugin's `keyed-hash` computes with.
+#[derive(Debug, Clone)]
+pub(crate) enum PluginKey {
+    /// Its own key, derived from the deployment secret and its name
+    /// ([`KeyedHasher::for_plugin`]).
+    Derived(KeyedHasher),
+    /// No deployment secret is configured.
+    NoSecret,
+    /// The plugin has not told its name yet: it is describing itself.
+    Unnamed,
+}
+
+impl PluginKey {
+    /// The key of plugin `name` under the deployment secret `secret`, if there is one.
+    pub fn of(secret: Option<&KeyedHasher>, name: &str) -> Self {
+        match secret {
+            Some(secret) => PluginKey::Derived(secret.for_plugin(name)),
+            None => PluginKey::NoSecret,
+        }
+    }
+}
+
+impl PluginContext {
+    /// The plugin's keyed hash of `data`: HMAC-SHA-256 under its own key, never under the
+    /// deployment secret itself (see [`super::keyed_hash`]). Every import that hashes with the
+    /// secret on a plugin's behalf goes through here.
+    pub fn keyed_hash(&self, data: &[u8]) -> Result<[u8; 32], String> {
+        match &self.key {
+            PluginKey::Derived(key) => Ok(key.hash(data)),
+            PluginKey::NoSecret => Err(format!(
+                "plugin {}: keyed-hash needs the deployment secret, and {} is not set \
+                 (export it before running Confiture)",
+                self.name,
+                super::keyed_hash::SECRET_VAR
+            )),
+            PluginKey::Unnamed => Err(format!(
+                "plugin {}: keyed-hash is not available while the plugin describes itself",
+                self.name
+            )),
+        }
+    }
 }
 
 /// Per-store state: WASI, limits, the plugin context and, during a hook call, the database.
@@ -48,6 +91,8 @@ pub(crate) struct HostState {
     pub limiter: MemoryLimiter,
     pub plugin: Arc<PluginContext>,
     pub db: Option<DbProxy>,
+    /// What the current call may still log.
+    budget: Arc<CallBudget>,
     stdout: LogPipe,
     stderr: LogPipe,
 }
@@ -65,8 +110,9 @@ impl HostState {
     /// A state granting nothing: no preopened directories, environment variables, arguments,
     /// stdin or sockets; stdout and stderr go to the host log.
     pub fn new(plugin: Arc<PluginContext>, memory_mb: u64) -> Self {
-        let stdout = LogPipe::new(&plugin, LogSource::Stdout);
-        let stderr = LogPipe::new(&plugin, LogSource::Stderr);
+        let budget = Arc::new(CallBudget::default());
+        let stdout = LogPipe::new(&plugin, &budget, LogSource::Stdout);
+        let stderr = LogPipe::new(&plugin, &budget, LogSource::Stderr);
         let mut builder = WasiCtxBuilder::new();
         builder
             .stdout(stdout.clone())
@@ -81,15 +127,29 @@ impl HostState {
             limiter: MemoryLimiter::new(memory_mb),
             plugin,
             db: None,
+            budget,
             stdout,
             stderr,
         }
     }
 
-    /// Logs what is left of an unfinished stdout/stderr line (called after every call).
+    /// Logs a line through the `log` import, within the call's budget.
+    pub fn log(&self, level: LogLevel, message: &str) {
+        self.plugin.log.emit_within(
+            &self.budget,
+            &self.plugin.name,
+            level,
+            LogSource::Log,
+            message,
+        );
+    }
+
+    /// Ends a call's output (called after every call): logs what is left of an unfinished
+    /// stdout/stderr line, says how many lines the call's budget dropped, and renews it.
     pub fn flush_output(&self) {
         self.stdout.flush_partial();
         self.stderr.flush_partial();
+        self.plugin.log.close_call(&self.budget, &self.plugin.name);
     }
 
     /// The end of what the plugin wrote on stderr lately (a panic message, typically).
@@ -110,7 +170,18 @@ pub(crate) fn new_store(
     store
 }
 
-/// Caps the total linear memory of a store and remembers when a plugin hit the cap.
+/// What one table element costs the host, in bytes (a pointer), for the memory cap.
+pub(crate) const TABLE_ELEMENT_BYTES: usize = 8;
+/// Most core instances a store may create (a component instantiates a few).
+const MAX_INSTANCES: usize = 1_000;
+/// Most tables a store may create.
+const MAX_TABLES: usize = 1_000;
+/// Most linear memories a store may create.
+const MAX_MEMORIES: usize = 100;
+
+/// Caps everything a store can allocate — linear memories and tables (each element counted as
+/// [`TABLE_ELEMENT_BYTES`]) against one budget, instances, tables and memories by count — and
+/// remembers when a plugin hit the cap.
 #[derive(Debug)]
 pub(crate) struct MemoryLimiter {
     cap: usize,
@@ -133,20 +204,14 @@ impl MemoryLimiter {
         self.cap / MIB
     }
 
-    /// Linear memory in use, in bytes.
+    /// Memory in use (linear memories and tables), in bytes.
     pub fn used(&self) -> usize {
         self.used
     }
-}
 
-impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let total = self.used - current.min(self.used) + desired;
+    /// Accounts a growth from `current` to `desired` bytes of one memory or table.
+    fn grow(&mut self, current: usize, desired: usize) -> wasmtime::Result<bool> {
+        let total = (self.used - current.min(self.used)).saturating_add(desired);
         if total > self.cap {
             self.exceeded = Some(total);
             wasmtime::bail!(
@@ -158,14 +223,40 @@ impl ResourceLimiter for MemoryLimiter {
         self.used = total;
         Ok(true)
     }
+}
 
-    fn table_growing(
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
+        self.grow(current, desired)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.grow(
+            current.saturating_mul(TABLE_ELEMENT_BYTES),
+            desired.saturating_mul(TABLE_ELEMENT_BYTES),
+        )
+    }
+
+    fn instances(&self) -> usize {
+        MAX_INSTANCES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
     }
 }
 
@@ -177,16 +268,18 @@ struct LogPipe {
 
 struct PipeState {
     plugin: Arc<PluginContext>,
+    budget: Arc<CallBudget>,
     source: LogSource,
     partial: Vec<u8>,
     tail: String,
 }
 
 impl LogPipe {
-    fn new(plugin: &Arc<PluginContext>, source: LogSource) -> Self {
+    fn new(plugin: &Arc<PluginContext>, budget: &Arc<CallBudget>, source: LogSource) -> Self {
         LogPipe {
             inner: Arc::new(Mutex::new(PipeState {
                 plugin: plugin.clone(),
+                budget: budget.clone(),
                 source,
                 partial: Vec::new(),
                 tail: String::new(),
@@ -248,7 +341,7 @@ impl PipeState {
         }
         self.plugin
             .log
-            .emit(&self.plugin.name, level, self.source, text);
+            .emit_within(&self.budget, &self.plugin.name, level, self.source, text);
     }
 }
 

@@ -42,6 +42,7 @@ with_reported_keys! {
         linting: Option<LintingSettings>,
         risk: Option<RiskSettings>,
         wizard: Option<WizardSettings>,
+        plugin_sandbox: Option<RawPluginSandbox>,
         migration: Option<RawMigration>,
         migration_table: Option<String>,
         require_confirmation: Option<bool>,
@@ -128,6 +129,8 @@ impl<'de> Deserialize<'de> for RawIncludeDir {
 #[serde(deny_unknown_fields)]
 struct RawPlugin {
     grant: Option<Vec<Grant>>,
+    /// The role its SQL runs as (issue #14); overrides `plugin_sandbox.role`.
+    role: Option<String>,
     config: Option<BTreeMap<String, ConfigValue>>,
     memory_mb: Option<u64>,
     #[serde(default, deserialize_with = "duration_ms")]
@@ -206,11 +209,14 @@ pub struct PluginSettings {
     pub enabled: bool,
     /// 1-based line of the entry in the environment file, for messages.
     pub line: Option<usize>,
+    /// The role its SQL runs as (`plugins.<name>.role`, else `plugin_sandbox.role`).
+    pub role: Option<String>,
 }
 
 impl Default for PluginSettings {
     fn default() -> Self {
         PluginSettings {
+            role: None,
             grant: Vec::new(),
             config: BTreeMap::new(),
             memory_mb: None,
@@ -335,6 +341,8 @@ pub struct Environment {
     pub risk: RiskSettings,
     /// `wizard:` — approvals required per risk level.
     pub wizard: WizardSettings,
+    /// `plugin_sandbox:` — what plugins run as and how their loading is bounded.
+    pub plugin_sandbox: PluginSandbox,
 }
 
 /// Default `risk.large_table_rows`.
@@ -484,6 +492,7 @@ impl Environment {
             linting: LintingSettings::default(),
             risk: RiskSettings::default(),
             wizard: WizardSettings::default(),
+            plugin_sandbox: PluginSandbox::default(),
         }
     }
 
@@ -615,6 +624,14 @@ impl Environment {
             .into());
         }
         env.wizard = raw.wizard.unwrap_or_default();
+        if let Some(sandbox) = raw.plugin_sandbox {
+            env.plugin_sandbox = plugin_sandbox(sandbox, &shown, text)?;
+        }
+        for (name, settings) in &mut env.plugins {
+            if let Some(role) = &settings.role {
+                check_role(role, &format!("plugins.{name}.role"), &shown, text)?;
+            }
+        }
         Ok(env)
     }
 }
@@ -1008,6 +1025,7 @@ fn plugin_settings(
         })
         .collect::<Result<_, Failure>>()?;
     Ok(PluginSettings {
+        role: raw.role,
         grant,
         config,
         memory_mb: raw.memory_mb,
@@ -1295,6 +1313,80 @@ pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
         }
     };
     Ok(number * factor)
+}
+
+// ---- Plugin sandbox (issue #14) ---------------------------------------------------------
+
+/// `plugin_sandbox:` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPluginSandbox {
+    role: Option<String>,
+    max_component_mb: Option<u64>,
+    #[serde(default, deserialize_with = "duration_ms")]
+    compile_timeout: Option<u64>,
+    compile_memory_mb: Option<u64>,
+}
+
+/// `plugin_sandbox:` in an environment file: what every plugin runs as and how loading plugins
+/// is bounded (`None`: the default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PluginSandbox {
+    /// The role plugins' SQL runs as, unless `plugins.<name>.role` says otherwise.
+    pub role: Option<String>,
+    /// Largest component file, in MiB.
+    pub max_component_mb: Option<u64>,
+    /// Longest compilation of a component, in milliseconds.
+    pub compile_timeout_ms: Option<u64>,
+    /// Most memory compiling a component may use, in MiB.
+    pub compile_memory_mb: Option<u64>,
+}
+
+fn plugin_sandbox(
+    raw: RawPluginSandbox,
+    shown: &str,
+    text: &str,
+) -> Result<PluginSandbox, Failure> {
+    if let Some(role) = &raw.role {
+        check_role(role, "plugin_sandbox.role", shown, text)?;
+    }
+    for (key, value) in [
+        ("max_component_mb", raw.max_component_mb),
+        ("compile_timeout", raw.compile_timeout),
+        ("compile_memory_mb", raw.compile_memory_mb),
+    ] {
+        if value == Some(0) {
+            return Err(Failure::config(format!(
+                "{shown}{}: plugin_sandbox.{key}: 0 would refuse every plugin",
+                line_of_key(text, key)
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default()
+            ))
+            .hint("remove the key for the default, or give a positive value"));
+        }
+    }
+    Ok(PluginSandbox {
+        role: raw.role,
+        max_component_mb: raw.max_component_mb,
+        compile_timeout_ms: raw.compile_timeout,
+        compile_memory_mb: raw.compile_memory_mb,
+    })
+}
+
+/// A role name PostgreSQL accepts: 1 to 63 bytes, no NUL.
+fn check_role(role: &str, key: &str, shown: &str, text: &str) -> Result<(), Failure> {
+    if role.is_empty() || role.len() > 63 || role.contains('\0') {
+        let leaf = key.rsplit('.').next().unwrap_or(key);
+        return Err(Failure::config(format!(
+            "{shown}{}: {key}: `{}` is not a role name",
+            line_of_key(text, leaf)
+                .map(|l| format!(":{l}"))
+                .unwrap_or_default(),
+            role.escape_debug()
+        ))
+        .hint("give the name of a PostgreSQL role (1 to 63 bytes), e.g. one made by `confiture plugins create-role`"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1639,6 +1731,42 @@ mod tests {
     fn both_database_forms_are_refused() {
         let f = failure("database_url: postgresql://h/db\ndatabase:\n  database: db\n");
         assert!(f.message.contains("both"));
+    }
+
+    #[test]
+    fn reads_plugin_roles() {
+        let env = parse(
+            "plugin_sandbox:\n  role: confiture_plugin\nplugins:\n  audit-hook:\n    role: \"Audit Role\"\n",
+        )
+        .unwrap();
+        assert_eq!(env.plugin_sandbox.role.as_deref(), Some("confiture_plugin"));
+        assert_eq!(
+            env.plugins["audit-hook"].role.as_deref(),
+            Some("Audit Role")
+        );
+        let f = failure("plugins:\n  audit-hook:\n    grant: [db-read]\n    role: ''\n");
+        assert!(
+            f.message
+                .contains("local.yaml:4: plugins.audit-hook.role: `` is not a role name"),
+            "{}",
+            f.message
+        );
+        let f = failure("plugin_sandbox:\n  rol: x\n");
+        assert!(f.message.contains("plugin_sandbox.rol"), "{}", f.message);
+        let env = parse(
+            "plugin_sandbox:\n  max_component_mb: 8\n  compile_timeout: 2s\n  compile_memory_mb: 512\n",
+        )
+        .unwrap();
+        assert_eq!(env.plugin_sandbox.max_component_mb, Some(8));
+        assert_eq!(env.plugin_sandbox.compile_timeout_ms, Some(2000));
+        assert_eq!(env.plugin_sandbox.compile_memory_mb, Some(512));
+        let f = failure("plugin_sandbox:\n  compile_timeout: 0\n");
+        assert!(
+            f.message
+                .contains("local.yaml:2: plugin_sandbox.compile_timeout"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 pub use environment::{ApprovalsRequired, RiskSettings, WizardSettings};
 pub use environment::{
     DEFAULT_MIGRATIONS_TABLE, DatabaseParts, DatabaseSetting, Environment, Grant, HOOK_EVENTS,
-    HookPolicy, HookSettings, HooksSettings, LintingSettings, MAX_PLUGIN_MEMORY_MB, PluginSettings,
-    RuleSetting, did_you_mean, display, is_plugin_name, parse_duration_ms,
+    HookPolicy, HookSettings, HooksSettings, LintingSettings, MAX_PLUGIN_MEMORY_MB, PluginSandbox,
+    PluginSettings, RuleSetting, did_you_mean, display, is_plugin_name, parse_duration_ms,
 };
 pub use target::{DatabaseSource, ResolvedDatabase, resolve_database};
 

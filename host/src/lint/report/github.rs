@@ -4,12 +4,16 @@ use std::fmt::Write as _;
 
 use crate::lint::engine::LintReport;
 use crate::lint::rule::Severity;
+use crate::text::neutralise;
 
-/// Escapes a workflow command's message.
+/// Escapes a workflow command's message: GitHub's escapes for `%` and line breaks, then every
+/// other control character neutralised ([`neutralise`]), so no escape sequence reaches the log.
 fn data(text: &str) -> String {
-    text.replace('%', "%25")
+    let escaped = text
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    neutralise(&escaped).into_owned()
 }
 
 /// Escapes a workflow command's property value.

@@ -79,8 +79,8 @@ pub fn render(report: &LintReport, registry: &Registry) -> String {
             if let Some(l) = &f.location {
                 result["locations"] = json!([{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": l.file, "uriBaseId": "%SRCROOT%" },
-                        "region": { "startLine": l.line, "startColumn": l.column },
+                        "artifactLocation": { "uri": relative_uri(&l.file), "uriBaseId": "%SRCROOT%" },
+                        "region": { "startLine": l.line.max(1), "startColumn": l.column.max(1) },
                     }
                 }]);
             }
@@ -109,4 +109,45 @@ pub fn render(report: &LintReport, registry: &Registry) -> String {
     let mut text = serde_json::to_string_pretty(&log).expect("SARIF serialises");
     text.push('\n');
     text
+}
+
+/// A file path as a URI reference relative to `%SRCROOT%`: `./` and leading `/` dropped, `..`
+/// and `.` segments removed (a location never points outside the project), every byte but
+/// unreserved characters and `/` percent-encoded (RFC 3986), so spaces, newlines and `#`/`?`
+/// stay part of the path.
+fn relative_uri(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len());
+    let segments = path
+        .split(['/', '\\'])
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..");
+    for (i, segment) in segments.enumerate() {
+        if i > 0 {
+            uri.push('/');
+        }
+        for byte in segment.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                uri.push(byte as char);
+            } else {
+                uri.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    uri
+}
+
+#[cfg(test)]
+mod uri_tests {
+    use super::relative_uri;
+
+    #[test]
+    fn uris_are_relative_and_percent_encoded() {
+        assert_eq!(
+            relative_uri("db/schema/10 users.sql"),
+            "db/schema/10%20users.sql"
+        );
+        assert_eq!(relative_uri("../../etc/passwd"), "etc/passwd");
+        assert_eq!(relative_uri("/abs/x.sql"), "abs/x.sql");
+        assert_eq!(relative_uri("./a\nb#?.sql"), "a%0Ab%23%3F.sql");
+        assert_eq!(relative_uri("café.sql"), "caf%C3%A9.sql");
+    }
 }

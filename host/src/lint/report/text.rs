@@ -6,6 +6,7 @@ use crate::lint::engine::{Finding, LintReport};
 use crate::lint::registry::Registry;
 use crate::lint::rule::Severity;
 use crate::output::{paint, style};
+use crate::text::neutralise;
 
 fn styled(severity: Severity) -> String {
     let s = match severity {
@@ -18,7 +19,7 @@ fn styled(severity: Severity) -> String {
 
 fn place(f: &Finding) -> String {
     match &f.location {
-        Some(l) => format!("{}:{}:{}", l.file, l.line, l.column),
+        Some(l) => format!("{}:{}:{}", neutralise(&l.file), l.line, l.column),
         None => "(no location)".to_string(),
     }
 }
@@ -36,7 +37,7 @@ pub fn render(report: &LintReport) -> String {
             if current.is_some() {
                 out.push('\n');
             }
-            let _ = writeln!(out, "{}", paint(style::BOLD, file));
+            let _ = writeln!(out, "{}", paint(style::BOLD, neutralise(file)));
             current = Some(file);
         }
         let _ = writeln!(
@@ -44,19 +45,29 @@ pub fn render(report: &LintReport) -> String {
             "  {}  {}  {}  {}",
             place(f),
             styled(f.severity),
-            paint(style::DIM, &f.rule),
-            f.message
+            paint(style::DIM, neutralise(&f.rule)),
+            neutralise(&f.message)
         );
         if let Some(suggestion) = &f.suggestion {
-            let _ = writeln!(out, "      {} {suggestion}", paint(style::BOLD, "help:"));
+            let _ = writeln!(
+                out,
+                "      {} {}",
+                paint(style::BOLD, "help:"),
+                neutralise(suggestion)
+            );
         }
         if let Some(fix) = &f.fix {
             let mut lines = fix.lines();
             if let Some(first) = lines.next() {
-                let _ = writeln!(out, "      {}  {first}", paint(style::BOLD, "fix:"));
+                let _ = writeln!(
+                    out,
+                    "      {}  {}",
+                    paint(style::BOLD, "fix:"),
+                    neutralise(first)
+                );
             }
             for line in lines {
-                let _ = writeln!(out, "            {line}");
+                let _ = writeln!(out, "            {}", neutralise(line));
             }
         }
     }

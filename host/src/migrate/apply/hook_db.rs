@@ -62,7 +62,16 @@ impl HookDatabase for HookDb<'_> {
         self.inner.batch(sql)
     }
 
+    /// The host's own statements (reading and restoring the session around a plugin call).
+    fn simple<'a>(&'a mut self, sql: &'a str) -> DbFuture<'a, Vec<Vec<Option<String>>>> {
+        self.inner.simple(sql)
+    }
+
     fn in_transaction(&self) -> bool {
         self.in_transaction
+    }
+
+    fn cancel_token(&self) -> Option<tokio_postgres::CancelToken> {
+        self.inner.cancel_token()
     }
 }

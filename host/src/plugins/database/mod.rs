@@ -3,19 +3,23 @@
 //! Hooks run synchronously on a blocking thread (see [`super::hooks`]); the database belongs to
 //! the async caller, who may hold it only as a borrow (the migration's `Transaction<'_>`). So
 //! the store holds a [`DbProxy`]: each `query`/`execute` the plugin makes is sent over a
-//! channel to the caller's task, which runs it on its [`HookDatabase`] and sends the answer
-//! back while the plugin waits. The epoch deadline keeps running during the wait, and the
-//! caller bounds each statement by the call's remaining time.
+//! channel to the caller's task, which runs it through the call's [`HookSession`] on its
+//! [`HookDatabase`] and sends the answer back while the plugin waits.
 //!
-//! Grants decide the mode: with `db-write`, statements run inside a savepoint that is released
-//! on success (rolled back on error, so a failing statement does not poison the migration's
-//! transaction); with `db-read` only, each call runs inside a savepoint, read-only, that is
-//! always rolled back, so no write survives.
+//! - [`gate`]: which statements a grant allows (one parsed statement, never transaction
+//!   control, `COPY`, `SET`, ...), and the text the host runs;
+//! - [`session`]: the plugin's role, the savepoint, the time limit on the server, and the
+//!   check after every statement that the host's transaction and session are intact.
+
+mod gate;
+mod session;
+
+pub use session::{HookSession, IntegrityBreach, SessionStop};
+pub(crate) use session::{identifier, literal};
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc as std_mpsc;
-use std::time::Instant;
 
 use bytes::BytesMut;
 use serde::Serialize;
@@ -70,16 +74,22 @@ impl From<tokio_postgres::Error> for DbError {
 /// The database a hook runs against, supplied by the caller for the duration of one call.
 ///
 /// Parameters and values are in PostgreSQL's text form. Implementations run statements as
-/// given; the plugin runtime adds the savepoints that enforce the grants.
+/// given; the plugin runtime ([`HookSession`]) adds the checks, role and savepoints that
+/// enforce the grants.
 pub trait HookDatabase: Send {
     /// Runs a query with bound parameters and returns its rows.
     fn query<'a>(&'a mut self, sql: &'a str, params: &'a [Option<String>]) -> DbFuture<'a, Rows>;
     /// Runs a statement with bound parameters; returns the number of rows it affected.
     fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Option<String>]) -> DbFuture<'a, u64>;
-    /// Runs a utility statement without parameters (`SAVEPOINT`, `ROLLBACK TO`, ...).
+    /// Runs utility statements without parameters (`SAVEPOINT`, `ROLLBACK TO`, ...).
     fn batch<'a>(&'a mut self, sql: &'a str) -> DbFuture<'a, ()>;
+    /// Runs statements without parameters through the simple protocol and returns the rows
+    /// of all of them, in text form.
+    fn simple<'a>(&'a mut self, sql: &'a str) -> DbFuture<'a, Vec<Vec<Option<String>>>>;
     /// True when a transaction is open on the connection (savepoints are then available).
     fn in_transaction(&self) -> bool;
+    /// What cancels the statement running on the connection, if it can be cancelled.
+    fn cancel_token(&self) -> Option<tokio_postgres::CancelToken>;
 }
 
 /// [`HookDatabase`] over a tokio-postgres client or transaction.
@@ -205,8 +215,16 @@ impl<C: GenericClient + Sync> HookDatabase for PgDatabase<'_, C> {
         Box::pin(async move { Ok(self.client.batch_execute(sql).await?) })
     }
 
+    fn simple<'a>(&'a mut self, sql: &'a str) -> DbFuture<'a, Vec<Vec<Option<String>>>> {
+        Box::pin(async move { Ok(session::simple_rows(self.client.simple_query(sql).await?)) })
+    }
+
     fn in_transaction(&self) -> bool {
         self.in_transaction
+    }
+
+    fn cancel_token(&self) -> Option<tokio_postgres::CancelToken> {
+        Some(self.client.client().cancel_token())
     }
 }
 
@@ -277,89 +295,4 @@ impl DbProxy {
             .recv()
             .map_err(|_| DbError::host("the database call was abandoned"))?
     }
-}
-
-const READ_SAVEPOINT: &str = "confiture_plugin_read";
-const WRITE_SAVEPOINT: &str = "confiture_plugin_write";
-
-/// Runs one request on `db` with the savepoints its mode needs, bounded by `deadline`: what
-/// the host does for every `query`/`execute` a hook makes once its grants were checked.
-pub async fn serve(
-    db: &mut dyn HookDatabase,
-    request: DbRequest,
-    deadline: Instant,
-) -> Result<DbReply, DbError> {
-    let work = async {
-        match request {
-            DbRequest::Query {
-                sql,
-                params,
-                mode: Mode::ReadOnly,
-            } => read_only(db, &sql, &params).await.map(DbReply::Rows),
-            DbRequest::Query {
-                sql,
-                params,
-                mode: Mode::Write,
-            } => {
-                guarded_write(db, async |db: &mut dyn HookDatabase| {
-                    db.query(&sql, &params).await.map(DbReply::Rows)
-                })
-                .await
-            }
-            DbRequest::Execute { sql, params } => {
-                guarded_write(db, async |db: &mut dyn HookDatabase| {
-                    db.execute(&sql, &params).await.map(DbReply::Count)
-                })
-                .await
-            }
-        }
-    };
-    tokio::time::timeout_at(deadline.into(), work)
-        .await
-        .unwrap_or_else(|_| {
-            Err(DbError::host(
-                "the statement ran past the hook's time limit and was abandoned",
-            ))
-        })
-}
-
-/// A query inside a read-only savepoint (or transaction) that is always rolled back.
-async fn read_only(
-    db: &mut dyn HookDatabase,
-    sql: &str,
-    params: &[Option<String>],
-) -> Result<Rows, DbError> {
-    let (open, close) = if db.in_transaction() {
-        (
-            format!("SAVEPOINT {READ_SAVEPOINT}; SET LOCAL transaction_read_only = on"),
-            format!("ROLLBACK TO SAVEPOINT {READ_SAVEPOINT}; RELEASE SAVEPOINT {READ_SAVEPOINT}"),
-        )
-    } else {
-        ("BEGIN READ ONLY".to_string(), "ROLLBACK".to_string())
-    };
-    db.batch(&open).await?;
-    let result = db.query(sql, params).await;
-    db.batch(&close).await?;
-    result
-}
-
-/// A write inside a savepoint released on success and rolled back on error, so a failed
-/// statement leaves the caller's transaction usable.
-async fn guarded_write(
-    db: &mut dyn HookDatabase,
-    work: impl AsyncFnOnce(&mut dyn HookDatabase) -> Result<DbReply, DbError>,
-) -> Result<DbReply, DbError> {
-    if !db.in_transaction() {
-        return work(db).await;
-    }
-    db.batch(&format!("SAVEPOINT {WRITE_SAVEPOINT}")).await?;
-    let result = work(db).await;
-    let close = match result {
-        Ok(_) => format!("RELEASE SAVEPOINT {WRITE_SAVEPOINT}"),
-        Err(_) => {
-            format!("ROLLBACK TO SAVEPOINT {WRITE_SAVEPOINT}; RELEASE SAVEPOINT {WRITE_SAVEPOINT}")
-        }
-    };
-    db.batch(&close).await?;
-    result
 }
