@@ -256,7 +256,7 @@ fn a_grant_on_a_superuser_connection_needs_a_least_privilege_role() {
     assert_eq!(report["hooks"][0]["failure"], "refused", "{report:#}");
     assert_eq!(
         report["failure"]["state"],
-        "rolled back: the database and the tracking table are as they were before 001_audit"
+        "rolled back (the server confirmed it): the database and the tracking table are as they were before 001_audit"
     );
     assert!(!exists(&p, "audit"));
     assert_eq!(tracked(&p), 0);

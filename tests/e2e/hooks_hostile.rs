@@ -116,7 +116,7 @@ fn transaction_control_from_a_hook_changes_nothing() {
     );
     assert_eq!(
         failure["state"],
-        "rolled back: the database and the tracking table are as they were before 001_t"
+        "rolled back (the server confirmed it): the database and the tracking table are as they were before 001_t"
     );
     assert!(!exists(&p, "t"));
     assert_eq!(tracked(&p), 0);
@@ -192,7 +192,7 @@ fn a_function_that_leaks_session_state_fails_the_run_under_every_policy() {
     // The transaction itself was intact, so the rollback is real, and says so.
     assert_eq!(
         failure["state"],
-        "rolled back: the database and the tracking table are as they were before 001_leak"
+        "rolled back (the server confirmed it): the database and the tracking table are as they were before 001_leak"
     );
     assert!(!exists(&p, "t"));
     assert_eq!(tracked(&p), 0);

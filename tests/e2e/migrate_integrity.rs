@@ -239,10 +239,10 @@ fn a_dry_run_cannot_persist_anything() {
     let json = run.json();
     assert_eq!(json["rolled_back"], true, "{json}");
     assert_eq!(json["applied"].as_array().unwrap().len(), 2);
-    // Every hook's COMMIT was refused, never sent.
+    // Every hook's COMMIT was refused by the plugin gate, never sent.
     let refusals = run
         .stderr
-        .matches("COMMIT is not allowed in a hook")
+        .matches("transaction control belongs to the host")
         .count();
     assert_eq!(refusals, 4, "{}", run.stderr);
     assert!(!exists(&p, "a") && !exists(&p, "b") && !exists(&p, "tb_confiture"));
@@ -271,7 +271,8 @@ fn a_hook_cannot_end_the_migration_transaction() {
     let run = p.run(&["migrate", "up"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stderr.contains("COMMIT is not allowed in a hook"),
+        run.stderr
+            .contains("transaction control belongs to the host"),
         "{}",
         run.stderr
     );

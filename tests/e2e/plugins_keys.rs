@@ -11,7 +11,7 @@ use crate::harness::{Run, TestProject};
 use crate::plugins_support::hostile;
 use crate::sync_support::{column, exec, source_and_target};
 
-const SECRET: &str = "e2e-keys-secret";
+const SECRET: &str = "e2e-keys-secret-16b";
 
 const TABLE: &str = "CREATE TABLE people (id int PRIMARY KEY, builtin text, as_builtin text,
     as_plugin text, own text)";

@@ -248,7 +248,7 @@ mod tests {
         ] {
             assert!(md.contains(flag), "{flag}");
         }
-        assert!(md.contains("Default: `local`. Environment: `CONFITURE_ENV`"));
+        assert!(md.contains("(default: local). Environment: `CONFITURE_ENV`"));
         assert!(md.contains("Values: `text`, `json`"));
     }
 

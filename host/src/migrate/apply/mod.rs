@@ -20,7 +20,6 @@
 //!   when the server confirms the rollback.
 
 mod guard;
-mod hook_db;
 pub mod indexes;
 mod run;
 mod unit;

@@ -6,13 +6,12 @@ use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
 use super::guard::{Ended, OWN_IDENTITY, RESET_SESSION, Txn};
-use super::hook_db::HookDb;
 use super::indexes::invalid_indexes;
 use super::{Applier, Bookkeeping, Flow, Left, Outcome, Rehearsal, Unit, UnitFailure};
 use crate::db::script::{ScriptError, execute};
 use crate::hooks::{EVENTS, MigrationRef, Status, event_name};
-use crate::plugins::HookEvent;
 use crate::plugins::hooks::Direction;
+use crate::plugins::{HookEvent, PgDatabase};
 use crate::sql::SqlStatement;
 
 /// A step of a unit failed.
@@ -283,7 +282,7 @@ impl Applier<'_> {
         if self.hooks.idle(event) {
             return Ok(());
         }
-        let mut db = HookDb::new(self.client, txn.is_some());
+        let mut db = PgDatabase::on_connection(self.client, txn.is_some());
         let ms = elapsed.map(|e| e.as_millis() as u64);
         let fired = self
             .hooks

@@ -111,9 +111,15 @@ impl<'c> PgDatabase<'c, tokio_postgres::Transaction<'c>> {
 impl<'c> PgDatabase<'c, tokio_postgres::Client> {
     /// A connection with no open transaction (run-level events): each call runs in its own.
     pub fn autocommit(client: &'c tokio_postgres::Client) -> Self {
+        PgDatabase::on_connection(client, false)
+    }
+
+    /// A connection whose transaction, when `in_transaction`, was opened by the caller (the
+    /// migration applier's): plugin statements run inside it, under the session's gate.
+    pub fn on_connection(client: &'c tokio_postgres::Client, in_transaction: bool) -> Self {
         PgDatabase {
             client,
-            in_transaction: false,
+            in_transaction,
         }
     }
 }
