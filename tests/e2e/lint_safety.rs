@@ -1,6 +1,7 @@
 //! `confiture lint` fails CI by default on the migrations that block a busy table: each
 //! hazard alone in a migration makes the run exit 1 with a critical finding, and its safe form
-//! on the same schema passes (so the check can fail both ways).
+//! on the same schema passes (so the check can fail both ways). An unclosed quote or comment
+//! fails it too.
 
 use crate::lint_output::LintProject;
 
@@ -77,6 +78,13 @@ fn blocking_migrations_fail_by_default_and_their_safe_forms_pass() {
             "ALTER TABLE accounts ALTER COLUMN n TYPE bigint;\n".to_string(),
             "ALTER TABLE accounts ADD COLUMN n_big bigint;\n".to_string(),
         ),
+        (
+            "unterminated",
+            "ALTER TABLE accounts ADD COLUMN note text;\nCOMMENT ON TABLE accounts IS 'open;\n"
+                .to_string(),
+            "ALTER TABLE accounts ADD COLUMN note text;\nCOMMENT ON TABLE accounts IS 'closed';\n"
+                .to_string(),
+        ),
     ];
     for (rule, hazard, safe) in &hazards {
         let (code, doc) = lint(hazard);
@@ -105,6 +113,19 @@ fn blocking_migrations_fail_by_default_and_their_safe_forms_pass() {
             "{rule}: `{safe}`: {doc:#}"
         );
     }
+
+    // An unclosed construct is reported where it opens, not where the file ends.
+    let (_, doc) = lint("SELECT 1;\n\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1;\n\n");
+    let open = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "unterminated");
+    assert_eq!(
+        open.map(|f| f["location"]["line"].clone()),
+        Some(3.into()),
+        "{doc:#}"
+    );
 
     // The same hazards on a table the migration creates itself: new and empty, nothing fails.
     let (code, doc) = lint(

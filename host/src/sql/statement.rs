@@ -10,7 +10,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use super::rows::{RowChange, data_statement_kind, only_moves_rows};
-use super::split::{LineComment, Split, split_with_comments};
+use super::split::{LineComment, Split, SplitProblem, split_with_comments};
 use super::transaction::{TransactionPlan, TransactionRole, classify, has_no_transaction_marker};
 use super::workaround;
 
@@ -210,6 +210,8 @@ pub struct SqlFile {
     /// Every `--` comment of the file (outside strings, bodies and `COPY` data), as
     /// `(line, text)` with the text trimmed and its `--` kept.
     pub file_comments: Vec<(u32, String)>,
+    /// Quotes, comments and bodies the file never closes, with the line where each opens.
+    pub unterminated: Vec<SplitProblem>,
 }
 
 impl SqlFile {
@@ -334,6 +336,7 @@ pub fn parse_files(sources: &[SourceText<'_>]) -> Vec<SqlFile> {
                     .iter()
                     .map(|c| (to_u32(c.line), c.text.to_string()))
                     .collect(),
+                unterminated: split.problems.clone(),
             }
         })
         .collect()

@@ -8,6 +8,8 @@ use crate::sql::{Statement, StatementKind};
 pub const UNPARSED: &str = "unparsed";
 /// Suppression comments naming a rule that does not exist.
 pub const UNKNOWN_SUPPRESSION: &str = "unknown-suppression";
+/// Quotes, comments and bodies a file never closes.
+pub const UNTERMINATED: &str = "unterminated";
 
 pub(super) fn rules() -> Vec<BuiltinRule> {
     vec![
@@ -22,6 +24,16 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
             check: unparsed,
         },
         BuiltinRule {
+            id: UNTERMINATED,
+            category: Category::General,
+            severity: Severity::Critical,
+            description: "A quote, dollar quote, comment or parenthesis that is never closed: \
+                          everything after it is one statement to PostgreSQL (an error there, \
+                          and a migration Confiture refuses to run), so the rules cannot check \
+                          the rest of the file either.",
+            check: unterminated,
+        },
+        BuiltinRule {
             id: UNKNOWN_SUPPRESSION,
             category: Category::General,
             severity: Severity::Warning,
@@ -30,6 +42,25 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
             check: |_, _| Vec::new(),
         },
     ]
+}
+
+fn unterminated(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
+    ctx.files
+        .iter()
+        .flat_map(|f| f.unterminated.iter().map(move |problem| (f, problem)))
+        .map(|(f, problem)| {
+            let location = crate::sql::Location {
+                file: f.path.clone(),
+                line: u32::try_from(problem.line).unwrap_or(u32::MAX),
+                column: 1,
+            };
+            rule.at(
+                &location,
+                format!("{problem}; the rest of the file is inside it"),
+            )
+            .suggest("close it where it should end (a `'`, `$tag$`, `*/` or `)`)")
+        })
+        .collect()
 }
 
 fn unparsed(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
@@ -82,5 +113,32 @@ mod tests {
             &schema("unparsed", "CREATE TABLE a (id bigint PRIMARY KEY);"),
             0,
         );
+    }
+
+    #[test]
+    fn unterminated_constructs_are_critical_at_the_line_they_open() {
+        let cases = [
+            (
+                "CREATE TABLE a (id int);\nSELECT $x$ never closed;\n",
+                2,
+                "dollar",
+            ),
+            (
+                "CREATE TABLE a (id int);\n\n/* open\nSELECT 1;\n",
+                3,
+                "comment",
+            ),
+            ("SELECT 1;\nSELECT 'it''s open;\n", 2, "string"),
+        ];
+        for (sql, line, what) in cases {
+            let found = schema("unterminated", sql);
+            assert_count(&found, 1);
+            assert_eq!(found[0].location.as_ref().unwrap().line, line, "{sql}");
+            assert!(found[0].message.contains(what), "{}", found[0].message);
+            assert_eq!(found[0].severity, crate::lint::rule::Severity::Critical);
+        }
+        // The twin: the same constructs closed.
+        let closed = "SELECT $x$ closed $x$;\n/* closed */ SELECT 'it''s closed';\n";
+        assert_count(&schema("unterminated", closed), 0);
     }
 }
