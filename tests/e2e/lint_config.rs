@@ -167,7 +167,7 @@ fn unparseable_statements_are_reported_and_the_rest_is_linted() {
         "db/schema/a.sql",
         "CREATE TABLE a (id bigint PRIMARY KEY, doc json, created_at timestamptz, \
          updated_at timestamptz);\n\
-         CREATE FROBNICATOR nonsense ((;\n\
+         CREATE FROBNICATOR nonsense WITH y;\n\
          CREATE TABLE b (id bigint, created_at timestamptz, updated_at timestamptz);\n",
     )]);
     let run = project.lint(&["--format", "json"]);

@@ -2,7 +2,7 @@
 
 use crate::lint::rule::{BuiltinRule, Category, LintContext, Severity, Violation};
 use crate::risk::Effect;
-use crate::sql::{Statement, StatementKind};
+use crate::sql::{Statement, StatementKind, Unterminated};
 
 /// Statements the parser could not read.
 pub const UNPARSED: &str = "unparsed";
@@ -27,10 +27,10 @@ pub(super) fn rules() -> Vec<BuiltinRule> {
             id: UNTERMINATED,
             category: Category::General,
             severity: Severity::Critical,
-            description: "A quote, dollar quote, comment or parenthesis that is never closed: \
-                          everything after it is one statement to PostgreSQL (an error there, \
-                          and a migration Confiture refuses to run), so the rules cannot check \
-                          the rest of the file either.",
+            description: "A quote, dollar quote or comment that is never closed (everything \
+                          after it is one statement to PostgreSQL, so the rules cannot check the \
+                          rest of the file either), or a parenthesis without its `)`: an error \
+                          when PostgreSQL runs it, and a migration Confiture refuses to run.",
             check: unterminated,
         },
         BuiltinRule {
@@ -54,11 +54,14 @@ fn unterminated(rule: &BuiltinRule, ctx: &LintContext<'_>) -> Vec<Violation> {
                 line: u32::try_from(problem.line).unwrap_or(u32::MAX),
                 column: 1,
             };
-            rule.at(
-                &location,
-                format!("{problem}; the rest of the file is inside it"),
-            )
-            .suggest("close it where it should end (a `'`, `$tag$`, `*/` or `)`)")
+            // The splitter goes back to cutting at semicolons after an unclosed parenthesis;
+            // anything else swallows the rest of the file.
+            let rest = match problem.what {
+                Unterminated::Parenthesis => "its statement cannot run",
+                _ => "the rest of the file is inside it",
+            };
+            rule.at(&location, format!("{problem}; {rest}"))
+                .suggest("close it where it should end (a `'`, `$tag$`, `*/` or `)`)")
         })
         .collect()
 }
@@ -129,6 +132,7 @@ mod tests {
                 "comment",
             ),
             ("SELECT 1;\nSELECT 'it''s open;\n", 2, "string"),
+            ("SELECT (1;\nSELECT 2;\n", 1, "parenthesis; its statement cannot run"),
         ];
         for (sql, line, what) in cases {
             let found = schema("unterminated", sql);
