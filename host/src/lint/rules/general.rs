@@ -132,7 +132,7 @@ mod tests {
                 "comment",
             ),
             ("SELECT 1;\nSELECT 'it''s open;\n", 2, "string"),
-            ("SELECT (1;\nSELECT 2;\n", 1, "parenthesis; its statement cannot run"),
+            ("SELECT (1;\nSELECT 2;\n", 1, "its statement cannot run"),
         ];
         for (sql, line, what) in cases {
             let found = schema("unterminated", sql);
