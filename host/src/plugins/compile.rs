@@ -280,6 +280,13 @@ pub fn child_main_if_asked() -> Option<std::process::ExitCode> {
 
 fn child(memory_mb: u64, cpu_seconds: u64) -> i32 {
     use nix::sys::resource::{Resource, setrlimit};
+    // The default hook symbolises a backtrace (under RUST_BACKTRACE) while holding the
+    // backtrace lock; an allocation the data limit refuses there calls the out-of-memory hook,
+    // which waits for that same lock: the child would hang until the compile timeout. The
+    // message alone needs no allocation.
+    std::panic::set_hook(Box::new(|info| {
+        let _ = writeln!(std::io::stderr(), "{info}");
+    }));
     if memory_mb > 0 {
         let bytes = memory_mb.saturating_mul(MIB);
         if let Err(e) = setrlimit(Resource::RLIMIT_DATA, bytes, bytes) {
