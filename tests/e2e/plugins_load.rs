@@ -519,3 +519,50 @@ fn lint_plugin_reports_through_run_lint() {
         violations[0]
     );
 }
+
+/// A compile that runs out of memory is reported at once, even with backtraces on and many
+/// compiles at the same time: printing a backtrace under the memory limit once deadlocked the
+/// compiling process until the compile timeout (7 of 40 concurrent runs).
+#[test]
+fn a_compile_out_of_memory_never_waits_for_the_timeout() {
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path();
+    std::fs::create_dir_all(root.join("db/environments")).unwrap();
+    std::fs::create_dir_all(root.join("ext")).unwrap();
+    std::fs::copy(component(STRATEGY_PLUGIN), root.join("ext/email.wasm")).unwrap();
+    std::fs::write(
+        root.join("db/environments/local.yaml"),
+        "plugins_dir: ext\nplugin_sandbox:\n  compile_memory_mb: 16\n  compile_timeout: 60s\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let runs: Vec<_> = (0..16)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_confiture"))
+                .args(["plugins", "list", "--no-plugin-cache"])
+                .current_dir(root)
+                .env("RUST_BACKTRACE", "full")
+                .env("NO_COLOR", "1")
+                .env_remove("CONFITURE_ENV")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run confiture")
+        })
+        .collect();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(5), "{stdout}");
+        assert!(
+            stdout.contains("needed more than 16 MiB of memory"),
+            "{stdout}"
+        );
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}: a compile waited for its timeout",
+        started.elapsed()
+    );
+}
