@@ -46,4 +46,5 @@ mod tls;
 mod upstream;
 mod wizard_lines;
 mod wizard_team;
+mod wizard_terminal;
 mod wizard_tty;

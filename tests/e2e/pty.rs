@@ -152,9 +152,20 @@ impl Pty {
         strip(&lock.lock().unwrap_or_else(|e| e.into_inner()).bytes)
     }
 
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the child to exit and returns its exit code (128 + the signal when a signal
     /// ended it) and all its stripped output; kills it after `timeout` (code 137).
-    pub fn wait(mut self, timeout: Duration) -> (i32, String) {
+    pub fn wait(self, timeout: Duration) -> (i32, String) {
+        let (code, raw) = self.wait_raw(timeout);
+        (code, strip(&raw))
+    }
+
+    /// [`Pty::wait`] with the output as written, escape sequences included.
+    pub fn wait_raw(mut self, timeout: Duration) -> (i32, Vec<u8>) {
         let deadline = Instant::now() + timeout;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait for the child") {
@@ -185,7 +196,7 @@ impl Pty {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        (code, strip(&state.bytes))
+        (code, state.bytes.clone())
     }
 }
 

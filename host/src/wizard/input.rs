@@ -6,7 +6,8 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 /// How the wizard gets its answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputMode {
-    /// stdin and stdout are a terminal: the crossterm UI.
+    /// stdin is a terminal: the crossterm UI on it, whatever stdout is (a pipe, `tee`, a file),
+    /// so that keys typed ahead are discarded rather than read as answers.
     Terminal,
     /// stdin is a pipe or a file: plain line prompts.
     Lines,
@@ -14,9 +15,9 @@ pub enum InputMode {
     None,
 }
 
-/// The mode for this process's stdin and stdout.
+/// The mode for this process's stdin.
 pub fn detect() -> InputMode {
-    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+    if std::io::stdin().is_terminal() {
         InputMode::Terminal
     } else if stdin_absent() {
         InputMode::None

@@ -1,8 +1,9 @@
-//! Plain line prompts for the wizard without a terminal: questions on stdout (stderr under
-//! `--format json`), answers read line by line from stdin, so a script can drive it
-//! (`printf 'y\nn\n' | confiture migrate wizard`). The end of stdin answers no.
+//! Plain line prompts for the wizard when stdin is not a terminal: questions on stdout (stderr
+//! under `--format json`), answers read line by line from stdin and echoed, so a script can
+//! drive it (`printf 'y\nn\n' | confiture migrate wizard`) and its log shows the answers. The
+//! end of stdin answers no.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Duration;
 
@@ -76,8 +77,7 @@ impl LinePrompter {
         let answered = self.read_line(timeout);
         match &answered {
             // Echoed: piped answers do not appear on the screen or in a log otherwise.
-            Answered::Line(line) if !std::io::stdin().is_terminal() => self.write(line, true)?,
-            Answered::Line(_) => {}
+            Answered::Line(line) => self.write(line, true)?,
             Answered::End => self.write("(end of input: no)", true)?,
             Answered::TimedOut => self.write(&timed_out(timeout), true)?,
         }

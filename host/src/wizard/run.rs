@@ -112,7 +112,7 @@ async fn drive(
         .map(|((m, risk), status)| view(session, m, risk, status.as_ref()))
         .collect();
     let prompter: Box<dyn Prompter> = match mode {
-        InputMode::Terminal => Box::new(TerminalPrompter::new()?),
+        InputMode::Terminal => Box::new(TerminalPrompter::new(out.is_json())?),
         InputMode::Lines | InputMode::None => Box::new(LinePrompter::new(out.is_json())),
     };
     let mut wizard = Wizard {

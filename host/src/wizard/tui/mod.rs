@@ -1,31 +1,33 @@
 //! The wizard's terminal UI (crossterm): yes/no questions answered with one key, typed
 //! confirmations, and a full-screen, scrollable review of a migration's SQL.
 //!
-//! Raw mode is on only while keys are read; guards switch it off (and leave the alternate
-//! screen) on every exit path, errors and panics included. Keys typed before a question is shown
-//! are discarded, so a key pressed during a long migration cannot answer the next question.
+//! It runs whenever stdin is a terminal, whatever stdout is: questions and the review go to the
+//! terminal itself ([`tty::Terminal`]), progress lines to stdout when stdout is not the
+//! terminal (a pipe, `tee`, a file). Echo is off for the whole session and raw mode on only
+//! while keys are read; keys typed before a question is shown are discarded, so a key pressed
+//! during a long migration cannot answer the next question. The terminal is restored on every
+//! way out: errors, panics, SIGINT, SIGTERM and SIGHUP.
 
 mod highlight;
 mod keys;
 mod review;
+mod tty;
 
 use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use crossterm::cursor::{Hide, MoveTo, Show};
+use crossterm::cursor::MoveTo;
 use crossterm::event::{self, Event, KeyEvent, KeyEventKind};
+use crossterm::queue;
 use crossterm::style::Print;
-use crossterm::terminal::{
-    self, Clear, ClearType, DisableLineWrap, EnableLineWrap, EnterAlternateScreen,
-    LeaveAlternateScreen,
-};
-use crossterm::{execute, queue};
+use crossterm::terminal::{self, Clear, ClearType};
 
 pub use keys::answer_for;
 use keys::{LineKey, ReviewKey, line_key, review_key};
 use review::Review;
+use tty::Terminal;
 
 use super::prompt::{Answer, PendingView, Prompter, question_text, timed_out};
 use super::view::overview_lines;
@@ -39,21 +41,44 @@ const IDLE_POLL: Duration = Duration::from_secs(60);
 /// How often the review redraws its countdown.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Asks the wizard's questions on the terminal (stdin and stdout must both be one).
+/// Asks the wizard's questions on the terminal (stdin must be one; stdout may be anything).
 #[derive(Debug)]
 pub struct TerminalPrompter {
-    /// Show colours; off when `NO_COLOR` (or `--color never`) says so.
+    terminal: Terminal,
+    /// Show colours on the terminal; off when `NO_COLOR` (or `--color never`) says so.
     colour: bool,
+    /// Where progress lines and the overview go.
+    progress: Progress,
+}
+
+/// Where [`Prompter::say`] and [`Prompter::overview`] write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    /// The terminal: stdout is the terminal, or stdout carries a JSON report.
+    Terminal,
+    /// stdout, which is not the terminal (a pipe, `tee`, a file): the run's log keeps them.
+    Stdout,
 }
 
 impl TerminalPrompter {
-    /// A prompter on this process's terminal; fails when stdin or stdout is not a terminal.
-    pub fn new() -> anyhow::Result<Self> {
-        if !(io::stdin().is_terminal() && io::stdout().is_terminal()) {
-            bail!("the terminal UI needs a terminal on stdin and stdout");
+    /// A prompter on this process's terminal; fails when stdin is not a terminal.
+    /// `json_on_stdout`: stdout carries the JSON report, so progress goes to the terminal.
+    pub fn new(json_on_stdout: bool) -> anyhow::Result<Self> {
+        if !io::stdin().is_terminal() {
+            bail!("the terminal UI needs a terminal on stdin");
         }
-        let colour = anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never;
-        Ok(TerminalPrompter { colour })
+        let terminal = Terminal::open()?;
+        let colour = terminal.colour();
+        let progress = if json_on_stdout || io::stdout().is_terminal() {
+            Progress::Terminal
+        } else {
+            Progress::Stdout
+        };
+        Ok(TerminalPrompter {
+            terminal,
+            colour,
+            progress,
+        })
     }
 
     /// `text` with its ANSI styles, or without them when colour is off.
@@ -65,39 +90,49 @@ impl TerminalPrompter {
         }
     }
 
-    /// Writes `text` as is (no newline added) and flushes.
+    /// Writes `text` to the terminal as is (no newline added).
     fn print(&self, text: &str) -> anyhow::Result<()> {
-        let mut out = io::stdout().lock();
-        out.write_all(self.styled(text).as_bytes())
-            .and_then(|()| out.flush())
-            .context("writing to the terminal")
+        self.terminal.write(self.styled(text).as_bytes())
     }
 
-    /// Redraws the whole screen with `lines`, at most `height` of them.
+    /// Writes progress `text` (no newline added) where progress goes.
+    fn progress(&self, text: &str) -> anyhow::Result<()> {
+        match self.progress {
+            Progress::Terminal => self.print(text),
+            Progress::Stdout => {
+                let mut out = anstream::stdout();
+                write!(out, "{text}")
+                    .and_then(|()| out.flush())
+                    .context("writing to stdout")
+            }
+        }
+    }
+
+    /// Redraws the whole screen with `lines`, at most `height` of them, in one write.
     fn draw(&self, lines: &[String], height: usize) -> anyhow::Result<()> {
-        let mut out = io::stdout().lock();
+        let mut frame = Vec::new();
         for (row, line) in (0..=u16::MAX).zip(lines.iter().take(height)) {
             queue!(
-                out,
+                frame,
                 MoveTo(0, row),
                 Clear(ClearType::CurrentLine),
                 Print(self.styled(line))
             )
             .context("drawing the review")?;
         }
-        out.flush().context("drawing the review")
+        self.terminal.write(&frame)
     }
 }
 
 impl Prompter for TerminalPrompter {
     fn say(&mut self, line: &str) -> anyhow::Result<()> {
-        self.print(&format!("{line}\n"))
+        self.progress(&format!("{line}\n"))
     }
 
     fn overview(&mut self, pending: &[PendingView]) -> anyhow::Result<()> {
         let mut text = overview_lines(pending).join("\n");
         text.push('\n');
-        self.print(&text)
+        self.progress(&text)
     }
 
     /// The full-screen review on the alternate screen. The timeout is a deadline for the whole
@@ -110,9 +145,8 @@ impl Prompter for TerminalPrompter {
         let review = Review::new(migration);
         let deadline = deadline(timeout);
         let answer = {
-            let _raw = RawMode::enable()?;
-            let _screen = AlternateScreen::enter()?;
-            discard_typed_ahead()?;
+            let _raw = self.terminal.raw()?;
+            let _screen = self.terminal.alternate_screen()?;
             let mut top = 0;
             loop {
                 let (width, height) = screen_size();
@@ -144,8 +178,7 @@ impl Prompter for TerminalPrompter {
     ) -> anyhow::Result<Answer> {
         let deadline = deadline(timeout);
         let answer = {
-            let _raw = RawMode::enable()?;
-            discard_typed_ahead()?;
+            let _raw = self.terminal.raw()?;
             self.print(&raw_text(&question_text(question, default_yes)))?;
             loop {
                 match next_event(deadline, None)? {
@@ -176,8 +209,7 @@ impl Prompter for TerminalPrompter {
     ) -> anyhow::Result<Answer> {
         let deadline = deadline(timeout);
         let (answer, note) = {
-            let _raw = RawMode::enable()?;
-            discard_typed_ahead()?;
+            let _raw = self.terminal.raw()?;
             let space = if prompt.ends_with(char::is_whitespace) {
                 ""
             } else {
@@ -211,41 +243,6 @@ impl Prompter for TerminalPrompter {
             None => self.print("\n")?,
         }
         Ok(answer)
-    }
-}
-
-/// Raw mode while alive: keys arrive one by one, unechoed, Ctrl-C included.
-struct RawMode;
-
-impl RawMode {
-    fn enable() -> anyhow::Result<Self> {
-        terminal::enable_raw_mode().context("switching the terminal to raw mode")?;
-        Ok(RawMode)
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        let _ = terminal::disable_raw_mode();
-    }
-}
-
-/// The alternate screen, without line wrap or cursor, while alive.
-struct AlternateScreen;
-
-impl AlternateScreen {
-    fn enter() -> anyhow::Result<Self> {
-        // Made first, so that a failure half-way still restores the main screen.
-        let screen = AlternateScreen;
-        execute!(io::stdout(), EnterAlternateScreen, DisableLineWrap, Hide)
-            .context("switching to the alternate screen")?;
-        Ok(screen)
-    }
-}
-
-impl Drop for AlternateScreen {
-    fn drop(&mut self) {
-        let _ = execute!(io::stdout(), Show, EnableLineWrap, LeaveAlternateScreen);
     }
 }
 
@@ -284,14 +281,6 @@ fn next_event(deadline: Option<Instant>, tick: Option<Duration>) -> anyhow::Resu
             _ => {}
         }
     }
-}
-
-/// Drops the keys already typed (in raw mode, before a question is shown).
-fn discard_typed_ahead() -> anyhow::Result<()> {
-    while event::poll(Duration::ZERO).context("waiting for a key")? {
-        event::read().context("reading a key")?;
-    }
-    Ok(())
 }
 
 /// The terminal's `(columns, rows)`, or 80x24 when it reports none (e.g. a fresh pseudo-terminal).
