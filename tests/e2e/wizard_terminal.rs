@@ -209,3 +209,29 @@ fn wizard_terminal_signals_restore_the_terminal() {
     }
     assert_eq!(events(&p), [triple("applied", "001", "applied")]);
 }
+
+#[test]
+fn wizard_terminal_sigterm_during_a_migration_commits_nothing() {
+    let p = TestProject::new();
+    migration(
+        &p,
+        "001_slow",
+        "CREATE TABLE half_made (id int);\nSELECT pg_sleep(3);\n",
+    );
+    let mut ui = wizard_in_shell(&p, &[], "");
+    ui.expect("Apply 001_slow", SHOW);
+    ui.send(b"y");
+    ui.expect("applying 001_slow", SHOW);
+    // Typed during the apply, while echo is off: not shown, and echo is back afterwards.
+    ui.send(b"XYZZY");
+    let (code, _, screen) = stop_with(ui, Signal::SIGTERM);
+    assert_eq!(code, 143, "{screen}");
+    assert!(screen.contains("stopped by SIGTERM (exit 143)"), "{screen}");
+    assert!(!screen.contains("XYZZY"), "{screen}");
+    terminal_is_cooked(&screen);
+    assert!(applied(&p).is_empty(), "{screen}");
+    assert!(
+        !exists(&p, "half_made"),
+        "the interrupted migration was rolled back"
+    );
+}
