@@ -104,7 +104,7 @@ fn stop_with(ui: Pty, signal: Signal) -> (i32, Vec<u8>, String) {
 }
 
 #[test]
-fn wizard_terminal_stdout_to_tee_keys_typed_ahead_answer_nothing() {
+fn wizard_terminal_stdout_not_a_terminal_typed_ahead_keys_answer_nothing() {
     let p = TestProject::new();
     migration(
         &p,
@@ -148,6 +148,25 @@ fn wizard_terminal_stdout_to_tee_keys_typed_ahead_answer_nothing() {
     assert!(logged.contains("Wizard: 1 applied"), "{logged}");
     assert!(!logged.contains("Apply 002_drop_keep"), "{logged}");
     terminal_is_cooked(&screen);
+
+    // stdout redirected to a file under --format json: the question on the terminal, the file
+    // the JSON report alone.
+    let report = p.root().join("wizard.json");
+    let mut ui = wizard_in_shell(
+        &p,
+        &["--format", "json"],
+        &format!("> '{}'", report.display()),
+    );
+    ui.expect("1 pending migration(s)", SHOW);
+    ui.expect("Apply 002_drop_keep [CRITICAL]? [y/N]", SHOW);
+    ui.send(b"n");
+    let (code, screen) = ui.wait(SHOW);
+    assert_eq!(code, 7, "{screen}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("the report"))
+            .expect("stdout holds the JSON report only");
+    assert_eq!(json["stopped"]["answer"], "declined", "{json}");
+    assert!(exists(&p, "keep_me"));
 }
 
 #[test]
