@@ -277,7 +277,53 @@ fn signal_name(signal: i32) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
+
+    use nix::pty::openpty;
+
     use super::*;
+
+    #[test]
+    fn a_panic_restores_the_terminal() {
+        let pty = openpty(None, None).expect("openpty");
+        let tty = File::from(pty.slave);
+        let original = termios::tcgetattr(&tty).expect("the pty's settings");
+        assert!(
+            original
+                .local_flags
+                .contains(LocalFlags::ECHO | LocalFlags::ICANON)
+        );
+        *lock() = Some(Open {
+            tty,
+            original,
+            alternate: false,
+        });
+        install_restorers().expect("the restorers");
+        // As during the review: raw mode on the alternate screen.
+        set_mode(Mode::Raw).expect("raw mode");
+        let terminal = Terminal { _open: () };
+        let screen = terminal.alternate_screen().expect("the alternate screen");
+        std::mem::forget(screen);
+        let panicked = std::panic::catch_unwind(|| panic!("a bug while the review is shown"));
+        assert!(panicked.is_err());
+        let open = lock().take().expect("still open");
+        std::mem::forget(terminal);
+        let now = termios::tcgetattr(&open.tty).expect("the pty's settings");
+        assert!(
+            now.local_flags
+                .contains(LocalFlags::ECHO | LocalFlags::ICANON)
+        );
+        assert!(!open.alternate);
+        drop(open);
+        let mut written = Vec::new();
+        let _ = File::from(pty.master).read_to_end(&mut written);
+        let written = String::from_utf8_lossy(&written);
+        let left = written
+            .rfind("\x1b[?1049l")
+            .expect("left the alternate screen");
+        assert!(left > written.rfind("\x1b[?1049h").unwrap(), "{written:?}");
+        assert!(written.contains("\x1b[?25h"), "{written:?}");
+    }
 
     #[test]
     fn leaving_the_screen_shows_the_cursor_and_leaves_the_alternate_screen() {
