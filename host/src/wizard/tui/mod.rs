@@ -15,6 +15,7 @@ mod tty;
 
 use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -38,6 +39,12 @@ const FALLBACK_SIZE: (usize, usize) = (80, 24);
 /// How long one wait for a key lasts when there is no deadline (then it simply waits again).
 const IDLE_POLL: Duration = Duration::from_secs(60);
 
+/// How long a question waits for `tee` to take the progress written before it.
+const PIPE_SETTLE: Duration = Duration::from_secs(1);
+
+/// How often that wait looks at the pipe.
+const PIPE_POLL: Duration = Duration::from_millis(5);
+
 /// How often the review redraws its countdown.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -57,7 +64,10 @@ enum Progress {
     /// The terminal: stdout is the terminal, or stdout carries a JSON report.
     Terminal,
     /// stdout, which is not the terminal (a pipe, `tee`, a file): the run's log keeps them.
-    Stdout,
+    Stdout {
+        /// stdout is a pipe (`| tee`): its reader may still hold progress for the screen.
+        pipe: bool,
+    },
 }
 
 impl TerminalPrompter {
@@ -72,7 +82,9 @@ impl TerminalPrompter {
         let progress = if json_on_stdout || io::stdout().is_terminal() {
             Progress::Terminal
         } else {
-            Progress::Stdout
+            Progress::Stdout {
+                pipe: stdout_is_a_pipe(),
+            }
         };
         Ok(TerminalPrompter {
             terminal,
@@ -99,12 +111,25 @@ impl TerminalPrompter {
     fn progress(&self, text: &str) -> anyhow::Result<()> {
         match self.progress {
             Progress::Terminal => self.print(text),
-            Progress::Stdout => {
+            Progress::Stdout { .. } => {
                 let mut out = anstream::stdout();
                 write!(out, "{text}")
                     .and_then(|()| out.flush())
                     .context("writing to stdout")
             }
+        }
+    }
+
+    /// Before a question: waits (at most [`PIPE_SETTLE`]) until the reader of a piped stdout
+    /// (`tee`) has taken the progress written so far, so that it reaches the screen before
+    /// the question rather than in the middle of its line.
+    fn let_progress_through(&self) {
+        if self.progress != (Progress::Stdout { pipe: true }) {
+            return;
+        }
+        let deadline = Instant::now() + PIPE_SETTLE;
+        while unread_in_stdout() > 0 && Instant::now() < deadline {
+            std::thread::sleep(PIPE_POLL);
         }
     }
 
@@ -143,6 +168,7 @@ impl Prompter for TerminalPrompter {
         timeout: Option<Duration>,
     ) -> anyhow::Result<Answer> {
         let review = Review::new(migration);
+        self.let_progress_through();
         let deadline = deadline(timeout);
         let answer = {
             let _raw = self.terminal.raw()?;
@@ -176,6 +202,7 @@ impl Prompter for TerminalPrompter {
         default_yes: bool,
         timeout: Option<Duration>,
     ) -> anyhow::Result<Answer> {
+        self.let_progress_through();
         let deadline = deadline(timeout);
         let answer = {
             let _raw = self.terminal.raw()?;
@@ -207,6 +234,7 @@ impl Prompter for TerminalPrompter {
         expected: &str,
         timeout: Option<Duration>,
     ) -> anyhow::Result<Answer> {
+        self.let_progress_through();
         let deadline = deadline(timeout);
         let (answer, note) = {
             let _raw = self.terminal.raw()?;
@@ -280,6 +308,24 @@ fn next_event(deadline: Option<Instant>, tick: Option<Duration>) -> anyhow::Resu
             Event::Resize(..) => return Ok(Wait::Resized),
             _ => {}
         }
+    }
+}
+
+/// True when stdout is a pipe.
+fn stdout_is_a_pipe() -> bool {
+    std::fs::metadata("/proc/self/fd/1").is_ok_and(|m| m.file_type().is_fifo())
+}
+
+/// Bytes written to stdout's pipe that its reader has not read yet (0 when unknown).
+fn unread_in_stdout() -> usize {
+    let mut unread: nix::libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through a pointer to a live one; on failure it writes
+    // nothing and 0 is returned.
+    let read = unsafe { nix::libc::ioctl(1, nix::libc::FIONREAD, &mut unread) };
+    if read == 0 {
+        usize::try_from(unread).unwrap_or(0)
+    } else {
+        0
     }
 }
 

@@ -16,7 +16,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use crossterm::cursor::{Hide, Show};
@@ -40,6 +40,10 @@ struct Open {
 
 /// The open terminal, if any: shared by the UI, the panic hook and the signal thread.
 static OPEN: Mutex<Option<Open>> = Mutex::new(None);
+
+/// How long a signal waits for a write to the terminal to finish before exiting without
+/// restoring it.
+const SIGNAL_LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// Whether the signal thread and the panic hook are installed (once per process).
 static RESTORERS: Mutex<bool> = Mutex::new(false);
@@ -165,6 +169,15 @@ fn lock() -> MutexGuard<'static, Option<Open>> {
     OPEN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The open terminal's state if nobody holds it now.
+fn try_lock() -> Option<MutexGuard<'static, Option<Open>>> {
+    match OPEN.try_lock() {
+        Ok(open) => Some(open),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
 /// Runs `f` on the open terminal; an error when none is open.
 fn with_open<T>(f: impl FnOnce(&mut Open) -> io::Result<T>) -> io::Result<T> {
     match lock().as_mut() {
@@ -231,13 +244,8 @@ fn install_restorers() -> anyhow::Result<()> {
         .context("starting the signal thread")?;
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        // try_lock: a panic while this thread writes to the terminal must not deadlock here.
-        let open = match OPEN.try_lock() {
-            Ok(open) => Some(open),
-            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
-        };
-        if let Some(mut open) = open
+        // Not waiting: a panic while this thread writes to the terminal must not deadlock here.
+        if let Some(mut open) = try_lock()
             && let Some(open) = open.as_mut()
         {
             restore(open);
@@ -251,8 +259,16 @@ fn install_restorers() -> anyhow::Result<()> {
 /// Restores the terminal, says what stopped the run and exits with 128 + `signal`. The
 /// terminal's lock is never released: nothing is drawn after the restoration.
 fn exit_on_signal(signal: i32) -> ! {
-    let mut open = lock();
-    if let Some(open) = open.as_mut() {
+    // Bounded: a write stuck on a stopped terminal (Ctrl-S) must not keep the process alive.
+    let deadline = Instant::now() + SIGNAL_LOCK_WAIT;
+    let mut open = loop {
+        match try_lock() {
+            Some(open) => break Some(open),
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            None => break None,
+        }
+    };
+    if let Some(open) = open.as_mut().and_then(|open| open.as_mut()) {
         restore(open);
     }
     let code = 128 + signal;
