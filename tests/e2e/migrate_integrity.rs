@@ -185,8 +185,36 @@ fn a_no_transaction_file_owns_its_explicit_transactions() {
         "-- confiture: no-transaction\nBEGIN;\nINSERT INTO t VALUES (1, 1);\nCOMMIT;\n\
          CREATE INDEX CONCURRENTLY t_n ON t (n);\nBEGIN;\nINSERT INTO t VALUES (2, 2);\nROLLBACK;\n",
     );
-    // Its own BEGIN/COMMIT pairs do what they say: explicit control the author owns.
-    assert_eq!(risk_of(&p, "002"), "low");
+    // Its own BEGIN/COMMIT pairs do what they say: explicit control the author owns. But the
+    // file commits in three steps (lines 2, 5, 6), so it is not atomic: never low.
+    assert_eq!(risk_of(&p, "002"), "high");
+    let status = p.run(&["migrate", "status"]);
+    status.exits(2);
+    assert!(
+        status.stdout.contains(
+            "HIGH: not atomic: this no-transaction migration commits in 3 separate steps (lines \
+             2, 5, 6): if one fails, the steps before it stay committed and the migration is \
+             not recorded (line 5)"
+        ),
+        "{}",
+        status.stdout
+    );
+    // One explicit transaction of its own commits apart from the tracking row: high too.
+    migration(
+        &p,
+        "003_one",
+        "-- confiture: no-transaction\nBEGIN;\nINSERT INTO t VALUES (4, 4);\nCOMMIT;\n",
+    );
+    assert_eq!(risk_of(&p, "003"), "high");
+    // One index build, with a lock timeout before it, is one step: low.
+    migration(
+        &p,
+        "003_one",
+        "-- confiture: no-transaction\nSET lock_timeout = '5s';\n\
+         CREATE INDEX CONCURRENTLY t_id ON t (id);\n",
+    );
+    assert_eq!(risk_of(&p, "003"), "low");
+    std::fs::remove_file(p.root().join("db/migrations/003_one.up.sql")).unwrap();
     let run = p.run(&["migrate", "up"]);
     run.ok();
     assert!(
@@ -479,7 +507,8 @@ fn statements_that_cannot_run_in_a_transaction_run_outside_one() {
         "003_mixed",
         "ALTER TABLE t ADD COLUMN m int;\nCREATE INDEX CONCURRENTLY t_m ON t (m);\n",
     );
-    assert_eq!(risk_of(&p, "002"), "low");
+    // Two index builds commit one by one: not atomic, so high (one alone would be low).
+    assert_eq!(risk_of(&p, "002"), "high");
     assert_eq!(risk_of(&p, "003"), "critical");
     let run = p.run(&["migrate", "up"]);
     assert_eq!(run.code, 5, "{run:?}");

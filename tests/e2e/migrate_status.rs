@@ -162,3 +162,68 @@ fn status_shows_the_risk_of_pending_migrations() {
         text.stdout
     );
 }
+
+#[test]
+fn status_classifies_for_the_servers_version_unless_one_is_set() {
+    let p = TestProject::new();
+    p.write(
+        "db/migrations/001_users.up.sql",
+        "CREATE TABLE users (id int PRIMARY KEY);\n",
+    );
+    p.write(
+        "db/migrations/002_plan.up.sql",
+        "ALTER TABLE users ADD COLUMN plan text DEFAULT 'free';\n",
+    );
+    let major: u32 =
+        p.db.scalar("SELECT (current_setting('server_version_num')::int / 10000)::text")
+            .unwrap()
+            .parse()
+            .unwrap();
+    assert!(major >= 11, "the test server is PostgreSQL {major}");
+    let risk = |p: &TestProject| {
+        let run = p.run(&["migrate", "status", "--format", "json"]);
+        run.exits(2);
+        let json = run.json();
+        (
+            json["migrations"][1]["risk"].as_str().unwrap().to_string(),
+            json["migrations"][1]["risk_reasons"].to_string(),
+        )
+    };
+    let lint_version = |p: &TestProject| {
+        let run = p.run(&["lint", "--format", "json"]);
+        run.json()["postgres_version"].as_u64()
+    };
+    // No setting: status uses the server's version (a constant default is instant from 11);
+    // lint, which never connects, says it assumed 15.
+    assert_eq!(risk(&p).0, "low");
+    assert_eq!(lint_version(&p), Some(15));
+    let lint = p.run(&["lint"]);
+    assert!(
+        lint.stdout.contains("rules, PostgreSQL 15, "),
+        "{}",
+        lint.stdout
+    );
+
+    // Set to 10: the same file rewrites the table, in status, the dry run and lint alike.
+    crate::migrate_up::set_env(&p, "linting:\n  postgres_version: 10\n");
+    let (level, reasons) = risk(&p);
+    assert_eq!(level, "critical", "{reasons}");
+    assert!(
+        reasons.contains("rewrites the whole table before PostgreSQL 11 (version assumed: 10)"),
+        "{reasons}"
+    );
+    let dry = p.run(&["migrate", "up", "--dry-run", "--format", "json"]);
+    dry.ok();
+    assert_eq!(
+        dry.json()["not_run"][1]["risk"],
+        "critical",
+        "{}",
+        dry.json()
+    );
+    assert_eq!(lint_version(&p), Some(10));
+    let sarif = p.run(&["lint", "--format", "sarif"]).json();
+    assert_eq!(
+        sarif["runs"][0]["properties"]["postgresVersion"], 10,
+        "{sarif}"
+    );
+}

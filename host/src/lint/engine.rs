@@ -69,6 +69,9 @@ pub struct LintReport {
     pub statements: usize,
     /// Rules that ran.
     pub rules_run: usize,
+    /// The PostgreSQL major version the version-dependent rules assumed
+    /// (`linting.postgres_version`, else [`crate::risk::DEFAULT_POSTGRES_VERSION`]).
+    pub postgres_version: u32,
     /// Findings, sorted by file, line, column and rule.
     pub findings: Vec<Finding>,
     /// Counts.
@@ -159,6 +162,7 @@ pub fn lint(
         files: files.iter().map(|f| f.path.clone()).collect(),
         statements: files.iter().map(|f| f.statements.len()).sum(),
         rules_run,
+        postgres_version: settings.postgres_version,
         findings,
         summary,
         fail_level,

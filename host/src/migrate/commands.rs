@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use anyhow::Context as _;
 use chrono::Utc;
 
 use super::apply::Unit;
@@ -23,7 +24,7 @@ use crate::db::lock::{LockWait, MigrationLock};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Output, Report};
 use crate::project::{Project, ResolvedDatabase};
-use crate::risk::{MigrationRisk, TableSizes, classify_migration_in, sharpen, tables};
+use crate::risk::{MigrationRisk, TableSizes, assess_migration, sharpen, tables};
 use crate::sql::{SourceText, build_model, parse_files, split_statements};
 
 pub use super::down::down;
@@ -165,7 +166,11 @@ pub(crate) fn item(m: &Migration, duration_ms: Option<u64>) -> Item {
 
 /// The risk of each of `pending` (in order): its statements classified against the schema
 /// that the migrations before it build (without table sizes: see [`assess_live`]).
-pub(crate) fn assess(ctx: &Context, pending: &[&Migration]) -> Vec<MigrationRisk> {
+fn assess(
+    ctx: &Context,
+    pending: &[&Migration],
+    settings: crate::risk::Settings,
+) -> Vec<MigrationRisk> {
     let shown: Vec<String> = ctx
         .migrations
         .iter()
@@ -194,24 +199,47 @@ pub(crate) fn assess(ctx: &Context, pending: &[&Migration]) -> Vec<MigrationRisk
                 .unwrap_or(0);
             let model = build_model(&files[..index]);
             let statements = files.get(index).map_or(&[][..], |f| &f.statements[..]);
-            classify_migration_in(statements, Some(&model))
+            assess_migration(statements, Some(&model), settings)
         })
         .collect()
 }
 
-/// [`assess`], then sharpened with the live sizes of the tables the statements touch (one
-/// query for all of them; thresholds from the environment's `risk:`). Levels only go up.
+/// [`assess`] for the server's PostgreSQL version (see [`live_risk_settings`]), then sharpened
+/// with the live sizes of the tables the statements touch (one query for all of them;
+/// thresholds from the environment's `risk:`). Levels only go up.
 pub(crate) async fn assess_live(
     ctx: &Context,
     client: &impl tokio_postgres::GenericClient,
     pending: &[&Migration],
 ) -> anyhow::Result<Vec<MigrationRisk>> {
-    let mut risks = assess(ctx, pending);
+    let settings = live_risk_settings(ctx, client).await?;
+    let mut risks = assess(ctx, pending, settings);
     let sizes = TableSizes::fetch(client, &tables(&risks)).await?;
     for risk in &mut risks {
         sharpen(risk, &sizes, &ctx.project.env.risk);
     }
     Ok(risks)
+}
+
+/// The risk settings of a command connected to the database: the environment's
+/// `linting.postgres_version` when set, else the server's own major version (lint, which never
+/// connects, assumes [`crate::risk::DEFAULT_POSTGRES_VERSION`] instead).
+async fn live_risk_settings(
+    ctx: &Context,
+    client: &impl tokio_postgres::GenericClient,
+) -> anyhow::Result<crate::risk::Settings> {
+    let postgres_version = match ctx.project.env.linting.postgres_version {
+        Some(configured) => configured,
+        None => {
+            let number: i32 = client
+                .query_one("SELECT current_setting('server_version_num')::int", &[])
+                .await
+                .context("reading the server's version for the risk classification")?
+                .get(0);
+            u32::try_from(number / 10_000).unwrap_or(crate::risk::DEFAULT_POSTGRES_VERSION)
+        }
+    };
+    Ok(crate::risk::Settings { postgres_version })
 }
 
 /// Prints `report`; in text mode a failure also goes to stderr. Returns the exit code.

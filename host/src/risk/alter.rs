@@ -318,7 +318,7 @@ fn add_column(column: &ColumnDef, walk: &Walk<'_>) -> Vec<Reason> {
                 Level::Critical,
                 format!(
                     "ADD COLUMN {name} with a default rewrites the whole table before PostgreSQL \
-                     11 (configured: {})",
+                     11 (version assumed: {})",
                     walk.settings.postgres_version
                 ),
             )

@@ -16,6 +16,7 @@ mod walk;
 
 use serde::Serialize;
 
+use crate::sql::transaction::CommitSteps;
 use crate::sql::{ModelBuilder, SchemaModel, SqlFile, Statement, TableLookup};
 
 /// What a statement does that makes it risky: the facts lint's migration rules report. Each
@@ -82,6 +83,9 @@ pub enum Effect {
     TransactionControl,
     /// A `BEGIN` in a no-transaction migration never committed or rolled back.
     UncommittedTransaction,
+    /// A no-transaction migration that commits in several steps, or in a transaction of its
+    /// own apart from its tracking row: a failure part-way leaves what ran before committed.
+    NonAtomicMigration,
     /// `ALTER DOMAIN ... ADD CONSTRAINT` checks every column of the domain's type.
     DomainConstraintValidation,
     /// `VACUUM FULL` or `CLUSTER` rewrites the table under ACCESS EXCLUSIVE.
@@ -342,6 +346,9 @@ pub fn assess_migration(
              it did is rolled back",
         ));
     }
+    if !transactional && let Some((at, reason)) = non_atomic(statements) {
+        assessed[at].1.push(reason);
+    }
     let statements: Vec<(u32, Assessment)> = assessed
         .into_iter()
         .map(|(line, reasons)| (line, Assessment::of(reasons)))
@@ -352,6 +359,41 @@ pub fn assess_migration(
         .max()
         .unwrap_or(Level::Low);
     MigrationRisk { level, statements }
+}
+
+/// Why a migration run outside a transaction is not atomic, and the statement to say it at:
+/// the first step that runs after another committed (a failure there leaves the steps before
+/// it committed), or the file's own single transaction (it commits apart from the tracking
+/// row). A file whose one step is a single statement is atomic: it completes or fails (an
+/// index build then leaves an INVALID index, which the applier reports).
+fn non_atomic(statements: &[Statement]) -> Option<(usize, Reason)> {
+    let steps = CommitSteps::of(statements.iter().map(|s| (s.text.as_str(), s.transaction)));
+    let line = |i: usize| statements[i].location.line;
+    let reason = |message: String| Reason::of(Effect::NonAtomicMigration, Level::High, message);
+    if let [_, second, ..] = steps.starts[..] {
+        let lines: Vec<String> = steps.starts.iter().map(|&i| line(i).to_string()).collect();
+        return Some((
+            second,
+            reason(format!(
+                "not atomic: this no-transaction migration commits in {} separate steps (lines \
+                 {}): if one fails, the steps before it stay committed and the migration is not \
+                 recorded",
+                steps.starts.len(),
+                lines.join(", "),
+            )),
+        ));
+    }
+    steps.first_explicit.map(|begin| {
+        (
+            begin,
+            reason(
+                "not atomic: this transaction is the migration's own, committed before \
+                 Confiture records the migration; if the run stops in between, its changes stay \
+                 unrecorded and a re-run runs it again"
+                    .to_string(),
+            ),
+        )
+    })
 }
 
 /// Every file's migration risk in one pass over `files` (each migration classified against the

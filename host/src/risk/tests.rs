@@ -513,3 +513,56 @@ fn transaction_control_is_never_low() {
         r.reasons()
     );
 }
+
+#[test]
+fn a_no_transaction_migration_of_several_steps_is_never_low() {
+    // One statement that cannot run in a transaction, with session settings around it: atomic.
+    for sql in [
+        "CREATE INDEX CONCURRENTLY i ON t (a)",
+        "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON t (a);\nRESET lock_timeout;",
+    ] {
+        assert_eq!(migration(sql, true).level, Level::Low, "{sql}");
+    }
+    // Two steps, marked or detected: high at the second step, which names them all.
+    for marked in [true, false] {
+        let r = migration(
+            "CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);",
+            marked,
+        );
+        assert_eq!(r.level, Level::High);
+        let reasons = r.reasons();
+        assert_eq!(reasons.len(), 1, "{reasons:?}");
+        let lines = if marked { "2, 3" } else { "1, 2" };
+        assert!(
+            reasons[0].starts_with(&format!(
+                "not atomic: this no-transaction migration commits in 2 separate steps (lines \
+                 {lines})"
+            )),
+            "{reasons:?}"
+        );
+        let effect = &r.statements[1].1.reasons;
+        assert!(
+            effect
+                .iter()
+                .any(|x| x.effect == Effect::NonAtomicMigration)
+        );
+    }
+    // The author's own transactions: several steps, or one that commits apart from the
+    // tracking row — never low.
+    let r = migration(
+        "BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);",
+        true,
+    );
+    assert_eq!(r.level, Level::High);
+    assert!(r.reasons()[0].ends_with("(line 5)"), "{:?}", r.reasons());
+    let r = migration("BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;", true);
+    assert_eq!(r.level, Level::High);
+    assert!(
+        r.reasons()[0].starts_with("not atomic: this transaction is the migration's own"),
+        "{:?}",
+        r.reasons()
+    );
+    // The same statements in a transactional migration are atomic.
+    let r = migration("BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;", false);
+    assert_eq!(r.level, Level::Low);
+}

@@ -423,6 +423,55 @@ fn wrapper_of(statements: &[SqlStatement<'_>], roles: &[TransactionRole]) -> Opt
     })
 }
 
+/// How a migration run outside a transaction commits: in steps, each committed on its own — an
+/// explicit transaction (its `BEGIN` to its `COMMIT`/`ROLLBACK`), or one statement outside any.
+/// Statements that leave nothing behind (`SET`, `RESET`, `SHOW`, `ANALYZE`, ...) are no step.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommitSteps {
+    /// Index of each step's first statement, in order.
+    pub starts: Vec<usize>,
+    /// Index of the first `BEGIN` of an explicit transaction, if the file has one.
+    pub first_explicit: Option<usize>,
+}
+
+impl CommitSteps {
+    /// The steps of a file run outside a transaction, from each statement's text and role.
+    pub fn of<'a>(statements: impl IntoIterator<Item = (&'a str, TransactionRole)>) -> Self {
+        let mut steps = CommitSteps::default();
+        let mut open = false;
+        for (i, (text, role)) in statements.into_iter().enumerate() {
+            match role {
+                TransactionRole::Control(Control::Begin) if !open => {
+                    open = true;
+                    steps.starts.push(i);
+                    steps.first_explicit.get_or_insert(i);
+                }
+                TransactionRole::Control(
+                    Control::Commit | Control::Rollback | Control::PrepareTransaction,
+                ) => open = false,
+                TransactionRole::Control(_) => {}
+                _ if open || leaves_nothing(text) => {}
+                _ => steps.starts.push(i),
+            }
+        }
+        steps
+    }
+
+    /// True when a failure part-way can leave some steps committed and others not run.
+    pub fn is_atomic(&self) -> bool {
+        self.starts.len() < 2
+    }
+}
+
+/// True for a statement that changes only the session or statistics, so a failure after it
+/// leaves nothing of it to undo.
+fn leaves_nothing(text: &str) -> bool {
+    matches!(
+        Words::of(text).top(0),
+        "set" | "reset" | "show" | "analyze" | "analyse" | "checkpoint" | "discard"
+    )
+}
+
 /// In a marked file: every `BEGIN` closed before the next and before the end, no statement
 /// that cannot run in a transaction inside one, no `PREPARE TRANSACTION`.
 fn check_authors_transactions(

@@ -54,12 +54,13 @@ pub fn render(report: &LintReport) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "confiture lint: {} critical, {} warning(s), {} info, {} suppressed; {}",
+        "confiture lint: {} critical, {} warning(s), {} info, {} suppressed; {} (PostgreSQL {})",
         s.critical,
         s.warning,
         s.info,
         s.suppressed,
-        if report.failed { "failed" } else { "passed" }
+        if report.failed { "failed" } else { "passed" },
+        report.postgres_version
     );
     out
 }

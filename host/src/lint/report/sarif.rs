@@ -103,6 +103,7 @@ pub fn render(report: &LintReport, registry: &Registry) -> String {
                 }
             },
             "columnKind": "unicodeCodePoints",
+            "properties": { "postgresVersion": report.postgres_version },
             "results": results,
         }]
     });

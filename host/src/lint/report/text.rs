@@ -83,11 +83,12 @@ pub fn render(report: &LintReport) -> String {
         s.info
     );
     let scope = format!(
-        "{} file{}, {} statements, {} rules, {} ms",
+        "{} file{}, {} statements, {} rules, PostgreSQL {}, {} ms",
         report.files.len(),
         if report.files.len() == 1 { "" } else { "s" },
         report.statements,
         report.rules_run,
+        report.postgres_version,
         report.elapsed_ms
     );
     let suppressed = if s.suppressed > 0 {

@@ -326,6 +326,21 @@ const SAFETY: &[Safety] = &[
         }),
     },
     Safety {
+        id: "non-atomic-migration",
+        effects: &[(Effect::NonAtomicMigration, Severity::Warning)],
+        description: "A no-transaction migration that commits in several steps (statements \
+                      outside a transaction, explicit transactions), or in a transaction of \
+                      its own: a failure part-way leaves what ran before committed and the \
+                      migration unrecorded. A single statement (one CREATE INDEX \
+                      CONCURRENTLY) is one step and is not flagged.",
+        advise: Advise::Says(
+            "put each step in a migration of its own (a statement that cannot run in a \
+                     transaction alone in its file; the rest in an ordinary migration, which \
+                     Confiture runs in one transaction with its tracking row), or make every \
+                     step safe to run again (IF NOT EXISTS, IF EXISTS)",
+        ),
+    },
+    Safety {
         id: "domain-constraint",
         effects: &[(Effect::DomainConstraintValidation, Severity::Warning)],
         description: "ALTER DOMAIN ... ADD CONSTRAINT checks every column of the domain's type \

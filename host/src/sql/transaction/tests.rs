@@ -213,3 +213,38 @@ fn a_marked_file_owns_its_transactions_when_they_are_balanced() {
         r.message
     );
 }
+
+#[test]
+fn commit_steps_of_a_file_run_outside_a_transaction() {
+    let steps = |sql: &str| {
+        let statements = split_statements(sql);
+        CommitSteps::of(statements.iter().map(|s| (s.text, classify(s.text))))
+    };
+    // One statement, or session settings around it: one step, atomic.
+    let one = steps(
+        "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON t (a);\nRESET lock_timeout;",
+    );
+    assert_eq!(one.starts, [1]);
+    assert!(one.is_atomic() && one.first_explicit.is_none());
+    // Two index builds: two steps.
+    let two = steps("CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);");
+    assert_eq!(two.starts, [0, 1]);
+    assert!(!two.is_atomic());
+    // An explicit transaction is one step, whatever it holds.
+    let block = steps("BEGIN;\nINSERT INTO t VALUES (1);\nUPDATE t SET a = 2;\nCOMMIT;");
+    assert_eq!(block.starts, [0]);
+    assert!(block.is_atomic());
+    assert_eq!(block.first_explicit, Some(0));
+    // A transaction, then an index build, then another transaction: three steps.
+    let mixed = steps(
+        "BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);\n\
+         START TRANSACTION;\nDELETE FROM t;\nROLLBACK;",
+    );
+    assert_eq!(mixed.starts, [0, 3, 4]);
+    assert_eq!(mixed.first_explicit, Some(0));
+    // A stray COMMIT with nothing open is no step of its own.
+    assert_eq!(
+        steps("COMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);").starts,
+        [1]
+    );
+}

@@ -473,6 +473,42 @@ CREATE TABLE users (id bigint);
 BEGIN WORK;
 CREATE TABLE users (id bigint);
 
+-- ===== non-atomic no-transaction migrations (Squawk: no rule)
+-- case: non-atomic-migration flag no-transaction
+CREATE INDEX CONCURRENTLY orders_a ON orders (a);
+CREATE INDEX CONCURRENTLY orders_b ON orders (b);
+-- case: non-atomic-migration flag
+CREATE INDEX CONCURRENTLY orders_a ON orders (a);
+DROP INDEX CONCURRENTLY orders_old;
+-- case: non-atomic-migration flag no-transaction
+BEGIN;
+INSERT INTO plans VALUES ('free');
+COMMIT;
+CREATE INDEX CONCURRENTLY orders_a ON orders (a);
+-- case: non-atomic-migration flag no-transaction
+BEGIN;
+INSERT INTO plans VALUES ('free');
+COMMIT;
+-- case: non-atomic-migration flag no-transaction
+CREATE TABLE plans (code text);
+INSERT INTO plans VALUES ('free');
+-- case: non-atomic-migration pass no-transaction
+CREATE INDEX CONCURRENTLY orders_a ON orders (a);
+-- case: non-atomic-migration pass
+CREATE INDEX CONCURRENTLY orders_a ON orders (a);
+-- case: non-atomic-migration pass no-transaction
+SET lock_timeout = '5s';
+CREATE INDEX CONCURRENTLY orders_a ON orders (a);
+RESET lock_timeout;
+-- case: non-atomic-migration pass
+CREATE TABLE plans (code text);
+INSERT INTO plans VALUES ('free');
+-- case: non-atomic-migration pass
+BEGIN;
+CREATE TABLE plans (code text);
+INSERT INTO plans VALUES ('free');
+COMMIT;
+
 -- ===== domains (Squawk: ban-alter-domain-with-add-constraint, ban-create-domain-with-constraint)
 -- case: domain-constraint flag squawk=ban-alter-domain-with-add-constraint:flag
 ALTER DOMAIN positive ADD CONSTRAINT is_positive CHECK (value > 0);

@@ -217,7 +217,7 @@ fn every_effect_is_reported_by_exactly_one_rule() {
     );
     assert_eq!(
         owners.len(),
-        28,
+        29,
         "every other effect has its rule: {owners:?}"
     );
 }
