@@ -19,6 +19,26 @@ use tokio_postgres::{Client, Config};
 use crate::error::{ExitCode, Failure};
 use crate::project::DatabaseParts;
 
+/// Set on every connection right after it opens: the server's idle timeouts do not apply to
+/// the tool's own sessions. A run waits idle on purpose — the lock's connection for the whole
+/// run, the work connection while an operator reads a question or another run holds the lock
+/// — and a server (or role, or database) setting `idle_session_timeout` or
+/// `idle_in_transaction_session_timeout` for interactive users would otherwise end it mid-run.
+/// (`idle_session_timeout` exists from PostgreSQL 14; older servers have nothing to turn off.)
+pub const OWN_SESSION_SETTINGS: &str = "SELECT pg_catalog.set_config(name, '0', false) \
+     FROM pg_catalog.pg_settings \
+     WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')";
+
+/// The driver's `keepalives_idle` default (the kernel's two hours).
+const DRIVER_KEEPALIVES_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+/// Idle time before the first TCP keepalive probe, unless the URL sets `keepalives_idle`.
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(60);
+/// Time between unanswered probes, unless the URL sets `keepalives_interval`.
+const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(10);
+/// Unanswered probes before the connection counts as dead, unless the URL sets
+/// `keepalives_retries`.
+const KEEPALIVES_RETRIES: u32 = 6;
+
 /// libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsMode {
@@ -118,10 +138,22 @@ impl ConnectionSpec {
             _ => SslMode::Require,
         });
         if config.get_application_name().is_none() {
-            config.application_name("confiture");
+            config.application_name(super::run::application_name());
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
+        }
+        // A connection that waits on an operator or on another migration must notice a dead
+        // peer within minutes, not the kernel's two hours, and keep idle NATs open (TCP
+        // keepalives are on unless the URL says `keepalives=0`).
+        if config.get_keepalives_idle() == DRIVER_KEEPALIVES_IDLE {
+            config.keepalives_idle(KEEPALIVES_IDLE);
+        }
+        if config.get_keepalives_interval().is_none() {
+            config.keepalives_interval(KEEPALIVES_INTERVAL);
+        }
+        if config.get_keepalives_retries().is_none() {
+            config.keepalives_retries(KEEPALIVES_RETRIES);
         }
         ConnectionSpec {
             config,
@@ -200,10 +232,15 @@ impl ConnectionSpec {
                     .map(|(client, conn)| (client, spawn(conn)))
             }
         };
-        match result {
-            Ok((client, ())) => Ok(client),
-            Err(err) => Err(connection_failure(&self.redacted(), &err).into()),
-        }
+        let client = match result {
+            Ok((client, ())) => client,
+            Err(err) => return Err(connection_failure(&self.redacted(), &err).into()),
+        };
+        client
+            .batch_execute(OWN_SESSION_SETTINGS)
+            .await
+            .map_err(|err| connection_failure(&self.redacted(), &err))?;
+        Ok(client)
     }
 
     fn rustls_config(&self, mode: TlsMode) -> anyhow::Result<rustls::ClientConfig> {

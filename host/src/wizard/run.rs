@@ -49,7 +49,7 @@ pub async fn wizard(g: &Globals, a: &WizardArgs) -> anyhow::Result<ExitCode> {
             .await?;
         let lock = session.ctx.lock(&a.lock, &g.out).await?;
         let result = drive(&session, g, a, schedule_at, mode, &mut hooks, &lock).await;
-        lock.release().await?;
+        lock.release().await;
         result
     }
     .await;
@@ -611,6 +611,7 @@ impl WizardReport {
     fn exit_code(&self) -> ExitCode {
         match self.stopped {
             None => ExitCode::Ok,
+            Some(Stop::Failed(ref failure)) if failure.lock_lost => ExitCode::LockContention,
             Some(Stop::Failed(_)) => ExitCode::Failure,
             Some(_) => ExitCode::Refused,
         }

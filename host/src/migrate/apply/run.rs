@@ -362,7 +362,7 @@ impl Applier<'_> {
         };
         let timeouts = self.settings.set_sql(false);
         let (reset, before, set) = tokio::join!(
-            client.batch_execute(RESET_SESSION),
+            client.batch_execute(&RESET_SESSION),
             invalid_indexes(client),
             client.batch_execute(&timeouts),
         );
@@ -390,7 +390,7 @@ impl Applier<'_> {
             left: Left::Unrecorded,
         };
         client
-            .batch_execute(RESET_SESSION)
+            .batch_execute(&RESET_SESSION)
             .await
             .map_err(|e| unrecorded(e.into()))?;
         // Fired before the tracking row is written: a hook under `abort` leaves the migration
@@ -421,7 +421,7 @@ impl Applier<'_> {
     ) -> Left {
         let client: &Client = self.client;
         let _ = client.batch_execute("ROLLBACK").await;
-        let _ = client.batch_execute(RESET_SESSION).await;
+        let _ = client.batch_execute(&RESET_SESSION).await;
         let Ok(now) = invalid_indexes(client).await else {
             return Left::Unknown;
         };
@@ -477,7 +477,7 @@ pub(super) async fn rehearse(
         let hook = applier.hook_ref(unit);
         // Every unit starts from the same session state, inside the one transaction.
         let step = match client
-            .batch_execute(&format!("{RESET_SESSION}; {setup}"))
+            .batch_execute(&format!("{}; {setup}", *RESET_SESSION))
             .await
         {
             Ok(()) => {
