@@ -3,9 +3,11 @@
 //! or on an operator survives them), and a lost migration lock stops the run before the next
 //! migration with exit 6, the migrations applied before it listed.
 
-use std::time::Duration;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
-use crate::harness::TestProject;
+use crate::db_cluster::LocalProject;
+use crate::harness::{Run, TestProject};
 use crate::migrate_up::{exists, tracked};
 use crate::pty::Pty;
 use crate::wizard_lines::{ANA, applied, migration};
@@ -130,4 +132,126 @@ fn ops_wizard_survives_the_server_idle_timeouts_while_the_operator_thinks() {
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("2 applied"), "{screen}");
     assert_eq!(applied(&p), ["001", "002"]);
+}
+
+/// Waits (up to 30 s) until `sleeping()` reports the run's `pg_sleep` statement running.
+fn wait_for_sleep(mut sleeping: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !sleeping() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the migration's statement never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The run's output once it ends.
+fn finished(child: Child) -> Run {
+    Run::from(child.wait_with_output().expect("wait for confiture"))
+}
+
+/// The versions a JSON report lists under `key`.
+fn versions(report: &serde_json::Value, key: &str) -> Vec<String> {
+    report[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["version"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const SLEEPING: &str = "SELECT count(*)::text FROM pg_stat_activity \
+     WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(60)%'";
+
+#[test]
+fn ops_connection_killed_mid_migration_reports_the_verified_rollback_and_what_was_applied() {
+    let p = TestProject::new();
+    migration(&p, "001_first", "CREATE TABLE first (id int);\n");
+    migration(
+        &p,
+        "002_slow",
+        "CREATE TABLE second (id int);\nSELECT pg_sleep(60);\n",
+    );
+    migration(&p, "003_third", "CREATE TABLE third (id int);\n");
+    let child = p
+        .command(&["migrate", "up", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_sleep(|| p.db.scalar(SLEEPING).as_deref() != Some("0"));
+    // A DBA (or a failover) ends the work connection; the lock's connection stays.
+    p.db.client()
+        .batch_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(60)%'",
+        )
+        .unwrap();
+    let run = finished(child);
+    assert_eq!(run.code, 3, "{run:?}");
+    let report = run.json();
+    assert_eq!(versions(&report, "applied"), ["001"], "{report}");
+    assert_eq!(versions(&report, "not_run"), ["003"], "{report}");
+    let failure = &report["failure"];
+    assert_eq!(failure["version"], "002", "{report}");
+    assert_eq!(failure["left"]["left"], "disconnected", "{report}");
+    assert_eq!(failure["left"]["confirmed"], true, "{report}");
+    assert!(
+        failure["state"]
+            .as_str()
+            .unwrap()
+            .contains("PostgreSQL rolled its transaction back (the server confirmed it"),
+        "{report}"
+    );
+    assert!(exists(&p, "first") && !exists(&p, "second") && !exists(&p, "third"));
+    assert_eq!(tracked(&p), 1);
+}
+
+#[test]
+fn ops_server_stopped_mid_run_keeps_the_applied_list_and_loses_nothing() {
+    let project = LocalProject::new();
+    project.run(&["db", "start"]).ok();
+    let write = |name: &str, sql: &str| {
+        let path = project.root().join("db/migrations").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, sql).unwrap();
+    };
+    write("001_first.up.sql", "CREATE TABLE first (id int);\n");
+    write(
+        "002_slow.up.sql",
+        "CREATE TABLE second (id int);\nSELECT pg_sleep(60);\n",
+    );
+    let url = project.run(&["db", "url"]);
+    let url = url.ok().stdout.trim().to_string();
+    let scalar = |sql: &str| -> Option<String> {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).ok()?;
+        client.query_one(sql, &[]).ok()?.get(0)
+    };
+    let child =
+        crate::harness::confiture_command(project.root(), &["migrate", "up", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    wait_for_sleep(|| scalar(SLEEPING).is_some_and(|n| n != "0"));
+    project.run(&["db", "stop"]).ok();
+    let run = finished(child);
+    assert_eq!(run.code, 3, "{run:?}");
+    let report = run.json();
+    assert_eq!(versions(&report, "applied"), ["001"], "{report}");
+    let failure = &report["failure"];
+    assert_eq!(failure["version"], "002", "{report}");
+    assert_eq!(failure["left"]["left"], "disconnected", "{report}");
+    assert_eq!(failure["left"]["confirmed"], false, "{report}");
+
+    project.run(&["db", "start"]).ok();
+    assert_eq!(
+        scalar("SELECT string_agg(version, ',') FROM tb_confiture"),
+        Some("001".into())
+    );
+    assert_eq!(
+        scalar("SELECT (to_regclass('second') IS NULL)::text"),
+        Some("true".into())
+    );
 }

@@ -18,6 +18,7 @@ use tokio_postgres::{Client, Config};
 
 use crate::error::{ExitCode, Failure};
 use crate::project::DatabaseParts;
+use crate::project::vars::percent_encode;
 
 /// Set on every connection right after it opens: the server's idle timeouts do not apply to
 /// the tool's own sessions. A run waits idle on purpose — the lock's connection for the whole
@@ -192,8 +193,11 @@ impl ConnectionSpec {
             None => "localhost".to_string(),
         };
         let port = self.config.get_ports().first().copied().unwrap_or(5432);
-        let user = self.user().map(|u| format!("{u}@")).unwrap_or_default();
-        let db = self.dbname().unwrap_or_default();
+        let user = self
+            .user()
+            .map(|u| format!("{}@", percent_encode(u.as_bytes())))
+            .unwrap_or_default();
+        let db = percent_encode(self.dbname().unwrap_or_default().as_bytes());
         let tls = match self.tls {
             TlsMode::Prefer => String::new(),
             mode => format!("?sslmode={}", mode.as_str()),
@@ -205,11 +209,14 @@ impl ConnectionSpec {
     pub fn url_with_password(&self) -> String {
         let redacted = self.redacted();
         match (self.config.get_password(), self.user()) {
-            (Some(password), Some(user)) => redacted.replacen(
-                &format!("{user}@"),
-                &format!("{user}:{}@", percent_encode(password)),
-                1,
-            ),
+            (Some(password), Some(user)) => {
+                let user = percent_encode(user.as_bytes());
+                redacted.replacen(
+                    &format!("{user}@"),
+                    &format!("{user}:{}@", percent_encode(password)),
+                    1,
+                )
+            }
             _ => redacted,
         }
     }
@@ -364,6 +371,7 @@ fn take_tls_params(url: &str) -> anyhow::Result<(String, TlsMode, Option<PathBuf
         Ok(true)
     };
     let rest = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        check_url_structure(url)?;
         match url.split_once('?') {
             None => url.to_string(),
             Some((base, query)) => {
@@ -394,6 +402,40 @@ fn take_tls_params(url: &str) -> anyhow::Result<(String, TlsMode, Option<PathBuf
     Ok((rest, mode, root_cert))
 }
 
+/// Refuses a URL whose structure is ambiguous — the sign of a reserved character left
+/// unencoded in the user, password or database name — instead of guessing: a `#`, a second `?`,
+/// or an `@` that is not the one ending the user and password (`postgresql://u:p?w@h/db`
+/// would otherwise lose the `sslmode` written after it).
+fn check_url_structure(url: &str) -> Result<(), Failure> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    let (authority, rest) = after_scheme.split_at(authority_end);
+    let problem = if url.contains('#') {
+        Some("`#`")
+    } else if authority.matches('@').count() > 1 {
+        Some("a second `@`")
+    } else if rest.contains('@') {
+        Some("an `@` after the host (a `/`, `?` or `#` left unencoded before it)")
+    } else if rest.matches('?').count() > 1 {
+        Some("a second `?`")
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(Failure::config(format!(
+            "the database URL does not parse unambiguously: it holds {problem}"
+        ))
+        .hint(
+            "percent-encode reserved characters in the user, password and database name \
+             (`?` %3F, `#` %23, `&` %26, `@` %40, `/` %2F, `:` %3A, `%` %25); values expanded \
+             from ${VAR} inside database_url are encoded for you",
+        )),
+    }
+}
+
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -416,18 +458,6 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn percent_encode(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `sslmode=require`: encrypt, trust any certificate (libpq's behaviour without a root cert).
@@ -561,6 +591,40 @@ mod tests {
             (rest.as_str(), mode),
             ("host=h dbname=db", TlsMode::VerifyCa)
         );
+    }
+
+    /// Every reserved character (and `%`, space, non-ASCII) in the user, password and database
+    /// name: encoded, each reads back exactly and `sslmode` stays; left raw where it changes
+    /// the structure, the URL is refused rather than guessed at.
+    #[test]
+    fn reserved_characters_in_url_parts_never_lose_sslmode() {
+        let reserved = ":/?#[]@!$&'()*+,;=% é";
+        for c in reserved.chars() {
+            let part = format!("a{c}b");
+            let e = percent_encode(part.as_bytes());
+            let url = format!("postgresql://{e}:{e}@db.example:5432/{e}?sslmode=verify-full");
+            let spec = ConnectionSpec::from_url(&url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(spec.tls, TlsMode::VerifyFull, "{url}");
+            assert_eq!(spec.user(), Some(part.as_str()), "{url}");
+            assert_eq!(spec.dbname(), Some(part.as_str()), "{url}");
+            assert_eq!(spec.config().get_password(), Some(part.as_bytes()), "{url}");
+            let again = ConnectionSpec::from_url(&spec.url_with_password()).unwrap();
+            assert_eq!(
+                (again.user(), again.dbname(), again.tls),
+                (spec.user(), spec.dbname(), spec.tls),
+                "{c}"
+            );
+        }
+        for raw in ["?", "#", "@", "/"] {
+            let url = format!("postgresql://app:p{raw}w@db.example/shop?sslmode=require");
+            match ConnectionSpec::from_url(&url) {
+                Err(err) => assert!(
+                    err.to_string().contains("does not parse unambiguously"),
+                    "{url}: {err}"
+                ),
+                Ok(spec) => panic!("{url} was accepted as {}", spec.redacted()),
+            }
+        }
     }
 
     #[test]

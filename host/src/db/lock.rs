@@ -258,6 +258,19 @@ impl MigrationLock {
         }
     }
 
+    /// True when the server, asked on the lock's connection, reports the transaction `txid`
+    /// (of another session) rolled back. False when it cannot say (its connection is gone too).
+    pub async fn rolled_back(&self, txid: i64) -> bool {
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&txid];
+        let asked = self
+            .client
+            .query_one("SELECT pg_catalog.txid_status($1)::text", &params);
+        match tokio::time::timeout(VERIFY_TIMEOUT, asked).await {
+            Ok(Ok(row)) => row.get::<_, Option<String>>(0).as_deref() == Some("aborted"),
+            _ => false,
+        }
+    }
+
     /// Why the lock is gone when its connection closed.
     fn closed(&self) -> String {
         format!(

@@ -131,10 +131,10 @@ impl FailureReport {
 
     /// The exit code of a run that ended with this failure.
     pub fn exit_code(&self) -> ExitCode {
-        if self.lock_lost {
-            ExitCode::LockContention
-        } else {
-            ExitCode::MigrationFailed
+        match self.left {
+            _ if self.lock_lost => ExitCode::LockContention,
+            Left::Disconnected { .. } => ExitCode::Connection,
+            _ => ExitCode::MigrationFailed,
         }
     }
 
@@ -216,6 +216,20 @@ fn state(slug: &str, direction: Direction, left: &Left, dry_run: bool) -> String
             "the outcome of {slug} could not be verified (the connection failed): check the \
              database and the tracking table by hand"
         ),
+        Left::Disconnected { confirmed, .. } => {
+            let how = if *confirmed {
+                "PostgreSQL rolled its transaction back (the server confirmed it on another \
+                 connection)"
+            } else {
+                "its COMMIT was never sent, and PostgreSQL rolls back the open transaction of a \
+                 connection that ends (the server could not be asked to confirm it)"
+            };
+            format!(
+                "the connection to the server was lost while {slug} was running: {how}; the \
+                 database and the tracking table are as they were before {slug}, and the \
+                 migrations listed as applied before it are committed"
+            )
+        }
         Left::NotStarted => format!(
             "{slug} did not start: nothing of it ran, and no later migration ran; the ones \
              listed as applied before it are committed"

@@ -611,8 +611,11 @@ impl WizardReport {
     fn exit_code(&self) -> ExitCode {
         match self.stopped {
             None => ExitCode::Ok,
-            Some(Stop::Failed(ref failure)) if failure.lock_lost => ExitCode::LockContention,
-            Some(Stop::Failed(_)) => ExitCode::Failure,
+            // A lost lock (6) or connection (3) keeps its own code.
+            Some(Stop::Failed(ref failure)) => match failure.exit_code() {
+                ExitCode::MigrationFailed => ExitCode::Failure,
+                other => other,
+            },
             Some(_) => ExitCode::Refused,
         }
     }

@@ -55,6 +55,11 @@ pub(super) struct Txn {
 }
 
 impl Txn {
+    /// The transaction's id (`txid_current()`), which any session can ask `txid_status` about.
+    pub fn id(&self) -> i64 {
+        self.txid
+    }
+
     /// Resets the session, then opens a transaction with the `BEGIN` modes `modes` (e.g.
     /// `ISOLATION LEVEL SERIALIZABLE`, usually empty), runs `setup` in it (`SET LOCAL …`) and
     /// takes its id — two messages sent together, one round trip.

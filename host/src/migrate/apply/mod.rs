@@ -108,6 +108,15 @@ pub enum Left {
     Unknown,
     /// It did not start: the run stopped before it (the migration lock was lost).
     NotStarted,
+    /// Its connection was lost while it ran, before its COMMIT was sent: PostgreSQL rolls back
+    /// the open transaction of a session that ends, so nothing of it is committed.
+    Disconnected {
+        /// True when the server confirmed the rollback (asked on the lock's connection).
+        confirmed: bool,
+        /// Its transaction id, for that check.
+        #[serde(skip)]
+        txid: i64,
+    },
 }
 
 /// [`Ended`] for reports.
@@ -336,7 +345,12 @@ impl Applier<'_> {
                 continue;
             }
             flow.starting(unit).await?;
-            let outcome = self.run_unit(unit).await?;
+            let mut outcome = self.run_unit(unit).await?;
+            if let Outcome::Failed(failure) = &mut outcome
+                && let Left::Disconnected { confirmed, txid } = &mut failure.left
+            {
+                *confirmed = lock.rolled_back(*txid).await;
+            }
             flow.finished(unit, &outcome).await?;
             go_on = matches!(outcome, Outcome::Applied { .. });
             outcomes.push(outcome);

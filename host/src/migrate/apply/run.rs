@@ -119,7 +119,15 @@ impl Applier<'_> {
         if let Some(audit) = self.audit {
             let mut event = audit.event(super::EventKind::Failed, unit, "failed");
             event.detail = Some(crate::error::one_line(&failure.error));
-            audit.log.append(self.client, &event).await?;
+            match audit.log.append(self.client, &event).await {
+                // The failure is reported all the same; a lost connection cannot write it.
+                Err(error) if self.client.is_closed() => self.out.warn(format!(
+                    "{}: not recorded in the audit trail (the connection is lost): {}",
+                    unit.slug(),
+                    crate::error::one_line(&error)
+                )),
+                written => written?,
+            }
         }
         Ok(())
     }
@@ -196,7 +204,17 @@ impl Applier<'_> {
                 }),
             },
             Err(step) => {
+                let txid = txn.id();
                 let ended = txn.rollback(self.client).await;
+                if self.client.is_closed() && step.lost_by.is_none() {
+                    return Err(UnitFailure {
+                        error: step.error,
+                        left: Left::Disconnected {
+                            confirmed: false,
+                            txid,
+                        },
+                    });
+                }
                 Err(UnitFailure {
                     error: step.error,
                     left: match (step.lost_by, ended) {
