@@ -15,13 +15,13 @@ fn is_root() -> bool {
 
 /// A temporary project with `db/` whose cluster is stopped (and its fallback data directory
 /// removed) on drop.
-struct LocalProject {
+pub(crate) struct LocalProject {
     dir: tempfile::TempDir,
     as_user: Option<&'static str>,
 }
 
 impl LocalProject {
-    fn new() -> LocalProject {
+    pub(crate) fn new() -> LocalProject {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(dir.path().join("db")).expect("db/");
         LocalProject { dir, as_user: None }
@@ -40,11 +40,11 @@ impl LocalProject {
         project
     }
 
-    fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let mut cmd = match self.as_user {
             None => confiture_command(self.root(), args),
             Some(user) => {

@@ -18,6 +18,27 @@ use tokio_postgres::{Client, Config};
 
 use crate::error::{ExitCode, Failure};
 use crate::project::DatabaseParts;
+use crate::project::vars::percent_encode;
+
+/// Set on every connection right after it opens: the server's idle timeouts do not apply to
+/// the tool's own sessions. A run waits idle on purpose — the lock's connection for the whole
+/// run, the work connection while an operator reads a question or another run holds the lock
+/// — and a server (or role, or database) setting `idle_session_timeout` or
+/// `idle_in_transaction_session_timeout` for interactive users would otherwise end it mid-run.
+/// (`idle_session_timeout` exists from PostgreSQL 14; older servers have nothing to turn off.)
+pub const OWN_SESSION_SETTINGS: &str = "SELECT pg_catalog.set_config(name, '0', false) \
+     FROM pg_catalog.pg_settings \
+     WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')";
+
+/// The driver's `keepalives_idle` default (the kernel's two hours).
+const DRIVER_KEEPALIVES_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+/// Idle time before the first TCP keepalive probe, unless the URL sets `keepalives_idle`.
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(60);
+/// Time between unanswered probes, unless the URL sets `keepalives_interval`.
+const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(10);
+/// Unanswered probes before the connection counts as dead, unless the URL sets
+/// `keepalives_retries`.
+const KEEPALIVES_RETRIES: u32 = 6;
 
 /// libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,10 +139,22 @@ impl ConnectionSpec {
             _ => SslMode::Require,
         });
         if config.get_application_name().is_none() {
-            config.application_name("confiture");
+            config.application_name(super::run::application_name());
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
+        }
+        // A connection that waits on an operator or on another migration must notice a dead
+        // peer within minutes, not the kernel's two hours, and keep idle NATs open (TCP
+        // keepalives are on unless the URL says `keepalives=0`).
+        if config.get_keepalives_idle() == DRIVER_KEEPALIVES_IDLE {
+            config.keepalives_idle(KEEPALIVES_IDLE);
+        }
+        if config.get_keepalives_interval().is_none() {
+            config.keepalives_interval(KEEPALIVES_INTERVAL);
+        }
+        if config.get_keepalives_retries().is_none() {
+            config.keepalives_retries(KEEPALIVES_RETRIES);
         }
         ConnectionSpec {
             config,
@@ -160,8 +193,11 @@ impl ConnectionSpec {
             None => "localhost".to_string(),
         };
         let port = self.config.get_ports().first().copied().unwrap_or(5432);
-        let user = self.user().map(|u| format!("{u}@")).unwrap_or_default();
-        let db = self.dbname().unwrap_or_default();
+        let user = self
+            .user()
+            .map(|u| format!("{}@", percent_encode(u.as_bytes())))
+            .unwrap_or_default();
+        let db = percent_encode(self.dbname().unwrap_or_default().as_bytes());
         let tls = match self.tls {
             TlsMode::Prefer => String::new(),
             mode => format!("?sslmode={}", mode.as_str()),
@@ -173,11 +209,14 @@ impl ConnectionSpec {
     pub fn url_with_password(&self) -> String {
         let redacted = self.redacted();
         match (self.config.get_password(), self.user()) {
-            (Some(password), Some(user)) => redacted.replacen(
-                &format!("{user}@"),
-                &format!("{user}:{}@", percent_encode(password)),
-                1,
-            ),
+            (Some(password), Some(user)) => {
+                let user = percent_encode(user.as_bytes());
+                redacted.replacen(
+                    &format!("{user}@"),
+                    &format!("{user}:{}@", percent_encode(password)),
+                    1,
+                )
+            }
             _ => redacted,
         }
     }
@@ -200,10 +239,15 @@ impl ConnectionSpec {
                     .map(|(client, conn)| (client, spawn(conn)))
             }
         };
-        match result {
-            Ok((client, ())) => Ok(client),
-            Err(err) => Err(connection_failure(&self.redacted(), &err).into()),
-        }
+        let client = match result {
+            Ok((client, ())) => client,
+            Err(err) => return Err(connection_failure(&self.redacted(), &err).into()),
+        };
+        client
+            .batch_execute(OWN_SESSION_SETTINGS)
+            .await
+            .map_err(|err| connection_failure(&self.redacted(), &err))?;
+        Ok(client)
     }
 
     fn rustls_config(&self, mode: TlsMode) -> anyhow::Result<rustls::ClientConfig> {
@@ -327,6 +371,7 @@ fn take_tls_params(url: &str) -> anyhow::Result<(String, TlsMode, Option<PathBuf
         Ok(true)
     };
     let rest = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        check_url_structure(url)?;
         match url.split_once('?') {
             None => url.to_string(),
             Some((base, query)) => {
@@ -357,6 +402,40 @@ fn take_tls_params(url: &str) -> anyhow::Result<(String, TlsMode, Option<PathBuf
     Ok((rest, mode, root_cert))
 }
 
+/// Refuses a URL whose structure is ambiguous — the sign of a reserved character left
+/// unencoded in the user, password or database name — instead of guessing: a `#`, a second `?`,
+/// or an `@` that is not the one ending the user and password (`postgresql://u:p?w@h/db`
+/// would otherwise lose the `sslmode` written after it).
+fn check_url_structure(url: &str) -> Result<(), Failure> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    let (authority, rest) = after_scheme.split_at(authority_end);
+    let problem = if url.contains('#') {
+        Some("`#`")
+    } else if authority.matches('@').count() > 1 {
+        Some("a second `@`")
+    } else if rest.contains('@') {
+        Some("an `@` after the host (a `/`, `?` or `#` left unencoded before it)")
+    } else if rest.matches('?').count() > 1 {
+        Some("a second `?`")
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(Failure::config(format!(
+            "the database URL does not parse unambiguously: it holds {problem}"
+        ))
+        .hint(
+            "percent-encode reserved characters in the user, password and database name \
+             (`?` %3F, `#` %23, `&` %26, `@` %40, `/` %2F, `:` %3A, `%` %25); values expanded \
+             from ${VAR} inside database_url are encoded for you",
+        )),
+    }
+}
+
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -379,18 +458,6 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn percent_encode(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `sslmode=require`: encrypt, trust any certificate (libpq's behaviour without a root cert).
@@ -524,6 +591,40 @@ mod tests {
             (rest.as_str(), mode),
             ("host=h dbname=db", TlsMode::VerifyCa)
         );
+    }
+
+    /// Every reserved character (and `%`, space, non-ASCII) in the user, password and database
+    /// name: encoded, each reads back exactly and `sslmode` stays; left raw where it changes
+    /// the structure, the URL is refused rather than guessed at.
+    #[test]
+    fn reserved_characters_in_url_parts_never_lose_sslmode() {
+        let reserved = ":/?#[]@!$&'()*+,;=% é";
+        for c in reserved.chars() {
+            let part = format!("a{c}b");
+            let e = percent_encode(part.as_bytes());
+            let url = format!("postgresql://{e}:{e}@db.example:5432/{e}?sslmode=verify-full");
+            let spec = ConnectionSpec::from_url(&url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(spec.tls, TlsMode::VerifyFull, "{url}");
+            assert_eq!(spec.user(), Some(part.as_str()), "{url}");
+            assert_eq!(spec.dbname(), Some(part.as_str()), "{url}");
+            assert_eq!(spec.config().get_password(), Some(part.as_bytes()), "{url}");
+            let again = ConnectionSpec::from_url(&spec.url_with_password()).unwrap();
+            assert_eq!(
+                (again.user(), again.dbname(), again.tls),
+                (spec.user(), spec.dbname(), spec.tls),
+                "{c}"
+            );
+        }
+        for raw in ["?", "#", "@", "/"] {
+            let url = format!("postgresql://app:p{raw}w@db.example/shop?sslmode=require");
+            match ConnectionSpec::from_url(&url) {
+                Err(err) => assert!(
+                    err.to_string().contains("does not parse unambiguously"),
+                    "{url}: {err}"
+                ),
+                Ok(spec) => panic!("{url} was accepted as {}", spec.redacted()),
+            }
+        }
     }
 
     #[test]

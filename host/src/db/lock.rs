@@ -106,7 +106,35 @@ impl Key {
 pub struct MigrationLock {
     client: Client,
     keys: Vec<Key>,
+    table: String,
+    /// The backend holding it.
+    pid: i32,
 }
+
+/// How long [`MigrationLock::verify`] waits for the server's answer.
+const VERIFY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The run no longer holds its migration lock: another run may have taken it since.
+#[derive(Debug)]
+pub struct LockLost {
+    /// The tracking table the lock is for.
+    pub table: String,
+    /// What happened to it.
+    pub why: String,
+}
+
+impl std::fmt::Display for LockLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the migration lock for `{}` was lost: {}; the run stopped so that no migration \
+             runs unprotected (another run may have started since)",
+            self.table, self.why
+        )
+    }
+}
+
+impl std::error::Error for LockLost {}
 
 impl MigrationLock {
     /// Takes the lock for `table` on the database `spec` points at, waiting as `wait` says.
@@ -120,12 +148,18 @@ impl MigrationLock {
     ) -> anyhow::Result<MigrationLock> {
         let client = spec.connect().await?;
         client
-            .batch_execute("SET application_name = 'confiture migrate'")
+            .batch_execute(&format!(
+                "SET application_name = '{}'",
+                super::run::lock_application_name()
+            ))
             .await?;
-        let database: String = client
-            .query_one("SELECT current_database()::text", &[])
-            .await?
-            .get(0);
+        let row = client
+            .query_one(
+                "SELECT current_database()::text, pg_catalog.pg_backend_pid()",
+                &[],
+            )
+            .await?;
+        let (database, pid): (String, i32) = (row.get(0), row.get(1));
         let keys = [
             Key::Own(lock_key(table)),
             Key::Upstream(UPSTREAM_LOCK_NAMESPACE, upstream_lock_id(&database)),
@@ -144,6 +178,8 @@ impl MigrationLock {
                 return Ok(MigrationLock {
                     client,
                     keys: keys.to_vec(),
+                    table: table.to_string(),
+                    pid,
                 });
             }
             let holder = holder(&client, keys[held]).await?;
@@ -181,12 +217,78 @@ impl MigrationLock {
         }
     }
 
-    /// Releases the lock and closes its connection.
-    pub async fn release(self) -> anyhow::Result<()> {
-        for key in self.keys.iter().rev() {
-            key.release(&self.client).await?;
+    /// Checks that the lock is still held: its connection is open and the server shows both
+    /// keys granted to it. Asked before every migration starts.
+    pub async fn verify(&self) -> Result<(), LockLost> {
+        let lost = |why: String| LockLost {
+            table: self.table.clone(),
+            why,
+        };
+        if self.client.is_closed() {
+            return Err(lost(self.closed()));
         }
-        Ok(())
+        let [(c1, o1, s1), (c2, o2, s2)] = [self.keys[0].in_pg_locks(), self.keys[1].in_pg_locks()];
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+            [&c1, &o1, &s1, &c2, &o2, &s2];
+        let query = self.client.query_one(
+            "SELECT count(*)::int FROM pg_catalog.pg_locks \
+             WHERE locktype = 'advisory' AND granted AND pid = pg_catalog.pg_backend_pid() \
+               AND ((classid::bigint = $1 AND objid::bigint = $2 AND objsubid = $3) \
+                 OR (classid::bigint = $4 AND objid::bigint = $5 AND objsubid = $6))",
+            &params,
+        );
+        match tokio::time::timeout(VERIFY_TIMEOUT, query).await {
+            Ok(Ok(row)) if row.get::<_, i32>(0) == 2 => Ok(()),
+            Ok(Ok(_)) => Err(lost(format!(
+                "the server no longer shows it held by its connection (pid {}): something \
+                 released it",
+                self.pid
+            ))),
+            Ok(Err(_)) if self.client.is_closed() => Err(lost(self.closed())),
+            Ok(Err(err)) => Err(lost(format!(
+                "checking it on its connection (pid {}) failed: {}",
+                self.pid,
+                crate::error::describe(&err)
+            ))),
+            Err(_) => Err(lost(format!(
+                "its connection (pid {}) did not answer within {} s",
+                self.pid,
+                VERIFY_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    /// True when the server, asked on the lock's connection, reports the transaction `txid`
+    /// (of another session) rolled back. False when it cannot say (its connection is gone too).
+    pub async fn rolled_back(&self, txid: i64) -> bool {
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&txid];
+        let asked = self
+            .client
+            .query_one("SELECT pg_catalog.txid_status($1)::text", &params);
+        match tokio::time::timeout(VERIFY_TIMEOUT, asked).await {
+            Ok(Ok(row)) => row.get::<_, Option<String>>(0).as_deref() == Some("aborted"),
+            _ => false,
+        }
+    }
+
+    /// Why the lock is gone when its connection closed.
+    fn closed(&self) -> String {
+        format!(
+            "its connection (pid {}) was closed — by the server (a DBA's pg_terminate_backend, \
+             a restart) or by the network — and PostgreSQL released the lock with it",
+            self.pid
+        )
+    }
+
+    /// Releases the lock and closes its connection. Never fails the run: when the connection
+    /// is already gone, the server released the lock with it, and closing the connection
+    /// releases it in any case.
+    pub async fn release(self) {
+        for key in self.keys.iter().rev() {
+            if key.release(&self.client).await.is_err() {
+                break;
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod commands;
 pub mod connect;
 pub mod lock;
+pub mod run;
 pub mod script;
 pub mod session;
 

@@ -257,7 +257,7 @@ pub(crate) fn finish<R: Report>(
                 let _ = f.render(&mut stderr);
                 let _ = stderr.flush();
             }
-            ExitCode::MigrationFailed
+            f.exit_code()
         }
     }
 }
@@ -515,7 +515,7 @@ pub async fn baseline(g: &Globals, a: &BaselineArgs) -> anyhow::Result<ExitCode>
         anyhow::Ok(to_record.iter().map(|m| item(m, None)).collect())
     }
     .await;
-    lock.release().await?;
+    lock.release().await;
     g.out.report(&BaselineReport {
         target: ctx.target(),
         through,

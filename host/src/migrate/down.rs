@@ -104,7 +104,7 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
         anyhow::Ok(report)
     }
     .await;
-    lock.release().await?;
+    lock.release().await;
     let mut report = match result {
         Ok(report) => report,
         Err(err) => {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::apply::{EndedAs, Flow, InvalidIndex, Left, Outcome, Unit, UnitFailure};
 use super::plan::{Entry, State};
 use crate::db::script::ScriptError;
+use crate::error::ExitCode;
 use crate::hooks::HookOutcome;
 use crate::output::{Output, Report, paint, style};
 use crate::plugins::hooks::Direction;
@@ -108,6 +109,9 @@ pub struct FailureReport {
     pub state: String,
     /// What the failure left behind, as verified with the server.
     pub left: Left,
+    /// The run's migration lock was lost, so the run stopped before this migration (exit 6).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lock_lost: bool,
 }
 
 impl FailureReport {
@@ -121,6 +125,16 @@ impl FailureReport {
             message: crate::error::one_line(&failure.error),
             state: state(&unit.slug(), unit.direction, &failure.left, dry_run),
             left: failure.left.clone(),
+            lock_lost: failure.lock_lost(),
+        }
+    }
+
+    /// The exit code of a run that ended with this failure.
+    pub fn exit_code(&self) -> ExitCode {
+        match self.left {
+            _ if self.lock_lost => ExitCode::LockContention,
+            Left::Disconnected { .. } => ExitCode::Connection,
+            _ => ExitCode::MigrationFailed,
         }
     }
 
@@ -201,6 +215,24 @@ fn state(slug: &str, direction: Direction, left: &Left, dry_run: bool) -> String
         Left::Unknown => format!(
             "the outcome of {slug} could not be verified (the connection failed): check the \
              database and the tracking table by hand"
+        ),
+        Left::Disconnected { confirmed, .. } => {
+            let how = if *confirmed {
+                "PostgreSQL rolled its transaction back (the server confirmed it on another \
+                 connection)"
+            } else {
+                "its COMMIT was never sent, and PostgreSQL rolls back the open transaction of a \
+                 connection that ends (the server could not be asked to confirm it)"
+            };
+            format!(
+                "the connection to the server was lost while {slug} was running: {how}; the \
+                 database and the tracking table are as they were before {slug}, and the \
+                 migrations listed as applied before it are committed"
+            )
+        }
+        Left::NotStarted => format!(
+            "{slug} did not start: nothing of it ran, and no later migration ran; the ones \
+             listed as applied before it are committed"
         ),
     }
 }

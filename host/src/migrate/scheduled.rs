@@ -44,7 +44,7 @@ pub async fn run_scheduled(g: &Globals, a: &RunScheduledArgs) -> anyhow::Result<
             .await?;
         let lock = session.ctx.lock(&a.lock, &g.out).await?;
         let result = apply_due(&session, g, a, &mut hooks, &lock).await;
-        lock.release().await?;
+        lock.release().await;
         result
     }
     .await;

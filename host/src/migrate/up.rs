@@ -48,7 +48,7 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
         hooks.validate(HookEvent::PreValidate, &client).await?;
         let lock = ctx.lock(&a.lock, &g.out).await?;
         let result = run(&ctx, &client, target.as_deref(), a, g, &mut hooks, &lock).await;
-        lock.release().await?;
+        lock.release().await;
         result
     }
     .await;

@@ -540,8 +540,15 @@ impl Environment {
             let de = serde_yaml_ng::Deserializer::from_str(text);
             serde_path_to_error::deserialize(de).map_err(|e| yaml_failure(&shown, e))?
         };
-        let expand = |key: &str, value: String| -> Result<String, Failure> {
-            vars::expand(&value, &lookup).map_err(|var| {
+        // `url`: a database URL, whose expanded values are percent-encoded (see
+        // `vars::expand_url`).
+        let expand_value = |key: &str, value: String, url: bool| -> Result<String, Failure> {
+            let expanded = if url {
+                vars::expand_url(&value, &lookup)
+            } else {
+                vars::expand(&value, &lookup)
+            };
+            expanded.map_err(|var| {
                 let line = line_of_key(text, key.rsplit('.').next().unwrap_or(key));
                 Failure::config(format!(
                     "{shown}{}: `{key}` uses ${{{var}}}, which is not set",
@@ -552,6 +559,7 @@ impl Environment {
                 ))
             })
         };
+        let expand = |key: &str, value: String| expand_value(key, value, false);
 
         let mut env =
             Environment::defaults(raw.name.as_deref().unwrap_or(stem), file.to_path_buf());
@@ -564,7 +572,11 @@ impl Environment {
                 .hint("keep one of them")
                 .into());
             }
-            (Some(url), None) => Some(DatabaseSetting::Url(expand("database_url", url)?)),
+            (Some(url), None) => Some(DatabaseSetting::Url(expand_value(
+                "database_url",
+                url,
+                true,
+            )?)),
             (None, Some(db)) => Some(DatabaseSetting::Parts(parts(db, &shown, text, &expand)?)),
             (None, None) => None,
         };

@@ -4,7 +4,7 @@ mod environment;
 pub mod schema_files;
 mod target;
 mod upstream;
-mod vars;
+pub mod vars;
 
 use std::path::{Path, PathBuf};
 

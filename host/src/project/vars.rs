@@ -5,6 +5,42 @@
 /// `$$` stands for a literal `$`. Returns the name of the first variable that is unset and has
 /// no default.
 pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    expand_with(text, lookup, |_, value| value)
+}
+
+/// [`expand`] for a database URL: a value expanded after the `://` (into the user, password,
+/// host, database name or a parameter) is percent-encoded, so that a `?`, `#`, `&`, `@` or `/`
+/// in a password can never change the URL's structure (and drop `sslmode`). A variable that
+/// holds the whole URL (`${DATABASE_URL}`) is taken as written.
+pub fn expand_url(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    expand_with(text, lookup, |before, value| {
+        if before.contains("://") {
+            percent_encode(value.as_bytes())
+        } else {
+            value
+        }
+    })
+}
+
+/// Percent-encodes every byte but RFC 3986's unreserved characters.
+pub fn percent_encode(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// [`expand`], each variable's value passed through `transform(text expanded so far, value)`.
+fn expand_with(
+    text: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+    transform: impl Fn(&str, String) -> String,
+) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find('$') {
@@ -25,7 +61,10 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
                 None => (expr, None),
             };
             match lookup(name).filter(|v| !v.is_empty() || default.is_none()) {
-                Some(value) => out.push_str(&value),
+                Some(value) => {
+                    let value = transform(&out, value);
+                    out.push_str(&value);
+                }
                 None => match default {
                     Some(default) => out.push_str(default),
                     None => return Err(name.to_string()),
@@ -65,6 +104,27 @@ mod tests {
         assert_eq!(
             expand("cost $$5 and $HOST", env).unwrap(),
             "cost $5 and $HOST"
+        );
+    }
+
+    #[test]
+    fn url_values_are_encoded_after_the_scheme_only() {
+        let lookup = |name: &str| match name {
+            "PASSWORD" => Some("p?a#s&s@w/o:r%d".to_string()),
+            "URL" => Some("postgresql://u@h/db".to_string()),
+            _ => env(name),
+        };
+        assert_eq!(
+            super::expand_url(
+                "postgresql://app:${PASSWORD}@${HOST}/shop?sslmode=require",
+                lookup
+            )
+            .unwrap(),
+            "postgresql://app:p%3Fa%23s%26s%40w%2Fo%3Ar%25d@db.internal/shop?sslmode=require"
+        );
+        assert_eq!(
+            super::expand_url("${URL}", lookup).unwrap(),
+            "postgresql://u@h/db"
         );
     }
 

@@ -74,7 +74,7 @@ pub async fn apply(
         }
     };
     tx.commit().await.map_err(|e| as_build_failure(e.into()))?;
-    lock.release().await?;
+    lock.release().await;
     Ok(ApplyReport {
         database,
         source: target.source.to_string(),

@@ -49,7 +49,7 @@ pub async fn wizard(g: &Globals, a: &WizardArgs) -> anyhow::Result<ExitCode> {
             .await?;
         let lock = session.ctx.lock(&a.lock, &g.out).await?;
         let result = drive(&session, g, a, schedule_at, mode, &mut hooks, &lock).await;
-        lock.release().await?;
+        lock.release().await;
         result
     }
     .await;
@@ -611,7 +611,11 @@ impl WizardReport {
     fn exit_code(&self) -> ExitCode {
         match self.stopped {
             None => ExitCode::Ok,
-            Some(Stop::Failed(_)) => ExitCode::Failure,
+            // A lost lock (6) or connection (3) keeps its own code.
+            Some(Stop::Failed(ref failure)) => match failure.exit_code() {
+                ExitCode::MigrationFailed => ExitCode::Failure,
+                other => other,
+            },
             Some(_) => ExitCode::Refused,
         }
     }

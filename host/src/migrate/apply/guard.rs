@@ -7,21 +7,31 @@
 //!
 //! Also the session reset that starts every migration from the connection's own state.
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::db::connect::OWN_SESSION_SETTINGS;
 
 /// Brings the session back to the state the connection opened with: settings (`SET`,
 /// `set_config`), role and session user, cursors, `LISTEN`s, session advisory locks, sequence
 /// caches, temporary objects and SQL-level prepared statements (the client's own protocol-level
-/// statements stay). Valid inside a transaction block too.
-pub(super) const RESET_SESSION: &str = "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; \
-     CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD SEQUENCES; \
-     DISCARD TEMP; \
-     DO $confiture_reset$ DECLARE s text; BEGIN \
-       FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP \
-         EXECUTE pg_catalog.format('DEALLOCATE %I', s); \
-       END LOOP; \
-     END $confiture_reset$";
+/// statements stay). Valid inside a transaction block too. `RESET ALL` brings back the server's,
+/// database's and role's idle timeouts, so the tool's own session settings
+/// ([`OWN_SESSION_SETTINGS`]) are set again after it.
+pub(super) static RESET_SESSION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; \
+         CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD SEQUENCES; \
+         DISCARD TEMP; \
+         DO $confiture_reset$ DECLARE s text; BEGIN \
+           FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP \
+             EXECUTE pg_catalog.format('DEALLOCATE %I', s); \
+           END LOOP; \
+         END $confiture_reset$; {OWN_SESSION_SETTINGS}"
+    )
+});
 
 /// Before the applier's own writes inside a migration's transaction (tracking row, audit
 /// entry): the identity the connection opened with, whatever `SET ROLE` the file ran.
@@ -45,13 +55,18 @@ pub(super) struct Txn {
 }
 
 impl Txn {
+    /// The transaction's id (`txid_current()`), which any session can ask `txid_status` about.
+    pub fn id(&self) -> i64 {
+        self.txid
+    }
+
     /// Resets the session, then opens a transaction with the `BEGIN` modes `modes` (e.g.
     /// `ISOLATION LEVEL SERIALIZABLE`, usually empty), runs `setup` in it (`SET LOCAL …`) and
     /// takes its id — two messages sent together, one round trip.
     pub async fn begin(client: &Client, modes: &str, setup: &str) -> anyhow::Result<Txn> {
         let open = format!("BEGIN {modes}; {setup}; SELECT pg_catalog.txid_current()");
         let (reset, opened) = tokio::join!(
-            client.batch_execute(RESET_SESSION),
+            client.batch_execute(&RESET_SESSION),
             client.simple_query(&open)
         );
         let opened = opened.context("opening the migration's transaction")?;

@@ -35,7 +35,7 @@ pub use unit::{Bookkeeping, Unit};
 
 use super::audit::{AuditEvent, AuditLog, EventKind};
 use super::ledger::Ledger;
-use crate::db::lock::MigrationLock;
+use crate::db::lock::{LockLost, MigrationLock};
 use crate::db::script::ScriptError;
 use crate::hooks::HookRun;
 use crate::output::Output;
@@ -106,6 +106,17 @@ pub enum Left {
     },
     /// The outcome could not be verified (the connection failed).
     Unknown,
+    /// It did not start: the run stopped before it (the migration lock was lost).
+    NotStarted,
+    /// Its connection was lost while it ran, before its COMMIT was sent: PostgreSQL rolls back
+    /// the open transaction of a session that ends, so nothing of it is committed.
+    Disconnected {
+        /// True when the server confirmed the rollback (asked on the lock's connection).
+        confirmed: bool,
+        /// Its transaction id, for that check.
+        #[serde(skip)]
+        txid: i64,
+    },
 }
 
 /// [`Ended`] for reports.
@@ -144,6 +155,11 @@ impl UnitFailure {
     /// The failing statement's error, when a statement failed.
     pub fn script_error(&self) -> Option<&ScriptError> {
         self.error.downcast_ref::<ScriptError>()
+    }
+
+    /// True when the run's migration lock was lost before the unit started.
+    pub fn lock_lost(&self) -> bool {
+        self.error.downcast_ref::<LockLost>().is_some()
     }
 
     /// True when a statement failed on `lock_timeout`.
@@ -295,9 +311,12 @@ impl Applier<'_> {
     /// Runs `units` in order while `lock` is held, each admitted and observed by `flow`,
     /// stopping at the first failure or refusal. Refuses (before anything runs) a unit that
     /// would create an index that exists as INVALID. Returns one outcome per unit.
+    ///
+    /// No unit starts without the lock: it is verified with the server right before each
+    /// one, and a lost lock fails that unit as [`Left::NotStarted`] with a [`LockLost`].
     pub async fn apply(
         &mut self,
-        _lock: &MigrationLock,
+        lock: &MigrationLock,
         units: &[Unit<'_>],
         flow: &mut impl Flow,
     ) -> anyhow::Result<Vec<Outcome>> {
@@ -315,8 +334,23 @@ impl Applier<'_> {
                 go_on = false;
                 continue;
             }
+            if let Err(lost) = lock.verify().await {
+                let outcome = Outcome::Failed(Box::new(UnitFailure {
+                    error: lost.into(),
+                    left: Left::NotStarted,
+                }));
+                flow.finished(unit, &outcome).await?;
+                outcomes.push(outcome);
+                go_on = false;
+                continue;
+            }
             flow.starting(unit).await?;
-            let outcome = self.run_unit(unit).await?;
+            let mut outcome = self.run_unit(unit).await?;
+            if let Outcome::Failed(failure) = &mut outcome
+                && let Left::Disconnected { confirmed, txid } = &mut failure.left
+            {
+                *confirmed = lock.rolled_back(*txid).await;
+            }
             flow.finished(unit, &outcome).await?;
             go_on = matches!(outcome, Outcome::Applied { .. });
             outcomes.push(outcome);

@@ -119,7 +119,15 @@ impl Applier<'_> {
         if let Some(audit) = self.audit {
             let mut event = audit.event(super::EventKind::Failed, unit, "failed");
             event.detail = Some(crate::error::one_line(&failure.error));
-            audit.log.append(self.client, &event).await?;
+            match audit.log.append(self.client, &event).await {
+                // The failure is reported all the same; a lost connection cannot write it.
+                Err(error) if self.client.is_closed() => self.out.warn(format!(
+                    "{}: not recorded in the audit trail (the connection is lost): {}",
+                    unit.slug(),
+                    crate::error::one_line(&error)
+                )),
+                written => written?,
+            }
         }
         Ok(())
     }
@@ -196,7 +204,17 @@ impl Applier<'_> {
                 }),
             },
             Err(step) => {
+                let txid = txn.id();
                 let ended = txn.rollback(self.client).await;
+                if self.client.is_closed() && step.lost_by.is_none() {
+                    return Err(UnitFailure {
+                        error: step.error,
+                        left: Left::Disconnected {
+                            confirmed: false,
+                            txid,
+                        },
+                    });
+                }
                 Err(UnitFailure {
                     error: step.error,
                     left: match (step.lost_by, ended) {
@@ -362,7 +380,7 @@ impl Applier<'_> {
         };
         let timeouts = self.settings.set_sql(false);
         let (reset, before, set) = tokio::join!(
-            client.batch_execute(RESET_SESSION),
+            client.batch_execute(&RESET_SESSION),
             invalid_indexes(client),
             client.batch_execute(&timeouts),
         );
@@ -390,7 +408,7 @@ impl Applier<'_> {
             left: Left::Unrecorded,
         };
         client
-            .batch_execute(RESET_SESSION)
+            .batch_execute(&RESET_SESSION)
             .await
             .map_err(|e| unrecorded(e.into()))?;
         // Fired before the tracking row is written: a hook under `abort` leaves the migration
@@ -421,7 +439,7 @@ impl Applier<'_> {
     ) -> Left {
         let client: &Client = self.client;
         let _ = client.batch_execute("ROLLBACK").await;
-        let _ = client.batch_execute(RESET_SESSION).await;
+        let _ = client.batch_execute(&RESET_SESSION).await;
         let Ok(now) = invalid_indexes(client).await else {
             return Left::Unknown;
         };
@@ -477,7 +495,7 @@ pub(super) async fn rehearse(
         let hook = applier.hook_ref(unit);
         // Every unit starts from the same session state, inside the one transaction.
         let step = match client
-            .batch_execute(&format!("{RESET_SESSION}; {setup}"))
+            .batch_execute(&format!("{}; {setup}", *RESET_SESSION))
             .await
         {
             Ok(()) => {

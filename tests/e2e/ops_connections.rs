@@ -1,0 +1,257 @@
+//! Operations: the run's connections against hostile server settings and a DBA's scripts — the
+//! server's idle timeouts never end the tool's own sessions (a run waiting on a slow migration
+//! or on an operator survives them), and a lost migration lock stops the run before the next
+//! migration with exit 6, the migrations applied before it listed.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::db_cluster::LocalProject;
+use crate::harness::{Run, TestProject};
+use crate::migrate_up::{exists, tracked};
+use crate::pty::Pty;
+use crate::wizard_lines::{ANA, applied, migration};
+
+/// Sets the idle timeouts a server might give interactive users, on this test's database only
+/// (sessions opened after this read them).
+fn hostile_idle_timeouts(p: &TestProject) {
+    p.db.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{0}\" SET idle_session_timeout = '1s'; \
+             ALTER DATABASE \"{0}\" SET idle_in_transaction_session_timeout = '1s'",
+            p.db.name
+        ))
+        .unwrap();
+}
+
+#[test]
+fn ops_idle_timeouts_spare_the_run_and_a_lost_lock_stops_it_with_exit_6() {
+    let p = TestProject::new();
+    hostile_idle_timeouts(&p);
+    // 001 keeps the work connection busy for longer than the idle timeout: the lock's
+    // connection sits idle all that time.
+    migration(
+        &p,
+        "001_slow",
+        "SELECT pg_sleep(2.5);\nCREATE TABLE a (id int);\n",
+    );
+    migration(&p, "002_after", "CREATE TABLE b (id int);\n");
+    let run = p.run(&["migrate", "up", "--format", "json"]);
+    assert_eq!(
+        run.code, 0,
+        "the idle timeout ended a session of the run: {run:?}"
+    );
+    let report = run.json();
+    assert_eq!(report["applied"].as_array().unwrap().len(), 2, "{report}");
+    assert!(report["failure"].is_null(), "{report}");
+    assert!(exists(&p, "a") && exists(&p, "b"));
+
+    // A DBA's script ends the lock holder while 003 runs (here 003 is that script): 004 must
+    // not start unprotected.
+    migration(
+        &p,
+        "003_dba",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name LIKE 'confiture % lock';\n\
+         CREATE TABLE c (id int);\n",
+    );
+    migration(&p, "004_next", "CREATE TABLE d (id int);\n");
+    let run = p.run(&["migrate", "up", "--format", "json"]);
+    assert_eq!(run.code, 6, "{run:?}");
+    let report = run.json();
+    let applied: Vec<&str> = report["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["003"], "{report}");
+    let failure = &report["failure"];
+    assert_eq!(failure["version"], "004", "{report}");
+    assert_eq!(failure["lock_lost"], true, "{report}");
+    assert_eq!(failure["left"]["left"], "not_started", "{report}");
+    let message = failure["message"].as_str().unwrap();
+    assert!(
+        message.contains("migration lock for `tb_confiture` was lost")
+            && message.contains("was closed"),
+        "{message}"
+    );
+    assert!(
+        exists(&p, "c") && !exists(&p, "d"),
+        "004 ran without the lock"
+    );
+    assert_eq!(tracked(&p), 3);
+
+    // In text, the run says what happened and what stayed.
+    let killer = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                  WHERE datname = current_database() AND application_name LIKE 'confiture % lock';\n";
+    std::fs::remove_file(p.root().join("db/migrations/004_next.up.sql")).unwrap();
+    migration(&p, "004_dba_again", killer);
+    migration(&p, "005_next", "CREATE TABLE e (id int);\n");
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.stdout.contains("applied 004_dba_again"), "{run:?}");
+    assert!(
+        run.stderr.contains("was lost") && run.stderr.contains("005_next did not start"),
+        "{}",
+        run.stderr
+    );
+    assert!(!exists(&p, "e"));
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(exists(&p, "e"));
+}
+
+#[test]
+fn ops_wizard_survives_the_server_idle_timeouts_while_the_operator_thinks() {
+    let p = TestProject::new();
+    hostile_idle_timeouts(&p);
+    migration(
+        &p,
+        "001_users",
+        "CREATE TABLE users (id int PRIMARY KEY);\n",
+    );
+    migration(
+        &p,
+        "002_posts",
+        "CREATE TABLE posts (id int PRIMARY KEY);\n",
+    );
+    let mut cmd = p.command(&["migrate", "wizard"]);
+    cmd.env("CONFITURE_USER", ANA).env("TERM", "xterm-256color");
+    let mut ui = Pty::spawn(cmd, 100, 30);
+    let show = Duration::from_secs(20);
+    ui.expect("Apply 001_users", show);
+    // The operator reads for longer than the server lets an idle session live.
+    std::thread::sleep(Duration::from_millis(2500));
+    ui.send(b"y");
+    ui.expect("applied 001_users", show);
+    ui.expect("Apply 002_posts", show);
+    std::thread::sleep(Duration::from_millis(2500));
+    ui.send(b"y");
+    let (code, screen) = ui.wait(show);
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("2 applied"), "{screen}");
+    assert_eq!(applied(&p), ["001", "002"]);
+}
+
+/// Waits (up to 30 s) until `sleeping()` reports the run's `pg_sleep` statement running.
+fn wait_for_sleep(mut sleeping: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !sleeping() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the migration's statement never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The run's output once it ends.
+fn finished(child: Child) -> Run {
+    Run::from(child.wait_with_output().expect("wait for confiture"))
+}
+
+/// The versions a JSON report lists under `key`.
+fn versions(report: &serde_json::Value, key: &str) -> Vec<String> {
+    report[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["version"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const SLEEPING: &str = "SELECT count(*)::text FROM pg_stat_activity \
+     WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(60)%'";
+
+#[test]
+fn ops_connection_killed_mid_migration_reports_the_verified_rollback_and_what_was_applied() {
+    let p = TestProject::new();
+    migration(&p, "001_first", "CREATE TABLE first (id int);\n");
+    migration(
+        &p,
+        "002_slow",
+        "CREATE TABLE second (id int);\nSELECT pg_sleep(60);\n",
+    );
+    migration(&p, "003_third", "CREATE TABLE third (id int);\n");
+    let child = p
+        .command(&["migrate", "up", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_sleep(|| p.db.scalar(SLEEPING).as_deref() != Some("0"));
+    // A DBA (or a failover) ends the work connection; the lock's connection stays.
+    p.db.client()
+        .batch_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(60)%'",
+        )
+        .unwrap();
+    let run = finished(child);
+    assert_eq!(run.code, 3, "{run:?}");
+    let report = run.json();
+    assert_eq!(versions(&report, "applied"), ["001"], "{report}");
+    assert_eq!(versions(&report, "not_run"), ["003"], "{report}");
+    let failure = &report["failure"];
+    assert_eq!(failure["version"], "002", "{report}");
+    assert_eq!(failure["left"]["left"], "disconnected", "{report}");
+    assert_eq!(failure["left"]["confirmed"], true, "{report}");
+    assert!(
+        failure["state"]
+            .as_str()
+            .unwrap()
+            .contains("PostgreSQL rolled its transaction back (the server confirmed it"),
+        "{report}"
+    );
+    assert!(exists(&p, "first") && !exists(&p, "second") && !exists(&p, "third"));
+    assert_eq!(tracked(&p), 1);
+}
+
+#[test]
+fn ops_server_stopped_mid_run_keeps_the_applied_list_and_loses_nothing() {
+    let project = LocalProject::new();
+    project.run(&["db", "start"]).ok();
+    let write = |name: &str, sql: &str| {
+        let path = project.root().join("db/migrations").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, sql).unwrap();
+    };
+    write("001_first.up.sql", "CREATE TABLE first (id int);\n");
+    write(
+        "002_slow.up.sql",
+        "CREATE TABLE second (id int);\nSELECT pg_sleep(60);\n",
+    );
+    let url = project.run(&["db", "url"]);
+    let url = url.ok().stdout.trim().to_string();
+    let scalar = |sql: &str| -> Option<String> {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).ok()?;
+        client.query_one(sql, &[]).ok()?.get(0)
+    };
+    let child =
+        crate::harness::confiture_command(project.root(), &["migrate", "up", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    wait_for_sleep(|| scalar(SLEEPING).is_some_and(|n| n != "0"));
+    project.run(&["db", "stop"]).ok();
+    let run = finished(child);
+    assert_eq!(run.code, 3, "{run:?}");
+    let report = run.json();
+    assert_eq!(versions(&report, "applied"), ["001"], "{report}");
+    let failure = &report["failure"];
+    assert_eq!(failure["version"], "002", "{report}");
+    assert_eq!(failure["left"]["left"], "disconnected", "{report}");
+    assert_eq!(failure["left"]["confirmed"], false, "{report}");
+
+    project.run(&["db", "start"]).ok();
+    assert_eq!(
+        scalar("SELECT string_agg(version, ',') FROM tb_confiture"),
+        Some("001".into())
+    );
+    assert_eq!(
+        scalar("SELECT (to_regclass('second') IS NULL)::text"),
+        Some("true".into())
+    );
+}
