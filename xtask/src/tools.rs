@@ -6,7 +6,8 @@
 //! - JavaScript: componentize-qjs from npm (`target/tools/node`; its prebuilt binding);
 //! - C: Debian's clang 14, lld, wasi-libc and the wasm32 runtime (`apt-get`, as root), and
 //!   wit-bindgen-cli from crates.io with only its C generator (`target/tools/cargo`, compiled
-//!   once; neither PyPI nor npm ships a prebuilt one).
+//!   once; neither PyPI nor npm ships a prebuilt one);
+//! - cargo-mutants from crates.io (`target/tools/cargo`, compiled once), for mutation checks.
 //!
 //! Each install prints how long it took, so its cost on a fresh machine is visible.
 
@@ -26,6 +27,8 @@ const PYTHON_PACKAGES: &[&str] = &[
 const COMPONENTIZE_QJS: &str = "componentize-qjs@0.4.5";
 /// wit-bindgen's CLI, for C bindings; the same version as the Rust SDK's wit-bindgen.
 const WIT_BINDGEN_VERSION: &str = "0.61.1";
+/// cargo-mutants, for `cargo xtask mutants`.
+const CARGO_MUTANTS_VERSION: &str = "27.1.0";
 /// Debian packages for C plugins (bookworm: clang 14).
 const DEBIAN_PACKAGES: &[&str] = &[
     "clang-14",
@@ -146,6 +149,40 @@ impl Tools {
                     .arg(self.root.join("cargo-build"))
                     .env_remove("CARGO_TARGET_DIR"))
                 .context("installing wit-bindgen-cli with cargo")
+            },
+        )?;
+        Ok(program)
+    }
+
+    /// `cargo-mutants`, compiled from crates.io once.
+    pub fn cargo_mutants(&self) -> Result<PathBuf> {
+        let root = self.root.join("cargo");
+        let program = root.join("bin/cargo-mutants");
+        let version = Command::new(&program)
+            .args(["mutants", "--version"])
+            .output();
+        if version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(CARGO_MUTANTS_VERSION))
+        {
+            return Ok(program);
+        }
+        timed(
+            &format!("crates.io: cargo-mutants {CARGO_MUTANTS_VERSION}"),
+            || {
+                run(Command::new(crate::workspace::cargo_program())
+                    .args([
+                        "install",
+                        "--quiet",
+                        "--locked",
+                        "cargo-mutants",
+                        "--version",
+                    ])
+                    .arg(CARGO_MUTANTS_VERSION)
+                    .arg("--root")
+                    .arg(&root)
+                    .arg("--target-dir")
+                    .arg(self.root.join("cargo-build"))
+                    .env_remove("CARGO_TARGET_DIR"))
+                .context("installing cargo-mutants with cargo")
             },
         )?;
         Ok(program)
