@@ -7,10 +7,11 @@
 
 use std::time::Duration;
 
-use crate::harness::TestProject;
+use crate::harness::{Run, TestProject};
 use crate::migrate_up::{exists, two_migrations};
 use crate::pty::Pty;
 use crate::wizard_lines::{ANA, applied, entries_of, run_as, three_low};
+use crate::wizard_tty::{SHOW, wizard};
 
 /// The SQLSTATE the refusing trigger raises (a code no real failure uses).
 const REFUSED_STATE: &str = "CF042";
@@ -45,6 +46,18 @@ fn assert_refusal_shown(text: &str) {
     );
 }
 
+/// Asserts the text run failed (exit 1) with the server's refusal, and says it was rolled back
+/// as the server confirmed.
+fn assert_refused_and_rolled_back(run: &Run) {
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_refusal_shown(&run.stderr);
+    assert!(
+        run.stderr.contains("rolled back (the server confirmed it)"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn tracking_write_refused_rolls_back_up_and_down() {
     let p = TestProject::new();
@@ -54,13 +67,7 @@ fn tracking_write_refused_rolls_back_up_and_down() {
     // up: the tracking row of 002 is refused, so 002's table must not exist.
     refuse(&p, "tb_confiture", "INSERT", "true");
     let run = p.run(&["migrate", "up"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert_refusal_shown(&run.stderr);
-    assert!(
-        run.stderr.contains("rolled back (the server confirmed it)"),
-        "{}",
-        run.stderr
-    );
+    assert_refused_and_rolled_back(&run);
     assert!(!exists(&p, "posts"), "002's change was rolled back");
     assert_eq!(applied(&p), ["001"]);
     let json = p.run(&["migrate", "up", "--format", "json"]);
@@ -81,13 +88,7 @@ fn tracking_write_refused_rolls_back_up_and_down() {
     // down: the tracking row of 002 cannot be deleted, so 002's table must still exist.
     refuse(&p, "tb_confiture", "DELETE", "true");
     let run = p.run(&["migrate", "down"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert_refusal_shown(&run.stderr);
-    assert!(
-        run.stderr.contains("rolled back (the server confirmed it)"),
-        "{}",
-        run.stderr
-    );
+    assert_refused_and_rolled_back(&run);
     assert!(exists(&p, "posts"), "002's rollback was itself rolled back");
     assert_eq!(applied(&p), ["001", "002"]);
     allow(&p, "tb_confiture");
@@ -96,14 +97,9 @@ fn tracking_write_refused_rolls_back_up_and_down() {
     assert_eq!(applied(&p), ["001"]);
 }
 
-/// How long the terminal UI may take to show something on a loaded machine.
-const SHOW: Duration = Duration::from_secs(20);
-
-/// `migrate wizard` as ANA on a 100x30 terminal, answering yes to each of `slugs`.
+/// `migrate wizard` as ANA on a terminal, answering yes to each of `slugs`.
 fn wizard_applying(p: &TestProject, slugs: &[&str]) -> Pty {
-    let mut cmd = p.command(&["migrate", "wizard"]);
-    cmd.env("CONFITURE_USER", ANA).env("TERM", "xterm-256color");
-    let mut ui = Pty::spawn(cmd, 100, 30);
+    let mut ui = wizard(p, &[]);
     for slug in slugs {
         ui.expect(&format!("Apply {slug}"), SHOW);
         ui.send(b"y");
@@ -188,26 +184,21 @@ fn tracking_write_refused_rolls_back_a_scheduled_run() {
     let (code, run) = run_scheduled(&p, "001");
     assert_eq!((code, &run["outcome"]), (0, &"applied".into()), "{run}");
 
-    // The tracking row is refused.
-    refuse(&p, "tb_confiture", "INSERT", "true");
-    schedule_due(&p, "002");
-    let (code, run) = run_scheduled(&p, "002");
-    assert_eq!(code, 1, "{run}");
-    assert_eq!(run["outcome"], "failed", "{run}");
-    assert_refusal_shown(run["detail"].as_str().unwrap());
-    assert!(!exists(&p, "posts"));
-    assert_eq!(applied(&p), ["001"]);
-    allow(&p, "tb_confiture");
-
-    // The audit entry of the application is refused.
-    refuse(&p, "tb_confiture_audit", "INSERT", "NEW.event = 'applied'");
-    schedule_due(&p, "002");
-    let (code, run) = run_scheduled(&p, "002");
-    assert_eq!(code, 1, "{run}");
-    assert_eq!(run["outcome"], "failed", "{run}");
-    assert_refusal_shown(run["detail"].as_str().unwrap());
-    assert!(!exists(&p, "posts"));
-    assert_eq!(applied(&p), ["001"]);
+    // The tracking row, then the audit entry of the application, is refused.
+    for (table, when) in [
+        ("tb_confiture", "true"),
+        ("tb_confiture_audit", "NEW.event = 'applied'"),
+    ] {
+        refuse(&p, table, "INSERT", when);
+        schedule_due(&p, "002");
+        let (code, run) = run_scheduled(&p, "002");
+        assert_eq!(code, 1, "{table}: {run}");
+        assert_eq!(run["outcome"], "failed", "{table}: {run}");
+        assert_refusal_shown(run["detail"].as_str().unwrap());
+        assert!(!exists(&p, "posts"), "{table}");
+        assert_eq!(applied(&p), ["001"], "{table}");
+        allow(&p, table);
+    }
     let failed = entries_of(&p, "failed");
     assert_eq!(failed.len(), 2, "each failure is in the trail: {failed:?}");
     assert!(
@@ -217,7 +208,6 @@ fn tracking_write_refused_rolls_back_a_scheduled_run() {
         "{failed:?}"
     );
     assert_eq!(entries_of(&p, "applied").len(), 1, "only 001's");
-    allow(&p, "tb_confiture_audit");
 
     schedule_due(&p, "002");
     let (code, run) = run_scheduled(&p, "002");

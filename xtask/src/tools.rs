@@ -123,68 +123,62 @@ impl Tools {
 
     /// `wit-bindgen` (the CLI), compiled from crates.io once.
     pub fn wit_bindgen(&self) -> Result<PathBuf> {
-        let root = self.root.join("cargo");
-        let program = root.join("bin/wit-bindgen");
-        let version = Command::new(&program).arg("--version").output();
-        if version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(WIT_BINDGEN_VERSION)) {
-            return Ok(program);
-        }
-        timed(
-            &format!("crates.io: wit-bindgen-cli {WIT_BINDGEN_VERSION}"),
-            || {
-                run(Command::new(crate::workspace::cargo_program())
-                    .args([
-                        "install",
-                        "--quiet",
-                        "--locked",
-                        "wit-bindgen-cli",
-                        "--version",
-                    ])
-                    .arg(WIT_BINDGEN_VERSION)
-                    // Only the C generator: the others (C#, Go, MoonBit, …) double the compile.
-                    .args(["--no-default-features", "--features", "c"])
-                    .arg("--root")
-                    .arg(&root)
-                    .arg("--target-dir")
-                    .arg(self.root.join("cargo-build"))
-                    .env_remove("CARGO_TARGET_DIR"))
-                .context("installing wit-bindgen-cli with cargo")
-            },
-        )?;
-        Ok(program)
+        // Only the C generator: the others (C#, Go, MoonBit, …) double the compile.
+        self.cargo_install(
+            "wit-bindgen-cli",
+            "wit-bindgen",
+            WIT_BINDGEN_VERSION,
+            &["--no-default-features", "--features", "c"],
+            &["--version"],
+        )
     }
 
     /// `cargo-mutants`, compiled from crates.io once.
     pub fn cargo_mutants(&self) -> Result<PathBuf> {
+        self.cargo_install(
+            "cargo-mutants",
+            "cargo-mutants",
+            CARGO_MUTANTS_VERSION,
+            &[],
+            &["mutants", "--version"],
+        )
+    }
+
+    /// `program` of crate `krate` at `version` (with `features` arguments), installed with
+    /// `cargo install` under `target/tools/cargo` unless `program version_args` already
+    /// prints that version.
+    fn cargo_install(
+        &self,
+        krate: &str,
+        program: &str,
+        version: &str,
+        features: &[&str],
+        version_args: &[&str],
+    ) -> Result<PathBuf> {
         let root = self.root.join("cargo");
-        let program = root.join("bin/cargo-mutants");
-        let version = Command::new(&program)
-            .args(["mutants", "--version"])
-            .output();
-        if version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(CARGO_MUTANTS_VERSION))
-        {
+        let program = root.join("bin").join(program);
+        let installed = Command::new(&program).args(version_args).output();
+        if installed.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(version)) {
             return Ok(program);
         }
-        timed(
-            &format!("crates.io: cargo-mutants {CARGO_MUTANTS_VERSION}"),
-            || {
-                run(Command::new(crate::workspace::cargo_program())
-                    .args([
-                        "install",
-                        "--quiet",
-                        "--locked",
-                        "cargo-mutants",
-                        "--version",
-                    ])
-                    .arg(CARGO_MUTANTS_VERSION)
-                    .arg("--root")
-                    .arg(&root)
-                    .arg("--target-dir")
-                    .arg(self.root.join("cargo-build"))
-                    .env_remove("CARGO_TARGET_DIR"))
-                .context("installing cargo-mutants with cargo")
-            },
-        )?;
+        timed(&format!("crates.io: {krate} {version}"), || {
+            run(Command::new(crate::workspace::cargo_program())
+                .args([
+                    "install",
+                    "--quiet",
+                    "--locked",
+                    krate,
+                    "--version",
+                    version,
+                ])
+                .args(features)
+                .arg("--root")
+                .arg(&root)
+                .arg("--target-dir")
+                .arg(self.root.join("cargo-build"))
+                .env_remove("CARGO_TARGET_DIR"))
+            .with_context(|| format!("installing {krate} with cargo"))
+        })?;
         Ok(program)
     }
 
