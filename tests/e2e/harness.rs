@@ -390,11 +390,59 @@ impl TestProject {
         )
     }
 
+    /// Runs the binary like [`TestProject::run`] with a wall-clock `bound`: a run still going
+    /// at the bound is killed and the test fails (a time limit that stopped working fails the
+    /// test instead of hanging it). Returns the run and how long it took.
+    pub fn run_bounded(&self, args: &[&str], bound: Duration) -> (Run, Duration) {
+        run_bounded(self.command(args), bound)
+    }
+
     /// The binary with `args`, in the project directory, stdin null, `NO_COLOR=1`, without
     /// `DATABASE_URL` and `CONFITURE_ENV`; not yet run.
     pub fn command(&self, args: &[&str]) -> Command {
         confiture_command(self.root(), args)
     }
+}
+
+/// Runs `cmd` to its end, or kills it and fails the test when it is still running after
+/// `bound`; returns the run and how long it took.
+pub fn run_bounded(mut cmd: Command, bound: Duration) -> (Run, Duration) {
+    use std::io::Read;
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
+    // Drained while it runs, so a full pipe cannot stall it.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if started.elapsed() >= bound {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+            panic!("{cmd:?} was still running after {bound:?} and was killed; stderr:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = started.elapsed();
+    let output = std::process::Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    };
+    (Run::from(output), elapsed)
 }
 
 /// The real binary with `args` in `dir`, set up like [`TestProject::command`].

@@ -2,6 +2,10 @@
 //! ignore (JSON only); a failing post-execute rolls back the migration and its tracking row;
 //! hooks that time out or trap under each policy; the host never crashes.
 
+use std::time::Duration;
+
+use serde_json::Value;
+
 use crate::harness::TestProject;
 use crate::hooks_support::{RECORDER, events, exists, project_with, tracked, two_migrations};
 
@@ -16,6 +20,32 @@ fn recorder_project(config: &str, policy: &str, extra_plugin: &str) -> TestProje
     );
     two_migrations(&p);
     p
+}
+
+/// The wall-clock bound of a run whose hooks hit their time limit: far above what the limits add
+/// up to, so only a limit that stopped working reaches it (the run is then killed and the test
+/// fails instead of hanging).
+const RUN_BOUND: Duration = Duration::from_secs(120);
+/// How far past its limit a timed-out hook call may end on this loaded 2-core machine.
+const SLACK_MS: f64 = 3000.0;
+
+/// Asserts every hook call in `json`'s `hooks` that failed with `timeout` took at least
+/// `limit_ms` and less than `limit_ms + SLACK_MS`; returns how many there were.
+fn timeouts_near_the_limit(json: &Value, limit_ms: f64) -> usize {
+    let timeouts: Vec<&Value> = json["hooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["failure"] == "timeout")
+        .collect();
+    for hook in &timeouts {
+        let took = hook["duration_ms"].as_f64().unwrap();
+        assert!(
+            (limit_ms..limit_ms + SLACK_MS).contains(&took),
+            "a call limited to {limit_ms} ms took {took} ms: {hook}"
+        );
+    }
+    timeouts.len()
 }
 
 #[test]
@@ -138,7 +168,7 @@ fn a_hook_that_times_out_or_traps_under_each_policy() {
     ] {
         // abort: nothing applied, exit 1, the failure named.
         let p = recorder_project(config, "abort", "");
-        let run = p.run(&["migrate", "up", "--format", "json"]);
+        let (run, _) = p.run_bounded(&["migrate", "up", "--format", "json"], RUN_BOUND);
         assert_eq!(run.code, 1, "{config}: {}\n{}", run.stdout, run.stderr);
         let json = run.json();
         let failed = json["hooks"]
@@ -152,6 +182,7 @@ fn a_hook_that_times_out_or_traps_under_each_policy() {
         assert!(!exists(&p, "users"));
         assert_eq!(tracked(&p), 0);
         if failure == "timeout" {
+            assert_eq!(timeouts_near_the_limit(&json, 300.0), 1, "{json}");
             assert!(
                 json["failure"]["message"]
                     .as_str()
@@ -164,7 +195,7 @@ fn a_hook_that_times_out_or_traps_under_each_policy() {
         // warn and ignore: both migrations applied, the host fine.
         for policy in ["warn", "ignore"] {
             let p = recorder_project(config, policy, "");
-            let run = p.run(&["migrate", "up", "--format", "json"]);
+            let (run, _) = p.run_bounded(&["migrate", "up", "--format", "json"], RUN_BOUND);
             run.ok();
             assert_eq!(tracked(&p), 2, "{config} {policy}");
             let json = run.json();
@@ -175,6 +206,9 @@ fn a_hook_that_times_out_or_traps_under_each_policy() {
                 .filter(|h| h["failure"] == failure)
                 .count();
             assert_eq!(failures, 2, "{config} {policy}: {json}");
+            if failure == "timeout" {
+                assert_eq!(timeouts_near_the_limit(&json, 300.0), 2, "{json}");
+            }
         }
     }
 }
@@ -197,9 +231,17 @@ fn hostile_hooks_are_contained() {
     .unwrap();
     // hostile-panics keeps the default policy (abort): the run stops at the first event.
     two_migrations(&p);
-    let run = p.run(&["migrate", "up", "--format", "json"]);
+    let (run, took) = p.run_bounded(&["migrate", "up", "--format", "json"], RUN_BOUND);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("\"error\""), "{}", run.stdout);
+    // The run stopped with an error, so no per-call times are reported: the endless loop's
+    // limit shows in its warning and in the run's own time (the bound catches a lost limit).
+    assert!(
+        run.stderr.contains("timed out after 200 ms"),
+        "{}",
+        run.stderr
+    );
+    assert!(took >= Duration::from_millis(200), "{took:?}");
     assert!(
         run.stderr.contains("hostile-endless-loop"),
         "{}",

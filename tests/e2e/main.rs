@@ -26,6 +26,7 @@ mod migrate_down;
 mod migrate_failures;
 mod migrate_integrity;
 mod migrate_status;
+mod migrate_tracking;
 mod migrate_up;
 mod ops_connections;
 mod plugins_db;

@@ -133,10 +133,16 @@ fn lock_timeout_fails_with_55p03_without_retries() {
     two_migrations(&p);
     p.run(&["migrate", "up", "--target", "001"]).ok();
     set_env(&p, "lock_timeout: 200ms\nlock_retries: 0\n");
-    let holder = hold_table_lock(&p, Duration::from_secs(3));
-    let run = p.run(&["migrate", "up", "--format", "json"]);
+    let hold = Duration::from_secs(3);
+    let holder = hold_table_lock(&p, hold);
+    // Bounded: without its lock_timeout the run would wait for the lock, then apply.
+    let (run, took) = p.run_bounded(&["migrate", "up", "--format", "json"], hold * 10);
     holder.join().unwrap();
     assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        took >= Duration::from_millis(200) && took < hold,
+        "gave up on the lock at its 200 ms limit, not when it was released: {took:?}"
+    );
     assert_eq!(run.json()["failure"]["error"]["sqlstate"], "55P03");
     assert!(!exists(&p, "posts"));
 }

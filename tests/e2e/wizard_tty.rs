@@ -10,10 +10,10 @@ use crate::pty::Pty;
 use crate::wizard_lines::{ANA, applied, events, migration, three_levels, triple};
 
 /// How long the UI may take to show something (a first run compiles nothing, but CI is slow).
-const SHOW: Duration = Duration::from_secs(20);
+pub(crate) const SHOW: Duration = Duration::from_secs(20);
 
 /// The wizard with `args` on a 100x30 terminal, as ANA.
-fn wizard(p: &TestProject, args: &[&str]) -> Pty {
+pub(crate) fn wizard(p: &TestProject, args: &[&str]) -> Pty {
     let mut all = vec!["migrate", "wizard"];
     all.extend_from_slice(args);
     let mut cmd = p.command(&all);

@@ -1,5 +1,5 @@
 //! `cargo xtask <task>`: the project's own automation — the demo, the whole test suite, the
-//! example plugins, the generated CLI reference and the benchmarks.
+//! example plugins, the generated CLI reference, the benchmarks and mutation checks.
 
 mod bench;
 mod bench_hooks;
@@ -11,6 +11,7 @@ mod cli_docs;
 mod demo;
 mod docs_section;
 mod example;
+mod mutants;
 mod plugins;
 mod postgres;
 mod suite;
@@ -97,6 +98,15 @@ enum Task {
         #[arg(long)]
         write: bool,
     },
+    /// Run cargo-mutants on the files holding the guarantees, against the tests covering them (slow: see docs/testing.md)
+    Mutants {
+        /// Only this group (repeatable): keys, strategies, applier, hooks, sandbox, sync
+        #[arg(long, value_name = "GROUP")]
+        group: Vec<String>,
+        /// Limit of each cargo build or test command, in seconds (a mutant past it is a timeout)
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
     /// Time `confiture lint` on generated 100- and 2,000-table schemas against Squawk
     BenchLint {
         /// How many times to time each side (the median is reported)
@@ -154,6 +164,7 @@ fn main() -> std::process::ExitCode {
             },
         ),
         Task::BenchLint { repetitions } => bench_lint::run(repetitions),
+        Task::Mutants { group, timeout } => mutants::run(&workspace::root(), &group, timeout),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),

@@ -6,7 +6,8 @@
 //! - JavaScript: componentize-qjs from npm (`target/tools/node`; its prebuilt binding);
 //! - C: Debian's clang 14, lld, wasi-libc and the wasm32 runtime (`apt-get`, as root), and
 //!   wit-bindgen-cli from crates.io with only its C generator (`target/tools/cargo`, compiled
-//!   once; neither PyPI nor npm ships a prebuilt one).
+//!   once; neither PyPI nor npm ships a prebuilt one);
+//! - cargo-mutants from crates.io (`target/tools/cargo`, compiled once), for mutation checks.
 //!
 //! Each install prints how long it took, so its cost on a fresh machine is visible.
 
@@ -26,6 +27,8 @@ const PYTHON_PACKAGES: &[&str] = &[
 const COMPONENTIZE_QJS: &str = "componentize-qjs@0.4.5";
 /// wit-bindgen's CLI, for C bindings; the same version as the Rust SDK's wit-bindgen.
 const WIT_BINDGEN_VERSION: &str = "0.61.1";
+/// cargo-mutants, for `cargo xtask mutants`.
+const CARGO_MUTANTS_VERSION: &str = "27.1.0";
 /// Debian packages for C plugins (bookworm: clang 14).
 const DEBIAN_PACKAGES: &[&str] = &[
     "clang-14",
@@ -120,34 +123,62 @@ impl Tools {
 
     /// `wit-bindgen` (the CLI), compiled from crates.io once.
     pub fn wit_bindgen(&self) -> Result<PathBuf> {
+        // Only the C generator: the others (C#, Go, MoonBit, …) double the compile.
+        self.cargo_install(
+            "wit-bindgen-cli",
+            "wit-bindgen",
+            WIT_BINDGEN_VERSION,
+            &["--no-default-features", "--features", "c"],
+            &["--version"],
+        )
+    }
+
+    /// `cargo-mutants`, compiled from crates.io once.
+    pub fn cargo_mutants(&self) -> Result<PathBuf> {
+        self.cargo_install(
+            "cargo-mutants",
+            "cargo-mutants",
+            CARGO_MUTANTS_VERSION,
+            &[],
+            &["mutants", "--version"],
+        )
+    }
+
+    /// `program` of crate `krate` at `version` (with `features` arguments), installed with
+    /// `cargo install` under `target/tools/cargo` unless `program version_args` already
+    /// prints that version.
+    fn cargo_install(
+        &self,
+        krate: &str,
+        program: &str,
+        version: &str,
+        features: &[&str],
+        version_args: &[&str],
+    ) -> Result<PathBuf> {
         let root = self.root.join("cargo");
-        let program = root.join("bin/wit-bindgen");
-        let version = Command::new(&program).arg("--version").output();
-        if version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(WIT_BINDGEN_VERSION)) {
+        let program = root.join("bin").join(program);
+        let installed = Command::new(&program).args(version_args).output();
+        if installed.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(version)) {
             return Ok(program);
         }
-        timed(
-            &format!("crates.io: wit-bindgen-cli {WIT_BINDGEN_VERSION}"),
-            || {
-                run(Command::new(crate::workspace::cargo_program())
-                    .args([
-                        "install",
-                        "--quiet",
-                        "--locked",
-                        "wit-bindgen-cli",
-                        "--version",
-                    ])
-                    .arg(WIT_BINDGEN_VERSION)
-                    // Only the C generator: the others (C#, Go, MoonBit, …) double the compile.
-                    .args(["--no-default-features", "--features", "c"])
-                    .arg("--root")
-                    .arg(&root)
-                    .arg("--target-dir")
-                    .arg(self.root.join("cargo-build"))
-                    .env_remove("CARGO_TARGET_DIR"))
-                .context("installing wit-bindgen-cli with cargo")
-            },
-        )?;
+        timed(&format!("crates.io: {krate} {version}"), || {
+            run(Command::new(crate::workspace::cargo_program())
+                .args([
+                    "install",
+                    "--quiet",
+                    "--locked",
+                    krate,
+                    "--version",
+                    version,
+                ])
+                .args(features)
+                .arg("--root")
+                .arg(&root)
+                .arg("--target-dir")
+                .arg(self.root.join("cargo-build"))
+                .env_remove("CARGO_TARGET_DIR"))
+            .with_context(|| format!("installing {krate} with cargo"))
+        })?;
         Ok(program)
     }
 

@@ -102,7 +102,7 @@ pub struct HookOutcome {
 }
 
 /// A hook failed under policy `abort`: the run stops with its message.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("hook {plugin} aborted the run on {event}: {message}")]
 pub struct HookAbort {
     /// The plugin.
@@ -111,6 +111,40 @@ pub struct HookAbort {
     pub event: &'static str,
     /// The plugin's error.
     pub message: String,
+}
+
+/// What a hook call that failed (its plugin's failure, not an integrity breach) does to the
+/// run, by the hook's policy.
+#[derive(Debug, PartialEq, Eq)]
+enum Reaction {
+    /// `abort`: the run stops with this.
+    Stop(HookAbort),
+    /// `warn`: this warning is printed and the run continues.
+    Warn(String),
+    /// `ignore`: the failure is in the JSON output only.
+    Record,
+}
+
+/// The [`Reaction`] to `plugin` failing with `message` on `event` (`about` names the
+/// migration, with a leading space, or is empty) under `policy`.
+fn reaction(
+    policy: HookPolicy,
+    plugin: &str,
+    event: &'static str,
+    about: &str,
+    message: &str,
+) -> Reaction {
+    match policy {
+        HookPolicy::Abort => Reaction::Stop(HookAbort {
+            plugin: plugin.to_string(),
+            event,
+            message: message.to_string(),
+        }),
+        HookPolicy::Warn => Reaction::Warn(format!(
+            "hook {plugin} failed on {event}{about} (policy warn, the run continues): {message}"
+        )),
+        HookPolicy::Ignore => Reaction::Record,
+    }
 }
 
 /// Why firing an event stopped the run.
@@ -282,24 +316,16 @@ impl HookRun {
                     outcome.failure = Some(err.failure);
                     outcome.message = Some(message.clone());
                     self.outcomes.push(outcome);
-                    match hook.policy {
-                        HookPolicy::Abort => {
+                    match reaction(hook.policy, &plugin, name, &about, &message) {
+                        Reaction::Stop(abort) => {
                             self.out.line(format!(
                                 "    {} {plugin} {name}{about} ({ms:.1} ms): {message}",
                                 paint(style::ERR, "hook failed")
                             ));
-                            return Err(HookAbort {
-                                plugin,
-                                event: name,
-                                message,
-                            }
-                            .into());
+                            return Err(abort.into());
                         }
-                        HookPolicy::Warn => self.out.warn(format!(
-                            "hook {plugin} failed on {name}{about} (policy warn, the run \
-                             continues): {message}"
-                        )),
-                        HookPolicy::Ignore => {}
+                        Reaction::Warn(warning) => self.out.warn(warning),
+                        Reaction::Record => {}
                     }
                 }
             }
@@ -436,5 +462,62 @@ impl HookRun {
     /// The calls made so far, taken out for the report.
     pub fn take_outcomes(&mut self) -> Vec<HookOutcome> {
         std::mem::take(&mut self.outcomes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abort_stops_the_run_with_the_plugins_message() {
+        let reaction = reaction(
+            HookPolicy::Abort,
+            "audit",
+            "post-execute",
+            " 001_users",
+            "refusé: ❌",
+        );
+        let Reaction::Stop(abort) = reaction else {
+            panic!("abort stops the run: {reaction:?}");
+        };
+        assert_eq!(
+            abort,
+            HookAbort {
+                plugin: "audit".into(),
+                event: "post-execute",
+                message: "refusé: ❌".into(),
+            }
+        );
+        assert_eq!(
+            HookStop::from(abort).to_string(),
+            "hook audit aborted the run on post-execute: refusé: ❌"
+        );
+    }
+
+    #[test]
+    fn only_abort_stops_warn_warns_and_ignore_records() {
+        assert_eq!(
+            reaction(
+                HookPolicy::Warn,
+                "audit",
+                "pre-execute",
+                " 002_posts",
+                "boom"
+            ),
+            Reaction::Warn(
+                "hook audit failed on pre-execute 002_posts (policy warn, the run continues): boom"
+                    .into()
+            )
+        );
+        assert_eq!(
+            reaction(HookPolicy::Ignore, "audit", "pre-execute", "", "boom"),
+            Reaction::Record
+        );
+        assert_eq!(
+            HookPolicy::default(),
+            HookPolicy::Abort,
+            "a hook aborts unless told"
+        );
     }
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::files::{Migration, compare_versions, same_version};
 use super::ledger::AppliedRow;
+use crate::error::{ExitCode, Failure};
 
 /// Where a migration stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -94,6 +95,38 @@ pub fn plan<'a>(migrations: &'a [Migration], applied: &'a [AppliedRow]) -> Vec<E
     entries
 }
 
+/// The refusal to migrate while applied files changed since they were applied (their checksum
+/// differs from the tracking row's), naming each file as `show` gives it; `None` when no file
+/// drifted. A row without a checksum (older upstream rows) is not drift.
+pub fn drift_refusal(
+    entries: &[Entry<'_>],
+    show: impl Fn(&Migration) -> String,
+) -> Option<Failure> {
+    let changed: Vec<String> = entries
+        .iter()
+        .filter(|e| e.state == State::Changed)
+        .filter_map(|e| e.migration)
+        .map(show)
+        .collect();
+    if changed.is_empty() {
+        return None;
+    }
+    Some(
+        Failure::new(
+            ExitCode::Failure,
+            format!(
+                "refusing to migrate: applied migration file(s) changed since they were applied \
+                 (checksum differs from the tracking table): {}",
+                changed.join(", ")
+            ),
+        )
+        .hint(
+            "restore the applied version of each file and put new changes in a new migration; \
+             `confiture migrate verify` lists all drift",
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +187,52 @@ mod tests {
                 ("11".into(), State::Pending),
             ]
         );
+    }
+
+    fn show(m: &Migration) -> String {
+        m.up_path.display().to_string()
+    }
+
+    #[test]
+    fn a_changed_applied_file_is_refused_by_name() {
+        let disk = vec![
+            migration("01", "a"),
+            migration("02", "b"),
+            migration("03", "c"),
+        ];
+        let table = vec![
+            row("01", Some(disk[0].checksum.clone())),
+            row(
+                "02",
+                Some(super::super::files::sha256_hex(b"b, as applied")),
+            ),
+            row(
+                "03",
+                Some(super::super::files::sha256_hex(b"c, as applied")),
+            ),
+        ];
+        let refusal = drift_refusal(&plan(&disk, &table), show).expect("drift is refused");
+        assert_eq!(refusal.code, ExitCode::Failure);
+        assert!(
+            refusal.message.ends_with(": 02_m.up.sql, 03_m.up.sql"),
+            "names every changed file, and only those: {}",
+            refusal.message
+        );
+        assert!(refusal.hint.unwrap().contains("new migration"));
+    }
+
+    #[test]
+    fn unchanged_pending_missing_and_unchecked_rows_are_not_drift() {
+        let disk = vec![migration("01", "a"), migration("02", "b")];
+        let table = vec![
+            row("01", Some(disk[0].checksum.clone())),
+            row("02", None),
+            row("03", Some("gone".into())),
+        ];
+        assert!(drift_refusal(&plan(&disk, &table), show).is_none());
+        assert!(drift_refusal(&plan(&disk, &[]), show).is_none());
+        // One changed byte is drift.
+        let table = vec![row("01", Some(migration("01", "a ").checksum))];
+        assert!(drift_refusal(&plan(&disk, &table), show).is_some());
     }
 }

@@ -9,7 +9,7 @@ use super::audit::AuditLog;
 use super::commands::{Context, assess_live, finish, item};
 use super::files::{Migration, compare_versions};
 use super::ledger::AppliedRow;
-use super::plan::{State, plan};
+use super::plan::{State, drift_refusal, plan};
 use super::report::{FailureReport, Item, Progress, UpMode, UpReport};
 use crate::cli::{Globals, UpArgs};
 use crate::db::lock::MigrationLock;
@@ -83,26 +83,8 @@ pub(crate) fn pending<'a>(
     out: &crate::output::Output,
 ) -> anyhow::Result<(Vec<&'a Migration>, Vec<Item>)> {
     let entries = plan(&ctx.migrations, applied);
-    let changed: Vec<String> = entries
-        .iter()
-        .filter(|e| e.state == State::Changed)
-        .filter_map(|e| e.migration)
-        .map(|m| ctx.show(&m.up_path))
-        .collect();
-    if !changed.is_empty() {
-        return Err(Failure::new(
-            ExitCode::Failure,
-            format!(
-                "refusing to migrate: applied migration file(s) changed since they were applied \
-                 (checksum differs from the tracking table): {}",
-                changed.join(", ")
-            ),
-        )
-        .hint(
-            "restore the applied version of each file and put new changes in a new migration; \
-             `confiture migrate verify` lists all drift",
-        )
-        .into());
+    if let Some(refusal) = drift_refusal(&entries, |m| ctx.show(&m.up_path)) {
+        return Err(refusal.into());
     }
     let mut missing = Vec::new();
     for e in entries.iter().filter(|e| e.state == State::Missing) {

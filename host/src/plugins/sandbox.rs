@@ -399,3 +399,58 @@ impl tokio::io::AsyncWrite for LogPipe {
         Poll::Ready(Ok(()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::ResourceLimiter;
+
+    use super::*;
+
+    #[test]
+    fn growth_up_to_the_cap_is_allowed_and_past_it_refused() {
+        let mut limiter = MemoryLimiter::new(2);
+        assert_eq!(limiter.cap_mb(), 2);
+        assert!(limiter.memory_growing(0, MIB, None).unwrap());
+        assert!(limiter.memory_growing(MIB, 2 * MIB, None).unwrap());
+        assert_eq!(limiter.used(), 2 * MIB, "exactly the cap is allowed");
+        assert_eq!(limiter.exceeded, None);
+
+        let err = limiter
+            .memory_growing(2 * MIB, 2 * MIB + 1, None)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "memory limit of 2 MiB exceeded (asked for 3 MiB)"
+        );
+        assert_eq!(limiter.exceeded, Some(2 * MIB + 1));
+        assert_eq!(
+            limiter.used(),
+            2 * MIB,
+            "a refused growth allocates nothing"
+        );
+    }
+
+    #[test]
+    fn memories_and_tables_share_one_budget() {
+        let mut limiter = MemoryLimiter::new(1);
+        assert!(limiter.memory_growing(0, MIB / 2, None).unwrap());
+        // A second memory counts with the first.
+        assert!(limiter.memory_growing(0, MIB / 4, None).unwrap());
+        assert_eq!(limiter.used(), 3 * MIB / 4);
+        // A table's elements cost TABLE_ELEMENT_BYTES each.
+        let elements = MIB / 4 / TABLE_ELEMENT_BYTES;
+        assert!(limiter.table_growing(0, elements, None).unwrap());
+        assert_eq!(limiter.used(), MIB);
+        assert!(limiter.table_growing(elements, elements + 1, None).is_err());
+        assert!(limiter.memory_growing(0, 1, None).is_err());
+        assert_eq!(limiter.used(), MIB);
+    }
+
+    #[test]
+    fn hostile_sizes_are_refused_without_overflow() {
+        let mut limiter = MemoryLimiter::new(1);
+        assert!(limiter.memory_growing(0, usize::MAX, None).is_err());
+        assert!(limiter.table_growing(0, usize::MAX, None).is_err());
+        assert_eq!(limiter.used(), 0);
+    }
+}

@@ -228,7 +228,8 @@ pub(crate) async fn copy_table(
 }
 
 /// Sets each sequence of a group past the loaded values of every column that uses it (before
-/// them for a descending sequence); when those columns are all empty, back to its start value.
+/// them for a descending sequence); when those columns are all empty, back to its start value
+/// (see [`sequence_position`]).
 pub(crate) async fn set_sequences(
     target: &Client,
     sequences: &[GroupSequence],
@@ -247,27 +248,54 @@ pub(crate) async fn set_sequences(
             })
             .collect();
         let sql = format!(
-            "SELECT setval(s.seqrelid, COALESCE(v.value, s.seqstart), v.value IS NOT NULL), \
-                    v.value IS NOT NULL \
+            "SELECT s.seqincrement, s.seqstart, v.lo, v.hi \
              FROM pg_catalog.pg_sequence s, \
-                  (SELECT CASE WHEN (SELECT seqincrement FROM pg_catalog.pg_sequence \
-                                     WHERE seqrelid = $1::text::regclass) > 0 \
-                               THEN max(u.hi) ELSE min(u.lo) END AS value \
-                   FROM ({}) u) v \
+                  (SELECT min(u.lo) AS lo, max(u.hi) AS hi FROM ({}) u) v \
              WHERE s.seqrelid = $1::text::regclass",
             extremes.join(" UNION ALL ")
         );
+        let name = sequence.sequence.quoted();
+        let context = || format!("setting the sequence {}", sequence.sequence);
         let row = target
-            .query_one(&sql, &[&sequence.sequence.quoted()])
+            .query_one(&sql, &[&name])
             .await
-            .with_context(|| format!("setting the sequence {}", sequence.sequence))?;
+            .with_context(context)?;
+        let loaded = match (row.get::<_, Option<i64>>(2), row.get::<_, Option<i64>>(3)) {
+            (Some(lo), Some(hi)) => Some((lo, hi)),
+            _ => None,
+        };
+        let (value, is_called) = sequence_position(row.get(0), row.get(1), loaded);
+        target
+            .execute(
+                "SELECT pg_catalog.setval($1::text::regclass, $2, $3)",
+                &[&name, &value, &is_called],
+            )
+            .await
+            .with_context(context)?;
         set.push(SequenceSet {
             sequence: sequence.sequence.clone(),
-            value: row.get(0),
-            is_called: row.get(1),
+            value,
+            is_called,
         });
     }
     Ok(set)
+}
+
+/// Where a sequence must stand after a load, as `setval`'s `(value, is_called)`: at the largest
+/// loaded value (the smallest, for a descending sequence — a negative `increment`), so its next
+/// value is past every loaded one; when the columns using it are all empty (`loaded` is
+/// `None`; else it holds their `(smallest, largest)` values), back at `start` with its next
+/// value `start` itself.
+pub(crate) fn sequence_position(
+    increment: i64,
+    start: i64,
+    loaded: Option<(i64, i64)>,
+) -> (i64, bool) {
+    match loaded {
+        Some((_, largest)) if increment > 0 => (largest, true),
+        Some((smallest, _)) => (smallest, true),
+        None => (start, false),
+    }
 }
 
 /// Reads one CTID range of a table from a snapshot connection.
@@ -431,6 +459,28 @@ impl Blocker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sequence_goes_past_every_loaded_value() {
+        // Ascending: its next value follows the largest loaded one, whatever the start.
+        assert_eq!(sequence_position(1, 1, Some((3, 42))), (42, true));
+        assert_eq!(sequence_position(5, 1000, Some((-7, 12))), (12, true));
+        // Descending: its next value comes before the smallest loaded one.
+        assert_eq!(sequence_position(-1, -1, Some((-42, -3))), (-42, true));
+        assert_eq!(sequence_position(-2, 100, Some((7, 90))), (7, true));
+        // Nothing loaded: back at the start, which is the next value handed out.
+        assert_eq!(sequence_position(1, 1, None), (1, false));
+        assert_eq!(sequence_position(-1, -10, None), (-10, false));
+        // The extremes of 64-bit columns are kept as they are.
+        assert_eq!(
+            sequence_position(1, 1, Some((0, i64::MAX))),
+            (i64::MAX, true)
+        );
+        assert_eq!(
+            sequence_position(-1, -1, Some((i64::MIN, 0))),
+            (i64::MIN, true)
+        );
+    }
 
     #[test]
     fn page_ranges_cover_the_table() {

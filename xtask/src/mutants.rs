@@ -1,0 +1,245 @@
+//! `cargo xtask mutants`: cargo-mutants (crates.io, pinned, installed under `target/tools/`
+//! when missing) on the files that hold Confiture's guarantees, each group of files against
+//! the tests that cover it. It edits the worktree in place (`--in-place`) so the warm release
+//! build is reused instead of copied and rebuilt cold; nothing else may build or edit the
+//! worktree while it runs. Results land in `target/mutants/<group>/mutants.out/`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::tools::Tools;
+
+/// Files holding one guarantee, and the `cargo test` arguments selecting the tests covering
+/// them (unit tests of their modules, then the end-to-end tests of what they guarantee).
+pub struct Group {
+    /// Its name on the command line.
+    pub name: &'static str,
+    /// cargo-mutants `--file` globs, relative to the workspace root.
+    pub files: &'static [&'static str],
+    /// Arguments of `cargo test` (after cargo-mutants' `--`), test-name filters last.
+    pub tests: &'static [&'static str],
+}
+
+/// The groups, cheapest first (key derivation and strategies run unit tests only).
+pub const GROUPS: &[Group] = &[
+    Group {
+        name: "keys",
+        files: &["host/src/anonymize/keys.rs"],
+        tests: &["--lib", "--", "anonymize::"],
+    },
+    Group {
+        name: "strategies",
+        files: &[
+            "host/src/anonymize/strategy.rs",
+            "host/src/anonymize/builtin.rs",
+            "host/src/anonymize/builtin/**",
+        ],
+        tests: &["--lib", "--", "anonymize::"],
+    },
+    Group {
+        name: "applier",
+        files: &["host/src/migrate/apply/**"],
+        tests: &[
+            "--lib",
+            "--test",
+            "e2e",
+            "--",
+            "migrate",
+            "hooks_policies",
+            "hooks_db",
+            "wizard_tty_failure",
+        ],
+    },
+    Group {
+        name: "hooks",
+        files: &["host/src/hooks/dispatch.rs"],
+        tests: &["--lib", "--test", "e2e", "--", "hooks"],
+    },
+    Group {
+        name: "sandbox",
+        files: &[
+            "host/src/plugins/sandbox.rs",
+            "host/src/plugins/calls.rs",
+            "host/src/plugins/engine.rs",
+        ],
+        tests: &[
+            "--lib",
+            "--test",
+            "e2e",
+            "--",
+            "plugins::",
+            "plugins_sandbox",
+            "plugins_versions",
+            "hooks_hostile",
+            "hooks_policies",
+        ],
+    },
+    Group {
+        name: "sync",
+        files: &["host/src/sync/run.rs", "host/src/sync/pipeline.rs"],
+        tests: &["--lib", "--test", "e2e", "--", "sync"],
+    },
+];
+
+/// Runs cargo-mutants on the groups named in `only` (every group when empty), each command
+/// limited to `timeout` seconds; prints each group's counts and its time per mutant. Returns
+/// 0 when no mutant was missed or timed out.
+pub fn run(root: &Path, only: &[String], timeout: u64) -> Result<u8> {
+    for name in only {
+        if !GROUPS.iter().any(|g| g.name == name) {
+            let names: Vec<&str> = GROUPS.iter().map(|g| g.name).collect();
+            bail!(
+                "no mutation group {name}; the groups are {}",
+                names.join(", ")
+            );
+        }
+    }
+    let cargo_mutants = Tools::new(root).cargo_mutants()?;
+    let dirty = git_status(root)?;
+    if !dirty.is_empty() {
+        bail!("cargo-mutants edits the worktree in place: commit or stash these first:\n{dirty}");
+    }
+    let mut clean = true;
+    for group in GROUPS
+        .iter()
+        .filter(|g| only.is_empty() || only.iter().any(|n| n == g.name))
+    {
+        let out = root.join("target/mutants").join(group.name);
+        std::fs::create_dir_all(&out)?;
+        println!("mutants     {}: {}", group.name, group.files.join(" "));
+        let started = Instant::now();
+        let mut cmd = Command::new(&cargo_mutants);
+        cmd.current_dir(root)
+            .args(["mutants", "--in-place", "--profile", "release"])
+            .args(["--package", "confiture", "--test-package", "confiture"])
+            .args(["--timeout", &timeout.to_string()])
+            .arg("--output")
+            .arg(&out)
+            // A mutant rebuilds only the host crate: incrementally, ~10 s instead of ~2 min.
+            .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "true")
+            .env("CARGO_BUILD_JOBS", "2");
+        for file in group.files {
+            cmd.args(["--file", file]);
+        }
+        cmd.arg("--").args(group.tests);
+        // cargo-mutants exits 2 when a mutant was missed and 3 on timeouts: read its counts.
+        let status = cmd.status().context("starting cargo-mutants")?;
+        let seconds = started.elapsed().as_secs_f64();
+        let counts = Counts::read(&out.join("mutants.out/outcomes.json")).with_context(|| {
+            format!(
+                "cargo-mutants ended ({status}) without its outcomes for {}",
+                group.name
+            )
+        })?;
+        let tested = counts.total.max(1) as f64;
+        println!(
+            "mutants     {}: {} mutants: {} caught, {} missed, {} unviable, {} timeout in {:.0} s \
+             ({:.0} s per mutant)",
+            group.name,
+            counts.total,
+            counts.caught,
+            counts.missed,
+            counts.unviable,
+            counts.timeout,
+            seconds,
+            seconds / tested
+        );
+        if counts.missed + counts.timeout > 0 {
+            clean = false;
+            let missed =
+                std::fs::read_to_string(out.join("mutants.out/missed.txt")).unwrap_or_default();
+            let timeouts =
+                std::fs::read_to_string(out.join("mutants.out/timeout.txt")).unwrap_or_default();
+            print!("{missed}{timeouts}");
+        }
+        let dirty = git_status(root)?;
+        if !dirty.is_empty() {
+            bail!(
+                "cargo-mutants left the worktree changed (restore it with git checkout):\n{dirty}"
+            );
+        }
+    }
+    Ok(if clean { 0 } else { 1 })
+}
+
+/// How a group's mutants ended, from cargo-mutants' `outcomes.json`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Counts {
+    total: u64,
+    caught: u64,
+    missed: u64,
+    unviable: u64,
+    timeout: u64,
+}
+
+impl Counts {
+    fn read(path: &Path) -> Result<Counts> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Counts::parse(&serde_json::from_str(&text)?)
+    }
+
+    fn parse(outcomes: &Value) -> Result<Counts> {
+        let count = |key: &str| {
+            outcomes[key]
+                .as_u64()
+                .with_context(|| format!("outcomes.json has no count {key}"))
+        };
+        Ok(Counts {
+            total: count("total_mutants")?,
+            caught: count("caught")?,
+            missed: count("missed")?,
+            unviable: count("unviable")?,
+            timeout: count("timeout")?,
+        })
+    }
+}
+
+/// `git status --porcelain` of the worktree (empty when clean).
+fn git_status(root: &Path) -> Result<String> {
+    let out = Command::new("git")
+        .current_dir(root)
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .output()
+        .context("running git status")?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_come_from_the_outcomes_summary() {
+        let outcomes = serde_json::json!({
+            "total_mutants": 49, "caught": 40, "missed": 3, "unviable": 5, "timeout": 1,
+            "success": 0, "failure": 0, "outcomes": []
+        });
+        assert_eq!(
+            Counts::parse(&outcomes).unwrap(),
+            Counts {
+                total: 49,
+                caught: 40,
+                missed: 3,
+                unviable: 5,
+                timeout: 1
+            }
+        );
+        assert!(Counts::parse(&serde_json::json!({"caught": 1})).is_err());
+    }
+
+    #[test]
+    fn every_group_names_files_that_exist() {
+        let root = crate::workspace::root();
+        for group in GROUPS {
+            for file in group.files {
+                let plain = file.trim_end_matches("/**");
+                assert!(root.join(plain).exists(), "{}: {file}", group.name);
+            }
+        }
+    }
+}
