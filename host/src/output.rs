@@ -8,6 +8,7 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
 use crate::error::{ExitCode, exit_code_of, failure_of};
+use crate::text::neutralise;
 
 /// Output format chosen with `--format`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -87,12 +88,14 @@ impl Output {
         }
     }
 
-    /// A warning on stderr, in every format (stderr never carries JSON).
+    /// A warning on stderr, in every format (stderr never carries JSON), neutralised
+    /// ([`shown`]): warnings quote plugin names, files and settings.
     pub fn warn(&self, text: impl Display) {
         let _ = writeln!(
             anstream::stderr(),
-            "{} {text}",
-            paint(style::WARN, "warning:")
+            "{} {}",
+            paint(style::WARN, "warning:"),
+            shown(&text.to_string())
         );
     }
 
@@ -111,7 +114,9 @@ impl Output {
         let _ = stdout.flush();
     }
 
-    /// Prints an error: text on stderr, or a JSON object on stdout. Returns its exit code.
+    /// Prints an error: text on stderr, every part neutralised ([`shown`]) because errors quote
+    /// plugin files, plugin errors and user SQL; or a JSON object on stdout (JSON-escaped).
+    /// Returns its exit code.
     pub fn error(&self, err: &anyhow::Error) -> ExitCode {
         let code = exit_code_of(err);
         let hint = failure_of(err).and_then(|f| f.hint.clone());
@@ -132,15 +137,52 @@ impl Output {
             }
             Format::Text | Format::Sarif | Format::Github => {
                 let mut stderr = anstream::stderr();
-                let _ = writeln!(stderr, "{} {message}", paint(style::ERR, "error:"));
+                let _ = writeln!(
+                    stderr,
+                    "{} {}",
+                    paint(style::ERR, "error:"),
+                    shown(&message)
+                );
                 for cause in causes {
-                    let _ = writeln!(stderr, "  {} {cause}", paint(style::DIM, "caused by:"));
+                    let _ = writeln!(
+                        stderr,
+                        "  {} {}",
+                        paint(style::DIM, "caused by:"),
+                        shown(&cause)
+                    );
                 }
                 if let Some(hint) = hint {
-                    let _ = writeln!(stderr, "  {} {hint}", paint(style::BOLD, "hint:"));
+                    let _ = writeln!(stderr, "  {} {}", paint(style::BOLD, "hint:"), shown(&hint));
                 }
             }
         }
         code
+    }
+}
+
+/// `text` as it may reach a terminal or a CI log: each line [`neutralise`]d, so a message keeps
+/// its line breaks but no line can carry an escape sequence or begin a workflow command.
+fn shown(text: &str) -> String {
+    text.split('\n')
+        .map(neutralise)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn every_line_of_an_error_is_neutralised_and_line_breaks_stay() {
+        assert_eq!(shown("plain\ntwo lines"), "plain\ntwo lines");
+        let hostile = "loading ext/x\n::add-mask::secret.wasm\n\x1b]52;c;cGFzcw==\x07\r\u{202e}ok";
+        let out = shown(hostile);
+        for line in out.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{out:?}");
+        }
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(!out.contains('\u{202e}'), "{out:?}");
+        assert_eq!(out.lines().count(), 3, "{out:?}");
     }
 }
