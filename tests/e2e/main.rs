@@ -27,6 +27,7 @@ mod migrate_failures;
 mod migrate_integrity;
 mod migrate_status;
 mod migrate_up;
+mod plugins_cache;
 mod plugins_db;
 mod plugins_keys;
 mod plugins_languages;
