@@ -104,8 +104,7 @@ impl Output {
         let mut stdout = anstream::stdout();
         match self.format {
             Format::Json => {
-                let text = serde_json::to_string_pretty(report).expect("reports serialise");
-                let _ = writeln!(stdout, "{text}");
+                let _ = write!(stdout, "{}", json_document(report));
             }
             Format::Text | Format::Sarif | Format::Github => {
                 let _ = report.render_text(&mut stdout);
@@ -133,7 +132,7 @@ impl Output {
                         "hint": hint,
                     }
                 });
-                let _ = writeln!(anstream::stdout(), "{value:#}");
+                let _ = write!(anstream::stdout(), "{}", json_document(&value));
             }
             Format::Text | Format::Sarif | Format::Github => {
                 let mut stderr = anstream::stderr();
@@ -160,6 +159,27 @@ impl Output {
     }
 }
 
+/// `value` as one pretty-printed JSON document ending in a newline, with no character that
+/// could act on a terminal: serde_json escapes C0 controls; DEL, C1 controls and bidirectional
+/// controls (which can only occur inside strings) are written as `\uXXXX` too, so a document
+/// shown with `cat` cannot carry an escape sequence or reorder what is displayed.
+pub fn json_document(value: &impl Serialize) -> String {
+    let text = serde_json::to_string_pretty(value).expect("documents serialise");
+    let mut out = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if c > '\x7e' && crate::text::needs_escape(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\n');
+    out
+}
+
 /// `text` as it may reach a terminal or a CI log: each line [`neutralise`]d, so a message keeps
 /// its line breaks but no line can carry an escape sequence or begin a workflow command.
 fn shown(text: &str) -> String {
@@ -171,7 +191,21 @@ fn shown(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::shown;
+    use super::{json_document, shown};
+
+    #[test]
+    fn json_documents_carry_no_raw_terminal_controls_and_stay_json() {
+        let value = serde_json::json!({"m": "a\x1b[2K\r\u{9b}31m\u{7f}\u{202e}b\n::add-mask::x"});
+        let text = json_document(&value);
+        assert!(
+            !text
+                .chars()
+                .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+    }
 
     #[test]
     fn every_line_of_an_error_is_neutralised_and_line_breaks_stay() {

@@ -29,6 +29,7 @@ mod migrate_status;
 mod migrate_up;
 mod plugins_cache;
 mod plugins_db;
+mod plugins_injection;
 mod plugins_keys;
 mod plugins_languages;
 mod plugins_load;
