@@ -45,7 +45,7 @@ pub fn neutralise(text: &str) -> Cow<'_, str> {
 }
 
 /// Control characters and the bidirectional embeddings, overrides and isolates.
-fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 

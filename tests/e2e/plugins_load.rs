@@ -4,14 +4,14 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use confiture::plugins::cache::{ArtifactCache, CacheStatus};
+use confiture::plugins::cache::CacheStatus;
 use confiture::plugins::strategy::Column;
 use confiture::plugins::{
     Batch, Kind, Plugin, PluginSet, PluginSources, StrategyWorker, TextBatch,
 };
 use confiture::project::{Grant, PluginSettings};
 
-use crate::plugins_support::{STRATEGY_PLUGIN, component, engine, load, settings};
+use crate::plugins_support::{STRATEGY_PLUGIN, component, engine, load, settings, test_cache};
 
 fn load_err(file: &Path) -> String {
     let (engine, _) = engine(None, None);
@@ -118,7 +118,7 @@ fn compiled_artifacts_are_cached_and_bad_entries_recovered() {
     assert_eq!(second.load.cache, CacheStatus::Hit);
 
     let bytes = std::fs::read(&file).unwrap();
-    let artifact = ArtifactCache::new(dir.clone()).artifact_path(engine.engine(), &bytes);
+    let artifact = test_cache(&dir).artifact_path(engine.engine(), &bytes);
     assert!(artifact.is_file());
     let name = artifact.file_name().unwrap().to_str().unwrap().to_string();
     let sha = confiture::plugins::cache::sha256_hex(&bytes);
@@ -141,24 +141,34 @@ fn compiled_artifacts_are_cached_and_bad_entries_recovered() {
     run(third);
     assert_eq!(std::fs::read(&artifact).unwrap(), full);
 
-    // A foreign file with a check that matches it: wasmtime refuses it, it is replaced.
+    // A foreign file with a MAC file that is not this key's: refused, replaced.
     let foreign = b"not a wasmtime artifact at all".to_vec();
     std::fs::write(&artifact, &foreign).unwrap();
-    std::fs::write(
-        artifact.with_extension("check"),
-        format!(
-            "confiture-cwasm-check v1\nlength {}\nsha256 {}\n",
-            foreign.len(),
-            confiture::plugins::cache::sha256_hex(&foreign)
-        ),
-    )
-    .unwrap();
     let fourth = load(&engine, &file, PluginSettings::default());
     assert_eq!(fourth.load.cache, CacheStatus::Replaced);
+    assert!(
+        fourth
+            .cache_refused
+            .as_deref()
+            .unwrap()
+            .contains("failed authentication"),
+        "{:?}",
+        fourth.cache_refused
+    );
     run(fourth);
     assert_eq!(
         load(&engine, &file, PluginSettings::default()).load.cache,
         CacheStatus::Hit
+    );
+    // The key lives beside the cache directory, not in it, readable by its owner only.
+    let key = dir.with_file_name("cache.key");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        !std::fs::read_dir(&dir)
+            .unwrap()
+            .any(|e| e.unwrap().path() == key)
     );
 
     // --no-plugin-cache: nothing read or written.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use confiture::plugins::cache::ArtifactCache;
 use confiture::plugins::compile::{CompileLimits, Compiler};
 use confiture::plugins::keyed_hash::KeyedHasher;
 use confiture::plugins::{EngineOptions, LogLevel, LogRecord, Plugin, PluginEngine, PluginLog};
@@ -62,12 +63,17 @@ impl Logs {
     }
 }
 
+/// The cache in `dir`, its key in `cache.key` beside `dir`.
+pub fn test_cache(dir: &Path) -> ArtifactCache {
+    ArtifactCache::new(dir.to_path_buf(), dir.with_file_name("cache.key"))
+}
+
 /// An engine with its cache in `cache` (or none), the given secret, and a log the test reads.
 pub fn engine(cache: Option<&Path>, secret: Option<&[u8]>) -> (Arc<PluginEngine>, Logs) {
     let logs = Logs::default();
     let sink = logs.clone();
     let engine = PluginEngine::new(EngineOptions {
-        cache_dir: cache.map(Path::to_path_buf),
+        cache: cache.map(test_cache),
         log: PluginLog::to(LogLevel::Trace, move |r| {
             sink.0.lock().unwrap().push(r.clone())
         }),

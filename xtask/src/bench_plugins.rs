@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use confiture::plugins::cache::ArtifactCache;
 use confiture::plugins::compile::{CompileLimits, Compiler};
 use confiture::plugins::hooks::{Direction, HookEvent, Migration};
 use confiture::plugins::keyed_hash::KeyedHasher;
@@ -130,7 +131,8 @@ fn replace_section(path: &Path, report: &str) -> Result<()> {
 
 fn engine(cache: Option<&Path>) -> Result<Arc<PluginEngine>> {
     PluginEngine::new(EngineOptions {
-        cache_dir: cache.map(Path::to_path_buf),
+        cache: cache
+            .map(|dir| ArtifactCache::new(dir.to_path_buf(), dir.with_file_name("cache.key"))),
         log: PluginLog::stderr(LogLevel::Warn),
         hasher: KeyedHasher::new(b"benchmark secret"),
         compiler: Compiler::InProcess,

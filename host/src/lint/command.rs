@@ -180,12 +180,7 @@ fn list(registry: &Registry, config: &LintConfig, format: Format) -> String {
         })
         .collect();
     match format {
-        Format::Json => {
-            let mut text = serde_json::to_string_pretty(&serde_json::json!({ "rules": rows }))
-                .expect("rules serialise");
-            text.push('\n');
-            text
-        }
+        Format::Json => crate::output::json_document(&serde_json::json!({ "rules": rows })),
         _ => {
             let rows: Vec<(String, String, Severity, bool)> = rows
                 .iter()

@@ -360,7 +360,7 @@ pub fn inspect(g: &Globals, args: &InspectArgs) -> anyhow::Result<ExitCode> {
             None,
         ),
         Err(err) => {
-            let component = engine.component(&shown_file, &bytes)?.0;
+            let component = engine.component(&shown_file, &bytes)?.component;
             let (imports, exports) = interface(&engine.engine, &component);
             (imports, exports, Some(format!("{err:#}")))
         }

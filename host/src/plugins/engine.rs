@@ -1,7 +1,6 @@
 //! The one wasmtime engine of a process: configuration, the linker every plugin is
 //! instantiated with, and the ticker thread that drives epoch interruption.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -24,8 +23,9 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// What the engine is built with.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
-    /// Where compiled components are cached; `None` compiles every time (`--no-plugin-cache`).
-    pub cache_dir: Option<PathBuf>,
+    /// Where compiled components are cached, and their key; `None` compiles every time
+    /// (`--no-plugin-cache`).
+    pub cache: Option<ArtifactCache>,
     /// Where plugin log lines go.
     pub log: PluginLog,
     /// The deployment secret (each plugin hashes under its own key derived from it), if set.
@@ -42,10 +42,10 @@ impl EngineOptions {
     /// compilation in a child process of this executable under `compile_limits`.
     pub fn from_env(no_cache: bool, compile_limits: CompileLimits) -> anyhow::Result<Self> {
         Ok(EngineOptions {
-            cache_dir: if no_cache {
+            cache: if no_cache {
                 None
             } else {
-                ArtifactCache::default_dir()
+                ArtifactCache::from_env()
             },
             log: PluginLog::from_env(),
             hasher: KeyedHasher::from_env(),
@@ -53,6 +53,14 @@ impl EngineOptions {
             compile_limits,
         })
     }
+}
+
+/// A component ready to pre-instantiate, and what the cache did.
+pub(crate) struct CompiledComponent {
+    pub component: wasmtime::component::Component,
+    pub cache: CacheStatus,
+    /// Why the cache held something that was not loaded (for a warning naming the plugin).
+    pub cache_refused: Option<String>,
 }
 
 /// The engine, the linker with every host import, and the epoch ticker.
@@ -91,13 +99,12 @@ impl PluginEngine {
         super::versions::add_older_imports(&mut linker)
             .map_err(anyhow::Error::from)
             .context("cannot link the imports of older confiture:plugin versions")?;
-        let cache = options.cache_dir.map(ArtifactCache::new);
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_ticker(&engine, ticker_stop.clone())?;
         Ok(Arc::new(PluginEngine {
             engine,
             linker,
-            cache,
+            cache: options.cache,
             log: options.log,
             hasher: options.hasher,
             compiler: options.compiler,
@@ -106,23 +113,42 @@ impl PluginEngine {
         }))
     }
 
-    /// The compiled component in `bytes` (the file `shown`): from the cache when it holds a
-    /// verified artifact, else compiled within the limits (and cached).
+    /// The compiled component in `bytes` (the file `shown`): from the cache when it holds an
+    /// authenticated artifact, else compiled within the limits (and cached when the cache can
+    /// be trusted). Also says why the cache was not used, when it held something it refused.
     pub(crate) fn component(
         &self,
         shown: &str,
         bytes: &[u8],
-    ) -> Result<(wasmtime::component::Component, CacheStatus), crate::error::Failure> {
+    ) -> Result<CompiledComponent, crate::error::Failure> {
         check_size(shown, bytes.len(), &self.compile_limits)?;
-        let lookup = match &self.cache {
-            Some(cache) => cache.lookup(&self.engine, bytes),
-            None => Lookup::Off,
-        };
-        let status = match lookup {
-            Lookup::Hit(component) => return Ok((component, CacheStatus::Hit)),
-            Lookup::Off => CacheStatus::Off,
-            Lookup::Missing => CacheStatus::Miss,
-            Lookup::Bad => CacheStatus::Replaced,
+        let lookup = self
+            .cache
+            .as_ref()
+            .map(|cache| cache.lookup(&self.engine, bytes));
+        let (status, refused) = match lookup {
+            Some(Lookup::Hit(component)) => {
+                return Ok(CompiledComponent {
+                    component,
+                    cache: CacheStatus::Hit,
+                    cache_refused: None,
+                });
+            }
+            None => (CacheStatus::Off, None),
+            Some(Lookup::Missing) => (CacheStatus::Miss, None),
+            Some(Lookup::Bad(why)) => (
+                CacheStatus::Replaced,
+                Some(format!(
+                    "its cached compiled code failed authentication ({why}); it was recompiled \
+                     and the cache entry replaced"
+                )),
+            ),
+            Some(Lookup::Untrusted(why)) => (
+                CacheStatus::Off,
+                Some(format!(
+                    "the compiled-artifact cache is not used ({why}); it was compiled instead"
+                )),
+            ),
         };
         // A cold compile of a large component shows progress on stderr.
         let progress =
@@ -138,11 +164,17 @@ impl PluginEngine {
             progress.finish(compiled.is_ok());
         }
         let compiled = compiled?;
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = &self.cache
+            && status != CacheStatus::Off
+        {
             // A cache that cannot be written costs time, not correctness.
             let _ = cache.store(&self.engine, bytes, &compiled);
         }
-        Ok((compiled.component, status))
+        Ok(CompiledComponent {
+            component: compiled.component,
+            cache: status,
+            cache_refused: refused,
+        })
     }
 
     /// The wasmtime engine.

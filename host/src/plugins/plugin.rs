@@ -13,7 +13,7 @@ use wasmtime::component::{Instance, InstancePre};
 use super::cache::{CacheStatus, sha256_hex};
 use super::calls::{CallFailure, PluginCallError};
 use super::component::{Kind, Shape, check_header, shape};
-use super::engine::PluginEngine;
+use super::engine::{CompiledComponent, PluginEngine};
 use super::metadata::PluginInfo;
 use super::sandbox::{HostState, PluginContext, PluginKey, new_store};
 use super::versions::{ExportFunc, Exports};
@@ -57,6 +57,8 @@ pub struct Plugin {
     pub granted: Vec<Grant>,
     /// Load measurements.
     pub load: LoadStats,
+    /// Why the compiled-artifact cache held something for this plugin that was not loaded.
+    pub cache_refused: Option<String>,
     pub(crate) engine: Arc<PluginEngine>,
     pub(crate) context: Arc<PluginContext>,
     pre: InstancePre<HostState>,
@@ -97,7 +99,11 @@ impl Plugin {
                 .hint("check the path and its permissions")
         })?;
         check_header(&shown, &bytes)?;
-        let (component, cache) = engine.component(&shown, &bytes)?;
+        let CompiledComponent {
+            component,
+            cache,
+            cache_refused,
+        } = engine.component(&shown, &bytes)?;
         let shape = shape(&engine.engine, &component, &shown)?;
         let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
             Failure::config(format!(
@@ -159,6 +165,7 @@ impl Plugin {
                 cache,
                 memory_at_start_mb: used as f64 / (1024.0 * 1024.0),
             },
+            cache_refused,
             engine: engine.clone(),
             context,
             pre,

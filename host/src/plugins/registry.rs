@@ -185,6 +185,13 @@ impl PluginSet {
     }
 
     fn add(&mut self, plugin: Plugin) -> Result<(), Failure> {
+        if let Some(refused) = &plugin.cache_refused {
+            self.warnings.push(format!(
+                "plugin {} ({}): {refused}",
+                plugin.name(),
+                plugin.shown
+            ));
+        }
         if !plugin.settings.enabled {
             self.warnings.push(format!(
                 "plugin {} is disabled, but its file is {}, so Confiture had to start it to \

@@ -22,11 +22,7 @@ pub fn render(report: &LintReport, format: Format, registry: &Registry, colour: 
                 anstream::adapter::strip_str(&text).to_string()
             }
         }
-        Format::Json => {
-            let mut json = serde_json::to_string_pretty(report).expect("reports serialise");
-            json.push('\n');
-            json
-        }
+        Format::Json => crate::output::json_document(report),
         Format::Sarif => sarif::render(report, registry),
         Format::Github => github::render(report),
     }

@@ -107,9 +107,7 @@ pub fn render(report: &LintReport, registry: &Registry) -> String {
             "results": results,
         }]
     });
-    let mut text = serde_json::to_string_pretty(&log).expect("SARIF serialises");
-    text.push('\n');
-    text
+    crate::output::json_document(&log)
 }
 
 /// A file path as a URI reference relative to `%SRCROOT%`: `./` and leading `/` dropped, `..`
