@@ -26,9 +26,13 @@ use crate::project::vars::percent_encode;
 /// — and a server (or role, or database) setting `idle_session_timeout` or
 /// `idle_in_transaction_session_timeout` for interactive users would otherwise end it mid-run.
 /// (`idle_session_timeout` exists from PostgreSQL 14; older servers have nothing to turn off.)
-pub const OWN_SESSION_SETTINGS: &str = "SELECT pg_catalog.set_config(name, '0', false) \
+/// The query runs without a statement timeout, then the server's own is restored: a database
+/// that sets `statement_timeout` to a few milliseconds must not refuse the connection itself.
+pub const OWN_SESSION_SETTINGS: &str = "SET statement_timeout = 0; \
+     SELECT pg_catalog.set_config(name, '0', false) \
      FROM pg_catalog.pg_settings \
-     WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')";
+     WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout'); \
+     RESET statement_timeout";
 
 /// The driver's `keepalives_idle` default (the kernel's two hours).
 const DRIVER_KEEPALIVES_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
