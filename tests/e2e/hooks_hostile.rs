@@ -16,35 +16,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::harness::TestProject;
-use crate::hooks_support::{exists, set_env, tracked};
-use crate::plugins_support::{grant_plugin_role, hostile};
-
-/// A project with hostile plugin `folder` installed, granted `grant`, firing under `policy`
-/// (`policy` may add keys of its `hooks.plugins` entry on further lines), with `extra` settings
-/// under its `plugins:` entry.
-fn hostile_project(folder: &str, grant: &str, policy: &str, extra: &str) -> TestProject {
-    let p = TestProject::new();
-    grant_plugin_role(&p.db);
-    let name = format!("hostile-{folder}");
-    std::fs::create_dir_all(p.root().join("plugins")).unwrap();
-    std::fs::copy(
-        hostile(folder),
-        p.root().join(format!("plugins/{name}.wasm")),
-    )
-    .unwrap();
-    set_env(
-        &p,
-        &format!(
-            "plugins:\n  {name}:\n    grant: [{grant}]\n{extra}\
-             hooks:\n  plugins:\n    {name}:\n      policy: {policy}\n"
-        ),
-    );
-    p.write(
-        "db/migrations/001_t.up.sql",
-        "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\n",
-    );
-    p
-}
+use crate::hooks_support::{exists, hostile_project, set_env, tracked};
+use crate::plugins_support::grant_plugin_role;
 
 fn both(run: &crate::harness::Run) -> String {
     format!("{}\n{}", run.stdout, run.stderr)

@@ -2,7 +2,7 @@
 //! and the events the `hook-recorder` test plugin logged.
 
 use crate::harness::{Run, TestProject};
-use crate::plugins_support::{PLUGIN_ROLE, component, grant_plugin_role};
+use crate::plugins_support::{PLUGIN_ROLE, component, grant_plugin_role, hostile};
 
 /// The test hook that logs every event (`plugins/hook-recorder`).
 pub const RECORDER: &str = "hook-recorder";
@@ -100,4 +100,31 @@ pub fn tracked(p: &TestProject) -> usize {
 /// True when the relation exists.
 pub fn exists(p: &TestProject, relation: &str) -> bool {
     crate::migrate_up::exists(p, relation)
+}
+
+/// A project with hostile plugin `folder` installed, granted `grant`, firing under `policy`
+/// (`policy` may add keys of its `hooks.plugins` entry on further lines), with `extra` settings
+/// under its `plugins:` entry.
+pub fn hostile_project(folder: &str, grant: &str, policy: &str, extra: &str) -> TestProject {
+    let p = TestProject::new();
+    grant_plugin_role(&p.db);
+    let name = format!("hostile-{folder}");
+    std::fs::create_dir_all(p.root().join("plugins")).unwrap();
+    std::fs::copy(
+        hostile(folder),
+        p.root().join(format!("plugins/{name}.wasm")),
+    )
+    .unwrap();
+    set_env(
+        &p,
+        &format!(
+            "plugins:\n  {name}:\n    grant: [{grant}]\n{extra}\
+             hooks:\n  plugins:\n    {name}:\n      policy: {policy}\n"
+        ),
+    );
+    p.write(
+        "db/migrations/001_t.up.sql",
+        "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\n",
+    );
+    p
 }

@@ -8,29 +8,12 @@
 use std::time::{Duration, Instant};
 
 use crate::harness::{Run, TestProject};
-use crate::hooks_support::{exists, set_env};
-use crate::plugins_support::{grant_plugin_role, hostile};
+use crate::hooks_support::{exists, hostile_project};
 
-/// A project with hostile plugin `folder` installed under its own name, firing as a hook under
-/// policy `warn`, and one migration.
+/// A project with hostile plugin `folder` installed under its own name with no grant, firing
+/// as a hook under policy `warn`, one migration and the schema it builds.
 fn project(folder: &str) -> TestProject {
-    let p = TestProject::new();
-    grant_plugin_role(&p.db);
-    let name = format!("hostile-{folder}");
-    std::fs::create_dir_all(p.root().join("plugins")).unwrap();
-    std::fs::copy(
-        hostile(folder),
-        p.root().join(format!("plugins/{name}.wasm")),
-    )
-    .unwrap();
-    set_env(
-        &p,
-        &format!("hooks:\n  plugins:\n    {name}:\n      policy: warn\n"),
-    );
-    p.write(
-        "db/migrations/001_t.up.sql",
-        "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\n",
-    );
+    let p = hostile_project(folder, "", "warn", "");
     p.write(
         "db/schema/10_tables/t.sql",
         "CREATE TABLE public.t (id int);\n",
