@@ -7,6 +7,7 @@ mod bench_lint;
 mod bench_lint_scale;
 mod bench_plugins;
 mod bench_sync;
+mod c_bindings;
 mod cli_docs;
 mod demo;
 mod docs_section;
@@ -63,6 +64,8 @@ enum Task {
     },
     /// Build every plugin under plugins/ (Rust, Python, JavaScript, C) into target/plugins/
     BuildPlugins,
+    /// Regenerate the C plugins' bindings in sdk/c/bindings/ after a change to wit/ (installs wit-bindgen-cli)
+    CBindings,
     /// Measure plugin load time, hook call overhead and strategy throughput
     BenchPlugins,
     /// Measure what migration hooks cost: migrate up of N migrations with 0 and with 4 hooks
@@ -130,6 +133,7 @@ fn main() -> std::process::ExitCode {
             println!("{} plugin components in target/plugins/", built.len());
             0
         }),
+        Task::CBindings => c_bindings::generate(&workspace::root()),
         Task::BenchHooks {
             migrations,
             repetitions,

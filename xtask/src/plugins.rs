@@ -5,8 +5,9 @@
 //!   wasm32-wasip2` with `--target-dir target/plugins-build`;
 //! - Python plugins (`app.py` on `sdk/python`): componentize-py;
 //! - JavaScript plugins (`app.js` on `sdk/js`): componentize-qjs (QuickJS, synchronous);
-//! - C plugins (`plugin.c` on `sdk/c/confiture.h`): wit-bindgen's C bindings, Debian's clang 14
-//!   and wasi-libc (a reactor core module), then `wasm-tools component new`;
+//! - C plugins (`plugin.c` on `sdk/c/confiture.h`): the generated C bindings in `sdk/c/bindings/`
+//!   (see [`crate::c_bindings`]), Debian's clang 14 and wasi-libc (a reactor core module), then
+//!   `wasm-tools component embed` and `component new`;
 //! - `hostile/not-a-component`: a core WebAssembly module, written from the bytes below.
 //!
 //! The tools are installed when missing by [`crate::tools`]. Work whose outputs are newer than
@@ -126,6 +127,39 @@ pub fn build_plugins(workspace_root: &Path) -> Result<Vec<PathBuf>> {
 
 /// The crates of the `plugins/` workspace: `plugins/*/Cargo.toml` and
 /// `plugins/hostile/*/Cargo.toml`.
+/// The packages of the Rust plugins that have unit tests (a `#[cfg(test)]` in a file under
+/// `src/`): `cargo xtask test` compiles only these natively, against the SDK's test doubles.
+pub fn rust_plugins_with_tests(workspace_root: &Path) -> Result<Vec<String>> {
+    let plugins_dir = workspace_root.join("plugins");
+    let mut packages = Vec::new();
+    for plugin in rust_plugins(&plugins_dir, &workspace_root.join("target/plugins"))? {
+        if has_unit_tests(&plugin.dir.join("src"))? {
+            packages.push(plugin.package);
+        }
+    }
+    Ok(packages)
+}
+
+/// Whether a `.rs` file under `dir` (recursively) holds a `#[cfg(test)]`.
+fn has_unit_tests(dir: &Path) -> Result<bool> {
+    for entry in fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        let found = if path.is_dir() {
+            has_unit_tests(&path)?
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .contains("#[cfg(test)]")
+        } else {
+            false
+        };
+        if found {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 fn rust_plugins(plugins_dir: &Path, out_dir: &Path) -> Result<Vec<RustPlugin>> {
     let mut plugins = Vec::new();
     for (dir, out) in [
@@ -297,17 +331,12 @@ fn build_c(
     out_dir: &Path,
 ) -> Result<PathBuf> {
     let plugin = (name, "C", "plugin.c", "sdk/c");
+    crate::c_bindings::check(workspace_root)?;
     build_other(workspace_root, out_dir, plugin, |dir, output| {
         let clang = tools.clang()?;
         let work = workspace_root.join("target/plugins-build/c").join(name);
         let _ = fs::remove_dir_all(&work);
         fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-        run(Command::new(tools.wit_bindgen()?)
-            .args(["c", "--world", world, "--out-dir"])
-            .arg(&work)
-            .arg(workspace_root.join("wit")))
-        .context("generating the C bindings with wit-bindgen")?;
-        let stem = world.replace('-', "_");
         let core = work.join("core.wasm");
         run(Command::new(clang)
             .args([
@@ -320,17 +349,25 @@ fn build_c(
             .arg(format!("--sysroot={}", crate::tools::WASI_SYSROOT))
             .arg("-fuse-ld=lld")
             .arg("-I")
-            .arg(&work)
+            .arg(workspace_root.join(crate::c_bindings::DIR))
             .arg("-I")
             .arg(workspace_root.join("sdk/c"))
             .arg(dir.join("plugin.c"))
-            .arg(work.join(format!("{stem}.c")))
-            .arg(work.join(format!("{stem}_component_type.o")))
+            .args(crate::c_bindings::sources(workspace_root, world))
             .arg("-o")
             .arg(&core))?;
+        let embedded = work.join("embedded.wasm");
+        run(Command::new(tools.wasm_tools()?)
+            .args(["component", "embed"])
+            .arg(workspace_root.join("wit"))
+            .args(["--world", world])
+            .arg(&core)
+            .arg("-o")
+            .arg(&embedded))
+        .context("embedding the world's type in the C plugin's core module")?;
         run(Command::new(tools.wasm_tools()?)
             .args(["component", "new"])
-            .arg(&core)
+            .arg(&embedded)
             .arg("-o")
             .arg(output))
         .context("making a component of the C plugin's core module")

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the whole suite, as CI runs it.
 
 use std::process::Stdio;
+use std::time::Instant;
 
 use anyhow::Context;
 use confiture::db::cluster::Cluster;
@@ -20,32 +21,64 @@ const TEST_CLUSTER_DIR: &str = "target/test-pg";
 /// the same run as the host would compile wasmtime a second time, differently from the build
 /// the demo and xtask use.
 pub fn run() -> anyhow::Result<u8> {
-    crate::postgres::ensure_server(true)?;
-    if crate::cli_docs::run(true)? != 0 {
+    phase("server", || crate::postgres::ensure_server(true))?;
+    if phase("cli reference", || crate::cli_docs::run(true))? != 0 {
         return Ok(1);
     }
-    crate::plugins::build_plugins(&root())?;
-    // The plugins' own unit tests run natively, against the SDK's test doubles.
-    let plugin_tests = cargo()
-        .args(["test", "--quiet", "--manifest-path"])
-        .arg(root().join("plugins/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(root().join("target/plugins-native"))
-        .stdin(Stdio::null())
-        .status()
-        .context("running the plugins' unit tests")?;
-    if !plugin_tests.success() || !sdk_language_tests()? {
+    phase("plugins", || crate::plugins::build_plugins(&root()))?;
+    if !phase("plugin and SDK tests", || {
+        Ok(plugin_unit_tests()? & sdk_language_tests()?)
+    })? {
         return Ok(1);
     }
-    let demo = crate::demo::run(crate::demo::Mode::Quiet);
-    crate::demo::stop_cluster();
-    if demo? != 0 {
+    let demo = phase("demo", || {
+        let demo = crate::demo::run(crate::demo::Mode::Quiet);
+        crate::demo::stop_cluster();
+        demo
+    })?;
+    if demo != 0 {
         return Ok(1);
     }
-    let sdk = cargo_test(&["-p", "confiture-sdk"])?;
+    let sdk = phase("Rust SDK tests", || cargo_test(&["-p", "confiture-sdk"]))?;
+    // Last, and not timed, so that cargo's summary ends the output.
     let host = cargo_test(&["-p", "confiture", "-p", "xtask"])?;
     let _ = Cluster::in_dir(&root().join(TEST_CLUSTER_DIR), "confiture_test").stop();
     Ok(if sdk != 0 { sdk } else { host })
+}
+
+/// Runs one phase of the suite and prints how long it took, so that where a run's time goes
+/// (on a fresh machine: mostly compiling) is visible in its output.
+fn phase<T>(name: &str, run: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let started = Instant::now();
+    let result = run();
+    println!(
+        "phase       {name}: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    result
+}
+
+/// The Rust plugins' own unit tests, run natively against the SDK's test doubles; only the
+/// plugins that have some are compiled (`--lib`: they have no doc tests). True when all passed.
+fn plugin_unit_tests() -> anyhow::Result<bool> {
+    let packages = crate::plugins::rust_plugins_with_tests(&root())?;
+    if packages.is_empty() {
+        return Ok(true);
+    }
+    let mut command = cargo();
+    command
+        .args(["test", "--quiet", "--lib", "--manifest-path"])
+        .arg(root().join("plugins/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(root().join("target/plugins-native"));
+    for package in &packages {
+        command.args(["-p", package]);
+    }
+    let status = command
+        .stdin(Stdio::null())
+        .status()
+        .context("running the plugins' unit tests")?;
+    Ok(status.success())
 }
 
 /// The Python and JavaScript SDKs' own tests and their example plugins' native tests (pytest,

