@@ -47,6 +47,7 @@ mod sync_engine;
 mod sync_integrity;
 mod sync_support;
 mod tls;
+mod tls_url_values;
 mod upstream;
 mod wizard_lines;
 mod wizard_team;
