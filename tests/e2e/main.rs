@@ -9,6 +9,7 @@ mod config;
 mod db_cluster;
 mod docs_commands;
 mod docs_recipes;
+mod docs_workflows;
 mod examples;
 mod hooks_db;
 mod hooks_hostile;
