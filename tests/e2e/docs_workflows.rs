@@ -133,6 +133,9 @@ fn the_readme_project_flow_never_records_an_empty_migration() {
         let run = run_in(dir, &db, &args);
         run.ok();
         match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["migrate", "generate", ..] => {
+                assert!(run.stdout.contains("add the SQL"), "{}", run.stdout);
+            }
             ["build", "--apply", ..] => {
                 assert_eq!(
                     db.scalar("SELECT to_regclass('customers')::text")

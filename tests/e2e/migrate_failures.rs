@@ -225,22 +225,17 @@ fn an_empty_migration_is_refused_by_every_command_that_runs_one() {
         "-- Migration 001_todo: apply. Crème brûlée ☕\n-- nothing yet\n\n",
     );
     let file = "db/migrations/001_todo.up.sql";
-    let refused = |run: &crate::harness::Run, what: &str| {
+    let refused_for = |file: &str, run: &crate::harness::Run, what: &str| {
         assert_eq!(run.code, 5, "{what}: {run:?}");
-        assert!(
-            run.stderr.contains(&format!(
-                "{file}:1: the migration file has no SQL statement"
-            )),
-            "{what}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains(&format!("edit {file} and add the SQL")),
-            "{what}: {}",
-            run.stderr
-        );
+        for expected in [
+            format!("{file}:1: the migration file has no SQL statement"),
+            format!("edit {file} and add the SQL"),
+        ] {
+            assert!(run.stderr.contains(&expected), "{what}: {}", run.stderr);
+        }
         assert!(!run.stdout.contains("Applied"), "{what}: {}", run.stdout);
     };
+    let refused = |run: &crate::harness::Run, what: &str| refused_for(file, run, what);
     let nothing_recorded = |what: &str| {
         assert!(
             !exists(&p, "tb_confiture") || tracked(&p) == 0,
@@ -291,17 +286,13 @@ fn an_empty_migration_is_refused_by_every_command_that_runs_one() {
         vec!["migrate", "down", "--dry-run"],
     ] {
         let run = p.run(&args);
-        assert_eq!(run.code, 5, "{args:?}: {run:?}");
-        assert!(
-            run.stderr.contains(
-                "db/migrations/001_todo.down.sql:1: the migration file has no SQL statement"
-            ),
-            "{}",
-            run.stderr
+        refused_for(
+            "db/migrations/001_todo.down.sql",
+            &run,
+            &format!("{args:?}"),
         );
         assert!(
-            run.stderr
-                .contains("edit db/migrations/001_todo.down.sql and add the SQL that undoes"),
+            run.stderr.contains("add the SQL that undoes its .up.sql"),
             "{}",
             run.stderr
         );
