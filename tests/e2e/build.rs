@@ -154,10 +154,45 @@ fn no_sql_files_is_a_build_failure_with_a_hint() {
 }
 
 #[test]
-fn apply_creates_the_schema_and_makes_migrate_up_a_no_op() {
+fn apply_records_no_migration_unless_asked() {
+    let project = project_with_schema_and_migrations();
+    let run = project.run(&["build", "--apply"]);
+    run.ok();
+    assert!(
+        run.stdout.contains("No migration recorded as applied"),
+        "{}",
+        run.stdout
+    );
+    let db = &project.db;
+    assert_eq!(
+        db.scalar("SELECT to_regclass('orders')::text").as_deref(),
+        Some("orders")
+    );
+    assert_eq!(db.scalar("SELECT to_regclass('tb_confiture')::text"), None);
+    // So `migrate up` runs them, and here they conflict with the built schema: nothing is
+    // recorded that did not run.
+    let up = project.run(&["migrate", "up"]);
+    assert_eq!(up.code, 1, "{up:?}");
+    assert_eq!(
+        db.scalar("SELECT count(*)::text FROM tb_confiture")
+            .as_deref(),
+        Some("0")
+    );
+    // The flag needs --apply.
+    assert_eq!(project.run(&["build", "--mark-migrations-applied"]).code, 5);
+}
+
+#[test]
+fn apply_with_mark_migrations_applied_makes_migrate_up_a_no_op() {
     let project = project_with_schema_and_migrations();
     let report = project
-        .run(&["build", "--apply", "--format", "json"])
+        .run(&[
+            "build",
+            "--apply",
+            "--mark-migrations-applied",
+            "--format",
+            "json",
+        ])
         .json();
     assert_eq!(
         report["applied"]["migrations_recorded"]

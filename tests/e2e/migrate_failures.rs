@@ -215,3 +215,88 @@ fn sql_files_that_are_not_migrations_are_reported_and_left_alone() {
         Some("003 Add-Thing".into())
     );
 }
+
+#[test]
+fn an_empty_migration_is_refused_by_every_command_that_runs_one() {
+    let p = TestProject::new();
+    // What `migrate generate` writes: comments only.
+    p.write(
+        "db/migrations/001_todo.up.sql",
+        "-- Migration 001_todo: apply. Crème brûlée ☕\n-- nothing yet\n\n",
+    );
+    let file = "db/migrations/001_todo.up.sql";
+    let refused_for = |file: &str, run: &crate::harness::Run, what: &str| {
+        assert_eq!(run.code, 5, "{what}: {run:?}");
+        for expected in [
+            format!("{file}:1: the migration file has no SQL statement"),
+            format!("edit {file} and add the SQL"),
+        ] {
+            assert!(run.stderr.contains(&expected), "{what}: {}", run.stderr);
+        }
+        assert!(!run.stdout.contains("Applied"), "{what}: {}", run.stdout);
+    };
+    let refused = |run: &crate::harness::Run, what: &str| refused_for(file, run, what);
+    let nothing_recorded = |what: &str| {
+        assert!(
+            !exists(&p, "tb_confiture") || tracked(&p) == 0,
+            "{what}: the empty migration was recorded"
+        );
+    };
+    refused(&p.run(&["migrate", "up"]), "up");
+    nothing_recorded("up");
+    refused(&p.run(&["migrate", "up", "--dry-run"]), "up --dry-run");
+    refused(
+        &p.run(&["migrate", "up", "--dry-run-execute"]),
+        "up --dry-run-execute",
+    );
+    refused(
+        &crate::wizard_lines::answer(&p, "ana", &["migrate", "wizard"], "y\ny\n"),
+        "wizard",
+    );
+    nothing_recorded("wizard");
+    crate::wizard_lines::run_as(&p, "ana", &["migrate", "schedule", "001", "--at", "+1s"]).ok();
+    std::thread::sleep(Duration::from_millis(1500));
+    refused(
+        &crate::wizard_lines::run_as(&p, "cron", &["migrate", "run-scheduled"]),
+        "run-scheduled",
+    );
+    nothing_recorded("run-scheduled");
+
+    // Every way of holding no statement: blank, a block comment, CRLF and a byte order mark,
+    // a lone semicolon, only the upstream `BEGIN; … COMMIT;` wrapper.
+    for body in [
+        "",
+        "  \n\t\n",
+        "/* later\n   maybe */\n",
+        "\u{feff}-- windows\r\n\r\n",
+        ";\n",
+        "BEGIN;\n-- todo\nCOMMIT;\n",
+    ] {
+        p.write(file, body);
+        refused(&p.run(&["migrate", "up"]), &format!("{body:?}"));
+        nothing_recorded(&format!("{body:?}"));
+    }
+
+    // Rolling back with an empty .down.sql is refused the same way; the migration stays.
+    p.write(file, "CREATE TABLE todo (id int);\n");
+    p.run(&["migrate", "up"]).ok();
+    p.write("db/migrations/001_todo.down.sql", "-- roll back\n");
+    for args in [
+        vec!["migrate", "down"],
+        vec!["migrate", "down", "--dry-run"],
+    ] {
+        let run = p.run(&args);
+        refused_for(
+            "db/migrations/001_todo.down.sql",
+            &run,
+            &format!("{args:?}"),
+        );
+        assert!(
+            run.stderr.contains("add the SQL that undoes its .up.sql"),
+            "{}",
+            run.stderr
+        );
+        assert!(exists(&p, "todo"));
+        assert_eq!(tracked(&p), 1);
+    }
+}

@@ -130,9 +130,18 @@ fn generate_creates_timestamped_pair_and_validates_the_name() {
         assert!(path.is_file(), "{}", path.display());
     }
     assert_eq!(p.run(&["migrate", "generate", "bad;name"]).code, 5);
-    // The generated template applies (it is only comments).
-    p.run(&["migrate", "up"]).ok();
-    assert_eq!(tracked(&p), 1);
+    // The generated template is only comments: it cannot be applied (nor recorded) until the
+    // author adds the SQL.
+    let up = p.run(&["migrate", "up"]);
+    assert_eq!(up.code, 5, "{up:?}");
+    assert!(
+        up.stderr.contains(&format!(
+            "edit db/migrations/{version}_add_email.up.sql and add the SQL"
+        )),
+        "{}",
+        up.stderr
+    );
+    assert!(!exists(&p, "tb_confiture"), "nothing is recorded");
 }
 
 #[test]

@@ -234,9 +234,14 @@ pub struct BuildArgs {
     /// Where to write the schema (default: db/generated/schema_<env>.sql)
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Create the schema in the target database (one transaction) and mark migrations applied
+    /// Create the schema in the target database, an empty one (one transaction); records no
+    /// migration unless --mark-migrations-applied
     #[arg(long)]
     pub apply: bool,
+    /// With --apply: also record every migration in db/migrations/ as applied, without running
+    /// it (only when db/schema/ already holds what each of them does)
+    #[arg(long, requires = "apply")]
+    pub mark_migrations_applied: bool,
     /// With --apply: drop every user schema in the target database first
     #[arg(long, requires = "apply")]
     pub drop_existing: bool,

@@ -786,6 +786,10 @@ impl Report for GenerateReport {
         for file in &self.files {
             writeln!(out, "created {file}")?;
         }
-        Ok(())
+        writeln!(
+            out,
+            "Both hold only comments: add the SQL to each (until then, commands that run \
+             migrations refuse the migration)"
+        )
     }
 }

@@ -1,5 +1,6 @@
-//! `build --apply`: create the schema in an empty database in one transaction, and record every
-//! migration on disk as applied in the same transaction, so `migrate up` is then a no-op.
+//! `build --apply`: create the schema in an empty database in one transaction; with
+//! `--mark-migrations-applied`, record every migration on disk as applied in the same
+//! transaction (without running it), so `migrate up` is then a no-op.
 
 use std::time::Duration;
 
@@ -39,7 +40,8 @@ pub struct ApplyReport {
 }
 
 /// Applies `sources` to the target database; with `drop_existing`, drops every user schema
-/// first (in the same transaction). `migrations` are recorded as applied.
+/// first (in the same transaction). `migrations` (none unless `--mark-migrations-applied`) are
+/// recorded as applied; with none, the tracking table is left alone.
 pub async fn apply(
     project: &Project,
     target: &ResolvedDatabase,
@@ -85,8 +87,8 @@ pub async fn apply(
     })
 }
 
-/// Inside the transaction: drops (with `drop_existing`), runs every source, records the
-/// migrations. Returns the statements run and the schemas dropped.
+/// Inside the transaction: drops (with `drop_existing`), runs every source, records
+/// `migrations` (if any). Returns the statements run and the schemas dropped.
 async fn fill(
     tx: &impl GenericClient,
     database: &str,
@@ -114,6 +116,9 @@ async fn fill(
                     "applying the schema to {database} failed; nothing was applied (rolled back)"
                 ))
             })?;
+    }
+    if migrations.is_empty() {
+        return Ok((statements, dropped));
     }
     let ledger = Ledger::new(table);
     ledger.ensure(tx).await?;

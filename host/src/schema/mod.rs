@@ -74,24 +74,27 @@ impl Report for BuildReport {
                 applied.source,
                 applied.statements
             )?;
-            writeln!(
-                out,
-                "{} {} migration{} as applied in {}",
-                paint(style::OK, "Recorded"),
-                applied.migrations_recorded.len(),
-                if applied.migrations_recorded.len() == 1 {
-                    ""
-                } else {
-                    "s"
-                },
-                applied.tracking_table
-            )?;
+            match applied.migrations_recorded.len() {
+                0 => writeln!(
+                    out,
+                    "No migration recorded as applied (--mark-migrations-applied records \
+                     those of db/migrations/ without running them)"
+                )?,
+                n => writeln!(
+                    out,
+                    "{} {n} migration{} as applied in {} (not run: db/schema/ holds them)",
+                    paint(style::OK, "Recorded"),
+                    if n == 1 { "" } else { "s" },
+                    applied.tracking_table
+                )?,
+            }
         }
         Ok(())
     }
 }
 
-/// `confiture build [--output FILE] [--apply [--drop-existing]] [--yes]`.
+/// `confiture build [--output FILE] [--apply [--drop-existing] [--mark-migrations-applied]]
+/// [--yes]`.
 pub async fn build(g: &Globals, args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let project = g.project()?;
@@ -125,7 +128,11 @@ pub async fn build(g: &Globals, args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let shown_output = project.show(&output.canonicalize().unwrap_or(output));
 
     let applied = if args.apply {
-        let migrations = crate::migrate::files::discover(&project.migrations_dir())?;
+        let migrations = if args.mark_migrations_applied {
+            crate::migrate::files::discover(&project.migrations_dir())?
+        } else {
+            Vec::new()
+        };
         let target = g.database(&project)?;
         g.out.line(format!(
             "Applying {} files to {}",

@@ -41,6 +41,33 @@ pub struct Unit<'a> {
     pub audit_detail: Option<String>,
 }
 
+/// [`Script::check`], and a file with no statement to run (empty, blank, only comments, or
+/// only a `BEGIN; COMMIT;` wrapper — what `migrate generate` writes) refused too (exit 5,
+/// file:1): applied, it would be recorded as done, and the SQL added later would then count as
+/// drift and never run.
+fn checked<'a>(
+    file: &str,
+    sql: &'a str,
+    marked: bool,
+    direction: Direction,
+) -> Result<Script<'a>, Failure> {
+    let script = Script::check(file, sql, marked)?;
+    if script.to_run().next().is_some() {
+        return Ok(script);
+    }
+    let what = match direction {
+        Direction::Up => "the SQL that applies the migration",
+        Direction::Down => "the SQL that undoes its .up.sql",
+    };
+    Err(Failure::config(format!(
+        "{file}:1: the migration file has no SQL statement (only comments or blank lines); \
+         nothing was run and nothing recorded"
+    ))
+    .hint(format!(
+        "edit {file} and add {what}, then run the command again"
+    )))
+}
+
 impl<'a> Unit<'a> {
     /// Applying `m`, whose `.up.sql` is shown as `file`; refused (exit 5, file:line) when the
     /// file cannot run as written.
@@ -50,7 +77,7 @@ impl<'a> Unit<'a> {
             name: m.name.clone(),
             checksum: m.checksum.clone(),
             direction: Direction::Up,
-            script: Script::check(&file, &m.up_sql, m.no_transaction)?,
+            script: checked(&file, &m.up_sql, m.no_transaction, Direction::Up)?,
             sql: &m.up_sql,
             bookkeeping: Bookkeeping::Record(m),
             risk: None,
@@ -72,7 +99,7 @@ impl<'a> Unit<'a> {
             name: row.name.clone(),
             checksum,
             direction: Direction::Down,
-            script: Script::check(&file, sql, marked)?,
+            script: checked(&file, sql, marked, Direction::Down)?,
             sql,
             bookkeeping: Bookkeeping::Remove,
             risk: None,
