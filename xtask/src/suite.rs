@@ -129,8 +129,15 @@ fn sdk_language_tests() -> anyhow::Result<bool> {
 
 /// `cargo test --release --no-fail-fast` of `packages`; its exit status as a code (0 = passed).
 fn cargo_test(packages: &[&str]) -> anyhow::Result<u8> {
+    // Most end-to-end tests wait (on PostgreSQL, a child process, a time limit they check), so
+    // two tests per core keep the cores busy; a `RUST_TEST_THREADS` already set wins.
+    let threads = std::env::var("RUST_TEST_THREADS").unwrap_or_else(|_| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        (2 * cores).to_string()
+    });
     let status = cargo()
         .args(["test", "--release", "--no-fail-fast"])
+        .env("RUST_TEST_THREADS", threads)
         .args(packages)
         .stdin(Stdio::null())
         .status()
