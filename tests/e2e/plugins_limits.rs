@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::harness::{Run, TestProject, run_measured};
 use crate::hooks_support::{RECORDER, events, exists, hostile_project, set_env, tracked};
 use crate::plugins_support::{component, hostile};
-use crate::sync_support::{count, exec, output, source_and_target};
+use crate::sync_support::{count, exec, output, source_and_target, sync_command};
 
 /// No run here needs more than this; a limit that stopped working fails instead of hanging.
 const BOUND: Duration = Duration::from_secs(120);
@@ -65,18 +65,15 @@ fn a_table_bomb_is_refused_at_start_within_the_memory_cap() {
         "tables:\n  people:\n    - {column: email, strategy: hostile_table_bomb}\n",
     );
     let bomb = hostile("table-bomb").display().to_string();
-    let args = [
-        "sync",
-        "--from",
-        &source.url,
-        "--to",
-        &target.url,
-        "--anonymize",
-        "--plugin",
-        &bomb,
-    ];
     std::fs::remove_dir_all(p.root().join("plugins")).unwrap();
-    let (run, _, peak) = measured(&p, &args);
+    let sync = sync_command(
+        &p,
+        &source.url,
+        &target.url,
+        &["--anonymize", "--plugin", &bomb],
+        None,
+    );
+    let (run, _, peak) = run_measured(sync, BOUND);
     run.exits(5);
     let said = output(&run);
     assert!(
