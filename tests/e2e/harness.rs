@@ -406,9 +406,19 @@ impl TestProject {
 
 /// Runs `cmd` to its end, or kills it and fails the test when it is still running after
 /// `bound`; returns the run and how long it took.
-pub fn run_bounded(mut cmd: Command, bound: Duration) -> (Run, Duration) {
+pub fn run_bounded(cmd: Command, bound: Duration) -> (Run, Duration) {
+    let (run, elapsed, _) = run_measured(cmd, bound);
+    (run, elapsed)
+}
+
+/// [`run_bounded`], also returning the peak resident memory, in MiB, of the process and of
+/// the children it waited for (its compiling processes): `ru_maxrss` of `wait4`, which counts
+/// this child only, not the other tests' children.
+pub fn run_measured(mut cmd: Command, bound: Duration) -> (Run, Duration, u64) {
     use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();
+    #[expect(clippy::zombie_processes, reason = "reaped by `wait4` below")]
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -424,13 +434,23 @@ pub fn run_bounded(mut cmd: Command, bound: Duration) -> (Run, Duration) {
     };
     let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
     let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            break status;
+    let pid = child.id() as libc::pid_t;
+    let wait = |options: libc::c_int| {
+        let mut status = 0;
+        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `pid` is our own child, not reaped yet; the pointers are to live locals.
+        let reaped = unsafe { libc::wait4(pid, &mut status, options, &mut usage) };
+        assert!(reaped >= 0, "wait4: {}", std::io::Error::last_os_error());
+        (reaped == pid).then_some((status, usage.ru_maxrss as u64 / 1024))
+    };
+    let (status, peak_mib) = loop {
+        if let Some(reaped) = wait(libc::WNOHANG) {
+            break reaped;
         }
         if started.elapsed() >= bound {
             let _ = child.kill();
-            let _ = child.wait();
+            let _ = wait(0);
             let err = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
             panic!("{cmd:?} was still running after {bound:?} and was killed; stderr:\n{err}");
         }
@@ -438,11 +458,11 @@ pub fn run_bounded(mut cmd: Command, bound: Duration) -> (Run, Duration) {
     };
     let elapsed = started.elapsed();
     let output = std::process::Output {
-        status,
+        status: std::process::ExitStatus::from_raw(status),
         stdout: stdout.join().expect("stdout reader"),
         stderr: stderr.join().expect("stderr reader"),
     };
-    (Run::from(output), elapsed)
+    (Run::from(output), elapsed, peak_mib)
 }
 
 /// The real binary with `args` in `dir`, set up like [`TestProject::command`].

@@ -35,6 +35,7 @@ mod plugins_db;
 mod plugins_injection;
 mod plugins_keys;
 mod plugins_languages;
+mod plugins_limits;
 mod plugins_load;
 mod plugins_new;
 mod plugins_sandbox;

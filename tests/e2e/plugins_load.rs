@@ -257,8 +257,8 @@ fn duplicate_names_and_settings_problems() {
     );
     assert!(set.all()[0].granted.is_empty());
 
-    // enabled: false in a file named otherwise: started once to learn its name, then set
-    // aside, with a warning saying how to avoid that.
+    // enabled: false with no file named after the plugin: finding it would mean starting
+    // a.wasm, so the load is refused before anything starts, saying to rename the file.
     let disabled = PluginSettings {
         enabled: false,
         ..PluginSettings::default()
@@ -266,15 +266,22 @@ fn duplicate_names_and_settings_problems() {
     sources
         .settings
         .insert(STRATEGY_PLUGIN.into(), disabled.clone());
-    let set = PluginSet::load(&engine, &sources).unwrap();
-    assert_eq!(set.all().len(), 0);
-    assert_eq!(set.disabled.len(), 1);
-    assert_eq!(set.disabled[0].name, STRATEGY_PLUGIN);
-    assert!(set.strategy("email_keep_domain").is_none());
-    let warnings = set.warnings.join("\n");
+    let err = PluginSet::load(&engine, &sources).unwrap_err();
+    let failure = err.downcast_ref::<confiture::error::Failure>().unwrap();
     assert!(
-        warnings.contains("rename the file to email-strategy.wasm"),
-        "{warnings}"
+        failure.message.contains(
+            "plugins.email-strategy disables a plugin, and no plugin file is named \
+             email-strategy.wasm"
+        ),
+        "{failure:?}"
+    );
+    assert!(
+        failure
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("to email-strategy.wasm"),
+        "{failure:?}"
     );
 
     // Named after the plugin, a disabled file is not even read: garbage loads as disabled.

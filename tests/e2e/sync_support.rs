@@ -68,6 +68,18 @@ pub fn sync_run(
     extra: &[&str],
     secret: Option<&str>,
 ) -> Run {
+    let mut command = sync_command(project, from, to, extra, secret);
+    Run::from(command.output().expect("run confiture sync"))
+}
+
+/// [`sync_run`]'s command, not yet run.
+pub fn sync_command(
+    project: &TestProject,
+    from: &str,
+    to: &str,
+    extra: &[&str],
+    secret: Option<&str>,
+) -> std::process::Command {
     let mut args = vec!["sync", "--from", from, "--to", to];
     args.extend_from_slice(extra);
     let mut command = project.command(&args);
@@ -75,7 +87,7 @@ pub fn sync_run(
         Some(secret) => command.env("ANONYMIZATION_SECRET", secret),
         None => command.env_remove("ANONYMIZATION_SECRET"),
     };
-    Run::from(command.output().expect("run confiture sync"))
+    command
 }
 
 /// Both streams, for messages that may go to either.

@@ -8,7 +8,10 @@
 //! - C plugins (`plugin.c` on `sdk/c/confiture.h`): the generated C bindings in `sdk/c/bindings/`
 //!   (see [`crate::c_bindings`]), Debian's clang 14 and wasi-libc (a reactor core module), then
 //!   `wasm-tools component embed` and `component new`;
-//! - `hostile/not-a-component`: a core WebAssembly module, written from the bytes below.
+//! - `hostile/not-a-component`: a core WebAssembly module, written from the bytes below;
+//! - `hostile/table-bomb`: its Rust build with [`BOMB_TABLES`] tables added by `wasm-tools`;
+//! - `hostile/compile-bomb`: a component whose compilation is costly, written by
+//!   [`compile_bomb`].
 //!
 //! The tools are installed when missing by [`crate::tools`]. Work whose outputs are newer than
 //! all its inputs is skipped.
@@ -49,6 +52,82 @@ const CORE_MODULE: &[u8] = &[
     0x00, // export section: "describe" = function 0
     0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x00, 0x0b, // code section: i32.const 0, end
 ];
+
+/// The hostile plugin whose component gets [`BOMB_TABLES`] tables of [`BOMB_TABLE_ELEMENTS`]
+/// after its Rust build (a core module may declare 100 tables; its own is the first).
+const TABLE_BOMB: &str = "hostile/table-bomb.wasm";
+const BOMB_TABLES: usize = 99;
+const BOMB_TABLE_ELEMENTS: u32 = 1_000_000;
+
+/// Locals and blocks of the compile bomb's one function.
+const BOMB_LOCALS: u32 = 2_000;
+const BOMB_BLOCKS: u32 = 20_000;
+
+/// A component (about 380 KB) holding one core module whose one function has
+/// [`BOMB_LOCALS`] `i64` locals, all live to its end, and [`BOMB_BLOCKS`] blocks that each
+/// add two locals into a third and may branch out: every block boundary merges every local,
+/// and Cranelift's register allocation needs gigabytes and minutes for it (more than 2 GiB
+/// after a minute on a two-core machine). It is no plugin: it exports nothing, which the host
+/// would only find out after compiling it.
+fn compile_bomb() -> Vec<u8> {
+    fn leb(mut n: u32, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    fn section(id: u8, content: &[u8], out: &mut Vec<u8>) {
+        out.push(id);
+        leb(content.len() as u32, out);
+        out.extend_from_slice(content);
+    }
+    // A fixed linear congruential sequence picks the locals: the same bytes on every build.
+    let mut state = 1_u64;
+    let mut local = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) % u64::from(BOMB_LOCALS)) as u32
+    };
+    let mut body = Vec::new();
+    leb(1, &mut body); // one run of locals
+    leb(BOMB_LOCALS, &mut body);
+    body.push(0x7e); // i64
+    for _ in 0..BOMB_BLOCKS {
+        body.extend([0x02, 0x40]); // block (no result)
+        for op in [0x20, 0x20] {
+            body.push(op); // local.get
+            leb(local(), &mut body);
+        }
+        body.extend([0x7c, 0x21]); // i64.add, local.set
+        leb(local(), &mut body);
+        body.push(0x20); // local.get
+        leb(local(), &mut body);
+        body.extend([0xa7, 0x0d, 0x00, 0x0b]); // i32.wrap_i64, br_if 0, end
+    }
+    for i in 0..BOMB_LOCALS {
+        body.push(0x20); // local.get: every local lives to the end
+        leb(i, &mut body);
+        body.push(0x1a); // drop
+    }
+    body.push(0x0b); // end
+    let mut module = b"\0asm\x01\0\0\0".to_vec();
+    section(1, &[1, 0x60, 0, 0], &mut module); // one type: () -> ()
+    section(3, &[1, 0], &mut module); // one function of type 0
+    let mut code = Vec::new();
+    leb(1, &mut code);
+    leb(body.len() as u32, &mut code);
+    code.extend(body);
+    section(10, &code, &mut module);
+    let mut component = COMPONENT_HEADER.to_vec();
+    section(1, &module, &mut component); // a core module section
+    component
+}
 
 /// One Rust plugin crate of the `plugins/` workspace.
 struct RustPlugin {
@@ -106,7 +185,7 @@ pub fn build_plugins(workspace_root: &Path) -> Result<Vec<PathBuf>> {
         .with_context(|| format!("creating {}", out_dir.join("hostile").display()))?;
 
     let tools = Tools::new(workspace_root);
-    let mut built = build_rust(workspace_root, &plugins_dir, &out_dir)?;
+    let mut built = build_rust(workspace_root, &tools, &plugins_dir, &out_dir)?;
     for (name, world) in PYTHON_PLUGINS {
         built.push(build_python(workspace_root, &tools, name, world, &out_dir)?);
     }
@@ -122,6 +201,13 @@ pub fn build_plugins(workspace_root: &Path) -> Result<Vec<PathBuf>> {
         println!("built       hostile/not-a-component (a core module)");
     }
     built.push(core);
+    let bomb = out_dir.join("hostile/compile-bomb.wasm");
+    let bytes = compile_bomb();
+    if fs::read(&bomb).ok() != Some(bytes.clone()) {
+        fs::write(&bomb, bytes).with_context(|| format!("writing {}", bomb.display()))?;
+        println!("built       hostile/compile-bomb (a costly compile)");
+    }
+    built.push(bomb);
     Ok(built)
 }
 
@@ -207,7 +293,12 @@ fn package_name(manifest: &Path) -> Result<String> {
     bail!("{} has no [package] name", manifest.display())
 }
 
-fn build_rust(workspace_root: &Path, plugins_dir: &Path, out_dir: &Path) -> Result<Vec<PathBuf>> {
+fn build_rust(
+    workspace_root: &Path,
+    tools: &Tools,
+    plugins_dir: &Path,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>> {
     let plugins = rust_plugins(plugins_dir, out_dir)?;
     let mut inputs = vec![
         workspace_root.join("wit"),
@@ -242,9 +333,54 @@ fn build_rust(workspace_root: &Path, plugins_dir: &Path, out_dir: &Path) -> Resu
         fs::copy(&wasm, &plugin.output).with_context(|| {
             format!("copying {} to {}", wasm.display(), plugin.output.display())
         })?;
+        if plugin.output.ends_with(TABLE_BOMB) {
+            add_bomb_tables(tools, &plugin.output)?;
+        }
         println!("built       {}", shown(out_dir, &plugin.output));
     }
     Ok(outputs)
+}
+
+/// Rewrites `component` with [`BOMB_TABLES`] more tables in its main module, declared right
+/// after the module's own table (so that one keeps index 0): every instance allocates them as
+/// it starts. `wasm-tools` prints the component as text and parses it back.
+fn add_bomb_tables(tools: &Tools, component: &Path) -> Result<()> {
+    let wasm_tools = tools.wasm_tools()?;
+    let printed = Command::new(&wasm_tools)
+        .arg("print")
+        .arg(component)
+        .output()
+        .with_context(|| format!("starting {}", wasm_tools.display()))?;
+    ensure!(
+        printed.status.success(),
+        "wasm-tools print {} failed: {}",
+        component.display(),
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let text = String::from_utf8(printed.stdout).context("wasm-tools print wrote UTF-8")?;
+    let own_table = text
+        .find("(table (;0;)")
+        .with_context(|| format!("{} declares no table", component.display()))?;
+    let line_start = text[..own_table].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = own_table
+        + text[own_table..]
+            .find('\n')
+            .unwrap_or(text.len() - own_table);
+    let indent = &text[line_start..own_table];
+    let tables = format!("\n{indent}(table {BOMB_TABLE_ELEMENTS} funcref)").repeat(BOMB_TABLES);
+    let source = component.with_extension("wat");
+    fs::write(
+        &source,
+        format!("{}{tables}{}", &text[..line_end], &text[line_end..]),
+    )
+    .with_context(|| format!("writing {}", source.display()))?;
+    run(Command::new(&wasm_tools)
+        .arg("parse")
+        .arg(&source)
+        .arg("-o")
+        .arg(component))
+    .context("adding the table bomb's tables")?;
+    fs::remove_file(&source).with_context(|| format!("removing {}", source.display()))
 }
 
 /// Builds plugin `name` of `language` from `plugins/<name>/<source>` on the SDK at `sdk`, unless
@@ -469,6 +605,17 @@ mod tests {
         .unwrap();
         assert_eq!(package_name(&manifest).unwrap(), "email-strategy");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_compile_bomb_is_a_component_with_one_function() {
+        let bomb = compile_bomb();
+        assert!(bomb.starts_with(&COMPONENT_HEADER));
+        assert!((300_000..500_000).contains(&bomb.len()), "{}", bomb.len());
+        assert_eq!(bomb, compile_bomb(), "the same bytes on every build");
+        // The component's one section is a core module, whose length it states.
+        assert_eq!(bomb[8], 1);
+        assert!(bomb[9..].windows(8).any(|w| w == b"\0asm\x01\0\0\0"));
     }
 
     #[test]

@@ -182,6 +182,10 @@ fn in_child(exe: &std::path::Path, limits: &CompileLimits, bytes: &[u8]) -> Resu
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let cpu_seconds = limits.timeout.as_secs().saturating_mul(threads) + 10;
     let mut child = Command::new(exe)
+        // mimalloc commits each 1 GiB arena it reserves, and RLIMIT_DATA counts committed
+        // memory: any limit under about 1.1 GiB refused every compile at once. Committing on
+        // demand makes the limit count what the compiler really uses.
+        .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
         .arg(CHILD_ARG)
         .arg(limits.memory_mb.to_string())
         .arg(cpu_seconds.to_string())

@@ -22,9 +22,6 @@ use crate::project::{Grant, PluginSettings};
 
 /// Default memory cap per plugin instance, in MiB.
 pub const DEFAULT_MEMORY_MB: u64 = 64;
-/// Memory an instance may use while the host reads its metadata (its own cap is not known
-/// before its name is), in MiB; the instance is then checked against its real cap.
-const DESCRIBE_MEMORY_MB: u64 = 512;
 /// Time limit for instantiating a plugin and reading its metadata, in milliseconds.
 const DESCRIBE_TIMEOUT_MS: u64 = 10_000;
 
@@ -122,7 +119,24 @@ impl Plugin {
             ))
             .hint("rebuild the plugin against this Confiture's wit/")
         })?;
-        let (info, used) = describe(engine, &pre, &exports.describe, &shown, file)?;
+        // Its own cap is not known before its name is: it starts under the cap of the entry
+        // named after its file (the default without one), then is checked against its own.
+        let provisional = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("plugin")
+            .to_string();
+        let start_cap = settings_for(&provisional)
+            .memory_mb
+            .unwrap_or(DEFAULT_MEMORY_MB);
+        let (info, used) = describe(
+            engine,
+            &pre,
+            &exports.describe,
+            &shown,
+            &provisional,
+            start_cap,
+        )?;
         info.validate(&shown, &shape.kinds)?;
         let settings = settings_for(&info.name);
         let granted: Vec<Grant> = info
@@ -253,33 +267,30 @@ impl Plugin {
     }
 }
 
-/// Instantiates the component under a provisional identity and calls `describe`; returns the
-/// metadata and the memory the instance held afterwards.
+/// Instantiates the component under its provisional name (its file's) and a memory cap of
+/// `memory_mb`, and calls `describe`; returns the metadata and the memory the instance held
+/// afterwards.
 fn describe(
     engine: &Arc<PluginEngine>,
     pre: &InstancePre<HostState>,
     describe: &ExportFunc,
     shown: &str,
-    file: &Path,
+    provisional: &str,
+    memory_mb: u64,
 ) -> anyhow::Result<(PluginInfo, u64)> {
-    let provisional = file
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("plugin")
-        .to_string();
     let context = Arc::new(PluginContext {
-        name: provisional.clone(),
+        name: provisional.to_string(),
         config: Default::default(),
         granted: Vec::new(),
         log: engine.log.clone(),
         key: PluginKey::Unnamed,
     });
-    let mut store = new_store(&engine.engine, context, DESCRIBE_MEMORY_MB);
+    let mut store = new_store(&engine.engine, context, memory_mb);
     store.set_epoch_deadline(PluginEngine::ticks(DESCRIBE_TIMEOUT_MS));
     let fail = |store: &Store<HostState>, call: &str, err: wasmtime::Error| {
         store.data().flush_output();
         let err = PluginCallError::from_wasmtime(
-            &provisional,
+            provisional,
             call,
             err,
             store.data(),

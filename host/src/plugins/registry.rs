@@ -2,10 +2,11 @@
 //! into a [`PluginSet`] with names checked for duplicates and settings checked against what
 //! was found.
 //!
-//! A plugin is identified by its file name before anything of it is read: when the settings of
-//! `<name>` (the file's name without `.wasm`) say `enabled: false`, the file is neither read,
-//! compiled nor started. A disabled plugin in a file named otherwise has to be started once to
-//! learn its name; it is then set aside with a warning saying to rename the file.
+//! A disabled plugin runs no code, so it is recognised by its file name, before anything of
+//! it is read: when the settings of `<name>` (the file's name without `.wasm`) say
+//! `enabled: false`, the file is neither read, compiled nor started. Learning the name of a
+//! plugin in a file named otherwise means running it, so a disabled entry that names no file
+//! refuses the load before any plugin starts.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -129,8 +130,7 @@ pub struct BrokenPlugin {
 #[derive(Debug, Default)]
 pub struct PluginSet {
     plugins: Vec<Arc<Plugin>>,
-    /// Plugins turned off in the environment file, never started (see the module's
-    /// documentation for the exception).
+    /// Plugins turned off in the environment file: their files were never read.
     pub disabled: Vec<DisabledPlugin>,
     /// Configuration problems that do not stop the run (unknown names, unasked grants).
     pub warnings: Vec<String>,
@@ -155,7 +155,9 @@ impl PluginSet {
     ) -> anyhow::Result<(Self, Vec<BrokenPlugin>)> {
         let mut set = PluginSet::default();
         let mut broken = Vec::new();
-        for file in sources.discover()? {
+        let files = sources.discover()?;
+        refuse_unidentified_disabled(sources, &files)?;
+        for file in files {
             let shown_file = shown(sources.root.as_deref(), &file);
             let stem = file
                 .file_stem()
@@ -193,18 +195,18 @@ impl PluginSet {
             ));
         }
         if !plugin.settings.enabled {
-            self.warnings.push(format!(
-                "plugin {} is disabled, but its file is {}, so Confiture had to start it to \
-                 learn its name; rename the file to {}.wasm so that it is never started",
-                plugin.name(),
+            // Its file is not named after it: the file that is was disabled, this one ran.
+            return Err(Failure::config(format!(
+                "{} declares plugin `{}`, which the environment file disables",
                 plugin.shown,
                 plugin.name()
-            ));
-            self.disabled.push(DisabledPlugin {
-                name: plugin.name().to_string(),
-                file: plugin.shown.clone(),
-            });
-            return Ok(());
+            ))
+            .hint(format!(
+                "Confiture skips a disabled plugin by its file name ({}.wasm); remove {} from \
+                 the plugins directory, or rename the plugin",
+                plugin.name(),
+                plugin.shown
+            )));
         }
         if let Some(other) = self.plugins.iter().find(|p| p.name() == plugin.name()) {
             return Err(Failure::config(format!(
@@ -300,6 +302,41 @@ impl PluginSet {
         self.of_kind(Kind::Strategy)
             .find(|p| p.info.strategies.iter().any(|s| s.name == name))
     }
+}
+
+/// Refuses a `plugins.<name>.enabled: false` entry that no file is named after
+/// (`<name>.wasm`): finding the plugin among the other files would mean starting each of them
+/// to learn its name, and a disabled plugin must run no code.
+fn refuse_unidentified_disabled(sources: &PluginSources, files: &[PathBuf]) -> Result<(), Failure> {
+    let stems: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.file_stem().and_then(|s| s.to_str()))
+        .collect();
+    let Some((name, settings)) = sources
+        .settings
+        .iter()
+        .find(|(name, settings)| !settings.enabled && !stems.contains(&name.as_str()))
+    else {
+        return Ok(());
+    };
+    let file = sources
+        .env_file
+        .as_deref()
+        .map(|f| shown(sources.root.as_deref(), f))
+        .unwrap_or_else(|| "the environment file".into());
+    let at = settings.line.map(|l| format!(":{l}")).unwrap_or_default();
+    let dir = sources
+        .dir
+        .as_deref()
+        .map(|d| shown(sources.root.as_deref(), d))
+        .unwrap_or_else(|| "the plugins directory".into());
+    Err(Failure::config(format!(
+        "{file}{at}: plugins.{name} disables a plugin, and no plugin file is named {name}.wasm"
+    ))
+    .hint(format!(
+        "a disabled plugin is recognised by its file name, so that it never runs: rename its \
+         file in {dir} to {name}.wasm, or remove the entry if the plugin is not installed"
+    )))
 }
 
 /// The plugins directory of a project, as shown in messages.
