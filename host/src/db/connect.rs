@@ -28,10 +28,12 @@ use crate::project::vars::percent_encode;
 /// (`idle_session_timeout` exists from PostgreSQL 14; older servers have nothing to turn off.)
 /// The query runs without a statement timeout, then the server's own is restored: a database
 /// that sets `statement_timeout` to a few milliseconds must not refuse the connection itself.
+/// It asks `current_setting(name, true)` rather than `pg_settings`, which lists every setting:
+/// the applier sends this before each migration.
 pub const OWN_SESSION_SETTINGS: &str = "SET statement_timeout = 0; \
      SELECT pg_catalog.set_config(name, '0', false) \
-     FROM pg_catalog.pg_settings \
-     WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout'); \
+     FROM (VALUES ('idle_session_timeout'), ('idle_in_transaction_session_timeout')) AS s(name) \
+     WHERE pg_catalog.current_setting(name, true) IS NOT NULL; \
      RESET statement_timeout";
 
 /// The driver's `keepalives_idle` default (the kernel's two hours).

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-use crate::db::ConnectionSpec;
+use crate::db::{ConnectionSpec, first_value};
 use crate::error::{ExitCode, Failure};
 use crate::output::Output;
 
@@ -109,6 +109,8 @@ pub struct MigrationLock {
     table: String,
     /// The backend holding it.
     pid: i32,
+    /// [`MigrationLock::verify`]'s query.
+    verify_sql: String,
 }
 
 /// How long [`MigrationLock::verify`] waits for the server's answer.
@@ -177,6 +179,7 @@ impl MigrationLock {
             if held == keys.len() {
                 return Ok(MigrationLock {
                     client,
+                    verify_sql: held_count_sql(&keys),
                     keys: keys.to_vec(),
                     table: table.to_string(),
                     pid,
@@ -218,7 +221,9 @@ impl MigrationLock {
     }
 
     /// Checks that the lock is still held: its connection is open and the server shows both
-    /// keys granted to it. Asked before every migration starts.
+    /// keys granted to it. Asked before every migration starts: one simple query (the keys are
+    /// integers written into it), so that it costs one round trip on the lock's connection and
+    /// can travel while the migration's connection opens its transaction.
     pub async fn verify(&self) -> Result<(), LockLost> {
         let lost = |why: String| LockLost {
             table: self.table.clone(),
@@ -227,18 +232,9 @@ impl MigrationLock {
         if self.client.is_closed() {
             return Err(lost(self.closed()));
         }
-        let [(c1, o1, s1), (c2, o2, s2)] = [self.keys[0].in_pg_locks(), self.keys[1].in_pg_locks()];
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
-            [&c1, &o1, &s1, &c2, &o2, &s2];
-        let query = self.client.query_one(
-            "SELECT count(*)::int FROM pg_catalog.pg_locks \
-             WHERE locktype = 'advisory' AND granted AND pid = pg_catalog.pg_backend_pid() \
-               AND ((classid::bigint = $1 AND objid::bigint = $2 AND objsubid = $3) \
-                 OR (classid::bigint = $4 AND objid::bigint = $5 AND objsubid = $6))",
-            &params,
-        );
+        let query = self.client.simple_query(&self.verify_sql);
         match tokio::time::timeout(VERIFY_TIMEOUT, query).await {
-            Ok(Ok(row)) if row.get::<_, i32>(0) == 2 => Ok(()),
+            Ok(Ok(rows)) if first_value(&rows) == Some(self.keys.len().to_string()) => Ok(()),
             Ok(Ok(_)) => Err(lost(format!(
                 "the server no longer shows it held by its connection (pid {}): something \
                  released it",
@@ -290,6 +286,23 @@ impl MigrationLock {
             }
         }
     }
+}
+
+/// How many of `keys` the server shows granted to the session that asks.
+fn held_count_sql(keys: &[Key]) -> String {
+    let held: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let (class, object, sub) = key.in_pg_locks();
+            format!("(classid::bigint = {class} AND objid::bigint = {object} AND objsubid = {sub})")
+        })
+        .collect();
+    format!(
+        "SELECT count(*) FROM pg_catalog.pg_locks \
+         WHERE locktype = 'advisory' AND granted AND pid = pg_catalog.pg_backend_pid() \
+           AND ({})",
+        held.join(" OR ")
+    )
 }
 
 /// Who holds the advisory lock `key`: pid, application name and since when.

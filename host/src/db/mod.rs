@@ -10,3 +10,11 @@ pub mod script;
 pub mod session;
 
 pub use connect::{ConnectionSpec, TlsMode, cancel};
+
+/// The first column of the first row of a simple query's answer.
+pub fn first_value(messages: &[tokio_postgres::SimpleQueryMessage]) -> Option<String> {
+    messages.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+        _ => None,
+    })
+}

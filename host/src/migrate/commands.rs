@@ -25,7 +25,7 @@ use crate::error::{ExitCode, Failure};
 use crate::output::{Output, Report};
 use crate::project::{Project, ResolvedDatabase};
 use crate::risk::{MigrationRisk, TableSizes, assess_migration, sharpen, tables};
-use crate::sql::{SourceText, build_model, parse_files, split_statements};
+use crate::sql::{ModelBuilder, SourceText, parse_files, split_statements};
 
 pub use super::down::down;
 pub use super::up::up;
@@ -189,18 +189,24 @@ fn assess(
         })
         .collect();
     let files = parse_files(&sources);
-    pending
-        .iter()
-        .map(|p| {
-            let index = ctx
-                .migrations
-                .iter()
-                .position(|m| m.version == p.version)
-                .unwrap_or(0);
-            let model = build_model(&files[..index]);
-            let statements = files.get(index).map_or(&[][..], |f| &f.statements[..]);
-            assess_migration(statements, Some(&model), settings)
-        })
+    // One pass: the model grows file by file, each pending migration assessed against the
+    // schema before it.
+    let mut before = ModelBuilder::default();
+    let mut risks: Vec<Option<MigrationRisk>> = pending.iter().map(|_| None).collect();
+    let mut left = pending.len();
+    for (m, file) in ctx.migrations.iter().zip(&files) {
+        if left == 0 {
+            break;
+        }
+        if let Some(at) = pending.iter().position(|p| p.version == m.version) {
+            risks[at] = Some(assess_migration(&file.statements, Some(&before), settings));
+            left -= 1;
+        }
+        before.apply(file);
+    }
+    risks
+        .into_iter()
+        .map(|risk| risk.unwrap_or_else(|| assess_migration(&[], None, settings)))
         .collect()
 }
 

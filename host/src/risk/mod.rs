@@ -283,43 +283,6 @@ impl MigrationRisk {
     }
 }
 
-/// Classifies one statement on its own (an `ALTER COLUMN TYPE` then cannot know the old type).
-pub fn classify_statement(statement: &Statement) -> Assessment {
-    classify_statement_in(statement, None)
-}
-
-/// Classifies one statement; `model` is the schema before the migration, used to recognise
-/// binary-coercible type changes and existing tables.
-pub fn classify_statement_in(statement: &Statement, model: Option<&SchemaModel>) -> Assessment {
-    let risk = assess_migration(
-        std::slice::from_ref(statement),
-        model.map(|m| m as &dyn TableLookup),
-        Settings::default(),
-    );
-    risk.statements
-        .into_iter()
-        .next()
-        .map(|(_, a)| a)
-        .unwrap_or_else(|| Assessment::of(Vec::new()))
-}
-
-/// Classifies a migration's statements without knowing the schema before it.
-pub fn classify_migration(statements: &[Statement]) -> MigrationRisk {
-    classify_migration_in(statements, None)
-}
-
-/// Classifies a migration's statements, `model` being the schema before it.
-pub fn classify_migration_in(
-    statements: &[Statement],
-    model: Option<&SchemaModel>,
-) -> MigrationRisk {
-    assess_migration(
-        statements,
-        model.map(|m| m as &dyn TableLookup),
-        Settings::default(),
-    )
-}
-
 /// Classifies one migration's statements in order, `before` being the schema before it.
 pub fn assess_migration(
     statements: &[Statement],

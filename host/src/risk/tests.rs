@@ -12,14 +12,20 @@ fn migration(sql: &str, no_transaction: bool) -> MigrationRisk {
         sql.to_string()
     };
     let file = parse_file("db/migrations/1_m.up.sql", &text, true);
-    classify_migration(&file.statements)
+    assess_migration(&file.statements, None, Settings::default())
+}
+
+/// One statement classified on its own, without the schema before it.
+fn statement_alone(statement: &Statement) -> Assessment {
+    let risk = assess_migration(std::slice::from_ref(statement), None, Settings::default());
+    risk.statements.into_iter().next().expect("one statement").1
 }
 
 fn with_schema(schema: &str, sql: &str) -> Level {
     let before = parse_file("db/schema.sql", schema, false);
     let model = build_model(&[before]);
     let file = parse_file("db/migrations/1_m.up.sql", sql, true);
-    classify_migration_in(&file.statements, Some(&model)).level
+    assess_migration(&file.statements, Some(&model), Settings::default()).level
 }
 
 #[test]
@@ -33,7 +39,7 @@ fn create_index_concurrently_or_not() {
     let r = migration("SELECT 1;\nCREATE INDEX CONCURRENTLY i ON t (a)", false);
     assert_eq!(r.level, Level::Critical);
     assert!(r.reasons()[0].contains("cannot run inside a transaction block"));
-    let a = classify_statement(&parse_file("m", "CREATE INDEX i ON t (a)", true).statements[0]);
+    let a = statement_alone(&parse_file("m", "CREATE INDEX i ON t (a)", true).statements[0]);
     assert_eq!(a.reasons[0].lock, Some("SHARE"));
 }
 
@@ -220,7 +226,7 @@ fn unparsed_statements_are_never_low() {
     );
     let s = &file.statements[0];
     assert_eq!(s.kind, crate::sql::StatementKind::Unparsed);
-    let a = classify_statement(s);
+    let a = statement_alone(s);
     assert!(a.level >= Level::High);
     assert!(
         a.reasons[0]

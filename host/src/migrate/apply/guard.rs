@@ -10,9 +10,10 @@
 use std::sync::LazyLock;
 
 use anyhow::Context;
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::Client;
 
 use crate::db::connect::OWN_SESSION_SETTINGS;
+use crate::db::first_value;
 
 /// Brings the session back to the state the connection opened with: settings (`SET`,
 /// `set_config`), role and session user, cursors, `LISTEN`s, session advisory locks, sequence
@@ -48,8 +49,9 @@ pub enum Ended {
     Unknown,
 }
 
-/// The transaction the applier opened, known by its id.
-#[derive(Debug)]
+/// The transaction the applier opened, known by its id (a copy can check it while the
+/// original commits, in the same round trip).
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Txn {
     txid: i64,
 }
@@ -114,12 +116,4 @@ impl Txn {
             Err(_) => Ended::Unknown,
         }
     }
-}
-
-/// The first column of the first row of a simple query's answer.
-fn first_value(messages: &[SimpleQueryMessage]) -> Option<String> {
-    messages.iter().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
-        _ => None,
-    })
 }

@@ -312,8 +312,9 @@ impl Applier<'_> {
     /// stopping at the first failure or refusal. Refuses (before anything runs) a unit that
     /// would create an index that exists as INVALID. Returns one outcome per unit.
     ///
-    /// No unit starts without the lock: it is verified with the server right before each
-    /// one, and a lost lock fails that unit as [`Left::NotStarted`] with a [`LockLost`].
+    /// No unit starts without the lock: it is verified with the server before each one's
+    /// first statement is sent (while its transaction opens), and a lost lock fails that unit
+    /// as [`Left::NotStarted`] with a [`LockLost`].
     pub async fn apply(
         &mut self,
         lock: &MigrationLock,
@@ -334,18 +335,8 @@ impl Applier<'_> {
                 go_on = false;
                 continue;
             }
-            if let Err(lost) = lock.verify().await {
-                let outcome = Outcome::Failed(Box::new(UnitFailure {
-                    error: lost.into(),
-                    left: Left::NotStarted,
-                }));
-                flow.finished(unit, &outcome).await?;
-                outcomes.push(outcome);
-                go_on = false;
-                continue;
-            }
             flow.starting(unit).await?;
-            let mut outcome = self.run_unit(unit).await?;
+            let mut outcome = self.run_unit(lock, unit).await?;
             if let Outcome::Failed(failure) = &mut outcome
                 && let Left::Disconnected { confirmed, txid } = &mut failure.left
             {

@@ -8,6 +8,7 @@ use tokio_postgres::Client;
 use super::guard::{Ended, OWN_IDENTITY, RESET_SESSION, Txn};
 use super::indexes::invalid_indexes;
 use super::{Applier, Bookkeeping, Flow, Left, Outcome, Rehearsal, Unit, UnitFailure};
+use crate::db::lock::{LockLost, MigrationLock};
 use crate::db::script::{ScriptError, execute};
 use crate::hooks::{EVENTS, MigrationRef, Status, event_name};
 use crate::plugins::hooks::Direction;
@@ -59,6 +60,49 @@ fn located(
     error
 }
 
+/// A unit that did not start: the run's migration lock is lost.
+fn not_started(lost: LockLost) -> UnitFailure {
+    UnitFailure {
+        error: lost.into(),
+        left: Left::NotStarted,
+    }
+}
+
+/// What a step's failure left, once the server said how the transaction `ended`.
+fn left_by(lost_by: Option<String>, ended: Ended) -> Left {
+    match (lost_by, ended) {
+        (Some(by), ended) => Left::Lost {
+            by,
+            ended: ended.into(),
+        },
+        (None, Ended::RolledBack) => Left::Nothing,
+        (None, Ended::Committed) => Left::Lost {
+            by: "an unknown statement".to_string(),
+            ended: Ended::Committed.into(),
+        },
+        (None, Ended::Unknown) => Left::Unknown,
+    }
+}
+
+/// The unit's `COMMIT`, as the server answered it and reports the transaction ended.
+fn committed(error: Option<tokio_postgres::Error>, ended: Ended) -> Result<(), UnitFailure> {
+    match (error, ended) {
+        (None, Ended::Committed) => Ok(()),
+        (error, ended) => Err(UnitFailure {
+            error: match error {
+                Some(error) => anyhow::Error::new(error).context("COMMIT failed"),
+                None => {
+                    anyhow::anyhow!("COMMIT was answered with ROLLBACK: the transaction had failed")
+                }
+            },
+            left: match ended {
+                Ended::RolledBack => Left::Nothing,
+                _ => Left::Unknown,
+            },
+        }),
+    }
+}
+
 /// Where a statement is, for people.
 fn at(file: &str, statement: &SqlStatement<'_>) -> String {
     format!("the statement at {file}:{}", statement.line)
@@ -73,12 +117,16 @@ impl Applier<'_> {
 
     /// Runs one unit with its hooks, retries and audit entries. A unit's failure is its
     /// outcome; an error is the run's own (the audit trail could not be written).
-    pub(super) async fn run_unit(&mut self, unit: &Unit<'_>) -> anyhow::Result<Outcome> {
+    pub(super) async fn run_unit(
+        &mut self,
+        lock: &MigrationLock,
+        unit: &Unit<'_>,
+    ) -> anyhow::Result<Outcome> {
         let hook = self.hook_ref(unit);
         let result = if unit.script.outside_transaction() {
-            self.outside(unit, hook.as_ref()).await
+            self.outside(lock, unit, hook.as_ref()).await
         } else {
-            self.with_retries(unit, hook.as_ref()).await
+            self.with_retries(lock, unit, hook.as_ref()).await
         };
         let failure = match result {
             Ok(elapsed) => match (&hook, unit.direction) {
@@ -100,7 +148,11 @@ impl Applier<'_> {
             },
             Err(failure) => failure,
         };
-        self.after_failure(unit, hook.as_ref(), &failure).await?;
+        // A unit that did not start (the lock is lost) has nothing to report to hooks or the
+        // audit trail.
+        if failure.left != Left::NotStarted {
+            self.after_failure(unit, hook.as_ref(), &failure).await?;
+        }
         Ok(Outcome::Failed(Box::new(failure)))
     }
 
@@ -136,13 +188,14 @@ impl Applier<'_> {
     /// `lock_timeout` and the environment allows retries.
     async fn with_retries(
         &mut self,
+        lock: &MigrationLock,
         unit: &Unit<'_>,
         hook: Option<&MigrationRef>,
     ) -> Result<Duration, UnitFailure> {
         let mut attempt = 0;
         let mut backoff = Duration::from_millis(200);
         loop {
-            match self.in_transaction(unit, hook).await {
+            match self.in_transaction(lock, unit, hook).await {
                 Err(failure)
                     if attempt < self.settings.lock_retries
                         && failure.is_lock_timeout()
@@ -163,9 +216,12 @@ impl Applier<'_> {
         }
     }
 
-    /// Runs the unit in a transaction of its own, committed with its tracking row.
+    /// Runs the unit in a transaction of its own, committed with its tracking row. The lock is
+    /// verified while the transaction opens (two connections, one round trip); the unit's
+    /// statements are sent only once it is confirmed.
     async fn in_transaction(
         &mut self,
+        lock: &MigrationLock,
         unit: &Unit<'_>,
         hook: Option<&MigrationRef>,
     ) -> Result<Duration, UnitFailure> {
@@ -176,66 +232,87 @@ impl Applier<'_> {
             .wrapper
             .as_ref()
             .map_or("", |w| w.modes.as_str());
-        let txn = match Txn::begin(self.client, modes, &self.settings.set_sql(true)).await {
-            Ok(txn) => txn,
-            Err(error) => {
+        let setup = self.settings.set_sql(true);
+        let (verified, opened) =
+            tokio::join!(lock.verify(), Txn::begin(self.client, modes, &setup));
+        let txn = match (verified, opened) {
+            (Ok(()), Ok(txn)) => txn,
+            (verified, opened) => {
                 // Nothing of the unit ran; leave no transaction open.
                 let _ = self.client.batch_execute("ROLLBACK").await;
-                return Err(UnitFailure {
-                    error,
-                    left: Left::Nothing,
+                return Err(match (verified, opened) {
+                    (Err(lost), _) => not_started(lost),
+                    (_, Err(error)) => UnitFailure {
+                        error,
+                        left: Left::Nothing,
+                    },
+                    (Ok(()), Ok(_)) => unreachable!("both succeeded above"),
                 });
             }
         };
-        match self.steps(&txn, unit, hook, started, true).await {
-            Ok(()) => match txn.commit(self.client).await {
-                (None, Ended::Committed) => Ok(started.elapsed()),
-                (error, ended) => Err(UnitFailure {
-                    error: match error {
-                        Some(error) => anyhow::Error::new(error).context("COMMIT failed"),
-                        None => anyhow::anyhow!(
-                            "COMMIT was answered with ROLLBACK: the transaction had failed"
-                        ),
-                    },
-                    left: match ended {
-                        Ended::RolledBack => Left::Nothing,
-                        _ => Left::Unknown,
-                    },
-                }),
-            },
-            Err(step) => {
-                let txid = txn.id();
-                let ended = txn.rollback(self.client).await;
-                if self.client.is_closed() && step.lost_by.is_none() {
-                    return Err(UnitFailure {
-                        error: step.error,
-                        left: Left::Disconnected {
-                            confirmed: false,
-                            txid,
-                        },
-                    });
-                }
-                Err(UnitFailure {
-                    error: step.error,
-                    left: match (step.lost_by, ended) {
-                        (Some(by), ended) => Left::Lost {
-                            by,
-                            ended: ended.into(),
-                        },
-                        (None, Ended::RolledBack) => Left::Nothing,
-                        (None, Ended::Committed) => Left::Lost {
-                            by: "an unknown statement".to_string(),
-                            ended: Ended::Committed.into(),
-                        },
-                        (None, Ended::Unknown) => Left::Unknown,
-                    },
-                })
+        let step = match self.statements(&txn, unit, hook).await {
+            Ok(()) if self.listens(HookEvent::PostExecute, hook) => {
+                self.close(&txn, unit, hook, started, true).await
             }
+            Ok(()) => return self.record_and_commit(txn, unit, started).await,
+            Err(step) => Err(step),
+        };
+        if let Err(step) = step {
+            let txid = txn.id();
+            let ended = txn.rollback(self.client).await;
+            if self.client.is_closed() && step.lost_by.is_none() {
+                return Err(UnitFailure {
+                    error: step.error,
+                    left: Left::Disconnected {
+                        confirmed: false,
+                        txid,
+                    },
+                });
+            }
+            return Err(UnitFailure {
+                error: step.error,
+                left: left_by(step.lost_by, ended),
+            });
+        }
+        let (error, ended) = txn.commit(self.client).await;
+        committed(error, ended).map(|()| started.elapsed())
+    }
+
+    /// The tracking row (and audit entry) and `COMMIT` sent together, in one round trip: used
+    /// when no `post-execute` hook runs between them. The server keeps both or neither — a
+    /// failed write aborts the transaction, and its `COMMIT` is then answered with `ROLLBACK`
+    /// — and the guard still checks the transaction after the write, and how it ended.
+    async fn record_and_commit(
+        &self,
+        txn: Txn,
+        unit: &Unit<'_>,
+        started: Instant,
+    ) -> Result<Duration, UnitFailure> {
+        let elapsed = started.elapsed();
+        let (recorded, (error, ended)) = tokio::join!(
+            self.book(unit, elapsed, Some(&txn), true),
+            txn.commit(self.client)
+        );
+        match recorded {
+            Ok(()) => committed(error, ended).map(|()| started.elapsed()),
+            // Its COMMIT went out with the write: whether it arrived, only the server knows.
+            Err(step) if self.client.is_closed() => Err(UnitFailure {
+                error: step.error,
+                left: Left::Unknown,
+            }),
+            Err(step) => Err(UnitFailure {
+                error: step.error,
+                left: left_by(step.lost_by, ended),
+            }),
         }
     }
 
-    /// Inside `txn`: `pre-execute`, the statements, the tracking row (and audit entry when
-    /// `audit`), `post-execute` — the transaction checked after each.
+    /// True when a hook listens to `event` for this unit.
+    fn listens(&self, event: HookEvent, hook: Option<&MigrationRef>) -> bool {
+        hook.is_some() && !self.hooks.idle(event)
+    }
+
+    /// Inside `txn`: `pre-execute`, the statements, then [`Applier::close`].
     async fn steps(
         &mut self,
         txn: &Txn,
@@ -243,6 +320,40 @@ impl Applier<'_> {
         hook: Option<&MigrationRef>,
         started: Instant,
         audit: bool,
+    ) -> Result<(), StepFailure> {
+        self.statements(txn, unit, hook).await?;
+        self.close(txn, unit, hook, started, audit).await
+    }
+
+    /// Inside `txn`, after its statements: the tracking row (and audit entry when `audit`),
+    /// then `post-execute` — the transaction checked after each.
+    async fn close(
+        &mut self,
+        txn: &Txn,
+        unit: &Unit<'_>,
+        hook: Option<&MigrationRef>,
+        started: Instant,
+        audit: bool,
+    ) -> Result<(), StepFailure> {
+        let elapsed = started.elapsed();
+        self.book(unit, elapsed, Some(txn), audit).await?;
+        self.fire(
+            HookEvent::PostExecute,
+            hook,
+            Status::Applied,
+            Some(elapsed),
+            Some(txn),
+        )
+        .await
+    }
+
+    /// Inside `txn`: `pre-execute` and the unit's statements — the transaction checked after
+    /// each.
+    async fn statements(
+        &mut self,
+        txn: &Txn,
+        unit: &Unit<'_>,
+        hook: Option<&MigrationRef>,
     ) -> Result<(), StepFailure> {
         let client = self.client;
         self.fire(
@@ -275,16 +386,7 @@ impl Applier<'_> {
                 return Err(StepFailure::lost(at(&unit.script.file, statement)));
             }
         }
-        let elapsed = started.elapsed();
-        self.book(unit, elapsed, Some(txn), audit).await?;
-        self.fire(
-            HookEvent::PostExecute,
-            hook,
-            Status::Applied,
-            Some(elapsed),
-            Some(txn),
-        )
-        .await
+        Ok(())
     }
 
     /// Fires a per-unit event (when a hook listens); inside `txn`, checks it afterwards.
@@ -369,6 +471,7 @@ impl Applier<'_> {
     /// own; recorded once all ran. A failure names what ran and the INVALID indexes it left.
     async fn outside(
         &mut self,
+        lock: &MigrationLock,
         unit: &Unit<'_>,
         hook: Option<&MigrationRef>,
     ) -> Result<Duration, UnitFailure> {
@@ -379,11 +482,14 @@ impl Applier<'_> {
             left: Left::Nothing,
         };
         let timeouts = self.settings.set_sql(false);
-        let (reset, before, set) = tokio::join!(
+        // The lock is verified on its own connection while this one is prepared.
+        let (verified, reset, before, set) = tokio::join!(
+            lock.verify(),
             client.batch_execute(&RESET_SESSION),
             invalid_indexes(client),
             client.batch_execute(&timeouts),
         );
+        verified.map_err(not_started)?;
         reset
             .map_err(anyhow::Error::from)
             .and(set.map_err(anyhow::Error::from))
@@ -526,17 +632,9 @@ pub(super) async fn rehearse(
     if let Some((index, hook, step)) = failed
         && let Some(unit) = units.get(index)
     {
-        let left = match (&step.lost_by, ended) {
-            (None, Ended::RolledBack) => Left::Nothing,
-            (None, Ended::Unknown) => Left::Unknown,
-            (by, ended) => Left::Lost {
-                by: by.clone().unwrap_or_else(|| "an unknown statement".into()),
-                ended: ended.into(),
-            },
-        };
         let failure = UnitFailure {
+            left: left_by(step.lost_by, ended),
             error: step.error,
-            left,
         };
         applier
             .hooks
