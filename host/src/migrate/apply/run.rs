@@ -1,6 +1,7 @@
 //! Running units: one in its own transaction (retried on lock timeouts), one statement by
 //! statement outside a transaction, or every unit in the one transaction of a dry run.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
@@ -8,6 +9,7 @@ use tokio_postgres::Client;
 use super::guard::{Ended, OWN_IDENTITY, RESET_SESSION, Txn};
 use super::indexes::invalid_indexes;
 use super::{Applier, Bookkeeping, Flow, Left, Outcome, Rehearsal, Unit, UnitFailure};
+use crate::db::lock::MigrationLock;
 use crate::db::script::{ScriptError, execute};
 use crate::hooks::{EVENTS, MigrationRef, Status, event_name};
 use crate::plugins::hooks::Direction;
@@ -45,18 +47,54 @@ impl<T: Into<anyhow::Error>> From<T> for StepFailure {
     }
 }
 
-/// The error of `statements[failed]`, with the lines that ran before it and did not after.
+/// The error of `statements[failed]`, with the lines that ran before it and did not after, and
+/// the sessions seen blocking it when it failed on `lock_timeout`.
 fn located(
     file: &str,
     statements: &[&SqlStatement<'_>],
     failed: usize,
     err: &tokio_postgres::Error,
+    blockers: Vec<String>,
 ) -> ScriptError {
     let statement = statements[failed];
     let mut error = ScriptError::from_postgres(file, statement.text, statement.line, err);
     error.ran = statements[..failed].iter().map(|s| s.line).collect();
     error.not_run = statements[failed + 1..].iter().map(|s| s.line).collect();
+    if error.is_lock_timeout() {
+        error.blocked_by = blockers;
+    }
     error
+}
+
+/// Runs `statement` (a future on the work connection) while watching, on the lock's
+/// connection, who blocks this run: when it is still running at three quarters of
+/// `lock_timeout`, the sessions holding the locks it waits for are noted, so that a failure on
+/// `lock_timeout` can name them. Returns its result and those sessions, described.
+async fn watched<T>(
+    statement: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    lock: &MigrationLock,
+    lock_timeout_ms: u64,
+) -> (Result<T, tokio_postgres::Error>, Vec<String>) {
+    if lock_timeout_ms == 0 {
+        return (statement.await, Vec::new());
+    }
+    let watcher = async {
+        tokio::time::sleep(Duration::from_millis(lock_timeout_ms * 3 / 4)).await;
+        lock.blocking_this_run().await
+    };
+    tokio::pin!(statement);
+    tokio::pin!(watcher);
+    let mut seen = Vec::new();
+    let mut watching = true;
+    loop {
+        tokio::select! {
+            result = &mut statement => return (result, seen),
+            blockers = &mut watcher, if watching => {
+                seen = blockers.iter().map(ToString::to_string).collect();
+                watching = false;
+            }
+        }
+    }
 }
 
 /// Where a statement is, for people.
@@ -73,12 +111,16 @@ impl Applier<'_> {
 
     /// Runs one unit with its hooks, retries and audit entries. A unit's failure is its
     /// outcome; an error is the run's own (the audit trail could not be written).
-    pub(super) async fn run_unit(&mut self, unit: &Unit<'_>) -> anyhow::Result<Outcome> {
+    pub(super) async fn run_unit(
+        &mut self,
+        unit: &Unit<'_>,
+        lock: &MigrationLock,
+    ) -> anyhow::Result<Outcome> {
         let hook = self.hook_ref(unit);
         let result = if unit.script.outside_transaction() {
-            self.outside(unit, hook.as_ref()).await
+            self.outside(unit, hook.as_ref(), lock).await
         } else {
-            self.with_retries(unit, hook.as_ref()).await
+            self.with_retries(unit, hook.as_ref(), lock).await
         };
         let failure = match result {
             Ok(elapsed) => match (&hook, unit.direction) {
@@ -138,19 +180,27 @@ impl Applier<'_> {
         &mut self,
         unit: &Unit<'_>,
         hook: Option<&MigrationRef>,
+        lock: &MigrationLock,
     ) -> Result<Duration, UnitFailure> {
         let mut attempt = 0;
         let mut backoff = Duration::from_millis(200);
         loop {
-            match self.in_transaction(unit, hook).await {
+            match self.in_transaction(unit, hook, lock).await {
                 Err(failure)
                     if attempt < self.settings.lock_retries
                         && failure.is_lock_timeout()
                         && failure.left == Left::Nothing =>
                 {
                     attempt += 1;
+                    let blockers = failure
+                        .script_error()
+                        .map(|e| e.blocked_by.join("; "))
+                        .filter(|b| !b.is_empty())
+                        .map(|b| format!(" (blocked by {b})"))
+                        .unwrap_or_default();
                     self.out.warn(format!(
-                        "{}: lock timeout (SQLSTATE 55P03); rolled back, retry {attempt}/{} in {} ms",
+                        "{}: lock timeout (SQLSTATE 55P03){blockers}; rolled back, retry \
+                         {attempt}/{} in {} ms",
                         unit.script.file,
                         self.settings.lock_retries,
                         backoff.as_millis()
@@ -168,6 +218,7 @@ impl Applier<'_> {
         &mut self,
         unit: &Unit<'_>,
         hook: Option<&MigrationRef>,
+        lock: &MigrationLock,
     ) -> Result<Duration, UnitFailure> {
         let started = Instant::now();
         let modes = unit
@@ -187,7 +238,7 @@ impl Applier<'_> {
                 });
             }
         };
-        match self.steps(&txn, unit, hook, started, true).await {
+        match self.steps(&txn, unit, hook, started, true, lock).await {
             Ok(()) => match txn.commit(self.client).await {
                 (None, Ended::Committed) => Ok(started.elapsed()),
                 (error, ended) => Err(UnitFailure {
@@ -234,8 +285,9 @@ impl Applier<'_> {
         }
     }
 
-    /// Inside `txn`: `pre-execute`, the statements, the tracking row (and audit entry when
-    /// `audit`), `post-execute` — the transaction checked after each.
+    /// Inside `txn`: `pre-execute`, the statements (watched through `lock`, see [`watched`]),
+    /// the tracking row (and audit entry when `audit`), `post-execute` — the transaction checked
+    /// after each.
     async fn steps(
         &mut self,
         txn: &Txn,
@@ -243,6 +295,7 @@ impl Applier<'_> {
         hook: Option<&MigrationRef>,
         started: Instant,
         audit: bool,
+        lock: &MigrationLock,
     ) -> Result<(), StepFailure> {
         let client = self.client;
         self.fire(
@@ -254,22 +307,24 @@ impl Applier<'_> {
         )
         .await?;
         let statements: Vec<&SqlStatement<'_>> = unit.script.to_run().map(|(_, s)| s).collect();
+        let lock_timeout = self.settings.lock_timeout_ms;
         for (k, statement) in statements.iter().enumerate() {
-            let failed = |err: &tokio_postgres::Error| {
-                StepFailure::new(located(&unit.script.file, &statements, k, err))
+            let failed = |err: &tokio_postgres::Error, blockers| {
+                StepFailure::new(located(&unit.script.file, &statements, k, err, blockers))
             };
+            let run = watched(execute(client, statement), lock, lock_timeout);
             // The check travels right behind the statement (a copy waits for its data first).
-            let (ran, ours) = if statement.copy_data.is_some() {
-                let ran = execute(client, statement).await;
+            let ((ran, blockers), ours) = if statement.copy_data.is_some() {
+                let (ran, blockers) = run.await;
                 if let Err(err) = &ran {
-                    return Err(failed(err));
+                    return Err(failed(err, blockers));
                 }
-                (ran, txn.is_ours(client).await)
+                ((ran, blockers), txn.is_ours(client).await)
             } else {
-                tokio::join!(execute(client, statement), txn.is_ours(client))
+                tokio::join!(run, txn.is_ours(client))
             };
             if let Err(err) = &ran {
-                return Err(failed(err));
+                return Err(failed(err, blockers));
             }
             if !ours? {
                 return Err(StepFailure::lost(at(&unit.script.file, statement)));
@@ -337,7 +392,12 @@ impl Applier<'_> {
         let trail = async {
             match self.audit.filter(|_| audit) {
                 Some(trail) => {
-                    let mut event = trail.event(super::EventKind::Applied, unit, "applied");
+                    let mut event = match unit.direction {
+                        Direction::Up => trail.event(super::EventKind::Applied, unit, "applied"),
+                        Direction::Down => {
+                            trail.event(super::EventKind::RolledBack, unit, "rolled back")
+                        }
+                    };
                     let took = format!("{ms} ms");
                     event.detail = Some(match event.detail {
                         Some(detail) => format!("{detail}; {took}"),
@@ -371,6 +431,7 @@ impl Applier<'_> {
         &mut self,
         unit: &Unit<'_>,
         hook: Option<&MigrationRef>,
+        lock: &MigrationLock,
     ) -> Result<Duration, UnitFailure> {
         let client = self.client;
         let started = Instant::now();
@@ -394,8 +455,14 @@ impl Applier<'_> {
             .map_err(|step| nothing(step.error))?;
         let statements: Vec<&SqlStatement<'_>> = unit.script.to_run().map(|(_, s)| s).collect();
         for (k, statement) in statements.iter().enumerate() {
-            if let Err(err) = execute(client, statement).await {
-                let error = located(&unit.script.file, &statements, k, &err);
+            let (ran, blockers) = watched(
+                execute(client, statement),
+                lock,
+                self.settings.lock_timeout_ms,
+            )
+            .await;
+            if let Err(err) = ran {
+                let error = located(&unit.script.file, &statements, k, &err, blockers);
                 return Err(UnitFailure {
                     error: error.into(),
                     left: self.partial(&statements, k, &before).await,
@@ -458,6 +525,7 @@ pub(super) async fn rehearse(
     applier: &mut Applier<'_>,
     units: &[Unit<'_>],
     flow: &mut impl Flow,
+    lock: &MigrationLock,
 ) -> anyhow::Result<Rehearsal> {
     let client = applier.client;
     let setup = applier.settings.set_sql(true);
@@ -500,7 +568,7 @@ pub(super) async fn rehearse(
         {
             Ok(()) => {
                 applier
-                    .steps(&txn, unit, hook.as_ref(), started, false)
+                    .steps(&txn, unit, hook.as_ref(), started, false, lock)
                     .await
             }
             Err(err) => Err(StepFailure::new(err)),
