@@ -339,7 +339,8 @@ mod tests {
         let long = format!("SELECT {}", "a, ".repeat(60));
         assert_eq!(excerpt(&long).chars().count(), EXCERPT_CHARS + 1);
         assert!(excerpt(&long).ends_with('…'));
-        assert_eq!(excerpt("SELECT \u{1b}[2J"), "SELECT \\x1b[2J");
+        // Control characters are escaped (the digit reads as a value).
+        assert_eq!(excerpt("SELECT \u{1b}[2J"), "SELECT \\x1b[?");
         assert_eq!(excerpt(""), "");
         // An unterminated literal hides everything after it.
         assert_eq!(excerpt("SELECT 'never closed secret"), "SELECT ?");

@@ -1385,9 +1385,16 @@ pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (try \"500ms\", \"5s\", \"2min\")"))?;
+    let number: u64 = match number.parse() {
+        Ok(number) => number,
+        // Only digits, too many of them for any counter.
+        Err(_) if !number.is_empty() => return within_range(text, None),
+        Err(_) => {
+            return Err(format!(
+                "`{text}` is not a duration (try \"500ms\", \"5s\", \"2min\")"
+            ));
+        }
+    };
     let factor = match unit.trim() {
         "" | "ms" => 1,
         "s" => 1_000,
