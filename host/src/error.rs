@@ -163,7 +163,8 @@ pub fn describe(err: &tokio_postgres::Error) -> String {
     }
 }
 
-/// [`describe`] for the server's error itself.
+/// [`describe`] for the server's error itself, with the object it names (`OBJECT:`) when the
+/// server sent one.
 pub fn describe_db(db: &DbError) -> String {
     let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
     if let Some(detail) = db.detail() {
@@ -172,7 +173,35 @@ pub fn describe_db(db: &DbError) -> String {
     if let Some(hint) = db.hint() {
         text.push_str(&format!("\n  HINT: {hint}"));
     }
+    if let Some(object) = object_of(db) {
+        text.push_str(&format!("\n  OBJECT: {object}"));
+    }
     text
+}
+
+/// The object a server error names, from its schema, table, column, data type and constraint
+/// fields: `table public.users, column email, constraint users_email_key`.
+pub fn object_of(db: &DbError) -> Option<String> {
+    let relation = match (db.schema(), db.table()) {
+        (Some(schema), Some(table)) => Some(format!("table {schema}.{table}")),
+        (None, Some(table)) => Some(format!("table {table}")),
+        (Some(schema), None) if db.datatype().is_none() => Some(format!("schema {schema}")),
+        _ => None,
+    };
+    let datatype = db.datatype().map(|t| match db.schema() {
+        Some(schema) => format!("type {schema}.{t}"),
+        None => format!("type {t}"),
+    });
+    let parts: Vec<String> = [
+        relation,
+        db.column().map(|c| format!("column {c}")),
+        datatype,
+        db.constraint().map(|c| format!("constraint {c}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// The messages of an error chain, outermost first, with every PostgreSQL error rendered by

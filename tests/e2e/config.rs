@@ -46,6 +46,94 @@ fn config_wrong_type_names_file_line_and_key() {
         run.stderr
     );
     assert!(run.stderr.contains("protected"), "{}", run.stderr);
+
+    // yes/on protect as true does: `migrate up` asks, and without a terminal refuses.
+    project.write("db/migrations/001_t.up.sql", "CREATE TABLE t (id int);\n");
+    for word in ["yes", "on", "YES"] {
+        project.write(
+            "db/environments/local.yaml",
+            &format!("database_url: {}\nprotected: {word}\n", project.db.url),
+        );
+        let run = project.run(&["migrate", "up"]);
+        assert_eq!(run.code, 7, "protected: {word}: {run:?}");
+    }
+    assert_eq!(project.db.scalar("SELECT to_regclass('t')::text"), None);
+
+    // A duration past PostgreSQL's limit is refused when the file is read, naming the line.
+    project.write(
+        "db/environments/local.yaml",
+        &format!(
+            "database_url: {}\nprotected: no\nlock_timeout: 3000000h\n",
+            project.db.url
+        ),
+    );
+    let run = project.run(&["migrate", "up"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("db/environments/local.yaml:3:15: lock_timeout: `3000000h` is out of range"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(project.db.scalar("SELECT to_regclass('t')::text"), None);
+}
+
+#[test]
+fn config_commands_that_never_connect_need_no_database_variables() {
+    let project = TestProject::new();
+    project.write(
+        "db/environments/local.yaml",
+        "database_url: postgresql://app:${DB_PASSWORD}@db.internal/app?sslmode=require\n",
+    );
+    project.write(
+        "db/schema/10_t.sql",
+        "CREATE TABLE t (id bigint PRIMARY KEY);\n",
+    );
+    project.write(
+        "db/migrations/001_t.up.sql",
+        "CREATE TABLE u (id bigint PRIMARY KEY);\n",
+    );
+    let lint = project
+        .command(&["lint"])
+        .env_remove("DB_PASSWORD")
+        .output()
+        .unwrap();
+    let lint = crate::harness::Run::from(lint);
+    assert!(
+        !lint.stderr.contains("DB_PASSWORD"),
+        "lint needed the database variable: {lint:?}"
+    );
+    assert!(lint.code == 0 || lint.code == 1, "{lint:?}");
+    let generate = project
+        .command(&["migrate", "generate", "add_email"])
+        .env_remove("DB_PASSWORD")
+        .output()
+        .unwrap();
+    crate::harness::Run::from(generate).ok();
+    // A command that connects says which variable is missing, and where.
+    let status = project
+        .command(&["migrate", "status"])
+        .env_remove("DB_PASSWORD")
+        .output()
+        .unwrap();
+    let status = crate::harness::Run::from(status);
+    assert_eq!(status.code, 5, "{status:?}");
+    assert!(
+        status.stderr.contains(
+            "db/environments/local.yaml:1: `database_url` uses ${DB_PASSWORD}, which is not set"
+        ),
+        "{}",
+        status.stderr
+    );
+    // --database-url replaces the file's setting: no variable needed.
+    let url = project.db.url.clone();
+    let status = project
+        .command(&["migrate", "status", "--database-url", &url])
+        .env_remove("DB_PASSWORD")
+        .output()
+        .unwrap();
+    let status = crate::harness::Run::from(status);
+    assert_ne!(status.code, 5, "{status:?}");
 }
 
 #[test]

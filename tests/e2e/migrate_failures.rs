@@ -45,7 +45,7 @@ fn a_migration_failing_half_way_leaves_nothing_and_stops() {
 }
 
 #[test]
-fn detail_and_hint_are_reported() {
+fn detail_hint_object_and_the_line_inside_do_blocks_are_reported() {
     let p = TestProject::new();
     p.write(
         "db/migrations/001_dup.up.sql",
@@ -59,7 +59,60 @@ fn detail_and_hint_are_reported() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr
+            .contains("OBJECT: table public.d, constraint d_pkey"),
+        "{}",
+        run.stderr
+    );
+    let json = p.run(&["migrate", "up", "--format", "json"]).json();
+    assert_eq!(
+        json["failure"]["error"]["object"],
+        "table public.d, constraint d_pkey"
+    );
     assert!(!exists(&p, "d"));
+    std::fs::remove_file(p.root().join("db/migrations/001_dup.up.sql")).unwrap();
+
+    // Errors inside a DO block point at their own line, not the block's first.
+    let cases = [
+        // A statement of the block fails (the server's position is inside that statement).
+        (
+            "SELECT 1;\nDO $$\nDECLARE\n  n int;\nBEGIN\n  n := 1;\n  PERFORM 1\n    FROM nope;\nEND\n$$;\n",
+            8,
+        ),
+        // RAISE, after the block's opening line holds code.
+        (
+            "DO $$ BEGIN\n  PERFORM 1;\n  RAISE EXCEPTION 'boom';\nEND $$;\n",
+            3,
+        ),
+        // A runtime error in an expression, with LANGUAGE before a named dollar quote.
+        (
+            "-- header\nDO LANGUAGE plpgsql\n$body$\nBEGIN\n  PERFORM 1 / 0;\nEND\n$body$;\n",
+            5,
+        ),
+        // A function the block calls has its own line numbers: the block's call is named.
+        (
+            "CREATE FUNCTION boom() RETURNS int LANGUAGE plpgsql AS $f$\nBEGIN\n  RAISE EXCEPTION 'inner';\nEND $f$;\nDO $$\nBEGIN\n  PERFORM boom();\nEND $$;\n",
+            7,
+        ),
+    ];
+    for (sql, line) in cases {
+        p.write("db/migrations/002_block.up.sql", sql);
+        let run = p.run(&["migrate", "up"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stderr
+                .contains(&format!("db/migrations/002_block.up.sql:{line}: ERROR")),
+            "line {line} expected for:\n{sql}\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        p.db.scalar("SELECT count(*)::text FROM pg_proc WHERE proname = 'boom'")
+            .as_deref(),
+        Some("0"),
+        "rolled back"
+    );
 }
 
 #[test]
@@ -93,7 +146,15 @@ fn no_transaction_failure_reports_what_ran() {
     );
     let text = p.run(&["migrate", "up"]);
     assert_eq!(text.code, 1);
-    assert!(text.stderr.contains("line(s) 2 ran"), "{}", text.stderr);
+    assert!(
+        text.stderr.contains(
+            "the statement at line 2 ran before the one at line 3, which failed; the statement \
+             at line 4 did not run"
+        ),
+        "{}",
+        text.stderr
+    );
+    assert!(!text.stderr.contains("none"), "{}", text.stderr);
     assert!(text.stderr.contains(":3: ERROR 42P01"), "{}", text.stderr);
     assert!(exists(&p, "a") && !exists(&p, "c"));
 
@@ -143,7 +204,17 @@ fn lock_timeout_fails_with_55p03_without_retries() {
         took >= Duration::from_millis(200) && took < hold,
         "gave up on the lock at its 200 ms limit, not when it was released: {took:?}"
     );
-    assert_eq!(run.json()["failure"]["error"]["sqlstate"], "55P03");
+    let error = &run.json()["failure"]["error"];
+    assert_eq!(error["sqlstate"], "55P03");
+    // The session holding the lock is named, without values.
+    let blocker = error["blocked_by"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("{error}"));
+    assert!(
+        blocker.contains("(no application name, role postgres), idle in transaction since")
+            && blocker.ends_with(": `LOCK TABLE users IN ACCESS EXCLUSIVE MODE`"),
+        "{blocker}"
+    );
     assert!(!exists(&p, "posts"));
 }
 
@@ -159,6 +230,11 @@ fn lock_timeout_is_retried_until_the_lock_is_released() {
     run.ok();
     assert!(run.stderr.contains("55P03"), "{}", run.stderr);
     assert!(run.stderr.contains("retry 1/5"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("(blocked by pid "),
+        "the holder is named: {}",
+        run.stderr
+    );
     assert!(exists(&p, "posts"));
     assert_eq!(tracked(&p), 2);
 }

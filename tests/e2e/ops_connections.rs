@@ -255,3 +255,147 @@ fn ops_server_stopped_mid_run_keeps_the_applied_list_and_loses_nothing() {
         Some("true".into())
     );
 }
+
+/// Polls `sql` (a `SELECT …::text`) on `p`'s database until it returns a value, for at most
+/// 20 s.
+fn wait_for(p: &TestProject, what: &str, sql: &str) -> String {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = p.db.scalar(sql) {
+            return value;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "waited 20 s for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn ops_statement_left_running_by_a_killed_run_is_named_and_holds_off_the_next() {
+    let p = TestProject::new();
+    migration(&p, "001_t", "CREATE TABLE t (id int);\n");
+    p.run(&["migrate", "up"]).ok();
+    // 002 takes t's ACCESS EXCLUSIVE lock, then sleeps in a statement holding a literal value.
+    migration(
+        &p,
+        "002_slow",
+        "ALTER TABLE t ADD COLUMN secret text;\n\
+         SELECT pg_sleep(60) WHERE 'hunter2' <> '';\n",
+    );
+    let mut first = p
+        .command(&["migrate", "up"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start migrate up");
+    let sleeping = "SELECT pid::text FROM pg_stat_activity \
+                    WHERE datname = current_database() AND state = 'active' \
+                      AND query LIKE 'SELECT pg_sleep(60)%'";
+    let pid = wait_for(&p, "the first run's statement", sleeping);
+    let application =
+        p.db.scalar(&format!(
+            "SELECT application_name FROM pg_stat_activity WHERE pid = {pid}"
+        ))
+        .unwrap();
+    assert!(application.starts_with("confiture "), "{application}");
+
+    // While it runs, a second run gives up on the lock naming the holder and its statement.
+    let (waiting, _) = p.run_bounded(
+        &["migrate", "up", "--lock-wait", "1"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(waiting.code, 6, "{waiting:?}");
+    let shown = "SELECT pg_sleep(?) WHERE ? <> ?";
+    for expected in [
+        "another run holds the migration lock for `tb_confiture`",
+        &format!("{application} lock"),
+        &format!("its run is running on pid {pid} ({application}, role postgres), active since"),
+        shown,
+    ] {
+        assert!(
+            waiting.stderr.contains(expected),
+            "{expected}: {}",
+            waiting.stderr
+        );
+    }
+
+    // kill -9: the lock goes with the process, the statement keeps running on the server.
+    first.kill().expect("kill -9");
+    first.wait().expect("reap");
+    wait_for(
+        &p,
+        "the killed run's lock to be released",
+        "SELECT 'gone' WHERE NOT EXISTS (SELECT FROM pg_stat_activity \
+         WHERE application_name LIKE 'confiture % lock')",
+    );
+    assert!(
+        p.db.scalar(sleeping).is_some(),
+        "the orphan is still running"
+    );
+
+    // The next run is refused before anything runs: the orphan holds t, which 002 uses.
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 6, "{run:?}");
+    for expected in [
+        "a statement of another Confiture run",
+        &format!("pid {pid} ({application}, role postgres), active since"),
+        shown,
+        "t (AccessExclusiveLock, used by 002_slow)",
+        "nothing was run",
+        &format!("SELECT pg_cancel_backend({pid});"),
+        &format!("SELECT pg_terminate_backend({pid});"),
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    for output in [&run.stderr, &run.stdout, &waiting.stderr] {
+        assert!(!output.contains("hunter2"), "a value was shown: {output}");
+    }
+    assert_eq!(tracked(&p), 1, "002 is not recorded");
+    assert_eq!(
+        p.db.scalar(
+            "SELECT count(*)::text FROM information_schema.columns WHERE column_name = 'secret'"
+        )
+        .as_deref(),
+        Some("0"),
+        "the orphan's transaction is not committed"
+    );
+
+    // A run that does not touch t goes on, with a warning naming the orphan.
+    migration(&p, "002_slow", "CREATE TABLE u (id int);\n");
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!("pid {pid} (")) && run.stderr.contains("so the run goes on"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(applied(&p), ["001", "002"]);
+
+    // The printed command stops it, and its change is rolled back.
+    p.db.client()
+        .batch_execute(&format!("SELECT pg_cancel_backend({pid})"))
+        .unwrap();
+    wait_for(
+        &p,
+        "the cancelled orphan to end",
+        &format!("SELECT 'gone' WHERE NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = {pid})"),
+    );
+    assert!(exists(&p, "u"));
+    assert_eq!(
+        p.db.scalar(
+            "SELECT count(*)::text FROM information_schema.columns WHERE column_name = 'secret'"
+        )
+        .as_deref(),
+        Some("0")
+    );
+    migration(&p, "003_more", "ALTER TABLE t ADD COLUMN n int;\n");
+    let run = p.run(&["migrate", "up"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        !run.stderr.contains("another Confiture run"),
+        "{}",
+        run.stderr
+    );
+}

@@ -721,3 +721,98 @@ fn wizard_team_migrate_up_honours_the_approval_policy_and_the_trail() {
         .collect();
     assert_eq!(applications, ["001 by ana", "002 by ana", "003 by ana"]);
 }
+
+#[test]
+fn wizard_team_one_person_whatever_the_spelling() {
+    let p = TestProject::new();
+    set_env(&p, "wizard:\n  approvals_required:\n    high: 1\n");
+    three_levels(&p);
+    let run = run_as(
+        &p,
+        ANA,
+        &[
+            "migrate",
+            "approve",
+            "002",
+            "--as",
+            "ANA@Example.org",
+            "--format",
+            "json",
+        ],
+    );
+    run.ok();
+    assert_eq!(run.json()["approver"], "ana@example.org");
+    // The same person, spelled otherwise and with a trailing space, cannot count it.
+    let run = run_as(&p, "ana@example.org ", &["migrate", "up"]);
+    assert_eq!(run.code, 7, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "002_email_index [HIGH]: 0 of 1; 1 more needed; ana@example.org's own approval \
+             does not count"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(applied(&p).is_empty() && !exists(&p, "users"));
+    // Another person's two spellings are one approval.
+    approve(&p, "002", "Bo@Example.org");
+    let again = run_as(
+        &p,
+        ANA,
+        &[
+            "migrate",
+            "approve",
+            "002",
+            "--as",
+            " bo@example.ORG",
+            "--format",
+            "json",
+        ],
+    );
+    again.ok();
+    assert_eq!(again.json()["already_approved"], true);
+    run_as(&p, "ANA@EXAMPLE.ORG", &["migrate", "up"]).ok();
+    assert_eq!(applied(&p), ["001", "002", "003"]);
+    let actors = |event: &str| -> Vec<String> {
+        entries_of(&p, event)
+            .iter()
+            .map(|e| e["actor"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(actors("approval"), ["ana@example.org", "bo@example.org"]);
+    assert_eq!(actors("applied"), ["ana@example.org"; 3]);
+
+    // `migrate down` records its rollbacks, and a failed one, in the trail too.
+    p.write(
+        "db/migrations/003_drop_email.down.sql",
+        "ALTER TABLE users ADD COLUMN email text;\n",
+    );
+    p.write(
+        "db/migrations/002_email_index.down.sql",
+        "DROP INDEX no_such_index;\n",
+    );
+    run_as(&p, "Cy@Example.org", &["migrate", "down"]).ok();
+    let run = run_as(&p, "cy@example.org", &["migrate", "down"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(applied(&p), ["001", "002"]);
+    let trail: Vec<String> = audit(&p, &[])
+        .iter()
+        .filter(|e| e["event"] == "rolled_back" || e["event"] == "failed")
+        .map(|e| {
+            format!(
+                "{} {} {} by {}",
+                e["event"].as_str().unwrap(),
+                e["version"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+                e["actor"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            "rolled_back 003 rolled back by cy@example.org",
+            "failed 002 failed by cy@example.org"
+        ]
+    );
+}

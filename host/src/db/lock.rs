@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-use crate::db::{ConnectionSpec, first_value};
+use crate::db::{ConnectionSpec, activity, first_value};
 use crate::error::{ExitCode, Failure};
 use crate::output::Output;
 
@@ -267,6 +267,17 @@ impl MigrationLock {
         }
     }
 
+    /// The sessions blocking this run's connections that wait for a lock (see
+    /// [`activity::blocking_run`]), asked on the lock's connection; none when it cannot say.
+    pub async fn blocking_this_run(&self) -> Vec<activity::Backend> {
+        let application = super::run::application_name();
+        let asked = activity::blocking_run(&self.client, &application);
+        match tokio::time::timeout(VERIFY_TIMEOUT, asked).await {
+            Ok(Ok(backends)) => backends,
+            _ => Vec::new(),
+        }
+    }
+
     /// Why the lock is gone when its connection closed.
     fn closed(&self) -> String {
         format!(
@@ -305,13 +316,15 @@ fn held_count_sql(keys: &[Key]) -> String {
     )
 }
 
-/// Who holds the advisory lock `key`: pid, application name and since when.
+/// Who holds the advisory lock `key` — pid, application, role, since when — and, when it is
+/// a Confiture run's, what that run's other sessions are running (first line, no values).
 async fn holder(client: &Client, key: Key) -> anyhow::Result<String> {
     let (class, object, sub) = key.in_pg_locks();
     let row = client
         .query_opt(
             "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), \
-                    to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), coalesce(a.usename::text, '?') \
+                    to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), \
+                    coalesce(a.usename::text, '?') \
              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'advisory' AND l.granted AND l.database = \
                    (SELECT oid FROM pg_database WHERE datname = current_database()) \
@@ -320,17 +333,28 @@ async fn holder(client: &Client, key: Key) -> anyhow::Result<String> {
             &[&class, &object, &sub],
         )
         .await?;
-    Ok(match row {
-        Some(row) => format!(
-            "pid {} ({}, role {}) connected since {}",
-            row.get::<_, i32>(0),
-            row.get::<_, String>(1),
-            row.get::<_, String>(3),
-            row.get::<_, Option<String>>(2)
-                .unwrap_or_else(|| "?".into())
-        ),
-        None => "a session that just released it".to_string(),
-    })
+    let Some(row) = row else {
+        return Ok("a session that just released it".to_string());
+    };
+    let application: String = row.get(1);
+    let mut text = format!(
+        "pid {} ({}, role {}) connected since {}",
+        row.get::<_, i32>(0),
+        crate::text::neutralise(&application),
+        row.get::<_, String>(3),
+        row.get::<_, Option<String>>(2)
+            .unwrap_or_else(|| "?".into())
+    );
+    if let Some(run) = super::run::run_of(&application) {
+        let busy = activity::busy_in_run(client, run).await?;
+        if busy.is_empty() {
+            text.push_str("; its run has no statement running");
+        }
+        for backend in busy {
+            text.push_str(&format!("; its run is running on {backend}"));
+        }
+    }
+    Ok(text)
 }
 
 /// `delay` scaled by a pseudo-random factor in [0.5, 1.5), so that waiters spread out.

@@ -1,6 +1,7 @@
-//! PostgreSQL access: connection settings and TLS, the project's throwaway local cluster, and
-//! the migration advisory lock.
+//! PostgreSQL access: connection settings and TLS, the project's throwaway local cluster, the
+//! migration advisory lock, and what other sessions on the server are doing.
 
+pub mod activity;
 pub mod cluster;
 pub mod commands;
 pub mod connect;

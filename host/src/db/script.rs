@@ -211,6 +211,13 @@ pub struct ScriptError {
     pub detail: Option<String>,
     /// PostgreSQL's HINT, if any.
     pub hint: Option<String>,
+    /// The object PostgreSQL named (table, column, type, constraint), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// On a `lock_timeout` failure: the sessions seen holding the locks the statement waited
+    /// for (pid, application, since when, statement without values).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
     /// Lines of the statements that completed before the failure.
     pub ran: Vec<usize>,
     /// Lines of the statements after the failing one, which did not run.
@@ -225,35 +232,28 @@ impl ScriptError {
 
     /// The error for a failure of the statement `text` that starts at `line` of `file`.
     pub fn from_postgres(file: &str, text: &str, line: usize, err: &tokio_postgres::Error) -> Self {
-        let (sqlstate, message, detail, hint, error_line) = match err.as_db_error() {
-            Some(db) => {
-                let error_line = match db.position() {
-                    Some(ErrorPosition::Original(position)) => {
-                        line + lines_before_char(text, *position as usize)
-                    }
-                    _ => line,
-                };
-                (
-                    Some(db.code().code().to_string()),
-                    db.message().to_string(),
-                    db.detail().map(str::to_string),
-                    db.hint().map(str::to_string),
-                    error_line,
-                )
-            }
-            None => (None, crate::error::describe(err), None, None, line),
-        };
-        ScriptError {
+        let mut error = ScriptError {
             file: file.to_string(),
-            line: error_line,
+            line,
             statement_line: line,
-            sqlstate,
-            message,
-            detail,
-            hint,
+            sqlstate: None,
+            message: crate::error::describe(err),
+            detail: None,
+            hint: None,
+            object: None,
+            blocked_by: Vec::new(),
             ran: Vec::new(),
             not_run: Vec::new(),
+        };
+        if let Some(db) = err.as_db_error() {
+            error.line = line + lines_into(text, db);
+            error.sqlstate = Some(db.code().code().to_string());
+            error.message = db.message().to_string();
+            error.detail = db.detail().map(str::to_string);
+            error.hint = db.hint().map(str::to_string);
+            error.object = crate::error::object_of(db);
         }
+        error
     }
 }
 
@@ -270,6 +270,13 @@ impl fmt::Display for ScriptError {
         if let Some(hint) = &self.hint {
             write!(f, "\n  HINT: {hint}")?;
         }
+        if let Some(object) = &self.object {
+            write!(f, "\n  OBJECT: {object}")?;
+        }
+        for blocker in &self.blocked_by {
+            write!(f, "\n  BLOCKED BY: {blocker}")?;
+        }
+
         if self.sqlstate.as_deref() == Some(ACTIVE_SQL_TRANSACTION) {
             write!(
                 f,
@@ -282,6 +289,77 @@ impl fmt::Display for ScriptError {
 }
 
 impl std::error::Error for ScriptError {}
+
+/// How many lines into the statement `text` the server's error `db` is: at its position in
+/// the statement; or, inside a `DO` block's body, at the body line PL/pgSQL names in its
+/// context (`PL/pgSQL function inline_code_block line N`), plus the position inside that
+/// line's statement when the error is in it; else 0 (the statement's first line).
+fn lines_into(text: &str, db: &tokio_postgres::error::DbError) -> usize {
+    match db.position() {
+        Some(ErrorPosition::Original(position)) => {
+            return lines_before_char(text, *position as usize);
+        }
+        Some(ErrorPosition::Internal { .. }) | None => {}
+    }
+    let Some(context) = db.where_() else { return 0 };
+    // Frames run innermost first; the outermost is the block's own. A function it calls has
+    // its own line numbers, which say nothing about this file: the block's line that called
+    // it is named. (Context lines that are not frames quote SQL.)
+    let frames: Vec<&str> = context
+        .lines()
+        .filter(|l| l.starts_with("PL/pgSQL function "))
+        .collect();
+    let Some(body_line) = frames.last().and_then(|frame| block_line(frame)) else {
+        return 0;
+    };
+    let Some(body_start) = body_start_line(text) else {
+        return 0;
+    };
+    let inner = match db.position() {
+        Some(ErrorPosition::Internal { position, query }) if frames.len() == 1 => {
+            lines_before_char(query, *position as usize)
+        }
+        _ => 0,
+    };
+    body_start + body_line.saturating_sub(1) + inner
+}
+
+/// `N` in `PL/pgSQL function inline_code_block line N at ...` (a `DO` block's frame).
+fn block_line(frame: &str) -> Option<usize> {
+    let rest = frame.strip_prefix("PL/pgSQL function inline_code_block line ")?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// The 0-based line of `text` where a `DO` block's body starts: the line of its opening
+/// dollar quote or quote (PL/pgSQL counts that line as the body's line 1). Comment lines
+/// before `DO` are skipped.
+fn body_start_line(text: &str) -> Option<usize> {
+    let (skipped, first) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with("--"))?;
+    let first_word = first.split_whitespace().next()?;
+    if !first_word.eq_ignore_ascii_case("do") {
+        return None;
+    }
+    let rest: Vec<char> = text
+        .lines()
+        .skip(skipped)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .chars()
+        .collect();
+    let opens = rest.iter().enumerate().position(|(i, &c)| {
+        c == '\''
+            || (c == '$'
+                && rest[i + 1..]
+                    .iter()
+                    .find(|d| !(d.is_alphanumeric() || **d == '_'))
+                    == Some(&'$')
+                && !rest.get(i + 1).is_some_and(char::is_ascii_digit))
+    })?;
+    Some(skipped + rest[..opens].iter().filter(|&&c| c == '\n').count())
+}
 
 /// Newlines in `text` before its 1-based character `position` (PostgreSQL counts characters).
 fn lines_before_char(text: &str, position: usize) -> usize {
@@ -308,6 +386,26 @@ mod tests {
     }
 
     #[test]
+    fn a_do_blocks_body_starts_on_the_line_of_its_quote() {
+        assert_eq!(body_start_line("DO $$\nBEGIN\nEND $$"), Some(0));
+        assert_eq!(
+            body_start_line("DO\n  LANGUAGE plpgsql\n  $body$ BEGIN END $body$"),
+            Some(2)
+        );
+        assert_eq!(body_start_line("do\n'BEGIN END'"), Some(1));
+        assert_eq!(
+            body_start_line("-- it's a note\nDO $$ BEGIN END $$"),
+            Some(1)
+        );
+        assert_eq!(body_start_line("SELECT $$x$$"), None);
+        assert_eq!(
+            block_line("PL/pgSQL function inline_code_block line 6 at SQL statement"),
+            Some(6)
+        );
+        assert_eq!(block_line("PL/pgSQL function f() line 6 at RAISE"), None);
+    }
+
+    #[test]
     fn display_reads_like_a_compiler_error() {
         let error = ScriptError {
             file: "db/migrations/002_x.up.sql".into(),
@@ -317,6 +415,8 @@ mod tests {
             message: "relation \"nope\" does not exist".into(),
             detail: Some("d".into()),
             hint: Some("h".into()),
+            object: None,
+            blocked_by: Vec::new(),
             ran: vec![1],
             not_run: vec![],
         };

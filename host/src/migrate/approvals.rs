@@ -88,7 +88,7 @@ pub struct Approval {
 impl Approval {
     fn of(row: &AuditRow) -> Self {
         Approval {
-            approver: row.actor.clone(),
+            approver: crate::identity::normalise(&row.actor),
             at: row.at.format("%Y-%m-%d %H:%M UTC").to_string(),
             comment: row.detail.clone(),
         }
@@ -110,7 +110,10 @@ pub struct ApprovalStatus {
 
 impl ApprovalStatus {
     /// Sorts the `approval` rows of one migration for `applier` and the current `checksum`.
+    /// People are compared by [`crate::identity::same`]: one person's spellings count once,
+    /// and never as someone other than the applier.
     pub fn of(rows: &[AuditRow], checksum: &str, applier: &str, required: u32) -> Self {
+        let applier = crate::identity::normalise(applier);
         let mut status = ApprovalStatus {
             required,
             valid: Vec::new(),
@@ -122,13 +125,14 @@ impl ApprovalStatus {
             .filter(|r| r.event == EventKind::Approval.as_str())
         {
             let approval = Approval::of(row);
+            let listed = |list: &[Approval]| list.iter().any(|a| a.approver == approval.approver);
             if row.checksum != checksum {
-                if !status.voided.iter().any(|a| a.approver == row.actor) {
+                if !listed(&status.voided) {
                     status.voided.push(approval);
                 }
-            } else if row.actor == applier {
+            } else if approval.approver == applier {
                 status.own.get_or_insert(approval);
-            } else if !status.valid.iter().any(|a| a.approver == row.actor) {
+            } else if !listed(&status.valid) {
                 status.valid.push(approval);
             }
         }
@@ -152,7 +156,12 @@ impl ApprovalStatus {
 
     /// One line: who approved, what is missing, and why some approvals do not count.
     pub fn summary(&self) -> String {
-        let mut parts = vec![format!("{} of {}", self.valid.len(), self.required)];
+        let count = self.valid.len() as u32;
+        let mut parts = vec![if count > self.required {
+            format!("{count} ({} required)", self.required)
+        } else {
+            format!("{count} of {}", self.required)
+        }];
         if !self.valid.is_empty() {
             let names: Vec<&str> = self.valid.iter().map(|a| a.approver.as_str()).collect();
             parts.push(format!("approved by {}", names.join(", ")));
@@ -226,6 +235,35 @@ mod tests {
         assert_eq!(status.missing(), 1);
         assert_eq!(status.voided.len(), 1, "cy re-approved: only bo's is void");
         assert!(status.summary().contains("void since the file changed: bo"));
+    }
+
+    #[test]
+    fn spellings_of_one_email_are_one_person() {
+        let rows = [
+            approval("ANA@Example.org", "c"),
+            approval("bo@example.org", "c"),
+            approval(" BO@example.org ", "c"),
+        ];
+        let status = ApprovalStatus::of(&rows, "c", "ana@example.org ", 2);
+        assert_eq!(
+            status.own.as_ref().map(|a| a.approver.as_str()),
+            Some("ana@example.org"),
+            "the applier's own approval, whatever its spelling"
+        );
+        assert_eq!(status.valid.len(), 1, "bo counts once");
+        assert!(!status.complete());
+        assert_eq!(status.summary().split(';').next(), Some("1 of 2"));
+    }
+
+    #[test]
+    fn more_approvals_than_required_read_as_such() {
+        let rows = [approval("bo", "c"), approval("cy", "c")];
+        let summary = ApprovalStatus::of(&rows, "c", "ana", 1).summary();
+        assert!(
+            summary.starts_with("2 (1 required); approved by bo, cy"),
+            "{summary}"
+        );
+        assert!(!summary.contains("2 of 1"), "{summary}");
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub enum EventKind {
     ScheduleCancelled,
     /// A migration was applied.
     Applied,
+    /// An applied migration was rolled back with its `.down.sql` (`migrate down`).
+    RolledBack,
     /// A migration failed and was rolled back (or, outside a transaction, stopped).
     Failed,
     /// The operator said no, or did not answer in time: nothing was applied.
@@ -50,6 +52,7 @@ impl EventKind {
             EventKind::Scheduled => "scheduled",
             EventKind::ScheduleCancelled => "schedule_cancelled",
             EventKind::Applied => "applied",
+            EventKind::RolledBack => "rolled_back",
             EventKind::Failed => "failed",
             EventKind::Declined => "declined",
             EventKind::Blocked => "blocked",

@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use super::apply::{Applier, Left, Outcome, Settings, Unit};
+use super::apply::{Applier, AuditTrail, Left, Outcome, Settings, Unit};
+use super::audit::AuditLog;
 use super::commands::{Context, finish};
 use super::files::{compare_versions, same_version};
 use super::ledger::AppliedRow;
@@ -74,13 +75,22 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
             ),
             a.yes,
         )?;
+        // Where a team keeps an audit trail, rollbacks and their failures are recorded there
+        // as `up` records applications.
+        let log = AuditLog::beside(&ctx.ledger);
+        let log = log.exists(&client).await?.then_some(log);
+        let actor = crate::identity::current(None);
         let started = Instant::now();
         let mut applier = Applier {
             client: &client,
             ledger: &ctx.ledger,
             settings: Settings::from_env(&ctx.project.env),
             hooks: &mut hooks,
-            audit: None,
+            audit: log.as_ref().map(|log| AuditTrail {
+                log,
+                actor: &actor,
+                environment: &ctx.project.env.name,
+            }),
             out: &g.out,
         };
         let mut progress = Progress {

@@ -163,12 +163,20 @@ fn state(slug: &str, direction: Direction, left: &Left, dry_run: bool) -> String
             not_run,
             invalid_indexes,
         } => {
+            let before = match ran.as_slice() {
+                [] => "no statement ran before".to_string(),
+                [line] => format!("the statement at line {line} ran before"),
+                many => format!("the statements at lines {} ran before", lines(many)),
+            };
+            let after = match not_run.as_slice() {
+                [] => "it was the last statement".to_string(),
+                [line] => format!("the statement at line {line} did not run"),
+                many => format!("the statements at lines {} did not run", lines(many)),
+            };
             let mut text = format!(
-                "{slug} ran outside a transaction: statements at line(s) {} ran, the one at line \
-                 {failed} failed, line(s) {} did not run; the database may be partly changed and \
-                 {slug} is not recorded as applied",
-                lines(ran),
-                lines(not_run)
+                "{slug} ran outside a transaction: {before} the one at line {failed}, which \
+                 failed; {after}; the database may be partly changed and {slug} is not recorded \
+                 as applied"
             );
             if !invalid_indexes.is_empty() {
                 text.push_str(&format!(
@@ -294,9 +302,6 @@ fn rfc3339<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::O
 }
 
 fn lines(lines: &[usize]) -> String {
-    if lines.is_empty() {
-        return "none".into();
-    }
     lines
         .iter()
         .map(usize::to_string)
@@ -791,5 +796,46 @@ impl Report for GenerateReport {
             "Both hold only comments: add the SQL to each (until then, commands that run \
              migrations refuse the migration)"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partial(ran: &[usize], failed: usize, not_run: &[usize]) -> String {
+        let left = Left::Partial {
+            ran: ran.to_vec(),
+            failed,
+            not_run: not_run.to_vec(),
+            invalid_indexes: Vec::new(),
+        };
+        state("003_idx", Direction::Up, &left, false)
+    }
+
+    #[test]
+    fn partial_runs_read_as_sentences_at_either_end() {
+        assert!(
+            partial(&[], 2, &[3, 4]).contains(
+                "no statement ran before the one at line 2, which failed; the statements at \
+                 lines 3, 4 did not run;"
+            ),
+            "{}",
+            partial(&[], 2, &[3, 4])
+        );
+        assert!(
+            partial(&[2], 3, &[]).contains(
+                "the statement at line 2 ran before the one at line 3, which failed; it was the \
+                 last statement;"
+            ),
+            "{}",
+            partial(&[2], 3, &[])
+        );
+        for text in [partial(&[], 1, &[]), partial(&[1, 2], 3, &[4])] {
+            assert!(
+                !text.contains("none") && !text.contains("line(s)"),
+                "{text}"
+            );
+        }
     }
 }

@@ -144,7 +144,7 @@ impl Session {
             .await?;
         let repeated = rows.last().is_some_and(|last| {
             last.event == event.kind.as_str()
-                && last.actor == event.actor
+                && crate::identity::same(&last.actor, &event.actor)
                 && last.checksum == event.checksum
                 && last.detail == event.detail
         });

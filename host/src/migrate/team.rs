@@ -21,7 +21,10 @@ pub async fn approve(g: &Globals, a: &ApproveArgs) -> anyhow::Result<ExitCode> {
     let session = Session::open(g, a.approver.as_deref()).await?;
     let (m, risk) = session.pending_one(&a.version, &g.out).await?;
     let before = session.approvals(&m, "", 0).await?;
-    let already = before.valid.iter().any(|x| x.approver == session.actor);
+    let already = before
+        .valid
+        .iter()
+        .any(|x| crate::identity::same(&x.approver, &session.actor));
     if !already {
         let event = session.event(
             EventKind::Approval,

@@ -35,6 +35,7 @@ with_reported_keys! {
         #[serde(default, deserialize_with = "duration_ms")]
         statement_timeout: Option<u64>,
         lock_retries: Option<u32>,
+        #[serde(default, deserialize_with = "flag")]
         protected: Option<bool>,
         plugins_dir: Option<String>,
         plugins: Option<BTreeMap<String, RawPlugin>>,
@@ -45,6 +46,7 @@ with_reported_keys! {
         plugin_sandbox: Option<RawPluginSandbox>,
         migration: Option<RawMigration>,
         migration_table: Option<String>,
+        #[serde(default, deserialize_with = "flag")]
         require_confirmation: Option<bool>,
         build: Option<RawBuild>,
     }
@@ -72,6 +74,7 @@ with_reported_keys! {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLocking {
+    #[serde(default, deserialize_with = "flag")]
     enabled: Option<bool>,
     #[serde(default, deserialize_with = "duration_ms")]
     timeout_ms: Option<u64>,
@@ -97,9 +100,11 @@ enum RawIncludeDir {
 #[serde(deny_unknown_fields)]
 struct RawIncludeMap {
     path: String,
+    #[serde(default, deserialize_with = "flag")]
     recursive: Option<bool>,
     include: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "flag")]
     auto_discover: Option<bool>,
     order: Option<i64>,
 }
@@ -135,6 +140,7 @@ struct RawPlugin {
     memory_mb: Option<u64>,
     #[serde(default, deserialize_with = "duration_ms")]
     timeout_ms: Option<u64>,
+    #[serde(default, deserialize_with = "flag")]
     enabled: Option<bool>,
 }
 
@@ -282,6 +288,15 @@ pub enum DatabaseSetting {
     Url(String),
     /// `database:` map.
     Parts(DatabaseParts),
+    /// A setting that uses a `${VAR}` that is not set: the configuration failure (file:line,
+    /// the variable) for a command that connects; commands that never connect (lint, migrate
+    /// generate, build without --apply...) do not need it.
+    Unresolved {
+        /// What is missing, and where.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
 }
 
 impl fmt::Debug for DatabaseSetting {
@@ -289,6 +304,9 @@ impl fmt::Debug for DatabaseSetting {
         match self {
             DatabaseSetting::Url(_) => f.write_str("Url(<redacted>)"),
             DatabaseSetting::Parts(parts) => parts.fmt(f),
+            DatabaseSetting::Unresolved { message, .. } => {
+                f.debug_tuple("Unresolved").field(message).finish()
+            }
         }
     }
 }
@@ -564,6 +582,21 @@ impl Environment {
         let mut env =
             Environment::defaults(raw.name.as_deref().unwrap_or(stem), file.to_path_buf());
         env.warnings = upstream_warnings(&raw, &shown, text);
+        // A database setting's unset variable fails the commands that connect, not the file;
+        // any other mistake in it fails the file.
+        let unset_variable = std::cell::Cell::new(false);
+        let expand_database = |key: &str, value: String, url: bool| {
+            let expanded = expand_value(key, value, url);
+            unset_variable.set(expanded.is_err());
+            expanded
+        };
+        let deferred = |result: Result<DatabaseSetting, Failure>| match result {
+            Err(failure) if unset_variable.get() => Ok(DatabaseSetting::Unresolved {
+                message: failure.message,
+                hint: failure.hint.unwrap_or_default(),
+            }),
+            result => result,
+        };
         env.database = match (raw.database_url, raw.database) {
             (Some(_), Some(_)) => {
                 return Err(Failure::config(format!(
@@ -572,12 +605,15 @@ impl Environment {
                 .hint("keep one of them")
                 .into());
             }
-            (Some(url), None) => Some(DatabaseSetting::Url(expand_value(
-                "database_url",
-                url,
-                true,
-            )?)),
-            (None, Some(db)) => Some(DatabaseSetting::Parts(parts(db, &shown, text, &expand)?)),
+            (Some(url), None) => Some(deferred(
+                expand_database("database_url", url, true).map(DatabaseSetting::Url),
+            )?),
+            (None, Some(db)) => Some(deferred(
+                parts(db, &shown, text, &|key: &str, value: String| {
+                    expand_database(key, value, false)
+                })
+                .map(DatabaseSetting::Parts),
+            )?),
             (None, None) => None,
         };
         if let Some(dirs) = raw.include_dirs {
@@ -1279,8 +1315,45 @@ fn port<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
     de.deserialize_any(PortVisitor)
 }
 
+/// Accepts a yes/no setting as YAML 1.2's `true`/`false` or as YAML 1.1's and PostgreSQL's
+/// words `yes`/`no`, `on`/`off` (any case): `protected: yes` means what its author meant.
+fn flag<'de, D: Deserializer<'de>>(de: D) -> Result<Option<bool>, D::Error> {
+    struct FlagVisitor;
+    impl Visitor<'_> for FlagVisitor {
+        type Value = Option<bool>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("true/false, yes/no or on/off")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            parse_flag(v).map(Some).ok_or_else(|| {
+                E::custom(format!(
+                    "`{v}` is not a yes/no value (use true/false, yes/no or on/off)"
+                ))
+            })
+        }
+    }
+    de.deserialize_any(FlagVisitor)
+}
+
+/// `true`/`yes`/`on` and `false`/`no`/`off`, in any case.
+fn parse_flag(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" => Some(true),
+        "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The longest duration a setting may hold: PostgreSQL's limit for `lock_timeout` and
+/// `statement_timeout` (2147483647 ms, about 24.8 days), applied to every duration so that none
+/// can wrap around or be refused only when the server sees it.
+pub const MAX_DURATION_MS: u64 = i32::MAX as u64;
+
 /// Accepts a duration as milliseconds (a number) or a PostgreSQL-style string: `500ms`, `5s`,
-/// `2min`, `1h`; `0` disables the timeout.
+/// `2min`, `1h`; `0` disables the timeout. At most [`MAX_DURATION_MS`].
 fn duration_ms<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error> {
     struct DurationVisitor;
     impl Visitor<'_> for DurationVisitor {
@@ -1289,12 +1362,13 @@ fn duration_ms<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error
             f.write_str("a duration such as 5000, \"500ms\", \"5s\", \"2min\" or \"1h\"")
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(v))
+            within_range(&v.to_string(), Some(v))
+                .map(Some)
+                .map_err(E::custom)
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            u64::try_from(v)
-                .map(Some)
-                .map_err(|_| E::custom("a duration cannot be negative"))
+            let v = u64::try_from(v).map_err(|_| E::custom("a duration cannot be negative"))?;
+            self.visit_u64(v)
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
             parse_duration_ms(v).map(Some).map_err(E::custom)
@@ -1303,16 +1377,24 @@ fn duration_ms<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error
     de.deserialize_any(DurationVisitor)
 }
 
-/// Parses `500ms`, `5s`, `2min`, `1h` or a bare number of milliseconds.
+/// Parses `500ms`, `5s`, `2min`, `1h` or a bare number of milliseconds, at most
+/// [`MAX_DURATION_MS`].
 pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (try \"500ms\", \"5s\", \"2min\")"))?;
+    let number: u64 = match number.parse() {
+        Ok(number) => number,
+        // Only digits, too many of them for any counter.
+        Err(_) if !number.is_empty() => return within_range(text, None),
+        Err(_) => {
+            return Err(format!(
+                "`{text}` is not a duration (try \"500ms\", \"5s\", \"2min\")"
+            ));
+        }
+    };
     let factor = match unit.trim() {
         "" | "ms" => 1,
         "s" => 1_000,
@@ -1324,7 +1406,18 @@ pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
             ));
         }
     };
-    Ok(number * factor)
+    within_range(text, number.checked_mul(factor))
+}
+
+/// `ms` (`None` when it overflowed) when it is at most [`MAX_DURATION_MS`]; `text` is the
+/// duration as written, for the error.
+fn within_range(text: &str, ms: Option<u64>) -> Result<u64, String> {
+    ms.filter(|ms| *ms <= MAX_DURATION_MS).ok_or_else(|| {
+        format!(
+            "`{text}` is out of range: durations are at most {MAX_DURATION_MS} ms (about 24 \
+             days, PostgreSQL's limit for lock_timeout and statement_timeout)"
+        )
+    })
 }
 
 // ---- Plugin sandbox (issue #14) ---------------------------------------------------------
@@ -1734,9 +1827,93 @@ mod tests {
 
     #[test]
     fn unset_variable_is_an_error_naming_it() {
-        let f = failure("database_url: postgresql://u:${NOPE}@h/db\n");
+        let f = failure("plugins_dir: ${NOPE}/plugins\n");
         assert!(f.message.contains("${NOPE}"), "{}", f.message);
         assert!(f.message.contains(":1"), "{}", f.message);
+    }
+
+    #[test]
+    fn an_unset_database_variable_waits_for_a_command_that_connects() {
+        let env = parse("lock_timeout: 1s\ndatabase_url: postgresql://u:${NOPE}@h/db\n").unwrap();
+        let Some(DatabaseSetting::Unresolved { message, hint }) = &env.database else {
+            panic!("{:?}", env.database)
+        };
+        assert!(
+            message.ends_with("local.yaml:2: `database_url` uses ${NOPE}, which is not set"),
+            "{message}"
+        );
+        assert!(hint.contains("export NOPE="), "{hint}");
+        let env = parse("database:\n  database: app\n  password: ${NOPE}\n").unwrap();
+        assert!(matches!(
+            env.database,
+            Some(DatabaseSetting::Unresolved { .. })
+        ));
+        // Other mistakes in the database setting still fail the file.
+        let f = failure("database:\n  host: ${DB_PASSWORD}\n  port: x\n  database: app\n");
+        assert!(
+            f.message.contains("`x` is not a port number"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn yes_no_on_off_are_flags() {
+        for (word, value) in [
+            ("yes", true),
+            ("on", true),
+            ("true", true),
+            ("YES", true),
+            ("\"on\"", true),
+            ("no", false),
+            ("off", false),
+            ("false", false),
+            ("Off", false),
+        ] {
+            let env = parse(&format!(
+                "protected: {word}\nrequire_confirmation: {word}\n"
+            ))
+            .unwrap_or_else(|e| panic!("{word}: {e:#}"));
+            assert_eq!(
+                (env.protected, env.require_confirmation),
+                (value, value),
+                "{word}"
+            );
+        }
+        let f = failure("name: local\nprotected: maybe\n");
+        assert!(
+            f.message
+                .contains("local.yaml:2:12: protected: `maybe` is not a yes/no value"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_at_load_naming_the_line() {
+        for (yaml, written) in [
+            ("lock_timeout: 3000000h", "3000000h"),
+            ("statement_timeout: 2147483648", "2147483648"),
+            (
+                "migration:\n  locking:\n    timeout_ms: 5124095576031h",
+                "5124095576031h",
+            ),
+        ] {
+            let f = failure(&format!("name: local\n{yaml}\n"));
+            assert_eq!(f.code, crate::error::ExitCode::Config);
+            assert!(
+                f.message.contains("local.yaml:")
+                    && f.message.contains(&format!("`{written}` is out of range")),
+                "{}",
+                f.message
+            );
+        }
+        let f = failure("name: local\nlock_timeout: 3000000h\n");
+        assert!(f.message.contains("local.yaml:2:"), "{}", f.message);
+        assert_eq!(
+            parse("lock_timeout: 596h\n").unwrap().lock_timeout_ms,
+            596 * 3_600_000
+        );
     }
 
     #[test]
@@ -1922,6 +2099,13 @@ mod tests {
         assert_eq!(parse_duration_ms("250ms"), Ok(250));
         assert_eq!(parse_duration_ms("3s"), Ok(3000));
         assert_eq!(parse_duration_ms("0"), Ok(0));
+        assert_eq!(parse_duration_ms("596h"), Ok(596 * 3_600_000));
+        for too_long in ["3000000h", "597h", "2147483648", "99999999999999999999h"] {
+            let error = parse_duration_ms(too_long).expect_err(too_long);
+            assert!(error.contains("out of range"), "{too_long}: {error}");
+        }
+        // u64::MAX / 3_600_000 + 1 hours would wrap around without the check.
+        assert!(parse_duration_ms("5124095576031h").is_err());
         assert!(parse_duration_ms("s").is_err());
     }
     #[test]

@@ -79,6 +79,9 @@ pub fn resolve_database(
                 source: DatabaseSource::EnvironmentFile(file),
             });
         }
+        Some(DatabaseSetting::Unresolved { message, hint }) => {
+            return Err(Failure::config(message.clone()).hint(hint.clone()).into());
+        }
         None => {}
     }
     if let Some(url) = ambient_url.filter(|u| !u.is_empty()) {

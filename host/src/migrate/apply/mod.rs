@@ -21,6 +21,7 @@
 
 mod guard;
 pub mod indexes;
+mod orphans;
 mod run;
 mod unit;
 
@@ -314,13 +315,16 @@ impl Applier<'_> {
     ///
     /// No unit starts without the lock: it is verified with the server before each one's
     /// first statement is sent (while its transaction opens), and a lost lock fails that unit
-    /// as [`Left::NotStarted`] with a [`LockLost`].
+    /// as [`Left::NotStarted`] with a [`LockLost`]. A statement another run left running that
+    /// holds a lock on a table the units name refuses the run before anything runs (see
+    /// [`orphans`]).
     pub async fn apply(
         &mut self,
         lock: &MigrationLock,
         units: &[Unit<'_>],
         flow: &mut impl Flow,
     ) -> anyhow::Result<Vec<Outcome>> {
+        orphans::check(self.client, units, self.out).await?;
         indexes::refuse_invalid_targets(self.client, units).await?;
         self.ledger.ensure(self.client).await?;
         let mut outcomes = Vec::with_capacity(units.len());
@@ -354,10 +358,11 @@ impl Applier<'_> {
     /// skipped; `flow` observes (a dry run asks no gate).
     pub async fn rehearse(
         &mut self,
-        _lock: &MigrationLock,
+        lock: &MigrationLock,
         units: &[Unit<'_>],
         flow: &mut impl Flow,
     ) -> anyhow::Result<Rehearsal> {
-        run::rehearse(self, units, flow).await
+        orphans::check(self.client, units, self.out).await?;
+        run::rehearse(self, units, flow, lock).await
     }
 }

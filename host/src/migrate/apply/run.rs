@@ -1,6 +1,7 @@
 //! Running units: one in its own transaction (retried on lock timeouts), one statement by
 //! statement outside a transaction, or every unit in the one transaction of a dry run.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
@@ -46,18 +47,54 @@ impl<T: Into<anyhow::Error>> From<T> for StepFailure {
     }
 }
 
-/// The error of `statements[failed]`, with the lines that ran before it and did not after.
+/// The error of `statements[failed]`, with the lines that ran before it and did not after, and
+/// the sessions seen blocking it when it failed on `lock_timeout`.
 fn located(
     file: &str,
     statements: &[&SqlStatement<'_>],
     failed: usize,
     err: &tokio_postgres::Error,
+    blockers: Vec<String>,
 ) -> ScriptError {
     let statement = statements[failed];
     let mut error = ScriptError::from_postgres(file, statement.text, statement.line, err);
     error.ran = statements[..failed].iter().map(|s| s.line).collect();
     error.not_run = statements[failed + 1..].iter().map(|s| s.line).collect();
+    if error.is_lock_timeout() {
+        error.blocked_by = blockers;
+    }
     error
+}
+
+/// Runs `statement` (a future on the work connection) while watching, on the lock's
+/// connection, who blocks this run: when it is still running at three quarters of
+/// `lock_timeout`, the sessions holding the locks it waits for are noted, so that a failure on
+/// `lock_timeout` can name them. Returns its result and those sessions, described.
+async fn watched<T>(
+    statement: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    lock: &MigrationLock,
+    lock_timeout_ms: u64,
+) -> (Result<T, tokio_postgres::Error>, Vec<String>) {
+    if lock_timeout_ms == 0 {
+        return (statement.await, Vec::new());
+    }
+    let watcher = async {
+        tokio::time::sleep(Duration::from_millis(lock_timeout_ms * 3 / 4)).await;
+        lock.blocking_this_run().await
+    };
+    tokio::pin!(statement);
+    tokio::pin!(watcher);
+    let mut seen = Vec::new();
+    let mut watching = true;
+    loop {
+        tokio::select! {
+            result = &mut statement => return (result, seen),
+            blockers = &mut watcher, if watching => {
+                seen = blockers.iter().map(ToString::to_string).collect();
+                watching = false;
+            }
+        }
+    }
 }
 
 /// A unit that did not start: the run's migration lock is lost.
@@ -202,8 +239,15 @@ impl Applier<'_> {
                         && failure.left == Left::Nothing =>
                 {
                     attempt += 1;
+                    let blockers = failure
+                        .script_error()
+                        .map(|e| e.blocked_by.join("; "))
+                        .filter(|b| !b.is_empty())
+                        .map(|b| format!(" (blocked by {b})"))
+                        .unwrap_or_default();
                     self.out.warn(format!(
-                        "{}: lock timeout (SQLSTATE 55P03); rolled back, retry {attempt}/{} in {} ms",
+                        "{}: lock timeout (SQLSTATE 55P03){blockers}; rolled back, retry \
+                         {attempt}/{} in {} ms",
                         unit.script.file,
                         self.settings.lock_retries,
                         backoff.as_millis()
@@ -250,7 +294,7 @@ impl Applier<'_> {
                 });
             }
         };
-        let step = match self.statements(&txn, unit, hook).await {
+        let step = match self.statements(&txn, unit, hook, lock).await {
             Ok(()) if self.listens(HookEvent::PostExecute, hook) => {
                 self.close(&txn, unit, hook, started, true).await
             }
@@ -320,8 +364,9 @@ impl Applier<'_> {
         hook: Option<&MigrationRef>,
         started: Instant,
         audit: bool,
+        lock: &MigrationLock,
     ) -> Result<(), StepFailure> {
-        self.statements(txn, unit, hook).await?;
+        self.statements(txn, unit, hook, lock).await?;
         self.close(txn, unit, hook, started, audit).await
     }
 
@@ -347,13 +392,14 @@ impl Applier<'_> {
         .await
     }
 
-    /// Inside `txn`: `pre-execute` and the unit's statements — the transaction checked after
-    /// each.
+    /// Inside `txn`: `pre-execute` and the unit's statements (watched through `lock`, see
+    /// [`watched`]) — the transaction checked after each.
     async fn statements(
         &mut self,
         txn: &Txn,
         unit: &Unit<'_>,
         hook: Option<&MigrationRef>,
+        lock: &MigrationLock,
     ) -> Result<(), StepFailure> {
         let client = self.client;
         self.fire(
@@ -365,22 +411,24 @@ impl Applier<'_> {
         )
         .await?;
         let statements: Vec<&SqlStatement<'_>> = unit.script.to_run().map(|(_, s)| s).collect();
+        let lock_timeout = self.settings.lock_timeout_ms;
         for (k, statement) in statements.iter().enumerate() {
-            let failed = |err: &tokio_postgres::Error| {
-                StepFailure::new(located(&unit.script.file, &statements, k, err))
+            let failed = |err: &tokio_postgres::Error, blockers| {
+                StepFailure::new(located(&unit.script.file, &statements, k, err, blockers))
             };
+            let run = watched(execute(client, statement), lock, lock_timeout);
             // The check travels right behind the statement (a copy waits for its data first).
-            let (ran, ours) = if statement.copy_data.is_some() {
-                let ran = execute(client, statement).await;
+            let ((ran, blockers), ours) = if statement.copy_data.is_some() {
+                let (ran, blockers) = run.await;
                 if let Err(err) = &ran {
-                    return Err(failed(err));
+                    return Err(failed(err, blockers));
                 }
-                (ran, txn.is_ours(client).await)
+                ((ran, blockers), txn.is_ours(client).await)
             } else {
-                tokio::join!(execute(client, statement), txn.is_ours(client))
+                tokio::join!(run, txn.is_ours(client))
             };
             if let Err(err) = &ran {
-                return Err(failed(err));
+                return Err(failed(err, blockers));
             }
             if !ours? {
                 return Err(StepFailure::lost(at(&unit.script.file, statement)));
@@ -439,7 +487,12 @@ impl Applier<'_> {
         let trail = async {
             match self.audit.filter(|_| audit) {
                 Some(trail) => {
-                    let mut event = trail.event(super::EventKind::Applied, unit, "applied");
+                    let mut event = match unit.direction {
+                        Direction::Up => trail.event(super::EventKind::Applied, unit, "applied"),
+                        Direction::Down => {
+                            trail.event(super::EventKind::RolledBack, unit, "rolled back")
+                        }
+                    };
                     let took = format!("{ms} ms");
                     event.detail = Some(match event.detail {
                         Some(detail) => format!("{detail}; {took}"),
@@ -500,8 +553,14 @@ impl Applier<'_> {
             .map_err(|step| nothing(step.error))?;
         let statements: Vec<&SqlStatement<'_>> = unit.script.to_run().map(|(_, s)| s).collect();
         for (k, statement) in statements.iter().enumerate() {
-            if let Err(err) = execute(client, statement).await {
-                let error = located(&unit.script.file, &statements, k, &err);
+            let (ran, blockers) = watched(
+                execute(client, statement),
+                lock,
+                self.settings.lock_timeout_ms,
+            )
+            .await;
+            if let Err(err) = ran {
+                let error = located(&unit.script.file, &statements, k, &err, blockers);
                 return Err(UnitFailure {
                     error: error.into(),
                     left: self.partial(&statements, k, &before).await,
@@ -564,6 +623,7 @@ pub(super) async fn rehearse(
     applier: &mut Applier<'_>,
     units: &[Unit<'_>],
     flow: &mut impl Flow,
+    lock: &MigrationLock,
 ) -> anyhow::Result<Rehearsal> {
     let client = applier.client;
     let setup = applier.settings.set_sql(true);
@@ -606,7 +666,7 @@ pub(super) async fn rehearse(
         {
             Ok(()) => {
                 applier
-                    .steps(&txn, unit, hook.as_ref(), started, false)
+                    .steps(&txn, unit, hook.as_ref(), started, false, lock)
                     .await
             }
             Err(err) => Err(StepFailure::new(err)),
