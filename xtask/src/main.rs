@@ -64,7 +64,14 @@ enum Task {
     /// Build every plugin under plugins/ (Rust, Python, JavaScript, C) into target/plugins/
     BuildPlugins,
     /// Measure plugin load time, hook call overhead and strategy throughput
-    BenchPlugins,
+    BenchPlugins {
+        /// Measure only this part (printed, never written: the section holds whole runs)
+        #[arg(long, value_enum, conflicts_with = "write")]
+        only: Option<bench_plugins::Part>,
+        /// Write the result into docs/benchmarks.md (the bench-plugins section)
+        #[arg(long)]
+        write: bool,
+    },
     /// Measure what migration hooks cost: migrate up of N migrations with 0 and with 4 hooks
     BenchHooks {
         /// How many trivial migrations per run
@@ -144,8 +151,8 @@ fn main() -> std::process::ExitCode {
                 write,
             },
         ),
-        Task::BenchPlugins => plugins::build_plugins(&workspace::root())
-            .and_then(|_| bench_plugins::run(&workspace::root()))
+        Task::BenchPlugins { only, write } => plugins::build_plugins(&workspace::root())
+            .and_then(|_| bench_plugins::run(&workspace::root(), only, write))
             .map(|_| 0),
         Task::BenchSync {
             repetitions,
