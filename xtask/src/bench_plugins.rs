@@ -181,14 +181,15 @@ fn load(engine: &Arc<PluginEngine>, file: &Path) -> Result<(Arc<Plugin>, Duratio
 }
 
 fn load_times(file: &Path) -> Result<LoadRow> {
-    let cache = tempfile_dir()?;
+    let home = private_temp_dir()?;
+    let cache = home.join("cache");
     let engine = engine(Some(&cache))?;
     let (plugin, cold) = load(&engine, file)?;
     let mut cached: Vec<Duration> = (0..LOADS)
         .map(|_| load(&engine, file).map(|(_, t)| t))
         .collect::<Result<_>>()?;
     cached.sort();
-    let _ = std::fs::remove_dir_all(&cache);
+    let _ = std::fs::remove_dir_all(&home);
     Ok(LoadRow {
         file: file
             .file_name()
@@ -201,13 +202,20 @@ fn load_times(file: &Path) -> Result<LoadRow> {
     })
 }
 
-fn tempfile_dir() -> Result<PathBuf> {
+/// A fresh directory of the temporary directory that only this user can write: the artifact
+/// cache trusts nothing else (in `/tmp` itself it is refused and every load compiles again).
+fn private_temp_dir() -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
     let dir = std::env::temp_dir().join(format!(
         "confiture-bench-cache-{}-{}",
         std::process::id(),
         Instant::now().elapsed().as_nanos()
     ));
     let _ = std::fs::remove_dir_all(&dir);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
 }
 
@@ -353,6 +361,14 @@ fn today() -> String {
         .unwrap_or_default()
 }
 
+/// The 1-minute load average (`/proc/loadavg`), which says how shared the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -390,12 +406,14 @@ fn render(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Plugin runtime benchmarks\n\nMeasured with `cargo xtask bench-plugins` (the release \
-         profile the tests use) on {}: \
-         {}.\nShared machine (2 cores, other builds running); numbers are indicative, ratios \
-         within one run hold better. Targets are from issues #3 and #20.\n",
+        "# Plugin runtime benchmarks\n\nMeasured with `cargo xtask bench-plugins --write` (the \
+         release profile the tests use) on {}: \
+         {}; load average {} when the report was written.\nShared machine (2 cores, other \
+         builds running); numbers are indicative, ratios within one run hold better. Targets \
+         are from issues #3 and #20.\n",
         today(),
-        machine()
+        machine(),
+        load_average()
     );
     if !loads.is_empty() {
         let _ = writeln!(
