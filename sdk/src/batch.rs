@@ -167,7 +167,8 @@ impl fmt::Debug for TextBatch {
 /// Builds a [`TextBatch`] value by value, writing into the final buffers.
 #[derive(Debug)]
 pub struct TextBatchBuilder {
-    data: String,
+    /// UTF-8 by construction: only `str`s, `char`s and ASCII bytes are ever appended.
+    data: Vec<u8>,
     offsets: Vec<u32>,
     nulls: Vec<u8>,
 }
@@ -190,7 +191,7 @@ impl TextBatchBuilder {
         let mut offsets = Vec::with_capacity(values + 1);
         offsets.push(0);
         Self {
-            data: String::with_capacity(bytes),
+            data: Vec::with_capacity(bytes),
             offsets,
             nulls: Vec::with_capacity(values.div_ceil(8)),
         }
@@ -216,7 +217,27 @@ impl TextBatchBuilder {
 
     /// Appends a text value.
     pub fn push_str(&mut self, text: &str) {
-        self.data.push_str(text);
+        self.data.extend_from_slice(text.as_bytes());
+        self.close_value(false);
+    }
+
+    /// Appends `text` with each ASCII byte replaced by `map(byte)`, in order, and every other
+    /// character copied as it is: one copy and one pass over the bytes, for strategies that
+    /// rewrite ASCII characters (digits, letters) in place. Panics when `map` returns a byte
+    /// that is not ASCII (it would break the UTF-8 of the value).
+    pub fn push_ascii_mapped(&mut self, text: &str, mut map: impl FnMut(u8) -> u8) {
+        let start = self.data.len();
+        self.data.extend_from_slice(text.as_bytes());
+        for byte in &mut self.data[start..] {
+            if byte.is_ascii() {
+                let mapped = map(*byte);
+                assert!(
+                    mapped.is_ascii(),
+                    "push_ascii_mapped: {mapped:#04x} is not ASCII"
+                );
+                *byte = mapped;
+            }
+        }
         self.close_value(false);
     }
 
@@ -248,7 +269,7 @@ impl TextBatchBuilder {
     /// The packed batch.
     pub fn finish(self) -> TextBatch {
         TextBatch {
-            data: self.data.into_bytes(),
+            data: self.data,
             offsets: self.offsets,
             nulls: self.nulls,
         }
@@ -256,23 +277,26 @@ impl TextBatchBuilder {
 }
 
 /// Appends to the value being written by [`TextBatchBuilder::push_with`].
-pub struct ValueWriter<'b>(&'b mut String);
+pub struct ValueWriter<'b>(&'b mut Vec<u8>);
 
 impl ValueWriter<'_> {
     /// Appends text.
     pub fn push_str(&mut self, text: &str) {
-        self.0.push_str(text);
+        self.0.extend_from_slice(text.as_bytes());
     }
 
     /// Appends one character.
     pub fn push(&mut self, character: char) {
-        self.0.push(character);
+        match u8::try_from(character) {
+            Ok(byte) if byte.is_ascii() => self.0.push(byte),
+            _ => self.push_str(character.encode_utf8(&mut [0; 4])),
+        }
     }
 }
 
 impl fmt::Write for ValueWriter<'_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
-        self.0.push_str(text);
+        self.push_str(text);
         Ok(())
     }
 }

@@ -72,6 +72,30 @@ fn builder_writes_in_place_and_formats() {
 }
 
 #[test]
+fn builder_maps_ascii_bytes_in_place_and_copies_other_characters() {
+    let mut builder = TextBatchBuilder::new();
+    builder.push_ascii_mapped("☎ +33 (6) ９12-é", |byte| {
+        if byte.is_ascii_digit() {
+            b'#'
+        } else {
+            byte.to_ascii_uppercase()
+        }
+    });
+    builder.push_ascii_mapped("", |_| b'x');
+    let batch = builder.finish();
+    assert_eq!(
+        batch.view().unwrap().to_vec(),
+        [Some("☎ +## (#) ９##-é"), Some("")]
+    );
+}
+
+#[test]
+#[should_panic(expected = "is not ASCII")]
+fn builder_refuses_an_ascii_mapping_to_a_non_ascii_byte() {
+    TextBatchBuilder::new().push_ascii_mapped("a", |_| 0xc3);
+}
+
+#[test]
 fn rejects_malformed_layouts_with_a_reason() {
     let reject = |data: &[u8], offsets: &[u32], nulls: &[u8], expected: &str| {
         let error = TextBatchView::new(data, offsets, nulls).unwrap_err();

@@ -69,8 +69,21 @@ struct LoadRow {
     bytes: u64,
 }
 
-/// Runs every measurement and writes the report; returns its path.
-pub fn run(workspace_root: &Path) -> Result<PathBuf> {
+/// A part of the benchmark, for `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// Load time per plugin, cold and cached.
+    Load,
+    /// Hook call overhead and its parts.
+    Hooks,
+    /// Strategy throughput.
+    Throughput,
+}
+
+/// Runs the measurements (every part, or only `only`) and prints the report; with `write`, also
+/// writes it into `docs/benchmarks.md`.
+pub fn run(workspace_root: &Path, only: Option<Part>, write: bool) -> Result<()> {
+    let wanted = |part: Part| only.is_none_or(|only| only == part);
     let dir = workspace_root.join("target/plugins");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("{} (run `cargo xtask build-plugins` first)", dir.display()))?
@@ -85,35 +98,51 @@ pub fn run(workspace_root: &Path) -> Result<PathBuf> {
         );
     }
     let mut loads = Vec::new();
-    for file in &files {
-        println!("load        {}", file.display());
-        loads.push(load_times(file)?);
+    if wanted(Part::Load) {
+        for file in &files {
+            println!("load        {}", file.display());
+            loads.push(load_times(file)?);
+        }
     }
     let engine = engine(None)?;
-    let hook_file = dir.join("email-not-null-hook.wasm");
-    println!("hook calls  {}", hook_file.display());
-    let hook = hook_overhead(&engine, &hook_file, &dir.join("tenant-lint.wasm"))?;
+    let hook = if wanted(Part::Hooks) {
+        let hook_file = dir.join("email-not-null-hook.wasm");
+        println!("hook calls  {}", hook_file.display());
+        Some(hook_overhead(
+            &engine,
+            &hook_file,
+            &dir.join("tenant-lint.wasm"),
+        )?)
+    } else {
+        None
+    };
     let mut throughput = Vec::new();
-    for (file, strategy, language) in PHONE_MASKS {
-        let path = dir.join(file);
+    if wanted(Part::Throughput) {
+        for (file, strategy, language) in PHONE_MASKS {
+            let path = dir.join(file);
+            println!("throughput  {}", path.display());
+            let rate = strategy_throughput(&engine, &path, strategy, phones)?;
+            throughput.push((file, strategy, language, "phone numbers", rate));
+        }
+        let path = dir.join("email-strategy.wasm");
         println!("throughput  {}", path.display());
-        let rate = strategy_throughput(&engine, &path, strategy, phones)?;
-        throughput.push((file, strategy, language, "phone numbers", rate));
+        let rate = strategy_throughput(&engine, &path, "email_keep_domain", emails)?;
+        throughput.push((
+            "email-strategy.wasm",
+            "email_keep_domain",
+            "Rust",
+            "emails",
+            rate,
+        ));
     }
-    let path = dir.join("email-strategy.wasm");
-    println!("throughput  {}", path.display());
-    let rate = strategy_throughput(&engine, &path, "email_keep_domain", emails)?;
-    throughput.push((
-        "email-strategy.wasm",
-        "email_keep_domain",
-        "Rust",
-        "emails",
-        rate,
-    ));
-    let report = render(&loads, &hook, &throughput);
-    let out = workspace_root.join("docs/benchmarks.md");
-    replace_section(&out, &report)?;
-    Ok(out)
+    let report = render(&loads, hook.as_ref(), &throughput);
+    println!("\n{report}");
+    if write {
+        let out = workspace_root.join("docs/benchmarks.md");
+        replace_section(&out, &report)?;
+        println!("wrote {}", out.display());
+    }
+    Ok(())
 }
 
 /// Markers around the generated section of `docs/benchmarks.md`.
@@ -152,14 +181,15 @@ fn load(engine: &Arc<PluginEngine>, file: &Path) -> Result<(Arc<Plugin>, Duratio
 }
 
 fn load_times(file: &Path) -> Result<LoadRow> {
-    let cache = tempfile_dir()?;
+    let home = private_temp_dir()?;
+    let cache = home.join("cache");
     let engine = engine(Some(&cache))?;
     let (plugin, cold) = load(&engine, file)?;
     let mut cached: Vec<Duration> = (0..LOADS)
         .map(|_| load(&engine, file).map(|(_, t)| t))
         .collect::<Result<_>>()?;
     cached.sort();
-    let _ = std::fs::remove_dir_all(&cache);
+    let _ = std::fs::remove_dir_all(&home);
     Ok(LoadRow {
         file: file
             .file_name()
@@ -172,13 +202,20 @@ fn load_times(file: &Path) -> Result<LoadRow> {
     })
 }
 
-fn tempfile_dir() -> Result<PathBuf> {
+/// A fresh directory of the temporary directory that only this user can write: the artifact
+/// cache trusts nothing else (in `/tmp` itself it is refused and every load compiles again).
+fn private_temp_dir() -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
     let dir = std::env::temp_dir().join(format!(
         "confiture-bench-cache-{}-{}",
         std::process::id(),
         Instant::now().elapsed().as_nanos()
     ));
     let _ = std::fs::remove_dir_all(&dir);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
 }
 
@@ -324,6 +361,14 @@ fn today() -> String {
         .unwrap_or_default()
 }
 
+/// The 1-minute load average (`/proc/loadavg`), which says how shared the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -355,74 +400,82 @@ fn machine() -> String {
 
 fn render(
     loads: &[LoadRow],
-    hook: &HookRows,
+    hook: Option<&HookRows>,
     throughput: &[(&str, &str, &str, &str, f64)],
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Plugin runtime benchmarks\n\nMeasured with `cargo xtask bench-plugins` (the release \
-         profile the tests use) on {}: \
-         {}.\nShared machine (2 cores, other builds running); numbers are indicative, ratios \
-         within one run hold better. Targets are from issues #3 and #20.\n",
+        "# Plugin runtime benchmarks\n\nMeasured with `cargo xtask bench-plugins --write` (the \
+         release profile the tests use) on {}: \
+         {}; load average {} when the report was written.\nShared machine (2 cores, other \
+         builds running); numbers are indicative, ratios within one run hold better. Targets \
+         are from issues #3 and #20.\n",
         today(),
-        machine()
+        machine(),
+        load_average()
     );
-    let _ = writeln!(
-        out,
-        "## Load time per plugin\n\nRead, compile (cold) or load the verified cached artifact \
-         (cached, median of {LOADS}), pre-instantiate, instantiate and `describe`. Targets: \
-         cached ≤ 20 ms for Rust and C, ≤ 300 ms for Python and JavaScript.\n\n\
-         | component | language | plugin | size | cold | cached |\n|---|---|---|---:|---:|---:|"
-    );
-    for row in loads {
+    if !loads.is_empty() {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {:.2} MiB | {:.0} ms | {:.1} ms |",
-            row.file,
-            language(&row.file),
-            row.name,
-            row.bytes as f64 / 1024.0 / 1024.0,
-            row.cold_ms,
-            row.cached_ms
+            "## Load time per plugin\n\nRead, compile (cold) or load the verified cached artifact \
+             (cached, median of {LOADS}), pre-instantiate, instantiate and `describe`. Targets: \
+             cached ≤ 20 ms for Rust and C, ≤ 300 ms for Python and JavaScript.\n\n\
+             | component | language | plugin | size | cold | cached |\n|---|---|---|---:|---:|---:|"
+        );
+        for row in loads {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {:.2} MiB | {:.0} ms | {:.1} ms |",
+                row.file,
+                language(&row.file),
+                row.name,
+                row.bytes as f64 / 1024.0 / 1024.0,
+                row.cold_ms,
+                row.cached_ms
+            );
+        }
+    }
+    if let Some(hook) = hook {
+        let _ = writeln!(
+            out,
+            "\n## Hook call overhead\n\nOne `call_hook` of `email-not-null-hook` (Rust): the hop to \
+             a blocking thread, a fresh instance from the pre-instantiated component, `handle`, the \
+             store dropped ({HOOK_CALLS} calls after 100 warm-up calls; no database, so the hook's \
+             query fails at once and only the runtime is measured). Its parts, measured in the same \
+             run: the hop alone (`spawn_blocking` of nothing), and a fresh instance + call + tear \
+             down without the hop (`run_lint` of `tenant-lint` on an empty schema). Targets: p50 ≤ \
+             0.2 ms, p99 ≤ 1 ms.\n\n\
+             | | p50 | p99 |\n|---|---:|---:|\n\
+             | `call_hook` | {:.0} µs | {:.0} µs |\n\
+             | blocking-thread hop alone | {:.0} µs | {:.0} µs |\n\
+             | instance + call + drop, no hop | {:.0} µs | {:.0} µs |",
+            hook.call.0, hook.call.1, hook.hop.0, hook.hop.1, hook.instance.0, hook.instance.1
         );
     }
-    let _ = writeln!(
-        out,
-        "\n## Hook call overhead\n\nOne `call_hook` of `email-not-null-hook` (Rust): the hop to \
-         a blocking thread, a fresh instance from the pre-instantiated component, `handle`, the \
-         store dropped ({HOOK_CALLS} calls after 100 warm-up calls; no database, so the hook's \
-         query fails at once and only the runtime is measured). Its parts, measured in the same \
-         run: the hop alone (`spawn_blocking` of nothing), and a fresh instance + call + tear \
-         down without the hop (`run_lint` of `tenant-lint` on an empty schema). Targets: p50 ≤ \
-         0.2 ms, p99 ≤ 1 ms.\n\n\
-         | | p50 | p99 |\n|---|---:|---:|\n\
-         | `call_hook` | {:.0} µs | {:.0} µs |\n\
-         | blocking-thread hop alone | {:.0} µs | {:.0} µs |\n\
-         | instance + call + drop, no hop | {:.0} µs | {:.0} µs |",
-        hook.call.0, hook.call.1, hook.hop.0, hook.hop.1, hook.instance.0, hook.instance.1
-    );
-    let reference = throughput
-        .iter()
-        .find(|row| row.1 == "phone_mask_rust")
-        .map_or(f64::NAN, |row| row.4);
-    let _ = writeln!(
-        out,
-        "\n## Strategy throughput\n\nOne worker (one thread, one instance reused), {VALUES} \
-         values in batches of {BATCH}, including the host's checks of each returned batch. The \
-         phone mask is the same transform in every language (keep the last two digits, the \
-         others from the keyed hash of the digits; one `keyed-hash-batch` call per batch), with \
-         the same output. Targets: Rust and C ≥ 1.5 M values/s, Python and JavaScript ≥ 250 K \
-         values/s.\n\n\
-         | component | language | strategy | values | values/s | ÷ Rust phone mask |\n\
-         |---|---|---|---|---:|---:|"
-    );
-    for (file, strategy, language, kind, rate) in throughput {
+    if !throughput.is_empty() {
+        let reference = throughput
+            .iter()
+            .find(|row| row.1 == "phone_mask_rust")
+            .map_or(f64::NAN, |row| row.4);
         let _ = writeln!(
             out,
-            "| `{file}` | {language} | `{strategy}` | {kind} | {rate:.0} | {:.2} |",
-            rate / reference
+            "\n## Strategy throughput\n\nOne worker (one thread, one instance reused), {VALUES} \
+             values in batches of {BATCH}, including the host's checks of each returned batch. The \
+             phone mask is the same transform in every language (keep the last two digits, the \
+             others from the keyed hash of the digits; one `keyed-hash-batch` call per batch), with \
+             the same output. Targets: Rust and C ≥ 1.5 M values/s, Python and JavaScript ≥ 250 K \
+             values/s.\n\n\
+             | component | language | strategy | values | values/s | ÷ Rust phone mask |\n\
+             |---|---|---|---|---:|---:|"
         );
+        for (file, strategy, language, kind, rate) in throughput {
+            let _ = writeln!(
+                out,
+                "| `{file}` | {language} | `{strategy}` | {kind} | {rate:.0} | {:.2} |",
+                rate / reference
+            );
+        }
     }
     out
 }

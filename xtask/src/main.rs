@@ -67,7 +67,14 @@ enum Task {
     /// Regenerate the C plugins' bindings in sdk/c/bindings/ after a change to wit/ (installs wit-bindgen-cli)
     CBindings,
     /// Measure plugin load time, hook call overhead and strategy throughput
-    BenchPlugins,
+    BenchPlugins {
+        /// Measure only this part (printed, never written: the section holds whole runs)
+        #[arg(long, value_enum, conflicts_with = "write")]
+        only: Option<bench_plugins::Part>,
+        /// Write the result into docs/benchmarks.md (the bench-plugins section)
+        #[arg(long)]
+        write: bool,
+    },
     /// Measure what migration hooks cost: migrate up of N migrations with 0 and with 4 hooks
     BenchHooks {
         /// How many trivial migrations per run
@@ -148,8 +155,8 @@ fn main() -> std::process::ExitCode {
                 write,
             },
         ),
-        Task::BenchPlugins => plugins::build_plugins(&workspace::root())
-            .and_then(|_| bench_plugins::run(&workspace::root()))
+        Task::BenchPlugins { only, write } => plugins::build_plugins(&workspace::root())
+            .and_then(|_| bench_plugins::run(&workspace::root(), only, write))
             .map(|_| 0),
         Task::BenchSync {
             repetitions,

@@ -62,6 +62,17 @@ impl TextBatch {
                 self.nulls.len()
             ));
         }
+        // The common case in one pass: all the data is UTF-8 and every offset falls on a
+        // character boundary, so every value is UTF-8. Otherwise each non-NULL value is checked
+        // on its own (bytes outside any value, or in NULL ones, do not matter) to name the bad one.
+        if let Ok(text) = std::str::from_utf8(&self.data)
+            && self
+                .offsets
+                .iter()
+                .all(|&o| text.is_char_boundary(o as usize))
+        {
+            return Ok(());
+        }
         for i in 0..expected {
             let null = self.nulls[i / 8] & (1 << (i % 8)) != 0;
             let (start, end) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
@@ -154,6 +165,15 @@ mod tests {
         let mut bad = batch.clone();
         bad.data[7] = 0xff;
         assert!(bad.check(4).unwrap_err().contains("not UTF-8"));
+        // Bytes that are not UTF-8 inside a NULL value, or split characters across values, are
+        // judged value by value, as the slow path does.
+        let mut null_garbage = TextBatch::from_values([Some("a"), None, Some("b")]);
+        null_garbage.data = vec![b'a', 0xff, b'b'];
+        null_garbage.offsets = vec![0, 1, 2, 3];
+        assert!(null_garbage.check(3).is_ok());
+        let mut split = TextBatch::from_values([Some("é")]);
+        split.offsets = vec![0, 1];
+        assert!(split.check(1).unwrap_err().contains("value 0"));
         let mut bad = batch;
         bad.nulls.clear();
         assert!(bad.check(4).unwrap_err().contains("null bitmap"));

@@ -34,14 +34,19 @@ impl Strategy for PhoneStrategy {
 
     fn anonymize(&self, batch: &Batch<'_>) -> Result<TextBatch> {
         let values = &batch.values;
-        let digits: Vec<Vec<u8>> = values
-            .iter()
-            .map(|v| ascii_digits(v.unwrap_or("")))
-            .collect();
-        let digests = keyed_hash_batch(digits.iter().filter(|d| d.len() > KEEP))?;
+        // Every value's ASCII digits in one buffer: value i's are digits[ends[i]..ends[i + 1]].
+        let mut digits = Vec::with_capacity(values.len() * 12);
+        let mut ends = Vec::with_capacity(values.len() + 1);
+        ends.push(0);
+        for value in values.iter() {
+            digits.extend(value.unwrap_or("").bytes().filter(u8::is_ascii_digit));
+            ends.push(digits.len());
+        }
+        let each = ends.windows(2).map(|pair| &digits[pair[0]..pair[1]]);
+        let digests = keyed_hash_batch(each.clone().filter(|d| d.len() > KEEP))?;
         let mut digests = digests.iter();
         let mut out = TextBatchBuilder::with_capacity(values.len(), values.len() * 16);
-        for (value, digits) in values.iter().zip(&digits) {
+        for (value, digits) in values.iter().zip(each) {
             match value {
                 None => out.push_null(),
                 Some(phone) if digits.len() <= KEEP => out.push_str(phone),
@@ -49,26 +54,21 @@ impl Strategy for PhoneStrategy {
                     let digest = digests.next().expect("one digest per masked value");
                     let replaced = digits.len() - KEEP;
                     let mut seen = 0;
-                    out.push_with(|w| {
-                        for c in phone.chars() {
-                            if c.is_ascii_digit() && seen < replaced {
-                                w.push(char::from(b'0' + digest[seen % 32] % 10));
-                            } else {
-                                w.push(c);
-                            }
-                            seen += usize::from(c.is_ascii_digit());
-                        }
+                    out.push_ascii_mapped(phone, |byte| {
+                        let digit = byte.is_ascii_digit();
+                        let masked = if digit && seen < replaced {
+                            b'0' + digest[seen % 32] % 10
+                        } else {
+                            byte
+                        };
+                        seen += usize::from(digit);
+                        masked
                     });
                 }
             }
         }
         Ok(out.finish())
     }
-}
-
-/// The ASCII digits of `text`, in order.
-fn ascii_digits(text: &str) -> Vec<u8> {
-    text.bytes().filter(u8::is_ascii_digit).collect()
 }
 
 confiture_sdk::export_plugin!(PhoneStrategy: strategy);
