@@ -356,20 +356,6 @@ impl Applier<'_> {
         hook.is_some() && !self.hooks.idle(event)
     }
 
-    /// Inside `txn`: `pre-execute`, the statements, then [`Applier::close`].
-    async fn steps(
-        &mut self,
-        txn: &Txn,
-        unit: &Unit<'_>,
-        hook: Option<&MigrationRef>,
-        started: Instant,
-        audit: bool,
-        lock: &MigrationLock,
-    ) -> Result<(), StepFailure> {
-        self.statements(txn, unit, hook, lock).await?;
-        self.close(txn, unit, hook, started, audit).await
-    }
-
     /// Inside `txn`, after its statements: the tracking row (and audit entry when `audit`),
     /// then `post-execute` — the transaction checked after each.
     async fn close(
@@ -664,11 +650,14 @@ pub(super) async fn rehearse(
             .batch_execute(&format!("{}; {setup}", *RESET_SESSION))
             .await
         {
-            Ok(()) => {
-                applier
-                    .steps(&txn, unit, hook.as_ref(), started, false, lock)
-                    .await
-            }
+            Ok(()) => match applier.statements(&txn, unit, hook.as_ref(), lock).await {
+                Ok(()) => {
+                    applier
+                        .close(&txn, unit, hook.as_ref(), started, false)
+                        .await
+                }
+                Err(step) => Err(step),
+            },
             Err(err) => Err(StepFailure::new(err)),
         };
         match step {
