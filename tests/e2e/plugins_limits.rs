@@ -136,8 +136,9 @@ fn a_disabled_plugin_runs_no_code() {
         took < enabled_took,
         "{took:?} against {enabled_took:?} enabled"
     );
+    // Half the 48 MiB the plugin fills: the rest of a run's peak varies with the allocator.
     assert!(
-        peak + 40 < enabled_peak,
+        peak + 24 < enabled_peak,
         "{peak} MiB disabled against {enabled_peak} MiB enabled"
     );
     let (run, _, _) = measured(&p, &["plugins", "list"]);
