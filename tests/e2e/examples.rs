@@ -48,15 +48,22 @@ fn run_example(name: &str) {
         .env("NO_COLOR", "1")
         .env("CONFITURE_PLUGINS", plugins.parent().expect("a parent"))
         .env_remove("CONFITURE_ENV");
-    for var in [
+    // Each database lives until the example has run (a `TestDb` is dropped with its value).
+    let databases: Vec<TestDb> = [
         "DATABASE_URL",
         "STAGING_DATABASE_URL",
         "PRODUCTION_DATABASE_URL",
         "SOURCE_DATABASE_URL",
-    ] {
-        cmd.env(var, TestDb::new().url);
-    }
+    ]
+    .into_iter()
+    .map(|var| {
+        let db = TestDb::new();
+        cmd.env(var, &db.url);
+        db
+    })
+    .collect();
     let out = cmd.output().expect("run bash run.sh");
+    drop(databases);
     assert!(
         out.status.success(),
         "docs/examples/{name}/run.sh failed ({}):\n{}{}",

@@ -51,6 +51,10 @@ fn shared_cluster() -> Cluster {
         .with_setting("fsync", "off")
         .with_setting("synchronous_commit", "off")
         .with_setting("full_page_writes", "off")
+        // Every test creates a database (`CREATE DATABASE` logs the template's ~8 MB); without
+        // a cap the WAL alone reaches 1 GB before recycling.
+        .with_setting("max_wal_size", "96MB")
+        .with_setting("min_wal_size", "32MB")
 }
 
 fn shared() -> &'static Shared {
@@ -276,10 +280,16 @@ fn drop_leftover_databases(port: u16) {
             nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
         });
         if pid.is_some() && !alive {
-            let _ =
-                admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            drop_database(port, &name);
         }
     }
+}
+
+/// Drops `name` (closing its sessions); a test's database goes when the test ends, so that a
+/// full run holds only the databases of the tests still running, not ~2 GB of finished ones.
+fn drop_database(port: u16, name: &str) {
+    let _ = admin_client(port)
+        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
 }
 
 /// Superuser URL to the shared cluster's `postgres` database.
@@ -298,7 +308,8 @@ pub fn tls_cert_path() -> PathBuf {
     shared().ca_cert.clone()
 }
 
-/// A fresh, empty, uniquely named database on the shared cluster.
+/// A fresh, empty, uniquely named database on the shared cluster, dropped when the value is
+/// (unless the test failed: its database stays for a look until the next run starts).
 pub struct TestDb {
     /// Its name, `t_<pid>_<n>`.
     pub name: String,
@@ -338,6 +349,16 @@ impl TestDb {
             .query_opt(sql, &[])
             .unwrap_or_else(|e| panic!("{sql}: {e}"))?;
         row.get::<_, Option<String>>(0)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            // On its own thread: the synchronous client cannot run inside a test's runtime.
+            let (port, name) = (shared().port, self.name.clone());
+            let _ = std::thread::spawn(move || drop_database(port, &name)).join();
+        }
     }
 }
 
@@ -404,21 +425,11 @@ impl TestProject {
     }
 }
 
-/// Runs `cmd` to its end, or kills it and fails the test when it is still running after
-/// `bound`; returns the run and how long it took.
-pub fn run_bounded(cmd: Command, bound: Duration) -> (Run, Duration) {
-    let (run, elapsed, _) = run_measured(cmd, bound);
-    (run, elapsed)
-}
-
-/// [`run_bounded`], also returning the peak resident memory, in MiB, of the process and of
-/// the children it waited for (its compiling processes): `ru_maxrss` of `wait4`, which counts
-/// this child only, not the other tests' children.
-pub fn run_measured(mut cmd: Command, bound: Duration) -> (Run, Duration, u64) {
+/// Runs `cmd` to its end, or kills it (and its process group, when it leads one) and fails the
+/// test when it is still running after `bound`; returns the run and how long it took.
+pub fn run_bounded(mut cmd: Command, bound: Duration) -> (Run, Duration) {
     use std::io::Read;
-    use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();
-    #[expect(clippy::zombie_processes, reason = "reaped by `wait4` below")]
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -434,23 +445,17 @@ pub fn run_measured(mut cmd: Command, bound: Duration) -> (Run, Duration, u64) {
     };
     let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
     let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-    let pid = child.id() as libc::pid_t;
-    let wait = |options: libc::c_int| {
-        let mut status = 0;
-        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: `pid` is our own child, not reaped yet; the pointers are to live locals.
-        let reaped = unsafe { libc::wait4(pid, &mut status, options, &mut usage) };
-        assert!(reaped >= 0, "wait4: {}", std::io::Error::last_os_error());
-        (reaped == pid).then_some((status, usage.ru_maxrss as u64 / 1024))
-    };
-    let (status, peak_mib) = loop {
-        if let Some(reaped) = wait(libc::WNOHANG) {
-            break reaped;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
         }
         if started.elapsed() >= bound {
-            let _ = child.kill();
-            let _ = wait(0);
+            // SAFETY: signalling a process group has no memory-safety preconditions.
+            let group = unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+            if group != 0 {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
             let err = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
             panic!("{cmd:?} was still running after {bound:?} and was killed; stderr:\n{err}");
         }
@@ -458,11 +463,65 @@ pub fn run_measured(mut cmd: Command, bound: Duration) -> (Run, Duration, u64) {
     };
     let elapsed = started.elapsed();
     let output = std::process::Output {
-        status: std::process::ExitStatus::from_raw(status),
+        status,
         stdout: stdout.join().expect("stdout reader"),
         stderr: stderr.join().expect("stderr reader"),
     };
-    (Run::from(output), elapsed, peak_mib)
+    (Run::from(output), elapsed)
+}
+
+/// Starts argv[2:] from this small process and writes its `ru_maxrss` (KiB) to argv[1]; exits
+/// as it did. A process forked from the test binary would carry the test binary's own peak
+/// (Linux keeps the larger of the old and new image's peaks across `exec`), so the measured
+/// program is started from here instead.
+const PEAK_WRAPPER: &str = r#"
+import os, signal, sys
+peak_file, argv = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(peak_file, "w") as f:
+    f.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.WEXITSTATUS(status))
+"#;
+
+/// [`run_bounded`], also returning the peak resident memory, in MiB, of the program and of the
+/// children it waited for (its compiling processes), and nothing of the test process's own.
+pub fn run_measured(cmd: Command, bound: Duration) -> (Run, Duration, u64) {
+    use std::os::unix::process::CommandExt;
+    let peak_file = tempfile::NamedTempFile::new().expect("a file for the peak");
+    let mut wrapper = Command::new("python3");
+    wrapper
+        .arg("-c")
+        .arg(PEAK_WRAPPER)
+        .arg(peak_file.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdin(Stdio::null())
+        .process_group(0);
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapper.current_dir(dir);
+    }
+    for (name, value) in cmd.get_envs() {
+        match value {
+            Some(value) => wrapper.env(name, value),
+            None => wrapper.env_remove(name),
+        };
+    }
+    let (run, elapsed) = run_bounded(wrapper, bound);
+    let peak_kib: u64 = std::fs::read_to_string(peak_file.path())
+        .expect("the wrapper wrote the peak")
+        .trim()
+        .parse()
+        .expect("the peak is a number");
+    (run, elapsed, peak_kib / 1024)
 }
 
 /// The real binary with `args` in `dir`, set up like [`TestProject::command`].

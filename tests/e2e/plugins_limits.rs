@@ -136,9 +136,10 @@ fn a_disabled_plugin_runs_no_code() {
         took < enabled_took,
         "{took:?} against {enabled_took:?} enabled"
     );
-    // Half the 48 MiB the plugin fills: the rest of a run's peak varies with the allocator.
+    // Most of the 48 MiB the plugin fills (the run's peak is the program's own, not the test
+    // process's: see `run_measured`).
     assert!(
-        peak + 24 < enabled_peak,
+        peak + 40 < enabled_peak,
         "{peak} MiB disabled against {enabled_peak} MiB enabled"
     );
     let (run, _, _) = measured(&p, &["plugins", "list"]);

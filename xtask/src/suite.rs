@@ -42,8 +42,61 @@ pub fn run() -> anyhow::Result<u8> {
     let sdk = phase("Rust SDK tests", || cargo_test(&["-p", "confiture-sdk"]))?;
     // Last, and not timed, so that cargo's summary ends the output.
     let host = cargo_test(&["-p", "confiture", "-p", "xtask"])?;
-    let _ = Cluster::in_dir(&root().join(TEST_CLUSTER_DIR), "confiture_test").stop();
+    let cluster = Cluster::in_dir(&root().join(TEST_CLUSTER_DIR), "confiture_test");
+    if host != 0 {
+        explain_failures(&cluster);
+    }
+    let _ = cluster.stop();
     Ok(if sdk != 0 { sdk } else { host })
+}
+
+/// After failed tests, what a CI log needs to tell a broken server from broken code: whether
+/// the test cluster still runs, the disk space left, and the server log's fatal lines.
+fn explain_failures(cluster: &Cluster) {
+    let status = cluster.status().ok();
+    let running = status.as_ref().is_some_and(|s| s.running);
+    eprintln!(
+        "test cluster: {}",
+        if running { "running" } else { "NOT running" }
+    );
+    if let Some(free) = free_bytes(&root().join("target")) {
+        eprintln!(
+            "disk: {:.1} GiB free under target/",
+            free as f64 / (1u64 << 30) as f64
+        );
+    }
+    let log = status.and_then(|s| s.log_file);
+    let text = log
+        .and_then(|log| std::fs::read_to_string(log).ok())
+        .unwrap_or_default();
+    let fatal: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            [
+                "PANIC",
+                "No space left",
+                "terminated by signal",
+                "out of memory",
+                "shutting down",
+            ]
+            .iter()
+            .any(|sign| line.contains(sign))
+        })
+        .collect();
+    for line in &fatal[fatal.len().saturating_sub(12)..] {
+        eprintln!("server log: {line}");
+    }
+}
+
+/// Bytes available to an unprivileged user on the file system holding `path`.
+fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a zeroed statvfs is a valid value for statvfs to fill in.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `path` is a NUL-terminated string and `stats` a live local.
+    let result = unsafe { libc::statvfs(path.as_ptr(), &mut stats) };
+    (result == 0).then(|| stats.f_bavail as u64 * stats.f_frsize as u64)
 }
 
 /// Runs one phase of the suite and prints how long it took, so that where a run's time goes
