@@ -10,29 +10,48 @@
 use std::sync::LazyLock;
 
 use anyhow::Context;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::db::connect::OWN_SESSION_SETTINGS;
 use crate::db::first_value;
 
 /// Brings the session back to the state the connection opened with: settings (`SET`,
 /// `set_config`), role and session user, cursors, `LISTEN`s, session advisory locks, sequence
-/// caches, temporary objects and SQL-level prepared statements (the client's own protocol-level
-/// statements stay). Valid inside a transaction block too. `RESET ALL` brings back the server's,
-/// database's and role's idle timeouts, so the tool's own session settings
+/// caches and temporary objects; then counts the SQL-level prepared statements (`PREPARE`),
+/// which [`reset_session`] deallocates when there are some (the client's own protocol-level
+/// statements stay). Valid inside a transaction block too. `RESET ALL` brings back the
+/// server's, database's and role's idle timeouts, so the tool's own session settings
 /// ([`OWN_SESSION_SETTINGS`]) are set again after it.
-pub(super) static RESET_SESSION: LazyLock<String> = LazyLock::new(|| {
+static RESET_SESSION: LazyLock<String> = LazyLock::new(|| {
     format!(
         "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; \
          CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD SEQUENCES; \
-         DISCARD TEMP; \
-         DO $confiture_reset$ DECLARE s text; BEGIN \
-           FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP \
-             EXECUTE pg_catalog.format('DEALLOCATE %I', s); \
-           END LOOP; \
-         END $confiture_reset$; {OWN_SESSION_SETTINGS}"
+         DISCARD TEMP; {OWN_SESSION_SETTINGS}; \
+         SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql"
     )
 });
+
+/// Deallocates every SQL-level prepared statement. A `DO` block is compiled at each run, so
+/// it is sent only when [`RESET_SESSION`] counted some.
+const DEALLOCATE_FROM_SQL: &str = "DO $confiture_reset$ DECLARE s text; BEGIN \
+       FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP \
+         EXECUTE pg_catalog.format('DEALLOCATE %I', s); \
+       END LOOP; \
+     END $confiture_reset$";
+
+/// Resets the session (see [`RESET_SESSION`]). Its first message is sent at the first poll, so
+/// joined with other queries it runs before them; the deallocation, when needed, follows them.
+pub(super) async fn reset_session(client: &Client) -> Result<(), tokio_postgres::Error> {
+    let answer = client.simple_query(&RESET_SESSION).await?;
+    let prepared = answer.iter().rev().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => row.get(0),
+        _ => None,
+    });
+    if prepared.is_some_and(|count| count != "0") {
+        client.batch_execute(DEALLOCATE_FROM_SQL).await?;
+    }
+    Ok(())
+}
 
 /// Before the applier's own writes inside a migration's transaction (tracking row, audit
 /// entry): the identity the connection opened with, whatever `SET ROLE` the file ran.
@@ -67,10 +86,7 @@ impl Txn {
     /// takes its id — two messages sent together, one round trip.
     pub async fn begin(client: &Client, modes: &str, setup: &str) -> anyhow::Result<Txn> {
         let open = format!("BEGIN {modes}; {setup}; SELECT pg_catalog.txid_current()");
-        let (reset, opened) = tokio::join!(
-            client.batch_execute(&RESET_SESSION),
-            client.simple_query(&open)
-        );
+        let (reset, opened) = tokio::join!(reset_session(client), client.simple_query(&open));
         let opened = opened.context("opening the migration's transaction")?;
         reset.context("resetting the session before the migration")?;
         let txid = first_value(&opened)

@@ -9,7 +9,7 @@
 //! - files are checked before anything runs ([`Unit`] holds a checked [`Script`]): transaction
 //!   control that would break the unit's transaction, psql meta-commands and unterminated
 //!   quotes are refused, naming file:line;
-//! - every unit starts from the connection's own session state (see [`guard::RESET_SESSION`]),
+//! - every unit starts from the connection's own session state (see [`guard::reset_session`]),
 //!   and the applier's writes run as the connection's own role;
 //! - the transaction is checked after every statement and every hook call ([`guard`]); a
 //!   transactional unit ends committed with its tracking row (confirmed by the server) or

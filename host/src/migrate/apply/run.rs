@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
-use super::guard::{Ended, OWN_IDENTITY, RESET_SESSION, Txn};
+use super::guard::{Ended, OWN_IDENTITY, Txn, reset_session};
 use super::indexes::invalid_indexes;
 use super::{Applier, Bookkeeping, Flow, Left, Outcome, Rehearsal, Unit, UnitFailure};
 use crate::db::lock::{LockLost, MigrationLock};
@@ -524,7 +524,7 @@ impl Applier<'_> {
         // The lock is verified on its own connection while this one is prepared.
         let (verified, reset, before, set) = tokio::join!(
             lock.verify(),
-            client.batch_execute(&RESET_SESSION),
+            reset_session(client),
             invalid_indexes(client),
             client.batch_execute(&timeouts),
         );
@@ -558,8 +558,7 @@ impl Applier<'_> {
             error,
             left: Left::Unrecorded,
         };
-        client
-            .batch_execute(&RESET_SESSION)
+        reset_session(client)
             .await
             .map_err(|e| unrecorded(e.into()))?;
         // Fired before the tracking row is written: a hook under `abort` leaves the migration
@@ -590,7 +589,7 @@ impl Applier<'_> {
     ) -> Left {
         let client: &Client = self.client;
         let _ = client.batch_execute("ROLLBACK").await;
-        let _ = client.batch_execute(&RESET_SESSION).await;
+        let _ = reset_session(client).await;
         let Ok(now) = invalid_indexes(client).await else {
             return Left::Unknown;
         };
@@ -646,10 +645,8 @@ pub(super) async fn rehearse(
         let started = Instant::now();
         let hook = applier.hook_ref(unit);
         // Every unit starts from the same session state, inside the one transaction.
-        let step = match client
-            .batch_execute(&format!("{}; {setup}", *RESET_SESSION))
-            .await
-        {
+        let (reset, set) = tokio::join!(reset_session(client), client.batch_execute(&setup));
+        let step = match reset.and(set) {
             Ok(()) => match applier.statements(&txn, unit, hook.as_ref(), lock).await {
                 Ok(()) => {
                     applier
