@@ -158,38 +158,44 @@ fn plugins_built_against_0_1_0_run_in_sync_migrate_and_lint_beside_0_2_0_ones() 
 #[test]
 fn hostile_0_1_0_plugins_meet_the_same_limits() {
     let (engine, _) = engine(None, Some(b"k"));
-    let limits = PluginSettings {
-        timeout_ms: Some(200),
-        memory_mb: Some(32),
-        ..PluginSettings::default()
-    };
-    for (name, strategy, failure, detail) in [
+    // The endless loop meets a short time limit; the others fail for their own reason long
+    // before theirs (on a loaded machine, growing 32 MiB can take longer than 200 ms).
+    for (name, strategy, timeout_ms, failure, detail) in [
         (
             "hostile/endless-loop",
             "hostile_endless_loop",
+            200,
             CallFailure::Timeout,
             "timed out after 200 ms",
         ),
         (
             "hostile/memory-bomb",
             "hostile_memory_bomb",
+            10_000,
             CallFailure::OutOfMemory,
             "its limit is 32 MiB",
         ),
         (
             "hostile/panics",
             "hostile_panics",
+            10_000,
             CallFailure::Trap,
             "panicked",
         ),
         (
             "hostile/garbage",
             "garbage_offsets",
+            10_000,
             CallFailure::Invalid,
             "offsets",
         ),
     ] {
-        let plugin = load(&engine, &fixture(name), limits.clone());
+        let limits = PluginSettings {
+            timeout_ms: Some(timeout_ms),
+            memory_mb: Some(32),
+            ..PluginSettings::default()
+        };
+        let plugin = load(&engine, &fixture(name), limits);
         assert_eq!(plugin.shape.contract, "0.1.0", "{name}");
         let err = StrategyWorker::new(plugin)
             .unwrap()

@@ -192,7 +192,12 @@ impl Demo {
                 }
             }
             Mode::Quiet => {
+                let started = std::time::Instant::now();
                 let out = cmd.output().with_context(|| format!("running {shown}"))?;
+                println!(
+                    "demo step  {shown}: {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
                 if out.status.code() != Some(expected) {
                     eprintln!("$ {shown}");
                     eprintln!("{}", String::from_utf8_lossy(&out.stdout));

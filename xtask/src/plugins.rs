@@ -316,7 +316,7 @@ fn build_rust(
     ensure_target()?;
     let target_dir = workspace_root.join("target/plugins-build");
     let manifest = plugins_dir.join("Cargo.toml");
-    run(Command::new(crate::workspace::cargo_program())
+    run(crate::workspace::cargo()
         .args(["build", "--release", "--target", TARGET, "--manifest-path"])
         .arg(&manifest)
         .arg("--target-dir")

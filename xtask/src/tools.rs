@@ -163,7 +163,7 @@ impl Tools {
             return Ok(program);
         }
         timed(&format!("crates.io: {krate} {version}"), || {
-            run(Command::new(crate::workspace::cargo_program())
+            run(crate::workspace::cargo()
                 .args([
                     "install",
                     "--quiet",

@@ -28,15 +28,38 @@ pub fn confiture_binary() -> PathBuf {
 }
 
 /// The cargo running this task, or `cargo`.
-pub fn cargo_program() -> PathBuf {
+fn cargo_program() -> PathBuf {
     std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 
-/// The `cargo` that runs this task, in the workspace root.
+/// The `cargo` that runs this task, in the workspace root, without the variables cargo set for
+/// this task (see [`is_set_by_cargo_run`]).
 pub fn cargo() -> Command {
     let mut cmd = Command::new(cargo_program());
     cmd.current_dir(root());
+    for (name, _) in std::env::vars_os() {
+        if is_set_by_cargo_run(&name.to_string_lossy()) {
+            cmd.env_remove(name);
+        }
+    }
     cmd
+}
+
+/// True for a variable `cargo run` sets for the program it runs (`CARGO_PKG_NAME=xtask`, …).
+/// A cargo started from here must not inherit them: build scripts watch some of them (ring's
+/// watches `CARGO_PKG_NAME` and `CARGO_MANIFEST_DIR`), so they would see another value than
+/// under a top-level `cargo` and run again, recompiling ring, rustls and the host (about
+/// 4 minutes) at every switch between `cargo xtask` and the builds it starts.
+fn is_set_by_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || [
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+            "OUT_DIR",
+        ]
+        .contains(&name)
 }
 
 /// Builds the `confiture` binary in the release profile (the one tests and benchmarks use).
