@@ -86,11 +86,6 @@ const DEBT: &[Debt] = &[
         ],
     },
     Debt {
-        from: "risk",
-        to: "project",
-        files: &["risk/sizes.rs", "risk/tests.rs"],
-    },
-    Debt {
         from: "schema",
         to: "cli",
         files: &["schema/mod.rs"],

@@ -13,6 +13,7 @@ use super::schema_files::{DEFAULT_INCLUDE, IncludeDir, SortMode};
 use super::upstream::{self, with_reported_keys};
 use super::vars;
 use crate::error::Failure;
+use crate::risk::SizeThresholds;
 
 /// Default name of the migrations tracking table (the upstream ledger's name).
 pub const DEFAULT_MIGRATIONS_TABLE: &str = "tb_confiture";
@@ -41,7 +42,7 @@ with_reported_keys! {
         plugins: Option<BTreeMap<String, RawPlugin>>,
         hooks: Option<RawHooks>,
         linting: Option<LintingSettings>,
-        risk: Option<RiskSettings>,
+        risk: Option<SizeThresholds>,
         wizard: Option<WizardSettings>,
         plugin_sandbox: Option<RawPluginSandbox>,
         migration: Option<RawMigration>,
@@ -356,36 +357,11 @@ pub struct Environment {
     /// knows the rules.
     pub linting: LintingSettings,
     /// `risk:` — thresholds that sharpen risk levels with live table sizes.
-    pub risk: RiskSettings,
+    pub risk: SizeThresholds,
     /// `wizard:` — approvals required per risk level.
     pub wizard: WizardSettings,
     /// `plugin_sandbox:` — what plugins run as and how their loading is bounded.
     pub plugin_sandbox: PluginSandbox,
-}
-
-/// Default `risk.large_table_rows`.
-pub const DEFAULT_LARGE_TABLE_ROWS: u64 = 1_000_000;
-/// Default `risk.huge_table_rows`.
-pub const DEFAULT_HUGE_TABLE_ROWS: u64 = 10_000_000;
-
-/// `risk:` in an environment file: when a table is big enough that locking or rewriting it
-/// raises a statement's level (rows as PostgreSQL's statistics estimate them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RiskSettings {
-    /// From this many rows, a statement that blocks the table's writes is at least high.
-    pub large_table_rows: u64,
-    /// From this many rows, a statement that rewrites the table is critical.
-    pub huge_table_rows: u64,
-}
-
-impl Default for RiskSettings {
-    fn default() -> Self {
-        RiskSettings {
-            large_table_rows: DEFAULT_LARGE_TABLE_ROWS,
-            huge_table_rows: DEFAULT_HUGE_TABLE_ROWS,
-        }
-    }
 }
 
 /// `wizard:` in an environment file.
@@ -508,7 +484,7 @@ impl Environment {
             plugins: BTreeMap::new(),
             hooks: HooksSettings::default(),
             linting: LintingSettings::default(),
-            risk: RiskSettings::default(),
+            risk: SizeThresholds::default(),
             wizard: WizardSettings::default(),
             plugin_sandbox: PluginSandbox::default(),
         }
@@ -2004,7 +1980,7 @@ mod tests {
             (0, 1, 2)
         );
         let defaults = parse("name: x\n").unwrap();
-        assert_eq!(defaults.risk, RiskSettings::default());
+        assert_eq!(defaults.risk, SizeThresholds::default());
         assert_eq!(
             defaults
                 .wizard

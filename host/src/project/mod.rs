@@ -8,7 +8,7 @@ pub mod vars;
 
 use std::path::{Path, PathBuf};
 
-pub use environment::{ApprovalsRequired, RiskSettings, WizardSettings};
+pub use environment::{ApprovalsRequired, WizardSettings};
 pub use environment::{
     DEFAULT_MIGRATIONS_TABLE, DatabaseParts, DatabaseSetting, Environment, Grant, HOOK_EVENTS,
     HookPolicy, HookSettings, HooksSettings, LintingSettings, MAX_PLUGIN_MEMORY_MB, PluginSandbox,
