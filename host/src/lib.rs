@@ -20,6 +20,7 @@ pub mod project;
 pub mod risk;
 pub mod schema;
 pub mod sql;
+pub mod strings;
 pub mod sync;
 pub mod text;
 pub mod wizard;

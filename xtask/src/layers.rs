@@ -12,7 +12,10 @@ use anyhow::Context;
 /// The host's layers, lowest first: a module imports only modules of lower layers (modules of
 /// one layer do not import each other).
 const LAYERS: &[(&str, &[&str])] = &[
-    ("foundation", &["error", "identity", "parallel", "text"]),
+    (
+        "foundation",
+        &["error", "identity", "parallel", "strings", "text"],
+    ),
     ("terminal output, SQL analysis", &["output", "sql"]),
     ("risk of statements", &["risk"]),
     ("database", &["db"]),
@@ -38,16 +41,6 @@ struct Debt {
 /// Today's known upward imports. A file not listed here that adds one fails the check, and so
 /// does an entry that no longer happens (remove it).
 const DEBT: &[Debt] = &[
-    Debt {
-        from: "db",
-        to: "cli",
-        files: &["db/commands.rs"],
-    },
-    Debt {
-        from: "db",
-        to: "project",
-        files: &["db/commands.rs", "db/connect.rs"],
-    },
     Debt {
         from: "hooks",
         to: "cli",

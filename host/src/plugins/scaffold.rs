@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::cli::{Globals, NewPluginArgs, PluginKindArg, PluginLang};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
-use crate::project::is_plugin_name;
+use crate::strings::is_plugin_name;
 
 use super::templates::{
     c_strategy, js_app, js_test, kind_word, python_app, python_test, rust_source, world,
