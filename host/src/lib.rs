@@ -2,7 +2,10 @@
 //! half-apply, and (in later modules) sync, lint and a migration wizard, extended by sandboxed
 //! WebAssembly plugins.
 //!
-//! Data flows one way: [`cli`] → [`project`] → a command's module → PostgreSQL ([`db`]).
+//! Imports point one way, down the layers of docs/architecture.md: [`cli`] → feature modules
+//! ([`migrate`], [`lint`], [`sync`], …) → [`plugins`] → [`project`] → [`db`] → [`risk`] →
+//! [`sql`] and the foundation ([`error`], [`strings`], [`text`], …); `cargo xtask layers` checks
+//! it.
 
 pub mod anonymize;
 pub mod cli;
@@ -20,6 +23,7 @@ pub mod project;
 pub mod risk;
 pub mod schema;
 pub mod sql;
+pub mod strings;
 pub mod sync;
 pub mod text;
 pub mod wizard;

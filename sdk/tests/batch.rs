@@ -1,5 +1,8 @@
 //! Packed batches: encode/decode round trips and layout checks.
 
+// Test helpers unwrap: a panic in a test is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
 use confiture_sdk::{TextBatch, TextBatchBuilder, TextBatchView};
 
 fn round_trip(values: &[Option<&str>]) {

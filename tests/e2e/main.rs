@@ -1,6 +1,9 @@
 //! End-to-end tests: the real `confiture` binary against a real PostgreSQL cluster that the
 //! suite starts itself (see `harness`).
 
+// Test helpers unwrap: a panic in a test is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
 mod harness;
 
 mod build;

@@ -57,7 +57,7 @@ fn run_with(p: &LocalProject, args: &[&str], (user, password, db): (&str, &str, 
             .output()
             .expect("run confiture"),
     );
-    let encoded = confiture::project::vars::percent_encode(password.as_bytes());
+    let encoded = confiture::strings::percent_encode(password.as_bytes());
     for shown in [&run.stdout, &run.stderr] {
         assert!(
             !shown.contains(password) && !shown.contains(&encoded),

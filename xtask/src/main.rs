@@ -12,6 +12,7 @@ mod cli_docs;
 mod demo;
 mod docs_section;
 mod example;
+mod layers;
 mod mutants;
 mod plugins;
 mod postgres;
@@ -42,8 +43,10 @@ enum Task {
         #[arg(long)]
         all: bool,
     },
-    /// Check the generated docs, run the demo quietly, then `cargo test --workspace`
+    /// Check the layering and the generated docs, run the demo quietly, then `cargo test --workspace`
     Test,
+    /// Check that host/src's top-level modules import only lower layers (see docs/architecture.md)
+    Layers,
     /// Write docs/reference/cli.md from the clap definitions
     CliDocs {
         /// Fail when docs/reference/cli.md is out of date instead of writing it
@@ -130,6 +133,7 @@ fn main() -> std::process::ExitCode {
         Task::Demo => demo::run(demo::Mode::Verbose),
         Task::Example { name, all: _ } => example::run(name.as_deref()),
         Task::Test => suite::run(),
+        Task::Layers => layers::run(&workspace::root()),
         Task::CliDocs { check } => cli_docs::run(check),
         Task::Bench {
             migrations,

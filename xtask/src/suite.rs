@@ -11,7 +11,7 @@ use crate::workspace::{cargo, root};
 /// The shared test cluster's state directory, as the e2e harness keeps it.
 const TEST_CLUSTER_DIR: &str = "target/test-pg";
 
-/// Server binaries, the generated CLI reference, the example and hostile plugins the tests load,
+/// The host's layering (no build needed), server binaries, the generated CLI reference, the example and hostile plugins the tests load,
 /// the demo (quietly), the SDK's tests, then `cargo test --release -p confiture -p xtask
 /// --no-fail-fast` last so its summary ends the output; then stops the test and demo clusters
 /// without a word. Exits with the first failing cargo test's status.
@@ -21,6 +21,9 @@ const TEST_CLUSTER_DIR: &str = "target/test-pg";
 /// the same run as the host would compile wasmtime a second time, differently from the build
 /// the demo and xtask use.
 pub fn run() -> anyhow::Result<u8> {
+    if phase("layers", || crate::layers::run(&root()))? != 0 {
+        return Ok(1);
+    }
     phase("server", || crate::postgres::ensure_server(true))?;
     if phase("cli reference", || crate::cli_docs::run(true))? != 0 {
         return Ok(1);

@@ -1,7 +1,9 @@
-//! Command-line definitions (clap) and dispatch. No logic lives here: each command hands its
-//! arguments to the module that does the work and returns the process exit code.
+//! Command-line definitions (clap) and dispatch: each command hands its arguments to the module
+//! that does the work and returns the process exit code. A command whose work lives in a layer
+//! that must not know the command line (`db`) has its entry here.
 
 mod args;
+mod db_command;
 
 use std::path::{Path, PathBuf};
 
@@ -158,7 +160,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Command::Init(args) => crate::init::run(g, &args),
-        Command::Db(cmd) => crate::db::commands::run(g, &cmd).await,
+        Command::Db(cmd) => db_command::run(g, &cmd).await,
         Command::Build(args) => crate::schema::build(g, &args).await,
         Command::Migrate(cmd) => match cmd {
             MigrateCommand::Generate(args) => crate::migrate::commands::generate(g, &args),

@@ -17,8 +17,7 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, Config};
 
 use crate::error::{ExitCode, Failure};
-use crate::project::DatabaseParts;
-use crate::project::vars::percent_encode;
+use crate::strings::percent_encode;
 
 /// Set on every connection right after it opens: the server's idle timeouts do not apply to
 /// the tool's own sessions. A run waits idle on purpose — the lock's connection for the whole
@@ -85,6 +84,39 @@ impl TlsMode {
             TlsMode::VerifyCa => "verify-ca",
             TlsMode::VerifyFull => "verify-full",
         }
+    }
+}
+
+/// Connection settings given as separate fields (an environment's `database:` map).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseParts {
+    /// Host name or address (default `localhost`).
+    pub host: String,
+    /// TCP port (default 5432).
+    pub port: u16,
+    /// Database name.
+    pub dbname: String,
+    /// Role to connect as (default `postgres`).
+    pub user: String,
+    /// Password, if any. Never printed.
+    pub password: Option<String>,
+    /// libpq `sslmode`, if set.
+    pub sslmode: Option<String>,
+    /// Seconds to wait for the server to answer (`connect_timeout`), if set.
+    pub connect_timeout_secs: Option<u64>,
+}
+
+impl std::fmt::Debug for DatabaseParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseParts")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("dbname", &self.dbname)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "********"))
+            .field("sslmode", &self.sslmode)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .finish()
     }
 }
 

@@ -3,7 +3,6 @@
 
 pub mod activity;
 pub mod cluster;
-pub mod commands;
 pub mod connect;
 pub mod lock;
 pub mod run;

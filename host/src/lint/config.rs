@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use super::registry::{ALIASES, Registry, Target};
 use super::rule::{Category, RuleOptions, Severity};
 use crate::error::Failure;
-use crate::project::{LintingSettings, RuleSetting, did_you_mean};
+use crate::project::{LintingSettings, RuleSetting};
+use crate::strings::did_you_mean;
 
 /// Which rules run and how.
 #[derive(Debug, Clone)]

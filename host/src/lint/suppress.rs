@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use super::registry::{Registry, Target};
 use super::rule::{Category, Rule, Severity, Violation};
 use super::rules::UNKNOWN_SUPPRESSION;
-use crate::project::did_you_mean;
 use crate::sql::{Location, SqlFile};
+use crate::strings::did_you_mean;
 
 /// A resolved suppression target.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -319,7 +319,7 @@ fn type_name(ty: &Type, depth: usize) -> String {
 /// `path` as shown in messages: relative to `root` when inside it.
 pub fn shown(root: Option<&Path>, path: &Path) -> String {
     match root {
-        Some(root) => crate::project::display(root, path),
+        Some(root) => crate::strings::display_relative(root, path),
         None => path.display().to_string(),
     }
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::cli::{Globals, NewPluginArgs, PluginKindArg, PluginLang};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
-use crate::project::is_plugin_name;
+use crate::strings::is_plugin_name;
 
 use super::templates::{
     c_strategy, js_app, js_test, kind_word, python_app, python_test, rust_source, world,
@@ -300,10 +300,18 @@ fn wit_files(dir: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The SDK manifest with its workspace keys resolved.
+/// The SDK manifest with its workspace keys resolved, and without its `[lints]` table (the
+/// workspace's lints, which a plugin's own copy of the SDK has no workspace to inherit).
 fn sdk_manifest() -> String {
+    let mut in_lints = false;
     SDK_MANIFEST
         .lines()
+        .filter(|line| {
+            if line.starts_with('[') {
+                in_lints = line.trim() == "[lints]";
+            }
+            !in_lints
+        })
         .map(|line| match line.split_once(".workspace = true") {
             Some((key, "")) => {
                 let value = WORKSPACE_VALUES
@@ -316,6 +324,8 @@ fn sdk_manifest() -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+        .trim_end()
+        .to_string()
         + "\n"
 }
 
@@ -520,6 +530,9 @@ mod tests {
     fn sdk_manifest_stands_alone() {
         let manifest = sdk_manifest();
         assert!(!manifest.contains("workspace"), "{manifest}");
+        assert!(!manifest.contains("[lints]"), "{manifest}");
+        assert!(manifest.contains("[dependencies]"), "{manifest}");
+        assert!(!manifest.ends_with("\n\n"), "{manifest}");
         assert!(manifest.contains("edition = \"2024\""), "{manifest}");
         assert!(manifest.contains("anyhow = \"1\""), "{manifest}");
     }

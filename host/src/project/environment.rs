@@ -12,7 +12,10 @@ use serde::de::{self, Deserializer, Visitor};
 use super::schema_files::{DEFAULT_INCLUDE, IncludeDir, SortMode};
 use super::upstream::{self, with_reported_keys};
 use super::vars;
+use crate::db::connect::DatabaseParts;
 use crate::error::Failure;
+use crate::risk::SizeThresholds;
+use crate::strings::{did_you_mean, display_relative, is_plugin_name, parse_duration_ms};
 
 /// Default name of the migrations tracking table (the upstream ledger's name).
 pub const DEFAULT_MIGRATIONS_TABLE: &str = "tb_confiture";
@@ -41,7 +44,7 @@ with_reported_keys! {
         plugins: Option<BTreeMap<String, RawPlugin>>,
         hooks: Option<RawHooks>,
         linting: Option<LintingSettings>,
-        risk: Option<RiskSettings>,
+        risk: Option<SizeThresholds>,
         wizard: Option<WizardSettings>,
         plugin_sandbox: Option<RawPluginSandbox>,
         migration: Option<RawMigration>,
@@ -248,39 +251,6 @@ with_reported_keys! {
     reported { pool_size, max_overflow, pool_timeout }
 }
 
-/// Connection settings given as separate fields (`database:` map).
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseParts {
-    /// Host name or address (default `localhost`).
-    pub host: String,
-    /// TCP port (default 5432).
-    pub port: u16,
-    /// Database name.
-    pub dbname: String,
-    /// Role to connect as (default `postgres`).
-    pub user: String,
-    /// Password, if any. Never printed.
-    pub password: Option<String>,
-    /// libpq `sslmode`, if set.
-    pub sslmode: Option<String>,
-    /// Seconds to wait for the server to answer (`connect_timeout`), if set.
-    pub connect_timeout_secs: Option<u64>,
-}
-
-impl fmt::Debug for DatabaseParts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DatabaseParts")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("dbname", &self.dbname)
-            .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "********"))
-            .field("sslmode", &self.sslmode)
-            .field("connect_timeout_secs", &self.connect_timeout_secs)
-            .finish()
-    }
-}
-
 /// Where an environment says its database is.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseSetting {
@@ -356,36 +326,11 @@ pub struct Environment {
     /// knows the rules.
     pub linting: LintingSettings,
     /// `risk:` — thresholds that sharpen risk levels with live table sizes.
-    pub risk: RiskSettings,
+    pub risk: SizeThresholds,
     /// `wizard:` — approvals required per risk level.
     pub wizard: WizardSettings,
     /// `plugin_sandbox:` — what plugins run as and how their loading is bounded.
     pub plugin_sandbox: PluginSandbox,
-}
-
-/// Default `risk.large_table_rows`.
-pub const DEFAULT_LARGE_TABLE_ROWS: u64 = 1_000_000;
-/// Default `risk.huge_table_rows`.
-pub const DEFAULT_HUGE_TABLE_ROWS: u64 = 10_000_000;
-
-/// `risk:` in an environment file: when a table is big enough that locking or rewriting it
-/// raises a statement's level (rows as PostgreSQL's statistics estimate them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RiskSettings {
-    /// From this many rows, a statement that blocks the table's writes is at least high.
-    pub large_table_rows: u64,
-    /// From this many rows, a statement that rewrites the table is critical.
-    pub huge_table_rows: u64,
-}
-
-impl Default for RiskSettings {
-    fn default() -> Self {
-        RiskSettings {
-            large_table_rows: DEFAULT_LARGE_TABLE_ROWS,
-            huge_table_rows: DEFAULT_HUGE_TABLE_ROWS,
-        }
-    }
 }
 
 /// `wizard:` in an environment file.
@@ -508,7 +453,7 @@ impl Environment {
             plugins: BTreeMap::new(),
             hooks: HooksSettings::default(),
             linting: LintingSettings::default(),
-            risk: RiskSettings::default(),
+            risk: SizeThresholds::default(),
             wizard: WizardSettings::default(),
             plugin_sandbox: PluginSandbox::default(),
         }
@@ -524,8 +469,12 @@ impl Environment {
         let Some(file) = file else {
             return Err(missing_environment(root, &dir, name).into());
         };
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| Failure::config(format!("cannot read {}: {e}", display(root, &file))))?;
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            Failure::config(format!(
+                "cannot read {}: {e}",
+                display_relative(root, &file)
+            ))
+        })?;
         Self::parse(&text, name, &file, root, |var| std::env::var(var).ok())
     }
 
@@ -533,7 +482,7 @@ impl Environment {
     /// `name:` or else its stem.
     pub fn load_file(root: &Path, file: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(file).map_err(|e| {
-            Failure::config(format!("cannot read {}: {e}", display(root, file)))
+            Failure::config(format!("cannot read {}: {e}", display_relative(root, file)))
                 .hint("--config names an environment file, e.g. db/environments/production.yaml; `--env production` finds it by name")
         })?;
         let stem = file
@@ -551,7 +500,7 @@ impl Environment {
         root: &Path,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<Self> {
-        let shown = display(root, file);
+        let shown = display_relative(root, file);
         let mut raw: RawEnvironment = if text.trim().is_empty() {
             RawEnvironment::default()
         } else {
@@ -1083,15 +1032,6 @@ fn plugin_settings(
     })
 }
 
-/// A plugin name: lower-case letters, digits and `-`, starting with a letter.
-pub fn is_plugin_name(name: &str) -> bool {
-    name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 fn parts(
     db: RawDatabase,
     shown: &str,
@@ -1226,16 +1166,6 @@ fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
     Some((name.to_string(), expected))
 }
 
-/// The closest candidate to `input`, when one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(input: &str, candidates: &'a [String]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(input, c), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.as_str())
-}
-
 /// The 1-based line where `key:` first appears, for errors found after parsing.
 fn line_of_key(text: &str, key: &str) -> Option<usize> {
     text.lines()
@@ -1263,7 +1193,7 @@ fn missing_environment(root: &Path, dir: &Path, name: &str) -> Failure {
             names
         })
         .unwrap_or_default();
-    let file = display(root, &dir.join(format!("{name}.yaml")));
+    let file = display_relative(root, &dir.join(format!("{name}.yaml")));
     let failure = Failure::config(format!(
         "environment `{name}` not found: {file} does not exist"
     ));
@@ -1272,14 +1202,6 @@ fn missing_environment(root: &Path, dir: &Path, name: &str) -> Failure {
         (None, true) => failure.hint("create it, or run `confiture init` to start a project"),
         (None, false) => failure.hint(format!("available environments: {}", available.join(", "))),
     }
-}
-
-/// `path` relative to the project root when it is inside it, for messages.
-pub fn display(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 /// `linting.rules`: a map, kept in file order.
@@ -1347,13 +1269,9 @@ fn parse_flag(text: &str) -> Option<bool> {
     }
 }
 
-/// The longest duration a setting may hold: PostgreSQL's limit for `lock_timeout` and
-/// `statement_timeout` (2147483647 ms, about 24.8 days), applied to every duration so that none
-/// can wrap around or be refused only when the server sees it.
-pub const MAX_DURATION_MS: u64 = i32::MAX as u64;
-
 /// Accepts a duration as milliseconds (a number) or a PostgreSQL-style string: `500ms`, `5s`,
-/// `2min`, `1h`; `0` disables the timeout. At most [`MAX_DURATION_MS`].
+/// `2min`, `1h`; `0` disables the timeout. At most
+/// [`MAX_DURATION_MS`](crate::strings::MAX_DURATION_MS).
 fn duration_ms<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error> {
     struct DurationVisitor;
     impl Visitor<'_> for DurationVisitor {
@@ -1362,7 +1280,7 @@ fn duration_ms<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error
             f.write_str("a duration such as 5000, \"500ms\", \"5s\", \"2min\" or \"1h\"")
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            within_range(&v.to_string(), Some(v))
+            parse_duration_ms(&v.to_string())
                 .map(Some)
                 .map_err(E::custom)
         }
@@ -1375,49 +1293,6 @@ fn duration_ms<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error
         }
     }
     de.deserialize_any(DurationVisitor)
-}
-
-/// Parses `500ms`, `5s`, `2min`, `1h` or a bare number of milliseconds, at most
-/// [`MAX_DURATION_MS`].
-pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = match number.parse() {
-        Ok(number) => number,
-        // Only digits, too many of them for any counter.
-        Err(_) if !number.is_empty() => return within_range(text, None),
-        Err(_) => {
-            return Err(format!(
-                "`{text}` is not a duration (try \"500ms\", \"5s\", \"2min\")"
-            ));
-        }
-    };
-    let factor = match unit.trim() {
-        "" | "ms" => 1,
-        "s" => 1_000,
-        "min" => 60_000,
-        "h" => 3_600_000,
-        other => {
-            return Err(format!(
-                "unknown duration unit `{other}` (use ms, s, min or h)"
-            ));
-        }
-    };
-    within_range(text, number.checked_mul(factor))
-}
-
-/// `ms` (`None` when it overflowed) when it is at most [`MAX_DURATION_MS`]; `text` is the
-/// duration as written, for the error.
-fn within_range(text: &str, ms: Option<u64>) -> Result<u64, String> {
-    ms.filter(|ms| *ms <= MAX_DURATION_MS).ok_or_else(|| {
-        format!(
-            "`{text}` is out of range: durations are at most {MAX_DURATION_MS} ms (about 24 \
-             days, PostgreSQL's limit for lock_timeout and statement_timeout)"
-        )
-    })
 }
 
 // ---- Plugin sandbox (issue #14) ---------------------------------------------------------
@@ -2004,7 +1879,7 @@ mod tests {
             (0, 1, 2)
         );
         let defaults = parse("name: x\n").unwrap();
-        assert_eq!(defaults.risk, RiskSettings::default());
+        assert_eq!(defaults.risk, SizeThresholds::default());
         assert_eq!(
             defaults
                 .wizard
@@ -2094,20 +1969,6 @@ mod tests {
         assert!(f.message.contains("linting.rules"), "{}", f.message);
     }
 
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration_ms("250ms"), Ok(250));
-        assert_eq!(parse_duration_ms("3s"), Ok(3000));
-        assert_eq!(parse_duration_ms("0"), Ok(0));
-        assert_eq!(parse_duration_ms("596h"), Ok(596 * 3_600_000));
-        for too_long in ["3000000h", "597h", "2147483648", "99999999999999999999h"] {
-            let error = parse_duration_ms(too_long).expect_err(too_long);
-            assert!(error.contains("out of range"), "{too_long}: {error}");
-        }
-        // u64::MAX / 3_600_000 + 1 hours would wrap around without the check.
-        assert!(parse_duration_ms("5124095576031h").is_err());
-        assert!(parse_duration_ms("s").is_err());
-    }
     #[test]
     fn hooks_key_reads_metadata_order_and_per_hook_settings() {
         let env = parse(

@@ -8,15 +8,16 @@ pub mod vars;
 
 use std::path::{Path, PathBuf};
 
-pub use environment::{ApprovalsRequired, RiskSettings, WizardSettings};
+pub use environment::{ApprovalsRequired, WizardSettings};
 pub use environment::{
-    DEFAULT_MIGRATIONS_TABLE, DatabaseParts, DatabaseSetting, Environment, Grant, HOOK_EVENTS,
-    HookPolicy, HookSettings, HooksSettings, LintingSettings, MAX_PLUGIN_MEMORY_MB, PluginSandbox,
-    PluginSettings, RuleSetting, did_you_mean, display, is_plugin_name, parse_duration_ms,
+    DEFAULT_MIGRATIONS_TABLE, DatabaseSetting, Environment, Grant, HOOK_EVENTS, HookPolicy,
+    HookSettings, HooksSettings, LintingSettings, MAX_PLUGIN_MEMORY_MB, PluginSandbox,
+    PluginSettings, RuleSetting,
 };
 pub use target::{DatabaseSource, ResolvedDatabase, resolve_database};
 
 use crate::error::Failure;
+use crate::strings::display_relative;
 
 /// A Confiture project: a directory with a `db/` folder, and one of its environments.
 #[derive(Debug, Clone)]
@@ -100,6 +101,6 @@ impl Project {
 
     /// `path` as shown in messages: relative to the project root when inside it.
     pub fn show(&self, path: &Path) -> String {
-        display(&self.root, path)
+        display_relative(&self.root, path)
     }
 }

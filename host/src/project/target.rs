@@ -63,7 +63,7 @@ pub fn resolve_database(
             source: DatabaseSource::CommandLine,
         });
     }
-    let file = super::display(root, &env.file);
+    let file = crate::strings::display_relative(root, &env.file);
     match &env.database {
         Some(DatabaseSetting::Url(url)) => {
             return Ok(ResolvedDatabase {

@@ -1,5 +1,7 @@
 //! `${VAR}` and `${VAR:-default}` expansion in configuration values.
 
+use crate::strings::percent_encode;
+
 /// Expands every `${NAME}` / `${NAME:-default}` in `text` with `lookup`.
 ///
 /// `$$` stands for a literal `$`. Returns the name of the first variable that is unset and has
@@ -20,19 +22,6 @@ pub fn expand_url(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result
             value
         }
     })
-}
-
-/// Percent-encodes every byte but RFC 3986's unreserved characters.
-pub fn percent_encode(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// [`expand`], each variable's value passed through `transform(text expanded so far, value)`.

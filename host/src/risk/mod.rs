@@ -113,7 +113,7 @@ impl Default for Settings {
     }
 }
 
-pub use sizes::{TableSize, TableSizes, sharpen, tables};
+pub use sizes::{SizeThresholds, TableSize, TableSizes, sharpen, tables};
 
 /// How risky a statement is. Ordered: `Low < High < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -18,10 +18,35 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
+use serde::Deserialize;
 use tokio_postgres::GenericClient;
 
 use super::{Assessment, Level, MigrationRisk, Reason, lock};
-use crate::project::RiskSettings;
+
+/// Default `risk.large_table_rows`.
+pub const DEFAULT_LARGE_TABLE_ROWS: u64 = 1_000_000;
+/// Default `risk.huge_table_rows`.
+pub const DEFAULT_HUGE_TABLE_ROWS: u64 = 10_000_000;
+
+/// `risk:` in an environment file (read by the project's settings): when a table is big enough that locking or rewriting it
+/// raises a statement's level (rows as PostgreSQL's statistics estimate them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SizeThresholds {
+    /// From this many rows, a statement that blocks the table's writes is at least high.
+    pub large_table_rows: u64,
+    /// From this many rows, a statement that rewrites the table is critical.
+    pub huge_table_rows: u64,
+}
+
+impl Default for SizeThresholds {
+    fn default() -> Self {
+        SizeThresholds {
+            large_table_rows: DEFAULT_LARGE_TABLE_ROWS,
+            huge_table_rows: DEFAULT_HUGE_TABLE_ROWS,
+        }
+    }
+}
 
 /// Bytes per row assumed for a table that was never vacuumed or analysed.
 pub const UNANALYSED_ROW_BYTES: u64 = 64;
@@ -152,7 +177,7 @@ pub fn tables<'a>(risks: impl IntoIterator<Item = &'a MigrationRisk>) -> Vec<Str
 ///
 /// Brief locks (`ADD COLUMN`, `NOT VALID` constraints, renames, drops) last as long on any
 /// table and get no size reason. Calling it twice adds nothing more.
-pub fn sharpen(risk: &mut MigrationRisk, sizes: &TableSizes, settings: &RiskSettings) {
+pub fn sharpen(risk: &mut MigrationRisk, sizes: &TableSizes, settings: &SizeThresholds) {
     for (_, assessment) in &mut risk.statements {
         sharpen_statement(assessment, sizes, settings);
     }
@@ -160,7 +185,7 @@ pub fn sharpen(risk: &mut MigrationRisk, sizes: &TableSizes, settings: &RiskSett
     risk.level = risk.level.max(worst.unwrap_or(Level::Low));
 }
 
-fn sharpen_statement(assessment: &mut Assessment, sizes: &TableSizes, settings: &RiskSettings) {
+fn sharpen_statement(assessment: &mut Assessment, sizes: &TableSizes, settings: &SizeThresholds) {
     // The strongest size reason per table: one statement may lock a table several ways.
     let mut added: BTreeMap<String, Reason> = BTreeMap::new();
     for reason in &assessment.reasons {
@@ -192,7 +217,7 @@ fn size_reason(
     reason: &Reason,
     table: &str,
     size: TableSize,
-    settings: &RiskSettings,
+    settings: &SizeThresholds,
 ) -> Option<Reason> {
     let large = size.rows >= settings.large_table_rows;
     let huge = size.rows >= settings.huge_table_rows;

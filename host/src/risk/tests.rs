@@ -255,9 +255,8 @@ fn a_migration_is_as_risky_as_its_worst_statement() {
 
 mod sizes {
     use super::*;
-    use crate::project::RiskSettings;
 
-    const SETTINGS: RiskSettings = RiskSettings {
+    const SETTINGS: SizeThresholds = SizeThresholds {
         large_table_rows: 1_000_000,
         huge_table_rows: 10_000_000,
     };
