@@ -24,6 +24,9 @@ pub fn run() -> anyhow::Result<u8> {
     if phase("layers", || crate::layers::run(&root()))? != 0 {
         return Ok(1);
     }
+    if !phase("format", formatted)? {
+        return Ok(1);
+    }
     phase("server", || crate::postgres::ensure_server(true))?;
     if phase("cli reference", || crate::cli_docs::run(true))? != 0 {
         return Ok(1);
@@ -51,6 +54,36 @@ pub fn run() -> anyhow::Result<u8> {
     }
     let _ = cluster.stop();
     Ok(if sdk != 0 { sdk } else { host })
+}
+
+/// `cargo fmt --all --check` (adding rustfmt with rustup when the toolchain lacks it); true when
+/// every file is formatted.
+fn formatted() -> anyhow::Result<bool> {
+    let has_rustfmt = cargo()
+        .args(["fmt", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_rustfmt {
+        let added = std::process::Command::new("rustup")
+            .args(["component", "add", "rustfmt"])
+            .status()
+            .context("running `rustup component add rustfmt`")?;
+        anyhow::ensure!(
+            added.success(),
+            "`rustup component add rustfmt` failed ({added})"
+        );
+    }
+    let checked = cargo()
+        .args(["fmt", "--all", "--check"])
+        .stdin(Stdio::null())
+        .status()
+        .context("running cargo fmt --check")?;
+    if !checked.success() {
+        eprintln!("files above are not formatted: run `cargo fmt --all`");
+    }
+    Ok(checked.success())
 }
 
 /// After failed tests, what a CI log needs to tell a broken server from broken code: whether
