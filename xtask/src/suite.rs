@@ -216,13 +216,19 @@ fn sdk_language_tests() -> anyhow::Result<bool> {
     Ok(passed)
 }
 
+/// Tests run at once, at most: the shared test cluster allows 300 connections, and a test can
+/// hold a dozen (a sync's readers and writers, a held lock, its own checks); the time limits
+/// the tests check assume the machine is not oversubscribed many times over.
+const MAX_TEST_THREADS: usize = 8;
+
 /// `cargo test --release --no-fail-fast` of `packages`; its exit status as a code (0 = passed).
 fn cargo_test(packages: &[&str]) -> anyhow::Result<u8> {
     // Most end-to-end tests wait (on PostgreSQL, a child process, a time limit they check), so
-    // two tests per core keep the cores busy; a `RUST_TEST_THREADS` already set wins.
+    // two tests per core keep the cores busy, up to `MAX_TEST_THREADS`; a `RUST_TEST_THREADS`
+    // already set wins.
     let threads = std::env::var("RUST_TEST_THREADS").unwrap_or_else(|_| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        (2 * cores).to_string()
+        (2 * cores).min(MAX_TEST_THREADS).to_string()
     });
     let status = cargo()
         .args(["test", "--release", "--no-fail-fast"])
