@@ -21,10 +21,15 @@ pub(crate) fn strategy_key(strategy: &str, hasher: Option<KeyedHasher>) -> Resul
 /// every masked value checked against a candidate.
 pub const MIN_SECRET_BYTES: usize = 16;
 
-/// The deployment hasher from `ANONYMIZATION_SECRET`: `None` when it is unset or empty, a
-/// configuration error (exit 5) when it is shorter than [`MIN_SECRET_BYTES`].
+/// The deployment hasher from `ANONYMIZATION_SECRET` (see [`hasher_from_secret`]).
 pub fn deployment_hasher() -> Result<Option<KeyedHasher>> {
-    let Some(secret) = std::env::var_os(SECRET_VAR).filter(|s| !s.is_empty()) else {
+    hasher_from_secret(std::env::var_os(SECRET_VAR).as_deref())
+}
+
+/// The deployment hasher for `secret`: `None` when it is unset or empty, a configuration error
+/// (exit 5) when it is shorter than [`MIN_SECRET_BYTES`].
+fn hasher_from_secret(secret: Option<&std::ffi::OsStr>) -> Result<Option<KeyedHasher>> {
+    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     let bytes = secret.as_encoded_bytes();
@@ -141,6 +146,40 @@ mod tests {
         let mut direct = String::new();
         push_hex(&mut direct, &a.hash(b"secret"), 32);
         assert_ne!(secret_fingerprint(&a), direct, "a domain of its own");
+    }
+
+    #[test]
+    fn a_secret_makes_the_hasher_only_from_its_minimum_length() {
+        use std::ffi::OsStr;
+        assert!(hasher_from_secret(None).unwrap().is_none());
+        assert!(hasher_from_secret(Some(OsStr::new(""))).unwrap().is_none());
+        let short = "é".repeat(7) + "x"; // 15 bytes, 8 characters: bytes count
+        let error = hasher_from_secret(Some(OsStr::new(&short))).unwrap_err();
+        let failure = error
+            .downcast_ref::<crate::error::Failure>()
+            .expect("a Failure");
+        assert_eq!(failure.code, crate::error::ExitCode::Config);
+        assert!(
+            error
+                .to_string()
+                .contains("is 15 bytes long; it must have at least 16"),
+            "{error}"
+        );
+        assert!(
+            !error.to_string().contains(&short),
+            "the secret is never shown: {error}"
+        );
+        let exact = "0123456789abcdef";
+        let hasher = hasher_from_secret(Some(OsStr::new(exact)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            hasher.hash(b"x"),
+            KeyedHasher::new(exact.as_bytes()).unwrap().hash(b"x"),
+            "keyed by the secret itself"
+        );
+        let longer = hasher_from_secret(Some(OsStr::new("0123456789abcdefg"))).unwrap();
+        assert_ne!(longer.unwrap().hash(b"x"), hasher.hash(b"x"));
     }
 
     #[test]
