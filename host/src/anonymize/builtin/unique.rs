@@ -140,13 +140,18 @@ mod tests {
         out.iter().collect::<HashSet<_>>().len()
     }
 
-    /// 100k distinct random values from `make`.
+    /// 100k distinct random values from `make`, drawn from at most a million tries (a generator
+    /// that repeats itself fails the test instead of hanging it).
     fn random_distinct(mut make: impl FnMut(&mut Stream) -> String) -> Vec<String> {
         let mut stream = Stream::new(&[42; 32]);
         let mut seen = HashSet::new();
-        while seen.len() < 100_000 {
+        for _ in 0..1_000_000 {
+            if seen.len() == 100_000 {
+                break;
+            }
             seen.insert(make(&mut stream));
         }
+        assert_eq!(seen.len(), 100_000, "the generator repeats itself");
         seen.into_iter().collect()
     }
 
