@@ -328,7 +328,7 @@ fn ops_statement_left_running_by_a_killed_run_is_named_and_holds_off_the_next() 
         &p,
         "the killed run's lock to be released",
         "SELECT 'gone' WHERE NOT EXISTS (SELECT FROM pg_stat_activity \
-         WHERE application_name LIKE 'confiture % lock')",
+         WHERE datname = current_database() AND application_name LIKE 'confiture % lock')",
     );
     assert!(
         p.db.scalar(sleeping).is_some(),
