@@ -391,6 +391,14 @@ fn every_migration_starts_from_the_same_session_state() {
         "CREATE TABLE after_leak (id int);\nPREPARE q AS SELECT 2;\nCREATE TEMP TABLE scratch (id int);\n\
          CREATE TABLE who AS SELECT current_user::text AS name, current_setting('search_path') AS path;\n",
     );
+    // The dry run resets the session between units inside its one transaction too: 003's
+    // `PREPARE q` finds 002's deallocated, and nothing stays.
+    p.run(&["migrate", "up", "--dry-run-execute"]).ok();
+    assert!(!exists(&p, "public.dumped") && !exists(&p, "public.after_leak"));
+    assert_eq!(
+        p.db.scalar("SELECT to_regclass('public.tb_confiture')::text"),
+        None
+    );
     let run = p.run(&["migrate", "up"]);
     run.ok();
     assert_eq!(recorded(&p), ["001", "002", "003"]);
@@ -407,6 +415,18 @@ fn every_migration_starts_from_the_same_session_state() {
         p.db.scalar("SELECT count(*)::text FROM public.tb_confiture"),
         Some("3".into())
     );
+    // A unit outside a transaction starts from the same state: 003 left `q` prepared.
+    migration(
+        &p,
+        "004_outside",
+        "-- confiture: no-transaction
+PREPARE q AS SELECT 4;
+\
+         CREATE INDEX CONCURRENTLY after_leak_id ON after_leak (id);\n",
+    );
+    p.run(&["migrate", "up"]).ok();
+    assert_eq!(recorded(&p), ["001", "002", "003", "004"]);
+    assert!(exists(&p, "public.after_leak_id"));
 
     // A database whose search path is empty: the tool's own SQL still finds its tables.
     let empty = TestProject::new();
