@@ -709,7 +709,7 @@ fn the_guard_catches_a_commit_the_checks_did_not_see() {
     use confiture::db::script::Script;
     use confiture::hooks::HookRun;
     use confiture::migrate::apply::{
-        Applier, Bookkeeping, Ended, EndedAs, Left, Outcome, Plain, Settings, Unit,
+        Applier, Bookkeeping, Ended, EndedAs, Left, Outcome, Plain, SessionReset, Settings, Unit,
     };
     use confiture::migrate::files::Migration;
     use confiture::migrate::ledger::Ledger;
@@ -774,6 +774,7 @@ fn the_guard_catches_a_commit_the_checks_did_not_see() {
             hooks: &mut hooks,
             audit: None,
             out: &out,
+            reset: SessionReset::for_server(&client).await.unwrap(),
         };
         let units = [unchecked("001_smuggled.up.sql", sql)];
         let outcomes = applier.apply(&lock, &units, &mut Plain).await.unwrap();

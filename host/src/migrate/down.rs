@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::apply::{Applier, AuditTrail, Left, Outcome, Settings, Unit};
+use super::apply::{Applier, AuditTrail, Left, Outcome, SessionReset, Settings, Unit};
 use super::audit::AuditLog;
 use super::commands::{Context, finish};
 use super::files::{compare_versions, same_version};
@@ -92,6 +92,7 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
                 environment: &ctx.project.env.name,
             }),
             out: &g.out,
+            reset: SessionReset::for_server(&client).await?,
         };
         let mut progress = Progress {
             out: &g.out,

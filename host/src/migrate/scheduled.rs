@@ -9,7 +9,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::apply::{Admission, Applier, AuditTrail, Flow, Outcome, Settings, Unit};
+use super::apply::{Admission, Applier, AuditTrail, Flow, Outcome, SessionReset, Settings, Unit};
 use super::audit::EventKind;
 use super::files::Migration;
 use super::schedule::Scheduled;
@@ -149,6 +149,7 @@ async fn apply_due(
                 environment: session.environment(),
             }),
             out: &g.out,
+            reset: SessionReset::for_server(&session.client).await?,
         };
         applier.apply(lock, &units, &mut gate).await?
     };

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use tokio_postgres::Client;
 
-use super::apply::{Applier, AuditTrail, Ended, Outcome, Settings, Unit};
+use super::apply::{Applier, AuditTrail, Ended, Outcome, SessionReset, Settings, Unit};
 use super::audit::AuditLog;
 use super::commands::{Context, assess_live, finish, item};
 use super::files::{Migration, compare_versions};
@@ -179,6 +179,7 @@ async fn run(
             environment: &ctx.project.env.name,
         }),
         out,
+        reset: SessionReset::for_server(client).await?,
     };
     let started = Instant::now();
     if rehearse {

@@ -17,7 +17,9 @@ use crate::cli::{Globals, WizardArgs};
 use crate::db::lock::MigrationLock;
 use crate::error::{ExitCode, Failure};
 use crate::hooks::{HookOutcome, HookRun};
-use crate::migrate::apply::{Admission, Applier, AuditTrail, Flow, Outcome, Settings, Unit};
+use crate::migrate::apply::{
+    Admission, Applier, AuditTrail, Flow, Outcome, SessionReset, Settings, Unit,
+};
 use crate::migrate::approvals::ApprovalStatus;
 use crate::migrate::audit::EventKind;
 use crate::migrate::files::Migration;
@@ -174,6 +176,7 @@ async fn drive(
                 environment: session.environment(),
             }),
             out,
+            reset: SessionReset::for_server(&session.client).await?,
         };
         // The wizard is the run's flow: it asks before each migration and shows each outcome.
         applier.apply(lock, &units, &mut wizard).await?;

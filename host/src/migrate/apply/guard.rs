@@ -7,51 +7,76 @@
 //!
 //! Also the session reset that starts every migration from the connection's own state.
 
-use std::sync::LazyLock;
-
 use anyhow::Context;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::db::connect::OWN_SESSION_SETTINGS;
+use crate::db::connect::own_session_settings_for;
 use crate::db::first_value;
 
 /// Brings the session back to the state the connection opened with: settings (`SET`,
 /// `set_config`), role and session user, cursors, `LISTEN`s, session advisory locks, sequence
 /// caches and temporary objects; then counts the SQL-level prepared statements (`PREPARE`),
-/// which [`reset_session`] deallocates when there are some (the client's own protocol-level
-/// statements stay). Valid inside a transaction block too. `RESET ALL` brings back the
-/// server's, database's and role's idle timeouts, so the tool's own session settings
-/// ([`OWN_SESSION_SETTINGS`]) are set again after it.
-static RESET_SESSION: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; \
-         CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD SEQUENCES; \
-         DISCARD TEMP; {OWN_SESSION_SETTINGS}; \
-         SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql"
-    )
-});
+/// and deallocates them when there are some (the client's own protocol-level statements
+/// stay). Valid inside a transaction block too. `RESET ALL` brings back the server's,
+/// database's and role's idle timeouts, so the tool's own session settings are set again after
+/// it, as plain `SET`s for the server's version ([`own_session_settings_for`]).
+#[derive(Debug, Clone)]
+pub struct SessionReset {
+    /// The reset, ending with the count of prepared statements.
+    sql: String,
+}
+
+impl SessionReset {
+    /// The reset for the server `client` is connected to (asked once: one round trip).
+    pub async fn for_server(client: &Client) -> anyhow::Result<SessionReset> {
+        let rows = client
+            .simple_query("SHOW server_version_num")
+            .await
+            .context("reading the server's version")?;
+        let version: i32 = first_value(&rows)
+            .and_then(|v| v.parse().ok())
+            .context("the server gave no server_version_num")?;
+        Ok(SessionReset::for_version(version))
+    }
+
+    /// The reset for a server whose `server_version_num` is `version`.
+    fn for_version(version: i32) -> SessionReset {
+        let own = match own_session_settings_for(version) {
+            own if own.is_empty() => own,
+            own => format!("{own}; "),
+        };
+        SessionReset {
+            sql: format!(
+                "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; \
+                 CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); \
+                 DISCARD SEQUENCES; DISCARD TEMP; {own}\
+                 SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql"
+            ),
+        }
+    }
+
+    /// Resets the session. Its first message is sent at the first poll, so joined with other
+    /// queries it runs before them; the deallocation, when needed, follows them.
+    pub async fn run(&self, client: &Client) -> Result<(), tokio_postgres::Error> {
+        let answer = client.simple_query(&self.sql).await?;
+        let prepared = answer.iter().rev().find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        });
+        if prepared.is_some_and(|count| count != "0") {
+            client.batch_execute(DEALLOCATE_FROM_SQL).await?;
+        }
+        Ok(())
+    }
+}
 
 /// Deallocates every SQL-level prepared statement. A `DO` block is compiled at each run, so
-/// it is sent only when [`RESET_SESSION`] counted some.
+/// it is sent only when [`SessionReset`] counted some.
 const DEALLOCATE_FROM_SQL: &str = "DO $confiture_reset$ DECLARE s text; BEGIN \
        FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP \
          EXECUTE pg_catalog.format('DEALLOCATE %I', s); \
        END LOOP; \
      END $confiture_reset$";
-
-/// Resets the session (see [`RESET_SESSION`]). Its first message is sent at the first poll, so
-/// joined with other queries it runs before them; the deallocation, when needed, follows them.
-pub(super) async fn reset_session(client: &Client) -> Result<(), tokio_postgres::Error> {
-    let answer = client.simple_query(&RESET_SESSION).await?;
-    let prepared = answer.iter().rev().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) => row.get(0),
-        _ => None,
-    });
-    if prepared.is_some_and(|count| count != "0") {
-        client.batch_execute(DEALLOCATE_FROM_SQL).await?;
-    }
-    Ok(())
-}
 
 /// Before the applier's own writes inside a migration's transaction (tracking row, audit
 /// entry): the identity the connection opened with, whatever `SET ROLE` the file ran.
@@ -84,9 +109,14 @@ impl Txn {
     /// Resets the session, then opens a transaction with the `BEGIN` modes `modes` (e.g.
     /// `ISOLATION LEVEL SERIALIZABLE`, usually empty), runs `setup` in it (`SET LOCAL …`) and
     /// takes its id — two messages sent together, one round trip.
-    pub async fn begin(client: &Client, modes: &str, setup: &str) -> anyhow::Result<Txn> {
+    pub async fn begin(
+        client: &Client,
+        reset: &SessionReset,
+        modes: &str,
+        setup: &str,
+    ) -> anyhow::Result<Txn> {
         let open = format!("BEGIN {modes}; {setup}; SELECT pg_catalog.txid_current()");
-        let (reset, opened) = tokio::join!(reset_session(client), client.simple_query(&open));
+        let (reset, opened) = tokio::join!(reset.run(client), client.simple_query(&open));
         let opened = opened.context("opening the migration's transaction")?;
         reset.context("resetting the session before the migration")?;
         let txid = first_value(&opened)
@@ -131,5 +161,21 @@ impl Txn {
             },
             Err(_) => Ended::Unknown,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SessionReset;
+
+    #[test]
+    fn the_reset_sets_only_the_idle_timeouts_the_server_has() {
+        let sql = |version| SessionReset::for_version(version).sql;
+        assert!(sql(150_000).contains("SET idle_session_timeout = 0"));
+        assert!(sql(150_000).contains("SET idle_in_transaction_session_timeout = 0"));
+        assert!(!sql(130_000).contains("idle_session_timeout"));
+        assert!(sql(130_000).contains("SET idle_in_transaction_session_timeout = 0"));
+        assert!(!sql(90_500).contains("idle_in_transaction_session_timeout"));
+        assert!(!sql(90_500).contains("; ;"));
     }
 }

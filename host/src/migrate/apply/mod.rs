@@ -9,7 +9,7 @@
 //! - files are checked before anything runs ([`Unit`] holds a checked [`Script`]): transaction
 //!   control that would break the unit's transaction, psql meta-commands and unterminated
 //!   quotes are refused, naming file:line;
-//! - every unit starts from the connection's own session state (see [`guard::reset_session`]),
+//! - every unit starts from the connection's own session state (see [`SessionReset`]),
 //!   and the applier's writes run as the connection's own role;
 //! - the transaction is checked after every statement and every hook call ([`guard`]); a
 //!   transactional unit ends committed with its tracking row (confirmed by the server) or
@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio_postgres::Client;
 
-pub use guard::Ended;
+pub use guard::{Ended, SessionReset};
 pub use indexes::InvalidIndex;
 pub use unit::{Bookkeeping, Unit};
 
@@ -294,6 +294,8 @@ pub struct Applier<'a> {
     pub audit: Option<AuditTrail<'a>>,
     /// Where retries are warned about.
     pub out: &'a Output,
+    /// How each unit's session is brought back to the connection's own state.
+    pub reset: SessionReset,
 }
 
 /// What a dry run did.

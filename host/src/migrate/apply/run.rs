@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
-use super::guard::{Ended, OWN_IDENTITY, Txn, reset_session};
+use super::guard::{Ended, OWN_IDENTITY, Txn};
 use super::indexes::invalid_indexes;
 use super::{Applier, Bookkeeping, Flow, Left, Outcome, Rehearsal, Unit, UnitFailure};
 use crate::db::lock::{LockLost, MigrationLock};
@@ -277,8 +277,10 @@ impl Applier<'_> {
             .as_ref()
             .map_or("", |w| w.modes.as_str());
         let setup = self.settings.set_sql(true);
-        let (verified, opened) =
-            tokio::join!(lock.verify(), Txn::begin(self.client, modes, &setup));
+        let (verified, opened) = tokio::join!(
+            lock.verify(),
+            Txn::begin(self.client, &self.reset, modes, &setup)
+        );
         let txn = match (verified, opened) {
             (Ok(()), Ok(txn)) => txn,
             (verified, opened) => {
@@ -524,7 +526,7 @@ impl Applier<'_> {
         // The lock is verified on its own connection while this one is prepared.
         let (verified, reset, before, set) = tokio::join!(
             lock.verify(),
-            reset_session(client),
+            self.reset.run(client),
             invalid_indexes(client),
             client.batch_execute(&timeouts),
         );
@@ -558,7 +560,8 @@ impl Applier<'_> {
             error,
             left: Left::Unrecorded,
         };
-        reset_session(client)
+        self.reset
+            .run(client)
             .await
             .map_err(|e| unrecorded(e.into()))?;
         // Fired before the tracking row is written: a hook under `abort` leaves the migration
@@ -589,7 +592,7 @@ impl Applier<'_> {
     ) -> Left {
         let client: &Client = self.client;
         let _ = client.batch_execute("ROLLBACK").await;
-        let _ = reset_session(client).await;
+        let _ = self.reset.run(client).await;
         let Ok(now) = invalid_indexes(client).await else {
             return Left::Unknown;
         };
@@ -612,7 +615,7 @@ pub(super) async fn rehearse(
 ) -> anyhow::Result<Rehearsal> {
     let client = applier.client;
     let setup = applier.settings.set_sql(true);
-    let txn = Txn::begin(client, "", &setup).await?;
+    let txn = Txn::begin(client, &applier.reset, "", &setup).await?;
     let mut outcomes = Vec::with_capacity(units.len());
     // A missing tracking table is created inside the transaction, and rolled back with it.
     let prepared = async {
@@ -645,7 +648,7 @@ pub(super) async fn rehearse(
         let started = Instant::now();
         let hook = applier.hook_ref(unit);
         // Every unit starts from the same session state, inside the one transaction.
-        let (reset, set) = tokio::join!(reset_session(client), client.batch_execute(&setup));
+        let (reset, set) = tokio::join!(applier.reset.run(client), client.batch_execute(&setup));
         let step = match reset.and(set) {
             Ok(()) => match applier.statements(&txn, unit, hook.as_ref(), lock).await {
                 Ok(()) => {
