@@ -26,7 +26,7 @@ use confiture::plugins::{
     Batch, EngineOptions, HookContext, LintContext, LogLevel, Plugin, PluginEngine, PluginLog,
     StrategyWorker, TextBatch, call_hook, run_lint,
 };
-use confiture::project::PluginSettings;
+use confiture::project::settings::plugins::PluginSettings;
 
 /// Values anonymized per strategy measurement.
 const VALUES: usize = 1_000_000;

@@ -12,7 +12,7 @@ use crate::cli::Globals;
 use crate::error::ExitCode;
 use crate::output::{Report, paint, style};
 use crate::plugins::PluginSources;
-use crate::project::HookPolicy;
+use crate::project::settings::hooks::HookPolicy;
 
 /// One hook firing on an event.
 #[derive(Debug, Serialize)]
@@ -28,7 +28,7 @@ pub struct ListedHook {
     /// Time limit per call, ms.
     pub timeout_ms: u64,
     /// Database grants it holds.
-    pub granted: Vec<crate::project::Grant>,
+    pub granted: Vec<crate::project::settings::plugins::Grant>,
 }
 
 /// One event and its hooks.

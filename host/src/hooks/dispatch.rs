@@ -14,7 +14,7 @@ use crate::plugins::{
     CallFailure, HookCallError, HookContext, HookDatabase, HookEvent, IntegrityBreach, KeyValue,
     PluginSet, PluginSources, call_hook,
 };
-use crate::project::{HookPolicy, Project};
+use crate::project::{Project, settings::hooks::HookPolicy};
 
 /// The migration a per-migration event is about.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{EVENTS, event_name};
 use crate::plugins::{HookEvent, Kind, Plugin, PluginSet};
-use crate::project::{Environment, HookPolicy};
+use crate::project::{Environment, settings::hooks::HookPolicy};
 use crate::strings::did_you_mean;
 
 /// One hook plugin, as it fires in this environment.

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::bindings::{metadata, types};
 use super::component::Kind;
 use crate::error::Failure;
-use crate::project::Grant;
+use crate::project::settings::plugins::Grant;
 use crate::strings::is_plugin_name;
 use crate::text::neutralise;
 

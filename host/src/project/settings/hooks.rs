@@ -1,0 +1,242 @@
+//! `hooks:`: metadata given to every hook, the firing order, and per hook plugin its events,
+//! environments and failure policy.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::values::ConfigValue;
+use super::yaml::line_of_key;
+use crate::error::Failure;
+use crate::strings::{did_you_mean, is_plugin_name};
+
+/// `hooks:` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHooks {
+    metadata: Option<BTreeMap<String, ConfigValue>>,
+    order: Option<Vec<String>>,
+    plugins: Option<BTreeMap<String, RawHook>>,
+}
+
+/// One entry of `hooks.plugins:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHook {
+    events: Option<Vec<String>>,
+    environments: Option<Vec<String>>,
+    policy: Option<HookPolicy>,
+}
+
+/// The hook events, as the WIT spells them (the file may also write `pre_validate`).
+pub const HOOK_EVENTS: [&str; 6] = [
+    "pre-validate",
+    "post-validate",
+    "pre-execute",
+    "post-execute",
+    "post-rollback",
+    "on-error",
+];
+
+/// What a failing hook does to the run (`hooks.plugins.<name>.policy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HookPolicy {
+    /// The migration is rolled back and the run stops with the hook's message (exit 1).
+    #[default]
+    Abort,
+    /// The failure is reported and the run continues.
+    Warn,
+    /// The failure is recorded in the JSON output only.
+    Ignore,
+}
+
+impl fmt::Display for HookPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HookPolicy::Abort => "abort",
+            HookPolicy::Warn => "warn",
+            HookPolicy::Ignore => "ignore",
+        })
+    }
+}
+
+/// `hooks:` of the environment file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HooksSettings {
+    /// Extra `metadata` given to every hook (`${VAR}`-expanded).
+    pub metadata: BTreeMap<String, String>,
+    /// Plugin names that fire first, in this order; the others follow by name.
+    pub order: Vec<String>,
+    /// Per-hook settings, by plugin name.
+    pub plugins: BTreeMap<String, HookSettings>,
+}
+
+/// `hooks.plugins.<name>`: where and how one hook plugin fires. Its time limit and `enabled`
+/// are the plugin's own settings under `plugins.<name>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HookSettings {
+    /// Only these events (of those the plugin declares); `None` = all it declares.
+    pub events: Option<Vec<String>>,
+    /// Only in these environments; `None` = everywhere.
+    pub environments: Option<Vec<String>>,
+    /// What a failure does.
+    pub policy: HookPolicy,
+    /// 1-based line of the entry, for messages.
+    pub line: Option<usize>,
+}
+
+/// Validates `hooks:`.
+pub(super) fn hooks_settings(
+    raw: RawHooks,
+    shown: &str,
+    text: &str,
+    expand: &impl Fn(&str, String) -> Result<String, Failure>,
+) -> Result<HooksSettings, Failure> {
+    // The line of `key:` at or below `from` (1-based), falling back to `from`.
+    let below = |from: Option<usize>, key: &str| {
+        let after = from.unwrap_or(1) - 1;
+        let rest = text.lines().skip(after).collect::<Vec<_>>().join("\n");
+        line_of_key(&rest, key).map(|l| l + after).or(from)
+    };
+    let shown_at = |line: Option<usize>| {
+        format!(
+            "{shown}{}",
+            line.map(|l| format!(":{l}")).unwrap_or_default()
+        )
+    };
+    let hooks_line = line_of_key(text, "hooks");
+    let at = |key: &str| {
+        let line = below(hooks_line, key);
+        (line, shown_at(line))
+    };
+    let metadata = raw
+        .metadata
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, ConfigValue(value))| {
+            let value = expand(&format!("hooks.metadata.{key}"), value)?;
+            Ok((key, value))
+        })
+        .collect::<Result<_, Failure>>()?;
+    let order = raw.order.unwrap_or_default();
+    for (i, name) in order.iter().enumerate() {
+        if order[..i].contains(name) {
+            return Err(Failure::config(format!(
+                "{}: hooks.order lists `{name}` twice",
+                at("order").1
+            ))
+            .hint("list each hook plugin once"));
+        }
+    }
+    let known: Vec<String> = HOOK_EVENTS.iter().map(|e| e.to_string()).collect();
+    let mut plugins = BTreeMap::new();
+    for (name, hook) in raw.plugins.unwrap_or_default() {
+        let (line, here) = at(&name);
+        if !is_plugin_name(&name) {
+            return Err(Failure::config(format!(
+                "{here}: hooks.plugins: `{name}` is not a plugin name"
+            ))
+            .hint("plugin names are lower-case letters, digits and `-`, as the plugin's metadata declares them"));
+        }
+        let events = match hook.events {
+            None => None,
+            Some(events) => {
+                let mut normalized = Vec::new();
+                for event in events {
+                    let canonical = event.replace('_', "-");
+                    if !known.contains(&canonical) {
+                        let hint = match did_you_mean(&canonical, &known) {
+                            Some(best) => format!("did you mean `{best}`?"),
+                            None => format!("the events are {}", known.join(", ")),
+                        };
+                        return Err(Failure::config(format!(
+                            "{}: hooks.plugins.{name}.events: `{event}` is not a hook event",
+                            shown_at(below(line, "events"))
+                        ))
+                        .hint(hint));
+                    }
+                    if !normalized.contains(&canonical) {
+                        normalized.push(canonical);
+                    }
+                }
+                Some(normalized)
+            }
+        };
+        plugins.insert(
+            name,
+            HookSettings {
+                events,
+                environments: hook.environments,
+                policy: hook.policy.unwrap_or_default(),
+                line,
+            },
+        );
+    }
+    Ok(HooksSettings {
+        metadata,
+        order,
+        plugins,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::settings::testing::{failure, parse};
+
+    #[test]
+    fn hooks_key_reads_metadata_order_and_per_hook_settings() {
+        let env = parse(
+            "hooks:\n  metadata:\n    team: data\n    secret: ${DB_PASSWORD}\n    n: 3\n  \
+             order: [b-hook, a-hook]\n  plugins:\n    a-hook:\n      events: [post_execute, \
+             pre-validate]\n      environments: [production]\n      policy: warn\n",
+        )
+        .unwrap();
+        let hooks = &env.hooks;
+        assert_eq!(hooks.metadata["team"], "data");
+        assert_eq!(hooks.metadata["secret"], "s3cret");
+        assert_eq!(hooks.metadata["n"], "3");
+        assert_eq!(hooks.order, ["b-hook", "a-hook"]);
+        let a = &hooks.plugins["a-hook"];
+        assert_eq!(
+            a.events.as_deref(),
+            Some(&["post-execute".to_string(), "pre-validate".to_string()][..])
+        );
+        assert_eq!(
+            a.environments.as_deref(),
+            Some(&["production".to_string()][..])
+        );
+        assert_eq!(a.policy, HookPolicy::Warn);
+        assert_eq!(a.line, Some(8));
+        assert_eq!(parse("").unwrap().hooks, HooksSettings::default());
+    }
+
+    #[test]
+    fn hooks_key_errors_name_the_line_and_the_fix() {
+        let f = failure("hooks:\n  plugins:\n    a-hook:\n      policy: warn\n      evnts: []\n");
+        assert!(f.message.contains("local.yaml:5"), "{}", f.message);
+        assert!(
+            f.message.contains("hooks.plugins.a-hook.evnts"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.hint.as_deref(), Some("did you mean `events`?"));
+
+        let f = failure("hooks:\n  plugins:\n    a-hook:\n      events: [post-exec]\n");
+        assert!(f.message.contains("local.yaml:4"), "{}", f.message);
+        assert_eq!(f.hint.as_deref(), Some("did you mean `post-execute`?"));
+
+        let f = failure("hooks:\n  order: [a-hook, a-hook]\n");
+        assert!(
+            f.message
+                .contains("local.yaml:2: hooks.order lists `a-hook` twice"),
+            "{}",
+            f.message
+        );
+
+        let f = failure("hooks:\n  ordr: []\n");
+        assert_eq!(f.hint.as_deref(), Some("did you mean `order`?"));
+    }
+}
