@@ -378,7 +378,7 @@ fn with_role(
 
 fn context(event: HookEvent) -> HookContext {
     HookContext {
-        event,
+        event: event.into(),
         migration: Some(Migration {
             version: "20261125093000".into(),
             name: "add_users_email_index".into(),

@@ -55,7 +55,7 @@ fn strategy_outcome(
 
 fn hook_context() -> HookContext {
     HookContext {
-        event: HookEvent::PreValidate,
+        event: HookEvent::PreValidate.into(),
         migration: None,
         environment: "test".into(),
         status: "pending".into(),

@@ -6,7 +6,6 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::dispatch::load_registration;
-use super::event_name;
 use super::registry::{Registration, Skipped};
 use crate::cli::Globals;
 use crate::error::ExitCode;
@@ -57,7 +56,7 @@ impl HooksReport {
             .by_event()
             .into_values()
             .map(|(event, hooks)| ListedEvent {
-                event: event_name(event),
+                event: event.name(),
                 hooks: hooks
                     .iter()
                     .enumerate()

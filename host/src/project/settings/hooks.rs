@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
 use super::values::ConfigValue;
 use super::yaml::line_of_key;
 use crate::error::Failure;
-use crate::strings::{did_you_mean, is_plugin_name};
+use crate::strings::is_plugin_name;
 
 /// `hooks:` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -24,20 +25,94 @@ pub(super) struct RawHooks {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawHook {
-    events: Option<Vec<String>>,
+    events: Option<Vec<HookEvent>>,
     environments: Option<Vec<String>>,
     policy: Option<HookPolicy>,
 }
 
-/// The hook events, as the WIT spells them (the file may also write `pre_validate`).
-pub const HOOK_EVENTS: [&str; 6] = [
-    "pre-validate",
-    "post-validate",
-    "pre-execute",
-    "post-execute",
-    "post-rollback",
-    "on-error",
-];
+/// A migration event hook plugins fire on: the one type the environment file, the hook runtime
+/// and the output share. The WIT's `hook-event` is converted to and from it where a plugin is
+/// called (`plugins::hooks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HookEvent {
+    /// Once per run, before the checks that precede applying (plan, checksums, lock).
+    PreValidate,
+    /// Once per run, after those checks passed.
+    PostValidate,
+    /// Per migration, inside its transaction, before its SQL runs.
+    PreExecute,
+    /// Per migration, inside its transaction, after its SQL ran.
+    PostExecute,
+    /// After a migration was rolled back.
+    PostRollback,
+    /// When a migration fails.
+    OnError,
+}
+
+impl HookEvent {
+    /// Every event, in the order a run fires them.
+    pub const ALL: [HookEvent; 6] = [
+        HookEvent::PreValidate,
+        HookEvent::PostValidate,
+        HookEvent::PreExecute,
+        HookEvent::PostExecute,
+        HookEvent::PostRollback,
+        HookEvent::OnError,
+    ];
+
+    /// The WIT spelling (`pre-execute`), as the environment file and the output write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HookEvent::PreValidate => "pre-validate",
+            HookEvent::PostValidate => "post-validate",
+            HookEvent::PreExecute => "pre-execute",
+            HookEvent::PostExecute => "post-execute",
+            HookEvent::PostRollback => "post-rollback",
+            HookEvent::OnError => "on-error",
+        }
+    }
+
+    /// The event named `text`: its WIT spelling, or the same with `_` (`pre_execute`).
+    pub fn from_name(text: &str) -> Option<Self> {
+        let canonical = text.replace('_', "-");
+        Self::ALL
+            .into_iter()
+            .find(|event| event.name() == canonical)
+    }
+}
+
+impl fmt::Display for HookEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for HookEvent {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct EventVisitor;
+        impl Visitor<'_> for EventVisitor {
+            type Value = HookEvent;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a hook event, e.g. `pre-execute`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                // serde's own wording, which `yaml::yaml_failure` turns into the value, its
+                // place, the valid ones and a "did you mean".
+                HookEvent::from_name(v).ok_or_else(|| {
+                    let names: Vec<String> = HookEvent::ALL
+                        .iter()
+                        .map(|event| format!("`{event}`"))
+                        .collect();
+                    E::custom(format!(
+                        "unknown variant `{v}`, expected one of {}",
+                        names.join(", ")
+                    ))
+                })
+            }
+        }
+        de.deserialize_str(EventVisitor)
+    }
+}
 
 /// What a failing hook does to the run (`hooks.plugins.<name>.policy`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
@@ -78,7 +153,7 @@ pub struct HooksSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HookSettings {
     /// Only these events (of those the plugin declares); `None` = all it declares.
-    pub events: Option<Vec<String>>,
+    pub events: Option<Vec<HookEvent>>,
     /// Only in these environments; `None` = everywhere.
     pub environments: Option<Vec<String>>,
     /// What a failure does.
@@ -130,7 +205,6 @@ pub(super) fn hooks_settings(
             .hint("list each hook plugin once"));
         }
     }
-    let known: Vec<String> = HOOK_EVENTS.iter().map(|e| e.to_string()).collect();
     let mut plugins = BTreeMap::new();
     for (name, hook) in raw.plugins.unwrap_or_default() {
         let (line, here) = at(&name);
@@ -140,30 +214,16 @@ pub(super) fn hooks_settings(
             ))
             .hint("plugin names are lower-case letters, digits and `-`, as the plugin's metadata declares them"));
         }
-        let events = match hook.events {
-            None => None,
-            Some(events) => {
-                let mut normalized = Vec::new();
-                for event in events {
-                    let canonical = event.replace('_', "-");
-                    if !known.contains(&canonical) {
-                        let hint = match did_you_mean(&canonical, &known) {
-                            Some(best) => format!("did you mean `{best}`?"),
-                            None => format!("the events are {}", known.join(", ")),
-                        };
-                        return Err(Failure::config(format!(
-                            "{}: hooks.plugins.{name}.events: `{event}` is not a hook event",
-                            shown_at(below(line, "events"))
-                        ))
-                        .hint(hint));
-                    }
-                    if !normalized.contains(&canonical) {
-                        normalized.push(canonical);
-                    }
+        // An event listed twice fires once.
+        let events = hook.events.map(|events| {
+            let mut unique: Vec<HookEvent> = Vec::new();
+            for event in events {
+                if !unique.contains(&event) {
+                    unique.push(event);
                 }
-                Some(normalized)
             }
-        };
+            unique
+        });
         plugins.insert(
             name,
             HookSettings {
@@ -202,7 +262,7 @@ mod tests {
         let a = &hooks.plugins["a-hook"];
         assert_eq!(
             a.events.as_deref(),
-            Some(&["post-execute".to_string(), "pre-validate".to_string()][..])
+            Some(&[HookEvent::PostExecute, HookEvent::PreValidate][..])
         );
         assert_eq!(
             a.environments.as_deref(),
@@ -226,7 +286,25 @@ mod tests {
 
         let f = failure("hooks:\n  plugins:\n    a-hook:\n      events: [post-exec]\n");
         assert!(f.message.contains("local.yaml:4"), "{}", f.message);
+        assert!(
+            f.message.contains(
+                "hooks.plugins.a-hook.events[0]: `post-exec` is not one of `pre-validate`, \
+                 `post-validate`, `pre-execute`, `post-execute`, `post-rollback`, `on-error`"
+            ),
+            "{}",
+            f.message
+        );
         assert_eq!(f.hint.as_deref(), Some("did you mean `post-execute`?"));
+        let f = failure("hooks:\n  plugins:\n    a-hook:\n      events: [pre-execute, deploy]\n");
+        assert!(f.message.contains("local.yaml:4:"), "{}", f.message);
+        assert!(
+            f.message.contains("events[1]: `deploy` is not one of"),
+            "{}",
+            f.message
+        );
+        let f = failure("hooks:\n  plugins:\n    a-hook:\n      policy: abrot\n");
+        assert!(f.message.contains("local.yaml:4:"), "{}", f.message);
+        assert_eq!(f.hint.as_deref(), Some("did you mean `abort`?"));
 
         let f = failure("hooks:\n  order: [a-hook, a-hook]\n");
         assert!(

@@ -1,10 +1,12 @@
 //! YAML errors made readable: a serde error turned into `file:line:column: key: what`, with a
-//! "did you mean" for an unknown key; and the line of a key, for errors found after parsing.
+//! "did you mean" for an unknown key or value; and the line of a key, for errors found after
+//! parsing.
 
 use crate::error::Failure;
 use crate::strings::did_you_mean;
 
-/// Turns a serde/YAML error into one naming file, line, key, and a "did you mean".
+/// Turns a serde/YAML error into one naming file, line, key, and a "did you mean". A value
+/// outside an enum's words (serde's "unknown variant") is named with the valid ones.
 pub(super) fn yaml_failure(
     shown: &str,
     err: serde_path_to_error::Error<serde_yaml_ng::Error>,
@@ -22,7 +24,7 @@ pub(super) fn yaml_failure(
         .next()
         .unwrap_or(&message)
         .to_string();
-    if let Some((unknown, expected)) = parse_unknown_field(&message) {
+    if let Some((unknown, expected)) = parse_unknown(&message, "unknown field `") {
         // The path may or may not already end with the unknown key itself.
         let qualified = if path == "." || path.is_empty() {
             unknown.clone()
@@ -38,23 +40,39 @@ pub(super) fn yaml_failure(
         };
         return failure;
     }
-    let message = message
-        .strip_prefix(&format!("{path}: "))
-        .unwrap_or(&message)
-        .to_string();
     let key = if path == "." {
         String::new()
     } else {
         format!(" {path}:")
     };
+    if let Some((value, expected)) = parse_unknown(&message, "unknown variant `") {
+        let failure = Failure::config(format!(
+            "{shown}{location}:{key} `{value}` is not one of {}",
+            expected
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        return match did_you_mean(&value, &expected) {
+            Some(best) => failure.hint(format!("did you mean `{best}`?")),
+            None => {
+                failure.hint("see docs/reference/configuration.md for every key and its values")
+            }
+        };
+    }
+    let message = message
+        .strip_prefix(&format!("{path}: "))
+        .unwrap_or(&message)
+        .to_string();
     Failure::config(format!("{shown}{location}:{key} {message}"))
         .hint("see docs/reference/configuration.md for every key and its type")
 }
 
-/// Extracts `X` and the expected list from serde's "unknown field `X`, expected ..." message.
-fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+/// Extracts `X` and the expected list from serde's "unknown field `X`, expected ..." (or
+/// "unknown variant `X`, ...") message; `marker` is the text up to `X`.
+fn parse_unknown(message: &str, marker: &str) -> Option<(String, Vec<String>)> {
     // serde_yaml prefixes nested errors with their YAML path (`database: unknown field ...`).
-    let marker = "unknown field `";
     let rest = &message[message.find(marker)? + marker.len()..];
     let (name, rest) = rest.split_once('`')?;
     let expected = rest
