@@ -5,7 +5,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 
 use super::upstream::with_reported_keys;
-use super::yaml::line_of_key;
+use super::yaml::{at_line, line_of_key};
 use crate::db::connect::DatabaseParts;
 use crate::error::Failure;
 
@@ -107,10 +107,8 @@ fn parts(
     let field = |key: &str, value: Option<String>| value.map(|v| expand(key, v)).transpose();
     let dbname = field("database.database", db.database)?.ok_or_else(|| {
         Failure::config(format!(
-            "{shown}{}: `database` has no `database:` (the database name)",
-            line_of_key(text, "database")
-                .map(|l| format!(":{l}"))
-                .unwrap_or_default()
+            "{}: `database` has no `database:` (the database name)",
+            at_line(shown, line_of_key(text, "database"))
         ))
         .hint("add `database: <name>` under `database:`, or use `database_url:` instead")
     })?;
@@ -118,10 +116,8 @@ fn parts(
         None => 5432,
         Some(port) => port.trim().parse().map_err(|_| {
             Failure::config(format!(
-                "{shown}{}: database.port: `{port}` is not a port number",
-                line_of_key(text, "port")
-                    .map(|l| format!(":{l}"))
-                    .unwrap_or_default()
+                "{}: database.port: `{port}` is not a port number",
+                at_line(shown, line_of_key(text, "port"))
             ))
         })?,
     };

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use super::values::ConfigValue;
-use super::yaml::line_of_key;
+use super::yaml::{at_line, line_below, line_of_key};
 use crate::error::Failure;
 use crate::strings::is_plugin_name;
 
@@ -169,22 +169,10 @@ pub(super) fn hooks_settings(
     text: &str,
     expand: &impl Fn(&str, String) -> Result<String, Failure>,
 ) -> Result<HooksSettings, Failure> {
-    // The line of `key:` at or below `from` (1-based), falling back to `from`.
-    let below = |from: Option<usize>, key: &str| {
-        let after = from.unwrap_or(1) - 1;
-        let rest = text.lines().skip(after).collect::<Vec<_>>().join("\n");
-        line_of_key(&rest, key).map(|l| l + after).or(from)
-    };
-    let shown_at = |line: Option<usize>| {
-        format!(
-            "{shown}{}",
-            line.map(|l| format!(":{l}")).unwrap_or_default()
-        )
-    };
     let hooks_line = line_of_key(text, "hooks");
     let at = |key: &str| {
-        let line = below(hooks_line, key);
-        (line, shown_at(line))
+        let line = line_below(text, hooks_line, key);
+        (line, at_line(shown, line))
     };
     let metadata = raw
         .metadata

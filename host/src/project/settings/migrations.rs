@@ -1,7 +1,7 @@
 //! The migrations tracking table (`migrations_table:`, upstream's `migration.tracking_table`
 //! and old `migration_table:`) and the migration defaults.
 
-use super::yaml::line_of_key;
+use super::yaml::{at_line, line_of_key};
 use crate::error::Failure;
 
 /// Default name of the migrations tracking table (the upstream ledger's name).
@@ -35,9 +35,9 @@ fn one_tracking_table<const N: usize>(
             Some((first, name)) if *name != value => {
                 let line = line_of_key(text, key.rsplit('.').next().unwrap_or(key));
                 return Err(Failure::config(format!(
-                    "{shown}{}: `{first}` and `{key}` name different tracking tables \
+                    "{}: `{first}` and `{key}` name different tracking tables \
                      (`{name}`, `{value}`)",
-                    line.map(|l| format!(":{l}")).unwrap_or_default()
+                    at_line(shown, line)
                 ))
                 .hint("keep one of them"));
             }
@@ -68,8 +68,8 @@ fn validate_table_name(shown: &str, text: &str, table: String) -> Result<String,
             .iter()
             .find_map(|key| line_of_key(text, key));
         Err(Failure::config(format!(
-            "{shown}{}: tracking table `{table}` is not a plain identifier",
-            line.map(|l| format!(":{l}")).unwrap_or_default()
+            "{}: tracking table `{table}` is not a plain identifier",
+            at_line(shown, line)
         ))
         .hint("use letters, digits and underscores, optionally `schema.table`"))
     }

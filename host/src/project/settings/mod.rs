@@ -42,7 +42,7 @@ use self::schema::RawIncludeDir;
 use self::upstream::with_reported_keys;
 use self::values::{duration_ms, flag};
 use self::wizard::WizardSettings;
-use self::yaml::{line_in_block, line_of_key, top_level_line, yaml_failure};
+use self::yaml::{at_line, line_in_block, line_of_key, top_level_line, yaml_failure};
 use super::schema_files::{IncludeDir, SortMode};
 use super::vars;
 use crate::error::Failure;
@@ -258,8 +258,8 @@ impl Environment {
             expanded.map_err(|var| {
                 let line = line_of_key(text, key.rsplit('.').next().unwrap_or(key));
                 Failure::config(format!(
-                    "{shown}{}: `{key}` uses ${{{var}}}, which is not set",
-                    line.map(|l| format!(":{l}")).unwrap_or_default()
+                    "{}: `{key}` uses ${{{var}}}, which is not set",
+                    at_line(&shown, line)
                 ))
                 .hint(format!(
                     "export {var}=... before running, or write `${{{var}:-default}}` to give a default"
@@ -330,8 +330,8 @@ impl Environment {
 fn upstream_warnings(raw: &RawEnvironment, shown: &str, text: &str) -> Vec<String> {
     let say = |key: &str, line: Option<usize>, advice: &str| {
         format!(
-            "{shown}{}: `{key}` is an upstream Confiture setting that has no effect here: {advice}",
-            line.map(|l| format!(":{l}")).unwrap_or_default()
+            "{}: `{key}` is an upstream Confiture setting that has no effect here: {advice}",
+            at_line(shown, line)
         )
     };
     let mut warnings = Vec::new();

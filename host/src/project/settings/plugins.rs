@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use super::values::{ConfigValue, duration_ms, flag};
-use super::yaml::line_of_key;
+use super::yaml::{at_line, line_below, line_of_key};
 use crate::error::Failure;
 use crate::strings::is_plugin_name;
 
@@ -92,15 +92,7 @@ pub(super) fn plugin_settings(
     expand: &impl Fn(&str, String) -> Result<String, Failure>,
 ) -> Result<PluginSettings, Failure> {
     let line = line_of_key(text, name);
-    let at = |key: &str| {
-        let after = line.unwrap_or(1) - 1;
-        let below = text.lines().skip(after).collect::<Vec<_>>().join("\n");
-        let line = line_of_key(&below, key).map(|l| l + after).or(line);
-        format!(
-            "{shown}{}",
-            line.map(|l| format!(":{l}")).unwrap_or_default()
-        )
-    };
+    let at = |key: &str| at_line(shown, line_below(text, line, key));
     if !is_plugin_name(name) {
         return Err(Failure::config(format!(
             "{}: plugins: `{name}` is not a plugin name",
@@ -187,10 +179,8 @@ pub(super) fn plugin_sandbox(
     ] {
         if value == Some(0) {
             return Err(Failure::config(format!(
-                "{shown}{}: plugin_sandbox.{key}: 0 would refuse every plugin",
-                line_of_key(text, key)
-                    .map(|l| format!(":{l}"))
-                    .unwrap_or_default()
+                "{}: plugin_sandbox.{key}: 0 would refuse every plugin",
+                at_line(shown, line_of_key(text, key))
             ))
             .hint("remove the key for the default, or give a positive value"));
         }
@@ -222,10 +212,8 @@ fn check_role(role: &str, key: &str, shown: &str, text: &str) -> Result<(), Fail
     if role.is_empty() || role.len() > 63 || role.contains('\0') {
         let leaf = key.rsplit('.').next().unwrap_or(key);
         return Err(Failure::config(format!(
-            "{shown}{}: {key}: `{}` is not a role name",
-            line_of_key(text, leaf)
-                .map(|l| format!(":{l}"))
-                .unwrap_or_default(),
+            "{}: {key}: `{}` is not a role name",
+            at_line(shown, line_of_key(text, leaf)),
             role.escape_debug()
         ))
         .hint("give the name of a PostgreSQL role (1 to 63 bytes), e.g. one made by `confiture plugins create-role`"));

@@ -1,7 +1,7 @@
 //! `risk:`: the table sizes that sharpen risk levels ([`SizeThresholds`], defined by `risk`),
 //! checked for consistency.
 
-use super::yaml::line_of_key;
+use super::yaml::{at_line, line_of_key};
 use crate::error::Failure;
 use crate::risk::SizeThresholds;
 
@@ -13,10 +13,8 @@ pub(super) fn thresholds(
 ) -> Result<SizeThresholds, Failure> {
     if risk.huge_table_rows < risk.large_table_rows {
         return Err(Failure::config(format!(
-            "{shown}{}: `risk.huge_table_rows` ({}) is below `risk.large_table_rows` ({})",
-            line_of_key(text, "huge_table_rows")
-                .map(|l| format!(":{l}"))
-                .unwrap_or_default(),
+            "{}: `risk.huge_table_rows` ({}) is below `risk.large_table_rows` ({})",
+            at_line(shown, line_of_key(text, "huge_table_rows")),
             risk.huge_table_rows,
             risk.large_table_rows
         ))

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::values::flag;
-use super::yaml::{line_in_block, line_of_key};
+use super::yaml::{at_line, line_in_block, line_of_key};
 use crate::error::Failure;
 use crate::project::schema_files::{DEFAULT_INCLUDE, IncludeDir, SortMode};
 
@@ -72,11 +72,9 @@ pub(super) fn include_dirs(
                     .find(|g| g.split('/').any(|part| part == ".."))
                 {
                     return Err(Failure::config(format!(
-                        "{shown}{}: include_dirs: the pattern `{bad}` climbs out of its \
+                        "{}: include_dirs: the pattern `{bad}` climbs out of its \
                          directory with `..`, so it can match nothing",
-                        line_of_key(text, "path")
-                            .map(|l| format!(":{l}"))
-                            .unwrap_or_default()
+                        at_line(shown, line_of_key(text, "path"))
                     ))
                     .hint("patterns are relative to the entry's `path`; add an include_dirs entry for the other directory instead"));
                 }
@@ -99,10 +97,8 @@ pub(super) fn sort_mode(mode: &str, shown: &str, text: &str) -> Result<SortMode,
         "alphabetical" => Ok(SortMode::Alphabetical),
         "hex" => Ok(SortMode::Numbered),
         other => Err(Failure::config(format!(
-            "{shown}{}: build.sort_mode: `{other}` is not a sort mode",
-            line_in_block(text, "build", "sort_mode")
-                .map(|l| format!(":{l}"))
-                .unwrap_or_default()
+            "{}: build.sort_mode: `{other}` is not a sort mode",
+            at_line(shown, line_in_block(text, "build", "sort_mode"))
         ))
         .hint("use `alphabetical` (paths as text) or `hex` (numbered names by value); leave it out for natural order")),
     }

@@ -84,6 +84,14 @@ fn parse_unknown(message: &str, marker: &str) -> Option<(String, Vec<String>)> {
     Some((name.to_string(), expected))
 }
 
+/// `shown` (the file as messages name it) with `:line` when the line is known.
+pub(super) fn at_line(shown: &str, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{shown}:{line}"),
+        None => shown.to_string(),
+    }
+}
+
 /// The 1-based line where `key:` first appears, for errors found after parsing.
 pub(super) fn line_of_key(text: &str, key: &str) -> Option<usize> {
     text.lines()
@@ -93,6 +101,14 @@ pub(super) fn line_of_key(text: &str, key: &str) -> Option<usize> {
                 .is_some_and(|rest| rest.trim_start().starts_with(':'))
         })
         .map(|i| i + 1)
+}
+
+/// The 1-based line of `key:` at or below line `from` (the first line when `None`), else
+/// `from`: a key inside the entry that starts at `from`.
+pub(super) fn line_below(text: &str, from: Option<usize>, key: &str) -> Option<usize> {
+    let after = from.unwrap_or(1) - 1;
+    let rest = text.lines().skip(after).collect::<Vec<_>>().join("\n");
+    line_of_key(&rest, key).map(|l| l + after).or(from)
 }
 
 /// The 1-based line of `key:` at the top level (column 0).
