@@ -4,12 +4,12 @@
 //! their own file:
 //!
 //! - [`database`]: `database_url:` or the `database:` map.
-//! - [`schema`]: `include_dirs:`, `exclude_dirs:`, `build.sort_mode`.
+//! - `schema`: `include_dirs:`, `exclude_dirs:`, `build.sort_mode`.
 //! - [`migrations`]: the tracking table (three spellings) and its defaults.
 //! - [`plugins`]: `plugins:` (grants, limits, config, roles) and `plugin_sandbox:`.
 //! - [`hooks`]: `hooks:` (metadata, order, per-hook events, environments, policy).
 //! - [`linting`]: `linting:`, as written (the rules are checked by `confiture lint`).
-//! - [`risk`]: `risk:`, the table-size thresholds.
+//! - `risk`: `risk:`, the table-size thresholds.
 //! - [`wizard`]: `wizard:`, approvals per risk level.
 //! - `upstream`: upstream keys Confiture reads but has no feature for, reported once each.
 //! - `values`: the scalar forms every feature accepts (yes/no flags, durations, any scalar).
@@ -21,8 +21,8 @@ pub mod hooks;
 pub mod linting;
 pub mod migrations;
 pub mod plugins;
-pub mod risk;
-pub mod schema;
+mod risk;
+mod schema;
 mod upstream;
 mod values;
 pub mod wizard;
