@@ -259,6 +259,15 @@ mod tests {
         assert_eq!(a.policy, HookPolicy::Warn);
         assert_eq!(a.line, Some(8));
         assert_eq!(parse("").unwrap().hooks, HooksSettings::default());
+        // Both spellings of one event, twice: it fires once.
+        let env = parse(
+            "hooks:\n  plugins:\n    a-hook:\n      events: [on-error, pre_execute, on_error]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            env.hooks.plugins["a-hook"].events.as_deref(),
+            Some(&[HookEvent::OnError, HookEvent::PreExecute][..])
+        );
     }
 
     #[test]
