@@ -14,7 +14,7 @@ use confiture::plugins::{
     CallFailure, HookCallError, HookContext, HookDatabase, PgDatabase, PluginSet, PluginSources,
     Rows, call_hook,
 };
-use confiture::project::Grant;
+use confiture::project::settings::plugins::Grant;
 
 use crate::harness::TestDb;
 use crate::plugins_support::{
@@ -367,8 +367,10 @@ async fn a_slow_statement_is_stopped_on_the_server_at_the_deadline() {
     tx.rollback().await.unwrap();
 }
 
-fn with_role(settings: confiture::project::PluginSettings) -> confiture::project::PluginSettings {
-    confiture::project::PluginSettings {
+fn with_role(
+    settings: confiture::project::settings::plugins::PluginSettings,
+) -> confiture::project::settings::plugins::PluginSettings {
+    confiture::project::settings::plugins::PluginSettings {
         role: Some(PLUGIN_ROLE.into()),
         ..settings
     }
@@ -376,7 +378,7 @@ fn with_role(settings: confiture::project::PluginSettings) -> confiture::project
 
 fn context(event: HookEvent) -> HookContext {
     HookContext {
-        event,
+        event: event.into(),
         migration: Some(Migration {
             version: "20261125093000".into(),
             name: "add_users_email_index".into(),

@@ -9,7 +9,7 @@ use confiture::plugins::strategy::Column;
 use confiture::plugins::{
     Batch, Kind, Plugin, PluginSet, PluginSources, StrategyWorker, TextBatch,
 };
-use confiture::project::{Grant, PluginSettings};
+use confiture::project::{settings::plugins::Grant, settings::plugins::PluginSettings};
 
 use crate::plugins_support::{STRATEGY_PLUGIN, component, engine, load, settings, test_cache};
 

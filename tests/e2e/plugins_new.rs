@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 
 use confiture::plugins::Kind;
-use confiture::project::PluginSettings;
+use confiture::project::settings::plugins::PluginSettings;
 
 use crate::plugins_support::{engine, load, workspace};
 

@@ -8,7 +8,7 @@ use confiture::plugins::{
     CallFailure, HookContext, HookEvent, LogSource, Plugin, PluginCallError, PluginEngine,
     StrategyWorker, call_hook,
 };
-use confiture::project::PluginSettings;
+use confiture::project::settings::plugins::PluginSettings;
 
 use crate::plugins_support::{STRATEGY_PLUGIN, batch, component, engine, hostile, load};
 
@@ -55,7 +55,7 @@ fn strategy_outcome(
 
 fn hook_context() -> HookContext {
     HookContext {
-        event: HookEvent::PreValidate,
+        event: HookEvent::PreValidate.into(),
         migration: None,
         environment: "test".into(),
         status: "pending".into(),

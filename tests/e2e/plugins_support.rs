@@ -10,7 +10,7 @@ use confiture::plugins::cache::ArtifactCache;
 use confiture::plugins::compile::{CompileLimits, Compiler};
 use confiture::plugins::keyed_hash::KeyedHasher;
 use confiture::plugins::{EngineOptions, LogLevel, LogRecord, Plugin, PluginEngine, PluginLog};
-use confiture::project::PluginSettings;
+use confiture::project::settings::plugins::PluginSettings;
 
 /// The example strategy plugin (Rust).
 pub const STRATEGY_PLUGIN: &str = "email-strategy";
@@ -112,7 +112,10 @@ pub fn batch(strategy: &str, values: &[Option<&str>]) -> confiture::plugins::Bat
 }
 
 /// Settings with a config map and grants.
-pub fn settings(config: &[(&str, &str)], grant: &[confiture::project::Grant]) -> PluginSettings {
+pub fn settings(
+    config: &[(&str, &str)],
+    grant: &[confiture::project::settings::plugins::Grant],
+) -> PluginSettings {
     PluginSettings {
         config: config
             .iter()

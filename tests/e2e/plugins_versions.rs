@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use confiture::plugins::keyed_hash::KeyedHasher;
 use confiture::plugins::{CallFailure, StrategyWorker};
-use confiture::project::PluginSettings;
+use confiture::project::settings::plugins::PluginSettings;
 
 use crate::harness::{Run, TestDb, TestProject};
 use crate::hooks_support::{set_env, tracked};

@@ -26,7 +26,7 @@ use confiture::plugins::{
     Batch, EngineOptions, HookContext, LintContext, LogLevel, Plugin, PluginEngine, PluginLog,
     StrategyWorker, TextBatch, call_hook, run_lint,
 };
-use confiture::project::PluginSettings;
+use confiture::project::settings::plugins::PluginSettings;
 
 /// Values anonymized per strategy measurement.
 const VALUES: usize = 1_000_000;
@@ -253,7 +253,7 @@ fn hook_overhead(engine: &Arc<PluginEngine>, file: &Path, lint_file: &Path) -> R
         .enable_all()
         .build()?;
     let context = HookContext {
-        event: HookEvent::PostExecute,
+        event: HookEvent::PostExecute.into(),
         migration: Some(Migration {
             version: "20261125093000".into(),
             name: "add_users_email_index".into(),

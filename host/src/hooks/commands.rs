@@ -6,13 +6,12 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::dispatch::load_registration;
-use super::event_name;
 use super::registry::{Registration, Skipped};
 use crate::cli::Globals;
 use crate::error::ExitCode;
 use crate::output::{Report, paint, style};
 use crate::plugins::PluginSources;
-use crate::project::HookPolicy;
+use crate::project::settings::hooks::HookPolicy;
 
 /// One hook firing on an event.
 #[derive(Debug, Serialize)]
@@ -28,7 +27,7 @@ pub struct ListedHook {
     /// Time limit per call, ms.
     pub timeout_ms: u64,
     /// Database grants it holds.
-    pub granted: Vec<crate::project::Grant>,
+    pub granted: Vec<crate::project::settings::plugins::Grant>,
 }
 
 /// One event and its hooks.
@@ -57,7 +56,7 @@ impl HooksReport {
             .by_event()
             .into_values()
             .map(|(event, hooks)| ListedEvent {
-                event: event_name(event),
+                event: event.name(),
                 hooks: hooks
                     .iter()
                     .enumerate()

@@ -5,7 +5,6 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::event_name;
 use super::registry::Registration;
 use crate::cli::Globals;
 use crate::output::{Format, Output, paint, style};
@@ -14,7 +13,7 @@ use crate::plugins::{
     CallFailure, HookCallError, HookContext, HookDatabase, HookEvent, IntegrityBreach, KeyValue,
     PluginSet, PluginSources, call_hook,
 };
-use crate::project::{HookPolicy, Project};
+use crate::project::{Project, settings::hooks::HookPolicy};
 
 /// The migration a per-migration event is about.
 #[derive(Debug, Clone)]
@@ -252,7 +251,7 @@ impl HookRun {
         if hooks.is_empty() {
             return Ok(());
         }
-        let name = event_name(event);
+        let name = event.name();
         let wit_migration = migration.map(MigrationRef::wit);
         let metadata: Vec<KeyValue> = self
             .metadata
@@ -266,7 +265,7 @@ impl HookRun {
         let about = slug.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
         for hook in hooks {
             let context = HookContext {
-                event,
+                event: event.into(),
                 migration: wit_migration.clone(),
                 environment: self.environment.clone(),
                 status: status.as_str().into(),

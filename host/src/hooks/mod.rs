@@ -20,17 +20,11 @@ pub use registry::{Registered, Registration};
 
 use crate::plugins::HookEvent;
 
-/// Every event, in the order a run fires them.
-pub const EVENTS: [HookEvent; 6] = [
-    HookEvent::PreValidate,
-    HookEvent::PostValidate,
-    HookEvent::PreExecute,
-    HookEvent::PostExecute,
-    HookEvent::PostRollback,
-    HookEvent::OnError,
-];
+/// Every event, in the order a run fires them ([`HookEvent::ALL`]).
+pub const EVENTS: [HookEvent; 6] = HookEvent::ALL;
 
-/// The WIT spelling of an event (`pre-execute`), as used in config and output.
+/// The WIT spelling of an event (`pre-execute`), as used in config and output
+/// ([`HookEvent::name`]).
 pub fn event_name(event: HookEvent) -> &'static str {
-    crate::plugins::metadata::hook_event_name(event)
+    event.name()
 }

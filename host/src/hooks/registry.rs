@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{EVENTS, event_name};
 use crate::plugins::{HookEvent, Kind, Plugin, PluginSet};
-use crate::project::{Environment, HookPolicy};
+use crate::project::{Environment, settings::hooks::HookPolicy};
 use crate::strings::did_you_mean;
 
 /// One hook plugin, as it fires in this environment.
@@ -105,23 +104,22 @@ impl Registration {
                 });
                 continue;
             }
-            let declared: Vec<HookEvent> = EVENTS
-                .iter()
-                .copied()
+            let declared: Vec<HookEvent> = HookEvent::ALL
+                .into_iter()
                 .filter(|e| plugin.handles(*e))
                 .collect();
             let events = match &own.events {
                 None => declared,
                 Some(wanted) => {
                     for w in wanted {
-                        if !declared.iter().any(|e| event_name(*e) == w) {
+                        if !declared.contains(w) {
                             registration.warnings.push(format!(
                                 "{file}{}: hooks.plugins.{name}.events lists `{w}`, which the \
                                  plugin does not handle; it declares {}",
                                 own.line.map(|l| format!(":{l}")).unwrap_or_default(),
                                 declared
                                     .iter()
-                                    .map(|e| event_name(*e))
+                                    .map(|e| e.name())
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ));
@@ -129,7 +127,7 @@ impl Registration {
                     }
                     declared
                         .into_iter()
-                        .filter(|e| wanted.iter().any(|w| w == event_name(*e)))
+                        .filter(|e| wanted.contains(e))
                         .collect()
                 }
             };
@@ -155,7 +153,7 @@ impl Registration {
 
     /// Per event, the hooks that fire (for `hooks list`).
     pub fn by_event(&self) -> BTreeMap<usize, (HookEvent, Vec<&Registered>)> {
-        EVENTS
+        HookEvent::ALL
             .iter()
             .enumerate()
             .map(|(i, e)| (i, (*e, self.for_event(*e).collect())))

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::registry::{ALIASES, Registry, Target};
 use super::rule::{Category, RuleOptions, Severity};
 use crate::error::Failure;
-use crate::project::{LintingSettings, RuleSetting};
+use crate::project::{settings::linting::LintingSettings, settings::linting::RuleSetting};
 use crate::strings::did_you_mean;
 
 /// Which rules run and how.

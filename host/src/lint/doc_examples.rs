@@ -5,7 +5,7 @@ use super::config::{Source, resolve};
 use super::engine::lint;
 use super::registry::Registry;
 use super::rule::Category;
-use crate::project::{LintingSettings, RuleSetting};
+use crate::project::{settings::linting::LintingSettings, settings::linting::RuleSetting};
 use crate::sql::parse_file;
 
 const GUIDE: &str = include_str!("../../../docs/guides/schema-linting.md");

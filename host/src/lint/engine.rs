@@ -210,7 +210,7 @@ fn check_all(rules: &[&dyn Rule], ctx: &LintContext<'_>) -> Vec<Vec<Violation>> 
 mod tests {
     use super::*;
     use crate::lint::config::{Source, resolve};
-    use crate::project::LintingSettings;
+    use crate::project::settings::linting::LintingSettings;
     use crate::sql::parse_file;
 
     fn run(sql: &str, fail_level: Severity) -> LintReport {

@@ -8,7 +8,7 @@ use super::audit::{AuditLog, AuditRow, EventKind};
 use super::files::Migration;
 use super::{Context, assess_live};
 use crate::error::{ExitCode, Failure};
-use crate::project::ApprovalsRequired;
+use crate::project::settings::wizard::ApprovalsRequired;
 use crate::risk::Level;
 
 /// How many approvals a migration at `level` needs: the environment's

@@ -16,7 +16,7 @@ use super::registry::{DisabledPlugin, PluginSet, PluginSources, plugins_dir_show
 use crate::cli::{Globals, InspectArgs};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
-use crate::project::Grant;
+use crate::project::settings::plugins::Grant;
 use crate::text::neutralise;
 
 /// The engine for a command, honouring `--no-plugin-cache` and the environment's

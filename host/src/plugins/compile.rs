@@ -19,7 +19,7 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use crate::error::Failure;
-use crate::project::PluginSandbox;
+use crate::project::settings::plugins::PluginSandbox;
 
 /// The first argument that makes `confiture` a compiling child.
 pub const CHILD_ARG: &str = "__confiture-compile-plugin";

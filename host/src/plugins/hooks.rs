@@ -10,15 +10,42 @@ use super::calls::{CallFailure, PluginCallError};
 use super::component::Kind;
 use super::database::{DbError, DbProxy, HookDatabase, HookSession, IntegrityBreach, SessionStop};
 use super::engine::PluginEngine;
-use super::metadata::hook_event_name;
 use super::plugin::Plugin;
 
 pub use super::bindings::hooks::{Direction, Migration};
-pub use super::bindings::types::HookEvent;
+pub use crate::project::settings::hooks::HookEvent;
+
+use super::bindings::types::HookEvent as WitHookEvent;
+
+impl From<WitHookEvent> for HookEvent {
+    fn from(event: WitHookEvent) -> Self {
+        match event {
+            WitHookEvent::PreValidate => HookEvent::PreValidate,
+            WitHookEvent::PostValidate => HookEvent::PostValidate,
+            WitHookEvent::PreExecute => HookEvent::PreExecute,
+            WitHookEvent::PostExecute => HookEvent::PostExecute,
+            WitHookEvent::PostRollback => HookEvent::PostRollback,
+            WitHookEvent::OnError => HookEvent::OnError,
+        }
+    }
+}
+
+impl From<HookEvent> for WitHookEvent {
+    fn from(event: HookEvent) -> Self {
+        match event {
+            HookEvent::PreValidate => WitHookEvent::PreValidate,
+            HookEvent::PostValidate => WitHookEvent::PostValidate,
+            HookEvent::PreExecute => WitHookEvent::PreExecute,
+            HookEvent::PostExecute => WitHookEvent::PostExecute,
+            HookEvent::PostRollback => WitHookEvent::PostRollback,
+            HookEvent::OnError => WitHookEvent::OnError,
+        }
+    }
+}
 
 /// How a hook call is named in errors: `handle(pre-execute 20261125093000_add_index)`.
 fn call_name(context: &HookContext) -> String {
-    let event = hook_event_name(context.event);
+    let event = HookEvent::from(context.event).name();
     match &context.migration {
         Some(m) => format!("handle({event} {}_{})", m.version, m.name),
         None => format!("handle({event})"),
@@ -28,7 +55,7 @@ fn call_name(context: &HookContext) -> String {
 impl Plugin {
     /// True when the plugin declared it handles `event`.
     pub fn handles(&self, event: HookEvent) -> bool {
-        self.info.hooks.iter().any(|e| e == hook_event_name(event))
+        self.info.hooks.iter().any(|e| e == event.name())
     }
 }
 

@@ -4,7 +4,7 @@ use super::bindings::{database, host, types};
 use super::database::{DbReply, DbRequest, Mode};
 use super::log::LogLevel;
 use super::sandbox::HostState;
-use crate::project::Grant;
+use crate::project::settings::plugins::Grant;
 
 impl types::Host for HostState {}
 

@@ -4,8 +4,9 @@ use serde::Serialize;
 
 use super::bindings::{metadata, types};
 use super::component::Kind;
+use super::hooks::HookEvent;
 use crate::error::Failure;
-use crate::project::Grant;
+use crate::project::settings::plugins::Grant;
 use crate::strings::is_plugin_name;
 use crate::text::neutralise;
 
@@ -56,18 +57,6 @@ pub struct PluginInfo {
     pub rules: Vec<RuleInfo>,
 }
 
-/// The WIT spelling of a hook event.
-pub fn hook_event_name(event: types::HookEvent) -> &'static str {
-    match event {
-        types::HookEvent::PreValidate => "pre-validate",
-        types::HookEvent::PostValidate => "post-validate",
-        types::HookEvent::PreExecute => "pre-execute",
-        types::HookEvent::PostExecute => "post-execute",
-        types::HookEvent::PostRollback => "post-rollback",
-        types::HookEvent::OnError => "on-error",
-    }
-}
-
 /// The WIT spelling of a severity.
 pub fn severity_name(severity: types::Severity) -> &'static str {
     match severity {
@@ -97,7 +86,7 @@ impl From<metadata::PluginInfo> for PluginInfo {
             hooks: info
                 .hooks
                 .iter()
-                .map(|e| hook_event_name(*e).to_string())
+                .map(|e| HookEvent::from(*e).name().to_string())
                 .collect(),
             strategies: info
                 .strategies

@@ -18,7 +18,7 @@ use super::metadata::PluginInfo;
 use super::sandbox::{HostState, PluginContext, PluginKey, new_store};
 use super::versions::{ExportFunc, Exports};
 use crate::error::Failure;
-use crate::project::{Grant, PluginSettings};
+use crate::project::{settings::plugins::Grant, settings::plugins::PluginSettings};
 
 /// Default memory cap per plugin instance, in MiB.
 pub const DEFAULT_MEMORY_MB: u64 = 64;

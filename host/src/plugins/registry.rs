@@ -18,7 +18,9 @@ use super::component::{Kind, shown};
 use super::engine::PluginEngine;
 use super::plugin::Plugin;
 use crate::error::Failure;
-use crate::project::{PluginSandbox, PluginSettings, Project};
+use crate::project::{
+    Project, settings::plugins::PluginSandbox, settings::plugins::PluginSettings,
+};
 use crate::strings::did_you_mean;
 
 /// Where plugins come from and how they are configured.

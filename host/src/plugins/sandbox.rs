@@ -17,7 +17,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::database::DbProxy;
 use super::keyed_hash::KeyedHasher;
 use super::log::{CallBudget, LogLevel, LogSource, PluginLog};
-use crate::project::Grant;
+use crate::project::settings::plugins::Grant;
 
 /// Bytes in a MiB.
 const MIB: usize = 1024 * 1024;

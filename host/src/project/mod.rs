@@ -1,19 +1,13 @@
 //! The project on disk: its root, the chosen environment, and the database it points at.
 
-mod environment;
 pub mod schema_files;
+pub mod settings;
 mod target;
-mod upstream;
 pub mod vars;
 
 use std::path::{Path, PathBuf};
 
-pub use environment::{ApprovalsRequired, WizardSettings};
-pub use environment::{
-    DEFAULT_MIGRATIONS_TABLE, DatabaseSetting, Environment, Grant, HOOK_EVENTS, HookPolicy,
-    HookSettings, HooksSettings, LintingSettings, MAX_PLUGIN_MEMORY_MB, PluginSandbox,
-    PluginSettings, RuleSetting,
-};
+pub use settings::Environment;
 pub use target::{DatabaseSource, ResolvedDatabase, resolve_database};
 
 use crate::error::Failure;

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{DatabaseSetting, Environment};
+use super::Environment;
+use super::settings::database::DatabaseSetting;
 use crate::db::cluster::Cluster;
 use crate::db::connect::ConnectionSpec;
 use crate::error::Failure;

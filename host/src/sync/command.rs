@@ -195,13 +195,10 @@ fn endpoint(root: Option<&Path>, given: &str, flag: &str) -> anyhow::Result<Endp
 fn bookkeeping_tables(ends: &[&Endpoint]) -> Vec<String> {
     let mut names = Vec::new();
     for end in ends {
-        let ledger = crate::migrate::ledger::Ledger::new(
-            end.env
-                .as_ref()
-                .map_or(crate::project::DEFAULT_MIGRATIONS_TABLE, |env| {
-                    env.migrations_table.as_str()
-                }),
-        );
+        let ledger = crate::migrate::ledger::Ledger::new(end.env.as_ref().map_or(
+            crate::project::settings::migrations::DEFAULT_MIGRATIONS_TABLE,
+            |env| env.migrations_table.as_str(),
+        ));
         for name in [
             ledger.name().to_string(),
             ledger.companion("audit").name().to_string(),

@@ -3,7 +3,6 @@
 
 use super::super::testing::*;
 use super::*;
-use crate::lint::rule::RuleOptions;
 
 const USERS: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text, n int);";
 
@@ -169,40 +168,10 @@ fn severity_follows_the_risk_level_above_the_floor() {
 }
 
 #[test]
-fn lock_timeout_only_when_the_runner_does_not_set_one() {
-    let sql = "ALTER TABLE users ADD COLUMN c int DEFAULT random();";
-    let off = RuleOptions {
-        runner_sets_lock_timeout: false,
-        ..RuleOptions::default()
-    };
-    assert_count(&run_with("require-lock-timeout", &[USERS], &[sql], &off), 1);
-    assert_count(
-        &run_with(
-            "require-lock-timeout",
-            &[USERS],
-            &[&format!("SET lock_timeout = '2s';\n{sql}")],
-            &off,
-        ),
-        0,
-    );
-    // A custom setting that only ends in `lock_timeout` is not it.
-    assert_count(
-        &run_with(
-            "require-lock-timeout",
-            &[USERS],
-            &[&format!("SET foo.lock_timeout = '2s';\n{sql}")],
-            &off,
-        ),
-        1,
-    );
-    assert_count(&m("require-lock-timeout", sql), 0);
-}
-
-#[test]
 fn every_effect_is_reported_by_exactly_one_rule() {
     use std::collections::HashMap;
     let mut owners: HashMap<Effect, &str> = HashMap::new();
-    for rule in SAFETY {
+    for rule in safety_rules() {
         for (effect, _) in rule.effects {
             assert!(
                 owners.insert(*effect, rule.id).is_none(),
@@ -219,19 +188,5 @@ fn every_effect_is_reported_by_exactly_one_rule() {
         owners.len(),
         29,
         "every other effect has its rule: {owners:?}"
-    );
-}
-
-#[test]
-fn keyword_and_replacement_helpers() {
-    assert!(has_keyword("drop index concurrently x", "CONCURRENTLY"));
-    assert!(!has_keyword("drop index \"concurrently\"", "concurrently"));
-    assert_eq!(
-        replace_first_keyword(
-            "create unique index i on t (a)",
-            "index",
-            "INDEX CONCURRENTLY"
-        ),
-        "create unique INDEX CONCURRENTLY i on t (a)"
     );
 }

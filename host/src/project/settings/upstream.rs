@@ -1,7 +1,7 @@
 //! Keys of the upstream Python Confiture's environment files (1.29, its documentation and its
 //! examples) that Confiture reads but has no feature for. Each is accepted whatever its value
 //! and reported once, naming the key and what to use instead; none changes what Confiture
-//! does. The keys upstream has that Confiture honours are parsed in `environment.rs`.
+//! does. The keys upstream has that Confiture honours are parsed by the other files of `settings/`.
 
 /// Declares a serde struct for one level of an environment file: its `typed` fields, and the
 /// `reported` keys (accepted whatever their value, `Option<IgnoredAny>`), with `reported()`
@@ -9,7 +9,7 @@
 macro_rules! with_reported_keys {
     (
         $(#[$meta:meta])*
-        struct $name:ident {
+        $vis:vis struct $name:ident {
             $( $(#[$field_meta:meta])* $field:ident : $ty:ty, )*
         }
         reported { $($key:ident),* $(,)? }
@@ -17,7 +17,7 @@ macro_rules! with_reported_keys {
         $(#[$meta])*
         #[derive(Debug, Default, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
-        struct $name {
+        $vis struct $name {
             $( $(#[$field_meta])* $field: $ty, )*
             $( $key: Option<serde::de::IgnoredAny>, )*
         }
@@ -25,10 +25,10 @@ macro_rules! with_reported_keys {
         impl $name {
             /// Every reported key this level may hold.
             #[allow(dead_code)]
-            const REPORTED: &'static [&'static str] = &[$(stringify!($key)),*];
+            $vis const REPORTED: &'static [&'static str] = &[$(stringify!($key)),*];
 
             /// The reported keys the file sets.
-            fn reported(&self) -> Vec<&'static str> {
+            $vis fn reported(&self) -> Vec<&'static str> {
                 let mut set = Vec::new();
                 $( if self.$key.is_some() { set.push(stringify!($key)); } )*
                 set
