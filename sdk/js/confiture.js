@@ -73,14 +73,21 @@ export function log(level, message) {
   hostApi.log(level, String(message));
 }
 
-/** UTF-8 bytes of a string, or the Uint8Array itself. */
-function utf8(item) {
-  if (typeof item !== "string") return item;
-  const binary = /[^\x00-\x7f]/.test(item) ? unescape(encodeURIComponent(item)) : item;
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+const NON_ASCII = /[^\x00-\x7f]/;
+/** One char per UTF-8 byte of `text` (ASCII text is its own). */
+const binary = (text) => (NON_ASCII.test(text) ? unescape(encodeURIComponent(text)) : text);
+
+/** The bytes of a string of one char per byte. QuickJS as componentize-qjs builds it has no
+ * TextEncoder, and this loop is the cheapest way measured there (about 0.26 µs per char;
+ * `Uint8Array.from` with a bound `charCodeAt` is slower): docs/benchmarks.md. */
+function bytesOf(text) {
+  const bytes = new Uint8Array(text.length);
+  for (let k = 0; k < text.length; k++) bytes[k] = text.charCodeAt(k);
   return bytes;
 }
+
+/** UTF-8 bytes of a string, or the Uint8Array itself. */
+const utf8 = (item) => (typeof item === "string" ? bytesOf(binary(item)) : item);
 
 /** HMAC-SHA-256 of `item` (a string, hashed as UTF-8, or a Uint8Array) under the deployment
  * secret, which the plugin never sees: 32 bytes. */
@@ -91,15 +98,71 @@ export function keyedHash(item) {
 /** `keyedHash` of every item (strings or Uint8Arrays) in one host call: an array of 32-byte
  * digests. One call per batch instead of one per value is what lets a strategy keep up. */
 export function keyedHashBatch(items) {
-  const bytes = items.map(utf8);
-  let total = 0;
-  const offsets = [0];
-  for (const item of bytes) offsets.push((total += item.length));
-  const data = new Uint8Array(total);
-  for (let i = 0; i < bytes.length; i++) data.set(bytes[i], offsets[i]);
+  const count = items.length;
+  const offsets = new Array(count + 1);
+  offsets[0] = 0;
+  let data;
+  if (items.every((item) => typeof item === "string")) {
+    const parts = NON_ASCII.test(items.join("")) ? items.map(binary) : items;
+    for (let i = 0, total = 0; i < count; i++) offsets[i + 1] = total += parts[i].length;
+    data = bytesOf(parts.join(""));
+  } else {
+    const bytes = items.map(utf8);
+    for (let i = 0, total = 0; i < count; i++) offsets[i + 1] = total += bytes[i].length;
+    data = new Uint8Array(offsets[count]);
+    for (let i = 0; i < count; i++) data.set(bytes[i], offsets[i]);
+  }
   const digests = hostApi.keyedHashBatch(data, offsets);
-  const out = new Array(items.length);
-  for (let i = 0; i < items.length; i++) out[i] = digests.subarray(i * 32, i * 32 + 32);
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = digests.subarray(i * 32, i * 32 + 32);
+  return out;
+}
+
+// --- batch helpers for strategies that rewrite digits (phone, card, account numbers) -----------
+// `digits` works on the whole batch joined into one string (one regular expression, one
+// `split`); `replaceDigits` rewrites each value with one loop over its characters — in QuickJS
+// every per-character step costs about the same whichever way it is written (a loop, a
+// built-in callback, a regular expression's replace), so fewer characters touched is what
+// counts. A digit is an ASCII digit 0-9; every other character stays as it is.
+
+/** Joins the values for `digits`: a lone surrogate, which no value decoded from UTF-8 holds. */
+const SEPARATOR = "\udcff";
+const NOT_DIGITS = /[^0-9\udcff]/g;
+/** The ASCII digits of each value, as strings ("" for null and for a value without digits):
+ * `digits(["+33 6 12", null])` is `["33612", ""]`. */
+export function digits(values) {
+  if (!values.length) return [];
+  const found = values.join(SEPARATOR).replace(NOT_DIGITS, "").split(SEPARATOR); // null joins as ""
+  if (found.length !== values.length) throw new Error("a value holds the lone surrogate U+DCFF, which is not text");
+  return found;
+}
+
+/** Each value with its ASCII digits, except the last `keepLast`, replaced by digits drawn from
+ * `sources[i]` (a Uint8Array, e.g. the value's keyed-hash digest): digit `j` becomes
+ * `sources[i][j % sources[i].length] % 10`. Every other character stays in place; a value with
+ * `keepLast` digits or fewer, and null, stay as they are. */
+export function replaceDigits(values, sources, keepLast = 0) {
+  const count = values.length;
+  if (sources.length !== count) throw new Error(`${sources.length} sources for ${count} values`);
+  if (!(keepLast >= 0)) throw new Error(`keepLast is ${keepLast}, not 0 or more`);
+  if (!count) return [];
+  const found = digits(values);
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const value = values[i], replaced = found[i].length - keepLast, source = sources[i];
+    if (replaced <= 0) {
+      out[i] = value === undefined ? null : value;
+      continue;
+    }
+    if (!source.length) throw new Error(`source ${i} is empty: no digits can come from it`);
+    const codes = new Array(value.length);
+    for (let k = 0, seen = 0; k < value.length; k++) {
+      const c = value.charCodeAt(k), digit = c >= 48 && c <= 57;
+      codes[k] = digit && seen < replaced ? 48 + (source[seen % source.length] % 10) : c;
+      seen += digit;
+    }
+    out[i] = String.fromCharCode.apply(null, codes);
+  }
   return out;
 }
 
@@ -157,26 +220,17 @@ export function decode({ data, offsets, nulls }) {
 export function encode(values) {
   const count = values.length;
   const nulls = new Uint8Array((count + 7) >> 3);
-  let parts = values;
   for (let i = 0; i < count; i++) {
     const value = values[i];
     if (value === null || value === undefined) nulls[i >> 3] |= 1 << (i & 7);
     else if (typeof value !== "string") throw new TypeError(`value ${i} is ${typeof value}, not a string or null`);
   }
-  if (/[^\x00-\x7f]/.test(values.join(""))) {
-    // one char per UTF-8 byte for the values that need it
-    parts = values.map((v) => (v === null || v === undefined || !/[^\x00-\x7f]/.test(v) ? v : unescape(encodeURIComponent(v))));
-  }
+  // one char per UTF-8 byte for the values that need it (join writes null as "")
+  const parts = NON_ASCII.test(values.join("")) ? values.map((v) => (v == null ? v : binary(v))) : values;
   const offsets = new Array(count + 1);
   offsets[0] = 0;
-  let total = 0;
-  for (let i = 0; i < count; i++) offsets[i + 1] = total += parts[i] == null ? 0 : parts[i].length;
-  const data = new Uint8Array(total);
-  for (let i = 0, at = 0; i < count; i++) {
-    const part = parts[i];
-    if (part != null) for (let k = 0; k < part.length; k++) data[at++] = part.charCodeAt(k);
-  }
-  return { data, offsets, nulls };
+  for (let i = 0, total = 0; i < count; i++) offsets[i + 1] = total += parts[i] == null ? 0 : parts[i].length;
+  return { data: bytesOf(parts.join("")), offsets, nulls };
 }
 
 // --- the three calls, in plain values (also what testing.js runs) ----------------------------

@@ -53,3 +53,42 @@ test("declarations and log levels are checked; config, logs and the database com
   assert.deepEqual(testing.logs(), [["warn", "careful"]]);
   assert.throws(() => confiture.db.query("SELECT 1"), /no database/);
 });
+
+// The digit helpers against a per-character reference.
+const ODD = ["+33 ６１２", "tél. 06 12", "50% off: 555-0100", "%c%s $& $1 12345", "1".repeat(5000), "12", "7", "", null, "no digits", "☎ (555) 010-99 ９", "٣٤٥ 123", "😀 42 😀 4242"];
+const source = (i) => new Uint8Array(Array.from({ length: 32 }, (_, k) => (i * 31 + k * 7) % 256));
+
+function expectedReplace(value, src, keepLast) {
+  if (value === null) return null;
+  const count = value.replace(/[^0-9]/g, "").length;
+  let seen = 0;
+  return [...value].map((c) => (/[0-9]/.test(c) ? (seen++ < count - keepLast ? String(src[(seen - 1) % src.length] % 10) : c) : c)).join("");
+}
+
+test("digits gives each value's ASCII digits; replaceDigits rewrites all but the last keepLast", () => {
+  assert.deepEqual(confiture.digits(["+33 6 12", null, "", "n°", "+33 ６１２", "tél. 06 12", "5%"]), ["33612", "", "", "", "33", "0612", "5"]);
+  assert.deepEqual(confiture.digits([]), []);
+  for (const keepLast of [0, 2, 4, 40]) {
+    const values = [...ODD, ...Array.from({ length: 50 }, (_, i) => `+33 6 ${i} 00 ${i % 7}`)];
+    const sources = values.map((_, i) => source(i));
+    assert.deepEqual(confiture.replaceDigits(values, sources, keepLast), values.map((v, i) => expectedReplace(v, sources[i], keepLast)));
+  }
+  const short = [new Uint8Array([1, 2]), new Uint8Array([3]), new Uint8Array([4, 5, 6])]; // reused from their start
+  assert.deepEqual(confiture.replaceDigits(["1234567", "7654321", "1"], short), ["1212121", "3333333", "4"]);
+});
+
+test("replaceDigits keeps nulls and checks its arguments", () => {
+  assert.deepEqual(confiture.replaceDigits([null, null], [new Uint8Array(1), new Uint8Array(1)]), [null, null]);
+  assert.deepEqual(confiture.replaceDigits([], []), []);
+  assert.throws(() => confiture.replaceDigits(["1", "2"], [new Uint8Array(1)]), /1 sources for 2 values/);
+  assert.throws(() => confiture.replaceDigits(["1"], [new Uint8Array(1)], -1), /keepLast is -1/);
+  assert.throws(() => confiture.replaceDigits(["12", "34"], [new Uint8Array(1), new Uint8Array(0)]), /source 1 is empty/);
+  assert.throws(() => confiture.digits(["1\udcff2"]), /lone surrogate/);
+});
+
+test("keyedHashBatch of strings only hashes each as UTF-8, ASCII or not", () => {
+  testing.setSecret("Jefe");
+  for (const items of [["555", "", "0612"], ["é", "", "☎ 12"]]) {
+    assert.deepEqual(confiture.keyedHashBatch(items).map((d) => [...d]), items.map((i) => [...confiture.keyedHash(i)]));
+  }
+});

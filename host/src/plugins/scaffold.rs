@@ -89,6 +89,10 @@ const PYTHON_SDK: &[(&str, &str)] = &[
         include_str!("../../../sdk/python/confiture_plugin/_calls.py"),
     ),
     (
+        "confiture_plugin/_digits.py",
+        include_str!("../../../sdk/python/confiture_plugin/_digits.py"),
+    ),
+    (
         "confiture_plugin/_host.py",
         include_str!("../../../sdk/python/confiture_plugin/_host.py"),
     ),

@@ -14,7 +14,9 @@ hook or rule, and re-exports the classes componentize-py looks for::
 
 Functions get plain Python values (``list[str | None]`` for a batch, a :class:`HookContext`
 and a :class:`Database` for hooks, the schema model for rules) and the SDK packs the results;
-any exception becomes the call's error, which the host reports with the plugin's name. Under
+any exception becomes the call's error, which the host reports with the plugin's name. Batch
+helpers (:func:`keyed_hash_batch`, :func:`digits`, :func:`replace_digits`) do a strategy's work
+for a whole batch with builtins, which is what keeps it fast. Under
 plain CPython, :mod:`confiture_plugin.testing` runs the same functions with test doubles for
 the host. The guide is docs/plugins/authoring-python.md.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
+from ._digits import digits, replace_digits
 from ._host import Database, config, keyed_hash, keyed_hash_batch, log
 from .types import (
     Column,
@@ -40,8 +43,8 @@ from .types import (
 
 __all__ = [
     "Column", "Database", "DbError", "HookContext", "LintContext", "Location", "Migration",
-    "PluginError", "Rows", "StrategyCall", "Violation", "config", "hook", "keyed_hash",
-    "keyed_hash_batch", "log", "plugin", "rule", "strategy",
+    "PluginError", "Rows", "StrategyCall", "Violation", "config", "digits", "hook", "keyed_hash",
+    "keyed_hash_batch", "log", "plugin", "replace_digits", "rule", "strategy",
 ]
 
 HOOK_EVENTS = (

@@ -64,7 +64,8 @@ def keyed_hash_batch(items: Iterable[bytes]) -> list[bytes]:
             raise RuntimeError(error.value) from None
     else:
         digests = b"".join(_backend._keyed_hash(item) for item in items)
-    return [digests[i : i + 32] for i in range(0, len(digests), 32)]
+    starts = range(0, len(digests), 32)
+    return list(map(digests.__getitem__, map(slice, starts, range(32, len(digests) + 32, 32))))
 
 
 class Database:
