@@ -17,14 +17,3 @@ pub mod registry;
 
 pub use dispatch::{HookAbort, HookOutcome, HookRun, HookStop, MigrationRef, Status};
 pub use registry::{Registered, Registration};
-
-use crate::plugins::HookEvent;
-
-/// Every event, in the order a run fires them ([`HookEvent::ALL`]).
-pub const EVENTS: [HookEvent; 6] = HookEvent::ALL;
-
-/// The WIT spelling of an event (`pre-execute`), as used in config and output
-/// ([`HookEvent::name`]).
-pub fn event_name(event: HookEvent) -> &'static str {
-    event.name()
-}

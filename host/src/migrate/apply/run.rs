@@ -11,7 +11,7 @@ use super::indexes::invalid_indexes;
 use super::{Applier, Bookkeeping, Flow, Left, Outcome, Rehearsal, Unit, UnitFailure};
 use crate::db::lock::{LockLost, MigrationLock};
 use crate::db::script::{ScriptError, execute};
-use crate::hooks::{EVENTS, MigrationRef, Status, event_name};
+use crate::hooks::{MigrationRef, Status};
 use crate::plugins::hooks::Direction;
 use crate::plugins::{HookEvent, PgDatabase};
 use crate::sql::SqlStatement;
@@ -148,7 +148,7 @@ fn at(file: &str, statement: &SqlStatement<'_>) -> String {
 impl Applier<'_> {
     /// The unit as hooks see it, when any hook is registered (its SQL is copied only then).
     fn hook_ref(&self, unit: &Unit<'_>) -> Option<MigrationRef> {
-        let idle = EVENTS.iter().all(|event| self.hooks.idle(*event));
+        let idle = HookEvent::ALL.iter().all(|event| self.hooks.idle(*event));
         (!idle).then(|| unit.hook_ref())
     }
 
@@ -447,10 +447,7 @@ impl Applier<'_> {
         if let Some(txn) = txn
             && !txn.is_ours(self.client).await?
         {
-            return Err(StepFailure::lost(format!(
-                "a hook on {}",
-                event_name(event)
-            )));
+            return Err(StepFailure::lost(format!("a hook on {}", event.name())));
         }
         fired.map_err(StepFailure::new)
     }
