@@ -8,6 +8,7 @@
 //! it.
 
 pub mod anonymize;
+pub mod bridge;
 pub mod cli;
 pub mod db;
 pub mod error;

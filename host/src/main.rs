@@ -35,7 +35,8 @@ fn main() -> std::process::ExitCode {
 /// on the thread that read it, instead of being handed from the connection's task on a worker
 /// to the main thread and back (about 40 thread switches per migration on the multi-threaded
 /// runtime, against 2 for `psql -f`). Hook calls still run on a blocking thread. Every other
-/// command keeps a worker per core (the wizard's prompts use `block_in_place`, which needs one).
+/// command keeps a worker per core (the wizard's prompts leave it with `block_in_place`, through
+/// `bridge::run_blocking`).
 fn applies_migrations(cli: &confiture::cli::Cli) -> bool {
     use confiture::cli::{Command, MigrateCommand};
     matches!(

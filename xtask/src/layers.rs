@@ -14,7 +14,7 @@ use anyhow::Context;
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundation",
-        &["error", "identity", "parallel", "strings", "text"],
+        &["bridge", "error", "identity", "parallel", "strings", "text"],
     ),
     ("terminal output, SQL analysis", &["output", "sql"]),
     ("risk of statements", &["risk"]),
@@ -75,7 +75,6 @@ const DEBT: &[Debt] = &[
             "plugins/commands.rs",
             "plugins/role.rs",
             "plugins/scaffold.rs",
-            "plugins/templates.rs",
         ],
     },
     Debt {

@@ -11,10 +11,11 @@ use crate::workspace::{cargo, root};
 /// The shared test cluster's state directory, as the e2e harness keeps it.
 const TEST_CLUSTER_DIR: &str = "target/test-pg";
 
-/// The host's layering (no build needed), server binaries, the generated CLI reference, the example and hostile plugins the tests load,
-/// the demo (quietly), the SDK's tests, then `cargo test --release -p confiture -p xtask
-/// --no-fail-fast` last so its summary ends the output; then stops the test and demo clusters
-/// without a word. Exits with the first failing cargo test's status.
+/// The host's layering (no build needed), formatting, clippy, server binaries, the generated
+/// CLI reference, the example and hostile plugins the tests load, the demo (quietly), the SDK's
+/// tests, then `cargo test --release -p confiture -p xtask --no-fail-fast` last so its summary
+/// ends the output; then stops the test and demo clusters without a word. Exits with the first
+/// failing cargo test's status.
 ///
 /// The SDK is tested in a cargo run of its own: its build script's dependencies turn on
 /// features (e.g. `anyhow/std`) in crates that wasmtime's proc-macros share, so testing it in
@@ -25,6 +26,9 @@ pub fn run() -> anyhow::Result<u8> {
         return Ok(1);
     }
     if !phase("format", formatted)? {
+        return Ok(1);
+    }
+    if !phase("clippy", linted)? {
         return Ok(1);
     }
     phase("server", || crate::postgres::ensure_server(true))?;
@@ -56,25 +60,10 @@ pub fn run() -> anyhow::Result<u8> {
     Ok(if sdk != 0 { sdk } else { host })
 }
 
-/// `cargo fmt --all --check` (adding rustfmt with rustup when the toolchain lacks it); true when
-/// every file is formatted.
+/// `cargo fmt --all --check` (adding rustfmt when the toolchain lacks it); true when every
+/// file is formatted.
 fn formatted() -> anyhow::Result<bool> {
-    let has_rustfmt = cargo()
-        .args(["fmt", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_rustfmt {
-        let added = std::process::Command::new("rustup")
-            .args(["component", "add", "rustfmt"])
-            .status()
-            .context("running `rustup component add rustfmt`")?;
-        anyhow::ensure!(
-            added.success(),
-            "`rustup component add rustfmt` failed ({added})"
-        );
-    }
+    ensure_component("rustfmt", "fmt")?;
     let checked = cargo()
         .args(["fmt", "--all", "--check"])
         .stdin(Stdio::null())
@@ -84,6 +73,45 @@ fn formatted() -> anyhow::Result<bool> {
         eprintln!("files above are not formatted: run `cargo fmt --all`");
     }
     Ok(checked.success())
+}
+
+/// `cargo clippy --release --workspace --all-targets -- -D warnings` (adding clippy when the
+/// toolchain lacks it): the workspace's lints (`[workspace.lints]`) and clippy's defaults, every
+/// warning an error; true when there is none. `--release` checks the profile the tests build.
+fn linted() -> anyhow::Result<bool> {
+    ensure_component("clippy", "clippy")?;
+    let checked = cargo()
+        .args(["clippy", "--release", "--workspace", "--all-targets"])
+        .args(["--", "-D", "warnings"])
+        .stdin(Stdio::null())
+        .status()
+        .context("running cargo clippy")?;
+    if !checked.success() {
+        eprintln!("clippy found the problems above: fix them, then run `cargo xtask test` again");
+    }
+    Ok(checked.success())
+}
+
+/// Adds the rustup `component` when `cargo <subcommand> --version` does not run.
+fn ensure_component(component: &str, subcommand: &str) -> anyhow::Result<()> {
+    let present = cargo()
+        .args([subcommand, "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if present {
+        return Ok(());
+    }
+    let added = std::process::Command::new("rustup")
+        .args(["component", "add", component])
+        .status()
+        .with_context(|| format!("running `rustup component add {component}`"))?;
+    anyhow::ensure!(
+        added.success(),
+        "`rustup component add {component}` failed ({added})"
+    );
+    Ok(())
 }
 
 /// After failed tests, what a CI log needs to tell a broken server from broken code: whether

@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::error::Convention;
 use crate::output::Format;
+use crate::plugins::Kind;
+use crate::project::settings::linting::Severity;
 
 /// Confiture: build PostgreSQL schemas from DDL, run migrations that never half-apply, sync
 /// production data with anonymization, lint SQL — extended by sandboxed WebAssembly plugins.
@@ -177,8 +179,8 @@ pub struct LintArgs {
     pub paths: Vec<PathBuf>,
     /// Fail (exit 1) when a finding is at least this severe (default: linting.fail_level, else
     /// critical)
-    #[arg(long, value_enum, value_name = "LEVEL")]
-    pub fail_level: Option<FailLevel>,
+    #[arg(long, value_parser = super::values::fail_level(), value_name = "LEVEL")]
+    pub fail_level: Option<Severity>,
     /// Rules or categories not to run, comma-separated
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub exclude_rules: Vec<String>,
@@ -192,15 +194,6 @@ pub struct LintArgs {
     /// (the project's plugins directory is always searched); repeatable
     #[arg(long, value_name = "PATH")]
     pub rules: Vec<PathBuf>,
-}
-
-/// `--fail-level`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailLevel {
-    /// Fail on warnings and critical findings.
-    Warning,
-    /// Fail on critical findings only.
-    Critical,
 }
 
 /// `confiture init`.
@@ -534,17 +527,6 @@ pub struct InspectArgs {
     pub file: PathBuf,
 }
 
-/// The kind of plugin `plugins new` scaffolds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PluginKindArg {
-    /// A migration hook
-    Hook,
-    /// An anonymization strategy
-    Strategy,
-    /// A lint rule
-    Lint,
-}
-
 /// The language of a scaffolded plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum PluginLang {
@@ -567,7 +549,7 @@ pub struct NewPluginArgs {
     pub name: String,
     /// What the plugin provides
     #[arg(long, value_enum)]
-    pub kind: PluginKindArg,
+    pub kind: Kind,
     /// Language to write it in
     #[arg(long, value_enum, default_value_t = PluginLang::Rust)]
     pub lang: PluginLang,

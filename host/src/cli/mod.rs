@@ -4,6 +4,7 @@
 
 mod args;
 mod db_command;
+mod values;
 
 use std::path::{Path, PathBuf};
 

@@ -479,41 +479,24 @@ impl Cluster {
             .with_context(|| format!("running pg_ctl {}", args[0]))
     }
 
-    /// Creates the project database when missing (on a thread with its own runtime, so that
+    /// Creates the project database when missing (through [`crate::bridge::block_on`], so that
     /// this works from synchronous code and from inside an async command alike).
     fn ensure_database(&self, state: &ClusterState) -> anyhow::Result<()> {
         let admin = self.spec_on("postgres", state);
         let database = self.database.clone();
-        std::thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .context("starting a runtime")?
-                        .block_on(async {
-                            let client = admin.connect().await?;
-                            let exists = client
-                                .query_opt(
-                                    "SELECT 1 FROM pg_database WHERE datname = $1",
-                                    &[&database],
-                                )
-                                .await?
-                                .is_some();
-                            if !exists {
-                                client
-                                    .batch_execute(&format!(
-                                        "CREATE DATABASE {}",
-                                        quote_ident(&database)
-                                    ))
-                                    .await
-                                    .with_context(|| format!("creating database {database}"))?;
-                            }
-                            anyhow::Ok(())
-                        })
-                })
-                .join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("creating the database panicked")))
+        crate::bridge::block_on("creating the database", async {
+            let client = admin.connect().await?;
+            let exists = client
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&database])
+                .await?
+                .is_some();
+            if !exists {
+                client
+                    .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&database)))
+                    .await
+                    .with_context(|| format!("creating database {database}"))?;
+            }
+            Ok(())
         })
     }
 }

@@ -12,7 +12,7 @@ use super::registry::Registry;
 use super::report::{render, rule_list};
 use super::rule::Severity;
 use super::{engine, sources};
-use crate::cli::{FailLevel, Globals, LintArgs};
+use crate::cli::{Globals, LintArgs};
 use crate::error::{ExitCode, Failure};
 use crate::output::Format;
 use crate::project::{Environment, Project};
@@ -57,11 +57,10 @@ pub fn run(g: &Globals, args: &LintArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let files = sources::parse(&found)?;
-    let fail_level = match args.fail_level {
-        Some(FailLevel::Warning) => Severity::Warning,
-        Some(FailLevel::Critical) => Severity::Critical,
-        None => config.fail_level.unwrap_or(Severity::Critical),
-    };
+    let fail_level = args
+        .fail_level
+        .or(config.fail_level)
+        .unwrap_or(Severity::Critical);
     let report = engine::lint(&files, &registry, &config, fail_level);
     let colour = args.output.is_none() && format == Format::Text;
     let document = render(&report, format, &registry, colour);

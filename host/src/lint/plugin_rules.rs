@@ -116,12 +116,11 @@ impl PluginRule {
             ))
             .hint(format!("declare one of: {}", names.join(", ")))
         })?;
-        let severity = Severity::parse(&info.default_severity).unwrap_or(Severity::Warning);
         Ok(PluginRule {
             call: call.clone(),
             id: info.id.clone(),
             category,
-            severity,
+            severity: info.default_severity,
             description: info.description.clone(),
         })
     }
@@ -253,11 +252,7 @@ fn wit_location(l: &Location) -> wit::Location {
 fn from_wit(v: crate::plugins::Violation) -> Violation {
     Violation {
         rule_id: v.rule_id,
-        severity: match v.severity {
-            crate::plugins::Severity::Info => Severity::Info,
-            crate::plugins::Severity::Warning => Severity::Warning,
-            crate::plugins::Severity::Critical => Severity::Critical,
-        },
+        severity: v.severity.into(),
         message: v.message,
         location: v.location.map(|l| Location {
             file: l.file,

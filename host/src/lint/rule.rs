@@ -8,44 +8,8 @@ use serde::Serialize;
 use crate::risk::{Assessment, MigrationRisk};
 use crate::sql::{Index, Location, SchemaModel, SqlFile, Statement};
 
-/// How serious a finding is (the WIT `severity`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing; never fails a run.
-    Info,
-    /// Should be fixed; fails a run with `--fail-level warning`.
-    Warning,
-    /// Must be fixed; fails a run by default.
-    Critical,
-}
-
-impl Severity {
-    /// The lower-case name used in configuration and output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-
-    /// Parses `info`, `warning` or `critical`.
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text {
-            "info" => Some(Severity::Info),
-            "warning" => Some(Severity::Warning),
-            "critical" => Some(Severity::Critical),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// How serious a finding is; defined with the `linting:` settings that name it.
+pub use crate::project::settings::linting::Severity;
 
 /// What a rule is about. Plugins declare one of these names for each rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -17,7 +17,8 @@ pub const CONTRACT_PACKAGE: &str = "confiture:plugin";
 /// versions the host still loads are listed in [`super::versions::SUPPORTED_VERSIONS`].
 pub const CONTRACT_VERSION: &str = "0.2.0";
 
-/// A plugin kind, read from the component's exports.
+/// A plugin kind, read from the component's exports: the one kind type of the runtime, its
+/// output and the command line (`plugins new --kind`, parsed in `cli::values`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -30,12 +31,33 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order the contract lists them.
+    pub const ALL: [Kind; 3] = [Kind::Hook, Kind::Strategy, Kind::Lint];
+
+    /// `hook`, `strategy` or `lint`: the name in output and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Hook => "hook",
+            Kind::Strategy => "strategy",
+            Kind::Lint => "lint",
+        }
+    }
+
     /// The contract interface a kind exports.
     pub fn interface(self) -> &'static str {
         match self {
             Kind::Hook => "hooks",
             Kind::Strategy => "strategy",
             Kind::Lint => "lint",
+        }
+    }
+
+    /// The contract world that provides this kind alone.
+    pub fn world(self) -> &'static str {
+        match self {
+            Kind::Hook => "hook-plugin",
+            Kind::Strategy => "strategy-plugin",
+            Kind::Lint => "lint-plugin",
         }
     }
 
@@ -51,11 +73,7 @@ impl Kind {
 
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Kind::Hook => "hook",
-            Kind::Strategy => "strategy",
-            Kind::Lint => "lint",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -154,7 +172,7 @@ pub fn shape(engine: &Engine, component: &Component, file: &str) -> Result<Shape
              lint-plugin, full-plugin), or remove it from the plugins directory",
         ));
     }
-    let kinds: Vec<Kind> = [Kind::Hook, Kind::Strategy, Kind::Lint]
+    let kinds: Vec<Kind> = Kind::ALL
         .into_iter()
         .filter(|k| ours.iter().any(|i| i == k.interface()))
         .collect();
@@ -165,10 +183,8 @@ pub fn shape(engine: &Engine, component: &Component, file: &str) -> Result<Shape
         .hint("export at least one kind; see wit/worlds.wit"));
     }
     let world = match kinds.as_slice() {
-        [Kind::Hook] => "hook-plugin",
-        [Kind::Strategy] => "strategy-plugin",
-        [Kind::Lint] => "lint-plugin",
-        [Kind::Hook, Kind::Strategy, Kind::Lint] => "full-plugin",
+        [kind] => kind.world(),
+        all if all == Kind::ALL => "full-plugin",
         _ => "custom",
     }
     .to_string();

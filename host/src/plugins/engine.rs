@@ -205,28 +205,6 @@ pub(crate) fn new_engine() -> anyhow::Result<Engine> {
         .context("cannot start the WebAssembly engine")
 }
 
-/// Runs synchronous plugin code so that it may be called from anywhere, async code included.
-///
-/// WASI's synchronous bindings run their I/O (a plugin writing to stdout, say) through
-/// `Handle::block_on` when a tokio runtime is current, which panics on a runtime worker thread.
-/// On a multi-threaded runtime the call is moved off the worker with `block_in_place`; on a
-/// current-thread runtime it runs on a scoped thread of its own.
-pub(crate) fn run_sync<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Err(_) => f(),
-        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        Ok(_) => std::thread::scope(|scope| {
-            scope
-                .spawn(f)
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        }),
-    }
-}
-
 /// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped. The thread
 /// holds only a weak reference, so it never keeps the engine alive.
 fn spawn_ticker(engine: &Engine, stop: Arc<AtomicBool>) -> anyhow::Result<()> {

@@ -15,7 +15,7 @@ pub fn run_lint(
     plugin: &Arc<Plugin>,
     context: &LintContext,
 ) -> Result<Vec<Violation>, PluginCallError> {
-    super::engine::run_sync(|| lint_here(plugin, context))
+    crate::bridge::run_blocking(|| lint_here(plugin, context))
 }
 
 fn lint_here(plugin: &Plugin, context: &LintContext) -> Result<Vec<Violation>, PluginCallError> {

@@ -6,6 +6,7 @@ use super::bindings::{metadata, types};
 use super::component::Kind;
 use super::hooks::HookEvent;
 use crate::error::Failure;
+use crate::project::settings::linting::Severity;
 use crate::project::settings::plugins::Grant;
 use crate::strings::is_plugin_name;
 use crate::text::neutralise;
@@ -32,8 +33,8 @@ pub struct RuleInfo {
     pub id: String,
     /// Category (naming, structure, security, ...).
     pub category: String,
-    /// `info`, `warning` or `critical`.
-    pub default_severity: String,
+    /// Severity unless the configuration overrides it.
+    pub default_severity: Severity,
     /// What it checks and why.
     pub description: String,
 }
@@ -57,12 +58,14 @@ pub struct PluginInfo {
     pub rules: Vec<RuleInfo>,
 }
 
-/// The WIT spelling of a severity.
-pub fn severity_name(severity: types::Severity) -> &'static str {
-    match severity {
-        types::Severity::Info => "info",
-        types::Severity::Warning => "warning",
-        types::Severity::Critical => "critical",
+/// The WIT severity a plugin declares or reports, as the host's one severity type.
+impl From<types::Severity> for Severity {
+    fn from(severity: types::Severity) -> Self {
+        match severity {
+            types::Severity::Info => Severity::Info,
+            types::Severity::Warning => Severity::Warning,
+            types::Severity::Critical => Severity::Critical,
+        }
     }
 }
 
@@ -105,7 +108,7 @@ impl From<metadata::PluginInfo> for PluginInfo {
                 .map(|r| RuleInfo {
                     id: r.id,
                     category: r.category,
-                    default_severity: severity_name(r.default_severity).to_string(),
+                    default_severity: r.default_severity.into(),
                     description: neutralise(&r.description).into_owned(),
                 })
                 .collect(),

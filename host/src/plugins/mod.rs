@@ -48,7 +48,7 @@ pub mod versions;
 pub use bindings::hooks::HookContext;
 pub use bindings::lint::{LintContext, Violation};
 pub use bindings::strategy::{Batch, TextBatch};
-pub use bindings::types::{Capability, KeyValue, Severity};
+pub use bindings::types::KeyValue;
 pub use calls::{CallFailure, PluginCallError};
 pub use component::{CONTRACT_VERSION, Kind};
 pub use database::{DbError, HookDatabase, HookSession, IntegrityBreach, PgDatabase, Rows};

@@ -81,7 +81,7 @@ impl Plugin {
         shown: String,
         settings_for: impl Fn(&str) -> PluginSettings + Send,
     ) -> anyhow::Result<Plugin> {
-        super::engine::run_sync(|| Self::load_here(engine, file, shown, settings_for))
+        crate::bridge::run_blocking(|| Self::load_here(engine, file, shown, settings_for))
     }
 
     fn load_here(

@@ -9,13 +9,14 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::cli::{Globals, NewPluginArgs, PluginKindArg, PluginLang};
+use crate::cli::{Globals, NewPluginArgs, PluginLang};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 use crate::strings::is_plugin_name;
 
+use super::component::Kind;
 use super::templates::{
-    c_strategy, js_app, js_test, kind_word, python_app, python_test, rust_source, world,
+    c_strategy, js_app, js_test, kind_word, python_app, python_test, rust_source,
 };
 
 /// The contract, file by file.
@@ -223,12 +224,7 @@ pub fn run(g: &Globals, args: &NewPluginArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes the plugin project into `dir`, which must not exist or be empty.
-pub fn scaffold(
-    dir: &Path,
-    name: &str,
-    kind: PluginKindArg,
-    lang: PluginLang,
-) -> anyhow::Result<NewReport> {
+pub fn scaffold(dir: &Path, name: &str, kind: Kind, lang: PluginLang) -> anyhow::Result<NewReport> {
     if !is_plugin_name(name) {
         return Err(Failure::config(format!("`{name}` is not a plugin name"))
             .hint(
@@ -247,7 +243,7 @@ pub fn scaffold(
                 .into(),
         );
     }
-    if lang == PluginLang::C && kind != PluginKindArg::Strategy {
+    if lang == PluginLang::C && kind != Kind::Strategy {
         return Err(Failure::config(format!(
             "`--lang c` scaffolds strategies only, not a {}",
             kind_word(kind)
@@ -333,7 +329,7 @@ fn sdk_manifest() -> String {
         + "\n"
 }
 
-fn rust_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
+fn rust_files(name: &str, kind: Kind) -> Vec<(String, String)> {
     let crate_name = name.replace('-', "_");
     let mut files = vec![
         (
@@ -387,17 +383,17 @@ strip = "debuginfo"
     files
 }
 
-fn python_build(name: &str, kind: PluginKindArg) -> String {
+fn python_build(name: &str, kind: Kind) -> String {
     format!(
         "componentize-py -d wit -w {} componentize app -o {name}.wasm",
-        world(kind)
+        kind.world()
     )
 }
 
-fn js_build(name: &str, kind: PluginKindArg) -> String {
+fn js_build(name: &str, kind: Kind) -> String {
     format!(
         "npx --yes {COMPONENTIZE_QJS} --wit wit -n {} --js app.js --sync -o {name}.wasm",
-        world(kind)
+        kind.world()
     )
 }
 
@@ -408,7 +404,7 @@ fn with_sdk(mut files: Vec<(String, String)>, sdk: &[(&str, &str)]) -> Vec<(Stri
     files
 }
 
-fn python_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
+fn python_files(name: &str, kind: Kind) -> Vec<(String, String)> {
     let readme = format!(
         "# {name}\n\nA Confiture {} plugin in Python, on the SDK in `confiture_plugin/` (vendored \
          by `confiture plugins new`).\n\n```sh\npython3 -m venv .venv && .venv/bin/pip install \
@@ -430,7 +426,7 @@ fn python_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
     with_sdk(files, PYTHON_SDK)
 }
 
-fn js_files(name: &str, kind: PluginKindArg) -> Vec<(String, String)> {
+fn js_files(name: &str, kind: Kind) -> Vec<(String, String)> {
     let readme = format!(
         "# {name}\n\nA Confiture {} plugin in JavaScript (QuickJS, built with componentize-qjs), \
          on the SDK in `confiture/` (vendored by `confiture plugins new`).\n\n```sh\nnode \
@@ -544,16 +540,10 @@ mod tests {
     #[test]
     fn names_are_checked_and_directories_not_overwritten() {
         let dir = tempfile::tempdir().unwrap();
-        let err = scaffold(
-            dir.path(),
-            "Bad Name",
-            PluginKindArg::Hook,
-            PluginLang::Rust,
-        )
-        .unwrap_err();
+        let err = scaffold(dir.path(), "Bad Name", Kind::Hook, PluginLang::Rust).unwrap_err();
         assert!(err.to_string().contains("not a plugin name"));
         std::fs::write(dir.path().join("x"), "").unwrap();
-        let err = scaffold(dir.path(), "ok", PluginKindArg::Hook, PluginLang::Rust).unwrap_err();
+        let err = scaffold(dir.path(), "ok", Kind::Hook, PluginLang::Rust).unwrap_err();
         assert!(err.to_string().contains("not empty"));
     }
 }

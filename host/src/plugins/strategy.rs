@@ -50,7 +50,7 @@ impl StrategyWorker {
     /// Anonymizes one batch. On any failure the instance is dropped (a trapped instance is
     /// never reused) and the error names the plugin and the call, `anonymize(table.column)`.
     pub fn anonymize(&mut self, batch: &Batch) -> Result<TextBatch, PluginCallError> {
-        super::engine::run_sync(|| self.anonymize_here(batch))
+        crate::bridge::run_blocking(|| self.anonymize_here(batch))
     }
 
     fn anonymize_here(&mut self, batch: &Batch) -> Result<TextBatch, PluginCallError> {

@@ -2,23 +2,14 @@
 //! its native tests, in Rust, Python and JavaScript (each on its SDK), and a strategy in C (on
 //! wit-bindgen's bindings and `confiture.h`).
 
-use crate::cli::PluginKindArg;
+use super::component::Kind;
 
 /// "migration hook", "anonymization strategy" or "lint rule".
-pub fn kind_word(kind: PluginKindArg) -> &'static str {
+pub fn kind_word(kind: Kind) -> &'static str {
     match kind {
-        PluginKindArg::Hook => "migration hook",
-        PluginKindArg::Strategy => "anonymization strategy",
-        PluginKindArg::Lint => "lint rule",
-    }
-}
-
-/// The contract world of a kind.
-pub fn world(kind: PluginKindArg) -> &'static str {
-    match kind {
-        PluginKindArg::Hook => "hook-plugin",
-        PluginKindArg::Strategy => "strategy-plugin",
-        PluginKindArg::Lint => "lint-plugin",
+        Kind::Hook => "migration hook",
+        Kind::Strategy => "anonymization strategy",
+        Kind::Lint => "lint rule",
     }
 }
 
@@ -35,16 +26,16 @@ pub fn type_name(name: &str) -> String {
         .collect()
 }
 
-fn description(kind: PluginKindArg) -> &'static str {
+fn description(kind: Kind) -> &'static str {
     match kind {
-        PluginKindArg::Hook => "Logs every migration it sees",
-        PluginKindArg::Strategy => "Replaces a value with its keyed hash",
-        PluginKindArg::Lint => "Every table should have a comment",
+        Kind::Hook => "Logs every migration it sees",
+        Kind::Strategy => "Replaces a value with its keyed hash",
+        Kind::Lint => "Every table should have a comment",
     }
 }
 
 /// `src/lib.rs` of a Rust plugin.
-pub fn rust_source(name: &str, kind: PluginKindArg) -> String {
+pub fn rust_source(name: &str, kind: Kind) -> String {
     let ty = type_name(name);
     let ident = name.replace('-', "_");
     let head = format!(
@@ -54,9 +45,9 @@ pub fn rust_source(name: &str, kind: PluginKindArg) -> String {
         description(kind)
     );
     let body = match kind {
-        PluginKindArg::Strategy => RUST_STRATEGY,
-        PluginKindArg::Hook => RUST_HOOK,
-        PluginKindArg::Lint => RUST_LINT,
+        Kind::Strategy => RUST_STRATEGY,
+        Kind::Hook => RUST_HOOK,
+        Kind::Lint => RUST_LINT,
     };
     body.replace("{head}", &head)
         .replace("{ty}", &ty)
@@ -174,51 +165,51 @@ confiture_sdk::export_plugin!({ty}: lint);
 "##;
 
 /// `app.py` of a Python plugin, on the vendored SDK (`confiture_plugin/`).
-pub fn python_app(name: &str, kind: PluginKindArg) -> String {
+pub fn python_app(name: &str, kind: Kind) -> String {
     let body = match kind {
-        PluginKindArg::Strategy => PY_STRATEGY,
-        PluginKindArg::Hook => PY_HOOK,
-        PluginKindArg::Lint => PY_LINT,
+        Kind::Strategy => PY_STRATEGY,
+        Kind::Hook => PY_HOOK,
+        Kind::Lint => PY_LINT,
     };
     fill(body, name, kind)
 }
 
 /// `test_app.py`: its native tests (pytest), on the SDK's test doubles.
-pub fn python_test(name: &str, kind: PluginKindArg) -> String {
+pub fn python_test(name: &str, kind: Kind) -> String {
     let body = match kind {
-        PluginKindArg::Strategy => PY_STRATEGY_TEST,
-        PluginKindArg::Hook => PY_HOOK_TEST,
-        PluginKindArg::Lint => PY_LINT_TEST,
+        Kind::Strategy => PY_STRATEGY_TEST,
+        Kind::Hook => PY_HOOK_TEST,
+        Kind::Lint => PY_LINT_TEST,
     };
     fill(body, name, kind)
 }
 
 /// `app.js` of a JavaScript plugin, on the vendored SDK (`confiture/confiture.js`).
-pub fn js_app(name: &str, kind: PluginKindArg) -> String {
+pub fn js_app(name: &str, kind: Kind) -> String {
     let body = match kind {
-        PluginKindArg::Strategy => JS_STRATEGY,
-        PluginKindArg::Hook => JS_HOOK,
-        PluginKindArg::Lint => JS_LINT,
+        Kind::Strategy => JS_STRATEGY,
+        Kind::Hook => JS_HOOK,
+        Kind::Lint => JS_LINT,
     };
     fill(body, name, kind)
 }
 
 /// `app.test.js`: its native tests (Node's test runner), on the SDK's test doubles.
-pub fn js_test(name: &str, kind: PluginKindArg) -> String {
+pub fn js_test(name: &str, kind: Kind) -> String {
     let body = match kind {
-        PluginKindArg::Strategy => JS_STRATEGY_TEST,
-        PluginKindArg::Hook => JS_HOOK_TEST,
-        PluginKindArg::Lint => JS_LINT_TEST,
+        Kind::Strategy => JS_STRATEGY_TEST,
+        Kind::Hook => JS_HOOK_TEST,
+        Kind::Lint => JS_LINT_TEST,
     };
     fill(body, name, kind)
 }
 
 /// `plugin.c` of a C strategy, on wit-bindgen's bindings and `confiture.h`.
 pub fn c_strategy(name: &str) -> String {
-    fill(C_STRATEGY, name, PluginKindArg::Strategy)
+    fill(C_STRATEGY, name, Kind::Strategy)
 }
 
-fn fill(template: &str, name: &str, kind: PluginKindArg) -> String {
+fn fill(template: &str, name: &str, kind: Kind) -> String {
     template
         .replace("{kind}", kind_word(kind))
         .replace("{description}", description(kind))
@@ -469,16 +460,12 @@ mod tests {
     #[test]
     fn names_and_placeholders() {
         assert_eq!(type_name("email-mask-2"), "EmailMask2");
-        let source = rust_source("email-mask", PluginKindArg::Strategy);
+        let source = rust_source("email-mask", Kind::Strategy);
         assert!(source.contains("pub struct EmailMask;"));
         assert!(source.contains("name: \"email_mask\""));
         assert!(source.contains("format!(\"{b:02x}\")"));
         assert!(!source.contains("{ty}") && !source.contains("{head}"));
-        for kind in [
-            PluginKindArg::Strategy,
-            PluginKindArg::Hook,
-            PluginKindArg::Lint,
-        ] {
+        for kind in Kind::ALL {
             for text in [
                 python_app("email-mask", kind),
                 python_test("email-mask", kind),
@@ -491,7 +478,7 @@ mod tests {
                 );
             }
         }
-        let app = python_app("email-mask", PluginKindArg::Lint);
+        let app = python_app("email-mask", Kind::Lint);
         assert!(app.contains("@confiture.rule(\"email_mask_table_comment\""));
         assert!(app.contains("f\"table {t.schema}.{t.name} has no comment\""));
         assert!(c_strategy("email-mask").contains("set(&strategy->name, \"email_mask\");"));

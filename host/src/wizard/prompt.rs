@@ -63,8 +63,9 @@ impl PendingView<'_> {
 }
 
 /// The wizard's side of the conversation. Every question takes an optional timeout; no answer
-/// within it is [`Answer::TimedOut`], which the wizard treats as no.
-pub trait Prompter {
+/// within it is [`Answer::TimedOut`], which the wizard treats as no. `Send`: the wizard asks
+/// through [`crate::bridge::run_blocking`], which may move a question to another thread.
+pub trait Prompter: Send {
     /// Shows one line of text (progress, an outcome); may contain ANSI styles from
     /// [`crate::output::paint`].
     fn say(&mut self, line: &str) -> anyhow::Result<()>;

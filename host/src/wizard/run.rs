@@ -13,6 +13,7 @@ use super::input::{self, InputMode};
 use super::line::LinePrompter;
 use super::prompt::{Answer, PendingView, Prompter};
 use super::tui::TerminalPrompter;
+use crate::bridge::run_blocking;
 use crate::cli::{Globals, WizardArgs};
 use crate::db::lock::MigrationLock;
 use crate::error::{ExitCode, Failure};
@@ -144,7 +145,7 @@ async fn drive(
         report.database,
         session.actor
     ))?;
-    blocking(|| wizard.prompter.overview(&views))?;
+    run_blocking(|| wizard.prompter.overview(&views))?;
     if mode == InputMode::None {
         let all_low = pending.iter().all(|(_, r)| r.level == Level::Low);
         let protected = session.ctx.project.env.protected;
@@ -278,7 +279,7 @@ impl Wizard<'_> {
         if a.review {
             let view = &self.views[index];
             let prompter = &mut self.prompter;
-            let answer = blocking(|| prompter.review(view, timeout))?;
+            let answer = run_blocking(|| prompter.review(view, timeout))?;
             let step = match answer {
                 Answer::Yes => Step::Reviewed,
                 Answer::No => Step::StoppedAtReview,
@@ -304,7 +305,7 @@ impl Wizard<'_> {
                 m.slug()
             );
             let prompter = &mut self.prompter;
-            let answer = blocking(|| prompter.type_to_confirm(&prompt, &database, timeout))?;
+            let answer = run_blocking(|| prompter.type_to_confirm(&prompt, &database, timeout))?;
             let outcome = match answer {
                 Answer::Yes => "confirmed",
                 Answer::No => "not confirmed",
@@ -342,7 +343,7 @@ impl Wizard<'_> {
             // A bare Enter applies a low-risk migration only.
             let default_yes = level == Level::Low;
             let prompter = &mut self.prompter;
-            blocking(|| prompter.confirm(&question, default_yes, timeout))?
+            run_blocking(|| prompter.confirm(&question, default_yes, timeout))?
         };
         if !answer.is_yes() {
             let step = Step::from_answer(answer);
@@ -405,11 +406,6 @@ impl Flow for Wizard<'_> {
         }
         Ok(())
     }
-}
-
-/// Runs a prompt (which blocks on the terminal or stdin) without stalling the runtime.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    tokio::task::block_in_place(f)
 }
 
 fn view<'a>(

@@ -1,10 +1,51 @@
-//! `linting:`, as written: rule names and levels are checked by `confiture lint`, which knows
-//! the rules.
+//! `linting:`, as written, and the [`Severity`] its levels name: rule names and levels are
+//! checked by `confiture lint`, which knows the rules.
 
 use std::fmt;
 
-use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+/// How serious a finding is: the one severity type of the linter, its configuration
+/// (`linting.rules`, `linting.fail_level`), `--fail-level`, plugin metadata (the WIT `severity`,
+/// converted in `plugins::metadata`) and the reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails a run.
+    Info,
+    /// Should be fixed; fails a run with `--fail-level warning`.
+    Warning,
+    /// Must be fixed; fails a run by default.
+    Critical,
+}
+
+impl Severity {
+    /// The lower-case name used in configuration and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses `info`, `warning` or `critical`.
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// `linting:` in an environment file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

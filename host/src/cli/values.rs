@@ -1,0 +1,67 @@
+//! How the command line parses values into the domain's own types. clap's traits are
+//! implemented here, in the command-line layer, so that the types below it (`plugins::Kind`,
+//! `Severity`) do not depend on clap and no argument-only copy of them is needed.
+
+use clap::ValueEnum;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+
+use crate::plugins::Kind;
+use crate::project::settings::linting::Severity;
+
+/// `plugins new --kind hook|strategy|lint`.
+impl ValueEnum for Kind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Kind::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            Kind::Hook => "A migration hook",
+            Kind::Strategy => "An anonymization strategy",
+            Kind::Lint => "A lint rule",
+        };
+        Some(PossibleValue::new(self.name()).help(help))
+    }
+}
+
+/// The severities `--fail-level` takes, with their help: those that can fail a run (`info`
+/// never does).
+const FAIL_LEVELS: [(Severity, &str); 2] = [
+    (Severity::Warning, "Fail on warnings and critical findings"),
+    (Severity::Critical, "Fail on critical findings only"),
+];
+
+/// Parses `--fail-level warning|critical` into a [`Severity`].
+pub fn fail_level() -> impl TypedValueParser<Value = Severity> {
+    PossibleValuesParser::new(
+        FAIL_LEVELS.map(|(level, help)| PossibleValue::new(level.as_str()).help(help)),
+    )
+    .try_map(|word| Severity::parse(&word).ok_or("not a severity"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command, PluginsCommand};
+
+    #[test]
+    fn kinds_and_fail_levels_parse_into_the_domain_types() {
+        let cli = Cli::try_parse_from(["confiture", "plugins", "new", "x", "--kind", "lint"])
+            .expect("parses");
+        let Command::Plugins(PluginsCommand::New(args)) = cli.command else {
+            panic!("not plugins new: {:?}", cli.command);
+        };
+        assert_eq!(args.kind, Kind::Lint);
+        let Command::Lint(args) =
+            Cli::try_parse_from(["confiture", "lint", "--fail-level", "warning"])
+                .expect("parses")
+                .command
+        else {
+            panic!("not lint");
+        };
+        assert_eq!(args.fail_level, Some(Severity::Warning));
+        assert!(Cli::try_parse_from(["confiture", "lint", "--fail-level", "info"]).is_err());
+    }
+}
