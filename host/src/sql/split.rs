@@ -543,7 +543,7 @@ fn is_ident_continue(b: u8) -> bool {
 }
 
 /// Index after the `*/` closing the (possibly nested) comment opened at `i`.
-fn skip_block_comment(bytes: &[u8], mut i: usize) -> Option<usize> {
+pub(super) fn skip_block_comment(bytes: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 0;
     while i < bytes.len() {
         if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {

@@ -8,7 +8,7 @@
 //! (the splitter keeps `BEGIN ATOMIC … END` inside its statement), and the runner sends one
 //! statement per protocol message, so no statement can hide behind another.
 
-use super::split::SqlStatement;
+use super::split::{SqlStatement, skip_block_comment};
 
 /// The first-line marker that makes a migration run outside a transaction.
 pub const NO_TRANSACTION_MARKER: &str = "-- confiture: no-transaction";
@@ -103,6 +103,26 @@ pub fn classify(text: &str) -> TransactionRole {
     outside_only(&words).map_or(TransactionRole::Ordinary, TransactionRole::OutsideOnly)
 }
 
+/// True when `text` (one statement) can be sent behind the statement before it without
+/// waiting for that one's answer, inside the runner's transaction: its first keyword is one
+/// PostgreSQL never lets end or replace the transaction block it runs in (a `COMMIT` inside a
+/// `DO` block or a procedure is refused there), and it returns no rows, so reading its answer
+/// never makes the client ask the server something (a row type's name) behind later
+/// statements. Anything else is sent alone, once the statement before it is answered.
+pub fn can_pipeline(text: &str) -> bool {
+    let words = Words::of(text);
+    match words.top(0) {
+        "create" | "alter" | "drop" | "comment" | "grant" | "revoke" | "truncate" | "do"
+        | "refresh" | "reindex" | "cluster" | "analyze" | "analyse" | "lock" | "security"
+        | "notify" | "set" | "reset" => matches!(classify(text), TransactionRole::Ordinary),
+        "insert" | "update" | "delete" | "merge" => !text
+            .as_bytes()
+            .windows(b"returning".len())
+            .any(|w| w.eq_ignore_ascii_case(b"returning")),
+        _ => false,
+    }
+}
+
 /// The name of a statement PostgreSQL refuses inside a transaction block, if it is one.
 fn outside_only(words: &Words<'_>) -> Option<&'static str> {
     let w = |i: usize| words.top(i);
@@ -163,8 +183,9 @@ impl<'a> Words<'a> {
                 b'-' if bytes.get(i + 1) == Some(&b'-') => {
                     memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n + 1)
                 }
+                // Nested, as PostgreSQL reads them: `/* a /* b */ CREATE */ COMMIT` is a COMMIT.
                 b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                    memchr::memmem::find(&bytes[i..], b"*/").map_or(bytes.len(), |n| i + n + 2)
+                    skip_block_comment(bytes, i).unwrap_or(bytes.len())
                 }
                 b'\'' | b'"' => {
                     memchr::memchr(b, &bytes[i + 1..]).map_or(bytes.len(), |n| i + n + 2)

@@ -8,7 +8,7 @@
 //! Also the session reset that starts every migration from the connection's own state.
 
 use anyhow::Context;
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::Client;
 
 use crate::db::connect::own_session_settings_for;
 use crate::db::first_value;
@@ -19,12 +19,19 @@ use crate::db::first_value;
 /// and deallocates them when there are some (the client's own protocol-level statements
 /// stay). Valid inside a transaction block too. `RESET ALL` brings back the server's,
 /// database's and role's idle timeouts, so the tool's own session settings are set again after
-/// it, as plain `SET`s for the server's version ([`own_session_settings_for`]).
+/// it, in the reset's last statement ([`own_session_settings_for`]). One message, eight
+/// statements: every statement costs the server its own parse and command cycle.
 #[derive(Debug, Clone)]
 pub struct SessionReset {
-    /// The reset, ending with the count of prepared statements.
-    sql: String,
+    /// The reset's utility statements, each ending with `; `.
+    statements: &'static str,
+    /// What the reset's last statement, a `SELECT`, evaluates.
+    select: String,
 }
+
+/// Counts the SQL-level prepared statements (`PREPARE`) of the session.
+const COUNT_FROM_SQL: &str =
+    "SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql";
 
 impl SessionReset {
     /// The reset for the server `client` is connected to (asked once: one round trip).
@@ -41,32 +48,79 @@ impl SessionReset {
 
     /// The reset for a server whose `server_version_num` is `version`.
     fn for_version(version: i32) -> SessionReset {
-        let own = match own_session_settings_for(version) {
-            own if own.is_empty() => own,
-            own => format!("{own}; "),
-        };
+        let mut select = vec!["pg_catalog.pg_advisory_unlock_all()"];
+        select.extend(own_session_settings_for(version));
         SessionReset {
-            sql: format!(
-                "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; \
-                 CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); \
-                 DISCARD SEQUENCES; DISCARD TEMP; {own}\
-                 SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql"
-            ),
+            statements: "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; CLOSE ALL; \
+                         UNLISTEN *; DISCARD SEQUENCES; DISCARD TEMP; ",
+            select: select.join(", "),
         }
     }
 
     /// Resets the session. Its first message is sent at the first poll, so joined with other
     /// queries it runs before them; the deallocation, when needed, follows them.
     pub async fn run(&self, client: &Client) -> Result<(), tokio_postgres::Error> {
-        let answer = client.simple_query(&self.sql).await?;
-        let prepared = answer.iter().rev().find_map(|m| match m {
-            SimpleQueryMessage::Row(row) => row.get(0),
-            _ => None,
-        });
-        if prepared.is_some_and(|count| count != "0") {
+        let sql = format!(
+            "{}SELECT ({COUNT_FROM_SQL}), {}",
+            self.statements, self.select
+        );
+        let answer = client.simple_query(&sql).await?;
+        if first_value(&answer).is_some_and(|count| count != "0") {
             client.batch_execute(DEALLOCATE_FROM_SQL).await?;
         }
         Ok(())
+    }
+
+    /// Resets the session, prepared statements aside: a migration whose statements are sent
+    /// behind the reset checks that there are none as its transaction opens
+    /// ([`no_sql_prepared`]). Its message is sent at the first poll.
+    pub async fn run_all_but_prepared(&self, client: &Client) -> Result<(), tokio_postgres::Error> {
+        client
+            .batch_execute(&format!("{}SELECT {}", self.statements, self.select))
+            .await
+    }
+}
+
+/// A condition the server checks in the query that opens a migration's transaction and takes
+/// its id: when it does not hold, that query fails, which aborts the transaction, so that no
+/// statement sent behind it can run.
+#[derive(Debug, Clone)]
+pub struct Precondition {
+    /// A boolean SQL expression.
+    pub holds: String,
+    /// What the failure's message says, to recognise it ([`Precondition::failed`]); written
+    /// into the query as an SQL string, so it holds no quote.
+    pub marker: &'static str,
+}
+
+impl Precondition {
+    /// True when `error` is this precondition's failure.
+    pub fn failed(&self, error: &anyhow::Error) -> bool {
+        error
+            .chain()
+            .filter_map(|e| e.downcast_ref::<tokio_postgres::Error>())
+            .filter_map(tokio_postgres::Error::as_db_error)
+            .any(|db| db.message().contains(self.marker))
+    }
+
+    /// `WHEN NOT (holds) THEN <an error>` for the opening query's `CASE`. The error's text goes
+    /// through `concat` (a stable function), so that the planner cannot raise it early while
+    /// folding constants.
+    fn case(&self) -> String {
+        debug_assert!(!self.marker.contains('\''), "{}", self.marker);
+        format!(
+            "WHEN NOT ({}) THEN pg_catalog.int8(pg_catalog.concat('{}')) ",
+            self.holds, self.marker
+        )
+    }
+}
+
+/// The session holds no SQL-level prepared statement (one a migration before left): checked
+/// when the reset did not deallocate them ([`SessionReset::run_all_but_prepared`]).
+pub fn no_sql_prepared() -> Precondition {
+    Precondition {
+        holds: format!("({COUNT_FROM_SQL}) = 0"),
+        marker: "confiture: SQL prepared statements are left in the session",
     }
 }
 
@@ -106,33 +160,77 @@ impl Txn {
         self.txid
     }
 
-    /// Resets the session, then opens a transaction with the `BEGIN` modes `modes` (e.g.
-    /// `ISOLATION LEVEL SERIALIZABLE`, usually empty), runs `setup` in it (`SET LOCAL …`) and
-    /// takes its id — two messages sent together, one round trip.
+    /// Resets the session (prepared statements included), then [`Txn::open`]s — one round
+    /// trip.
     pub async fn begin(
         client: &Client,
         reset: &SessionReset,
         modes: &str,
         setup: &str,
+        preconditions: &[&Precondition],
     ) -> anyhow::Result<Txn> {
-        let open = format!("BEGIN {modes}; {setup}; SELECT pg_catalog.txid_current()");
-        let (reset, opened) = tokio::join!(reset.run(client), client.simple_query(&open));
-        let opened = opened.context("opening the migration's transaction")?;
+        let (reset, opened) = tokio::join!(biased;
+            reset.run(client),
+            Txn::open(client, modes, setup, preconditions)
+        );
+        let txn = opened?;
         reset.context("resetting the session before the migration")?;
+        Ok(txn)
+    }
+
+    /// Opens a transaction with the `BEGIN` modes `modes` (e.g. `ISOLATION LEVEL
+    /// SERIALIZABLE`, usually empty) and takes its id once the server found every one of
+    /// `preconditions` true, evaluating `setup` (`set_config` calls for the transaction) in the
+    /// same `SELECT`. Two messages, both sent at the first poll, so that queries joined after
+    /// this one travel behind them in the same round trip; `BEGIN` goes alone, so that nothing
+    /// in the second one can keep it from running.
+    pub async fn open(
+        client: &Client,
+        modes: &str,
+        setup: &str,
+        preconditions: &[&Precondition],
+    ) -> anyhow::Result<Txn> {
+        let id = match preconditions {
+            [] => "pg_catalog.txid_current()".to_string(),
+            _ => {
+                let failing: String = preconditions.iter().map(|p| p.case()).collect();
+                format!("CASE {failing}ELSE pg_catalog.txid_current() END")
+            }
+        };
+        let begin = format!("BEGIN {modes}");
+        let checked = match setup {
+            "" => format!("SELECT {id}"),
+            _ => format!("SELECT {id}, {setup}"),
+        };
+        let (begun, opened) = tokio::join!(biased;
+            client.batch_execute(&begin),
+            client.simple_query(&checked)
+        );
+        begun.context("opening the migration's transaction")?;
+        let opened = opened.context("opening the migration's transaction")?;
         let txid = first_value(&opened)
             .and_then(|v| v.parse().ok())
             .context("txid_current() gave no transaction id")?;
         Ok(Txn { txid })
     }
 
-    /// True while the transaction is still this one. Send it right after a statement (join
+    /// The id of the transaction the session is in now. Send it right after a statement (join
     /// the two futures): its answer comes after the statement's.
-    pub async fn is_ours(&self, client: &Client) -> Result<bool, tokio_postgres::Error> {
+    pub async fn current_id(client: &Client) -> Result<Option<i64>, tokio_postgres::Error> {
         let rows = client
             .simple_query("SELECT pg_catalog.txid_current()")
             .await?;
-        let now: Option<i64> = first_value(&rows).and_then(|v| v.parse().ok());
-        Ok(now == Some(self.txid))
+        Ok(first_value(&rows).and_then(|v| v.parse().ok()))
+    }
+
+    /// True when `id` (from [`Txn::current_id`]) is this transaction's.
+    pub fn is(&self, id: Option<i64>) -> bool {
+        id == Some(self.txid)
+    }
+
+    /// True while the transaction is still this one (see [`Txn::current_id`]).
+    pub async fn is_ours(&self, client: &Client) -> Result<bool, tokio_postgres::Error> {
+        Ok(self.is(Txn::current_id(client).await?))
     }
 
     /// Commits, and asks the server how the transaction ended (a `COMMIT` of a failed
@@ -170,12 +268,16 @@ mod tests {
 
     #[test]
     fn the_reset_sets_only_the_idle_timeouts_the_server_has() {
-        let sql = |version| SessionReset::for_version(version).sql;
-        assert!(sql(150_000).contains("SET idle_session_timeout = 0"));
-        assert!(sql(150_000).contains("SET idle_in_transaction_session_timeout = 0"));
+        let sql = |version| SessionReset::for_version(version).select;
+        assert!(sql(150_000).contains("set_config('idle_session_timeout', '0', false)"));
+        assert!(
+            sql(150_000).contains("set_config('idle_in_transaction_session_timeout', '0', false)")
+        );
         assert!(!sql(130_000).contains("idle_session_timeout"));
-        assert!(sql(130_000).contains("SET idle_in_transaction_session_timeout = 0"));
+        assert!(
+            sql(130_000).contains("set_config('idle_in_transaction_session_timeout', '0', false)")
+        );
         assert!(!sql(90_500).contains("idle_in_transaction_session_timeout"));
-        assert!(!sql(90_500).contains("; ;"));
+        assert_eq!(sql(90_500), "pg_catalog.pg_advisory_unlock_all()");
     }
 }

@@ -25,6 +25,7 @@ fn control_statements_by_their_leading_keywords() {
         ("COMMIT PREPARED 'x'", Control::CommitPrepared),
         ("ROLLBACK PREPARED 'x'", Control::RollbackPrepared),
         ("/* why */ COMMIT", Control::Commit),
+        ("/* a /* nested */ CREATE */ COMMIT", Control::Commit),
     ];
     for (sql, control) in cases {
         assert_eq!(classify(sql), TransactionRole::Control(control), "{sql}");
@@ -36,8 +37,42 @@ fn control_statements_by_their_leading_keywords() {
         "SELECT 'COMMIT'",
         "UPDATE t SET commit = true",
         "CREATE INDEX i ON t (a)",
+        "/* a /* nested */ COMMIT */ CREATE TABLE t (a int)",
     ] {
         assert_eq!(classify(sql), TransactionRole::Ordinary, "{sql}");
+    }
+}
+
+#[test]
+fn only_statements_that_keep_the_transaction_and_return_no_rows_are_pipelined() {
+    for sql in [
+        "CREATE TABLE t (id int PRIMARY KEY)",
+        "/* first */ ALTER TABLE t ADD COLUMN b int",
+        "INSERT INTO t VALUES (1)",
+        "update t set b = 2",
+        "DO $$ BEGIN PERFORM 1; END $$",
+        "SET search_path = app",
+        "GRANT SELECT ON t TO PUBLIC",
+    ] {
+        assert!(can_pipeline(sql), "{sql}");
+    }
+    for sql in [
+        "COMMIT",
+        "/* a /* nested */ CREATE */ COMMIT",
+        "END",
+        "SAVEPOINT s",
+        "SELECT 1",
+        "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x",
+        "INSERT INTO t VALUES (1) RETURNING id",
+        "DELETE FROM t Returning *",
+        "CALL p()",
+        "COPY t FROM STDIN",
+        "VALUES (1)",
+        "CREATE INDEX CONCURRENTLY i ON t (a)",
+        "EXPLAIN ANALYZE INSERT INTO t VALUES (1)",
+        "",
+    ] {
+        assert!(!can_pipeline(sql), "{sql}");
     }
 }
 
