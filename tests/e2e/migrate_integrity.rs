@@ -824,10 +824,10 @@ fn the_guard_catches_a_commit_the_checks_did_not_see() {
     );
 }
 
-/// Statements travel to the server in batches (each followed by the guard's check, up to 256
-/// per round trip): a failure deep in a long file is still reported at its own line, with
-/// nothing of the file left; rows, `RETURNING`, `DO` blocks and `SELECT`s in the middle of a
-/// batch run as written.
+/// Statements travel to the server in batches (up to 256 per round trip, the guard's check
+/// behind those that could end the transaction): a failure deep in a long file is still
+/// reported at its own line, with nothing of the file left; rows, `RETURNING`, `DO` blocks and
+/// `SELECT`s in the middle of a batch run as written.
 #[test]
 fn a_long_migration_sent_in_batches_fails_at_its_own_line_and_leaves_nothing() {
     let p = TestProject::new();

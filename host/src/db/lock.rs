@@ -179,9 +179,7 @@ impl MigrationLock {
                 held += 1;
             }
             if held == keys.len() {
-                let verify = client
-                    .prepare(&held_count_sql(&keys, "pg_catalog.pg_backend_pid()"))
-                    .await?;
+                let verify = client.prepare(&held_count_sql(&keys)).await?;
                 return Ok(MigrationLock {
                     client,
                     verify,
@@ -259,33 +257,6 @@ impl MigrationLock {
         }
     }
 
-    /// A boolean SQL expression, for the run's other connections: true while the server shows
-    /// both keys granted to the lock's connection. Checked inside a migration's transaction as
-    /// it opens, so that the statements sent behind it run only under the lock.
-    pub fn held_sql(&self) -> String {
-        format!(
-            "(({}) = {})",
-            held_count_sql(&self.keys, &self.pid.to_string()),
-            self.keys.len()
-        )
-    }
-
-    /// Why the lock is gone, once [`MigrationLock::held_sql`] was found false: the details
-    /// come from its own connection ([`MigrationLock::verify`]).
-    pub async fn lost(&self) -> LockLost {
-        match self.verify().await {
-            Err(lost) => lost,
-            Ok(()) => LockLost {
-                table: self.table.clone(),
-                why: format!(
-                    "the server did not show it held by its connection (pid {}) when the \
-                     migration was to start",
-                    self.pid
-                ),
-            },
-        }
-    }
-
     /// True when the server, asked on the lock's connection, reports the transaction `txid`
     /// (of another session) rolled back. False when it cannot say (its connection is gone too).
     pub async fn rolled_back(&self, txid: i64) -> bool {
@@ -331,9 +302,8 @@ impl MigrationLock {
     }
 }
 
-/// How many of `keys` the server shows granted to the session whose pid is `pid` (an SQL
-/// expression).
-fn held_count_sql(keys: &[Key], pid: &str) -> String {
+/// How many of `keys` the server shows granted to the session that asks.
+fn held_count_sql(keys: &[Key]) -> String {
     let held: Vec<String> = keys
         .iter()
         .map(|key| {
@@ -342,8 +312,8 @@ fn held_count_sql(keys: &[Key], pid: &str) -> String {
         })
         .collect();
     format!(
-        "SELECT count(*) FROM pg_catalog.pg_locks \
-         WHERE locktype = 'advisory' AND granted AND pid = {pid} \
+        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_locks \
+         WHERE locktype = 'advisory' AND granted AND pid = pg_catalog.pg_backend_pid() \
            AND ({})",
         held.join(" OR ")
     )

@@ -386,7 +386,9 @@ impl<'a> Scanner<'a> {
     }
 
     fn line_comment(&mut self, i: usize) -> usize {
-        let end = line_end(self.bytes, i);
+        // PostgreSQL ends a `--` comment at a carriage return as at a newline.
+        let end =
+            memchr::memchr2(b'\n', b'\r', &self.bytes[i..]).map_or(self.bytes.len(), |n| i + n + 1);
         let line = self.line_of(i);
         self.out.comments.push(LineComment {
             text: self.sql[i..end].trim_end(),

@@ -103,24 +103,43 @@ pub fn classify(text: &str) -> TransactionRole {
     outside_only(&words).map_or(TransactionRole::Ordinary, TransactionRole::OutsideOnly)
 }
 
-/// True when `text` (one statement) can be sent behind the statement before it without
-/// waiting for that one's answer, inside the runner's transaction: its first keyword is one
-/// PostgreSQL never lets end or replace the transaction block it runs in (a `COMMIT` inside a
-/// `DO` block or a procedure is refused there), and it returns no rows, so reading its answer
-/// never makes the client ask the server something (a row type's name) behind later
-/// statements. Anything else is sent alone, once the statement before it is answered.
-pub fn can_pipeline(text: &str) -> bool {
-    let words = Words::of(text);
-    match words.top(0) {
-        "create" | "alter" | "drop" | "comment" | "grant" | "revoke" | "truncate" | "do"
-        | "refresh" | "reindex" | "cluster" | "analyze" | "analyse" | "lock" | "security"
-        | "notify" | "set" | "reset" => matches!(classify(text), TransactionRole::Ordinary),
-        "insert" | "update" | "delete" | "merge" => !text
-            .as_bytes()
-            .windows(b"returning".len())
-            .any(|w| w.eq_ignore_ascii_case(b"returning")),
-        _ => false,
-    }
+/// True when `text` (one statement, sent alone in its protocol message) cannot end or replace
+/// the transaction block it runs in: its first keyword is one PostgreSQL never lets do that (a
+/// `COMMIT` inside a `DO` block or a procedure fails in a transaction block), and it is not a
+/// statement PostgreSQL refuses there. Such statements can travel one behind the other, and the
+/// runner's transaction needs no check after them. The list holds what migrations are made of;
+/// anything else is checked.
+pub fn cannot_end_transaction(text: &str) -> bool {
+    let keeps = matches!(
+        Words::of(text).top(0),
+        "create"
+            | "alter"
+            | "drop"
+            | "comment"
+            | "grant"
+            | "revoke"
+            | "truncate"
+            | "do"
+            | "call"
+            | "refresh"
+            | "reindex"
+            | "cluster"
+            | "analyze"
+            | "analyse"
+            | "lock"
+            | "security"
+            | "notify"
+            | "set"
+            | "reset"
+            | "insert"
+            | "update"
+            | "delete"
+            | "merge"
+            | "select"
+            | "with"
+            | "values"
+    );
+    keeps && matches!(classify(text), TransactionRole::Ordinary)
 }
 
 /// The name of a statement PostgreSQL refuses inside a transaction block, if it is one.
@@ -180,8 +199,9 @@ impl<'a> Words<'a> {
         while i < bytes.len() && words.len() < LEADING_WORDS {
             let b = bytes[i];
             i = match b {
+                // PostgreSQL ends a `--` comment at a carriage return too.
                 b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                    memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n + 1)
+                    memchr::memchr2(b'\n', b'\r', &bytes[i..]).map_or(bytes.len(), |n| i + n + 1)
                 }
                 // Nested, as PostgreSQL reads them: `/* a /* b */ CREATE */ COMMIT` is a COMMIT.
                 b'/' if bytes.get(i + 1) == Some(&b'*') => {

@@ -1,9 +1,12 @@
 //! The transaction guard: the applier's transaction is known by its id, taken when it opens,
-//! and checked after every statement and every hook call — pipelined with them, so the check
-//! adds no round trip. A `COMMIT`, `ROLLBACK` or new `BEGIN` from anywhere on the connection
-//! changes the id the check sees. Its end is verified with the server: `txid_status` says
-//! whether it committed or rolled back, so a `COMMIT` answered with `ROLLBACK` is a failure and
-//! "rolled back" is only said when the server confirms it.
+//! and checked after every hook call and every statement that could end it — pipelined with
+//! them, so the check adds no round trip. A `COMMIT`, `ROLLBACK` or new `BEGIN` from anywhere
+//! on the connection changes the id the check sees. The other statements cannot end it, and
+//! need no check: their first keyword is one PostgreSQL never lets end a transaction block
+//! (see [`crate::sql::transaction::cannot_end_transaction`]), and each travels in a protocol
+//! message of its own, which holds exactly one statement. Its end is verified with the server:
+//! `txid_status` says whether it committed or rolled back, so a `COMMIT` answered with
+//! `ROLLBACK` is a failure and "rolled back" is only said when the server confirms it.
 //!
 //! Also the session reset that starts every migration from the connection's own state.
 
@@ -70,58 +73,6 @@ impl SessionReset {
         }
         Ok(())
     }
-
-    /// Resets the session, prepared statements aside: a migration whose statements are sent
-    /// behind the reset checks that there are none as its transaction opens
-    /// ([`no_sql_prepared`]). Its message is sent at the first poll.
-    pub async fn run_all_but_prepared(&self, client: &Client) -> Result<(), tokio_postgres::Error> {
-        client
-            .batch_execute(&format!("{}SELECT {}", self.statements, self.select))
-            .await
-    }
-}
-
-/// A condition the server checks in the query that opens a migration's transaction and takes
-/// its id: when it does not hold, that query fails, which aborts the transaction, so that no
-/// statement sent behind it can run.
-#[derive(Debug, Clone)]
-pub struct Precondition {
-    /// A boolean SQL expression.
-    pub holds: String,
-    /// What the failure's message says, to recognise it ([`Precondition::failed`]); written
-    /// into the query as an SQL string, so it holds no quote.
-    pub marker: &'static str,
-}
-
-impl Precondition {
-    /// True when `error` is this precondition's failure.
-    pub fn failed(&self, error: &anyhow::Error) -> bool {
-        error
-            .chain()
-            .filter_map(|e| e.downcast_ref::<tokio_postgres::Error>())
-            .filter_map(tokio_postgres::Error::as_db_error)
-            .any(|db| db.message().contains(self.marker))
-    }
-
-    /// `WHEN NOT (holds) THEN <an error>` for the opening query's `CASE`. The error's text goes
-    /// through `concat` (a stable function), so that the planner cannot raise it early while
-    /// folding constants.
-    fn case(&self) -> String {
-        debug_assert!(!self.marker.contains('\''), "{}", self.marker);
-        format!(
-            "WHEN NOT ({}) THEN pg_catalog.int8(pg_catalog.concat('{}')) ",
-            self.holds, self.marker
-        )
-    }
-}
-
-/// The session holds no SQL-level prepared statement (one a migration before left): checked
-/// when the reset did not deallocate them ([`SessionReset::run_all_but_prepared`]).
-pub fn no_sql_prepared() -> Precondition {
-    Precondition {
-        holds: format!("({COUNT_FROM_SQL}) = 0"),
-        marker: "confiture: SQL prepared statements are left in the session",
-    }
 }
 
 /// Deallocates every SQL-level prepared statement. A `DO` block is compiled at each run, so
@@ -160,54 +111,30 @@ impl Txn {
         self.txid
     }
 
-    /// Resets the session (prepared statements included), then [`Txn::open`]s — one round
-    /// trip.
+    /// Resets the session, then opens a transaction with the `BEGIN` modes `modes` (e.g.
+    /// `ISOLATION LEVEL SERIALIZABLE`, usually empty) and takes its id, evaluating `setup`
+    /// (`set_config` calls for the transaction) in the same `SELECT` — one round trip, unless
+    /// the reset has SQL prepared statements to deallocate. `BEGIN` goes in a message of its
+    /// own, so that nothing else in the messages can keep it from running.
     pub async fn begin(
         client: &Client,
         reset: &SessionReset,
         modes: &str,
         setup: &str,
-        preconditions: &[&Precondition],
     ) -> anyhow::Result<Txn> {
-        let (reset, opened) = tokio::join!(biased;
-            reset.run(client),
-            Txn::open(client, modes, setup, preconditions)
-        );
-        let txn = opened?;
-        reset.context("resetting the session before the migration")?;
-        Ok(txn)
-    }
-
-    /// Opens a transaction with the `BEGIN` modes `modes` (e.g. `ISOLATION LEVEL
-    /// SERIALIZABLE`, usually empty) and takes its id once the server found every one of
-    /// `preconditions` true, evaluating `setup` (`set_config` calls for the transaction) in the
-    /// same `SELECT`. Two messages, both sent at the first poll, so that queries joined after
-    /// this one travel behind them in the same round trip; `BEGIN` goes alone, so that nothing
-    /// in the second one can keep it from running.
-    pub async fn open(
-        client: &Client,
-        modes: &str,
-        setup: &str,
-        preconditions: &[&Precondition],
-    ) -> anyhow::Result<Txn> {
-        let id = match preconditions {
-            [] => "pg_catalog.txid_current()".to_string(),
-            _ => {
-                let failing: String = preconditions.iter().map(|p| p.case()).collect();
-                format!("CASE {failing}ELSE pg_catalog.txid_current() END")
-            }
-        };
         let begin = format!("BEGIN {modes}");
-        let checked = match setup {
-            "" => format!("SELECT {id}"),
-            _ => format!("SELECT {id}, {setup}"),
+        let id = match setup {
+            "" => "SELECT pg_catalog.txid_current()".to_string(),
+            _ => format!("SELECT pg_catalog.txid_current(), {setup}"),
         };
-        let (begun, opened) = tokio::join!(biased;
+        let (reset, begun, opened) = tokio::join!(biased;
+            reset.run(client),
             client.batch_execute(&begin),
-            client.simple_query(&checked)
+            client.simple_query(&id)
         );
         begun.context("opening the migration's transaction")?;
         let opened = opened.context("opening the migration's transaction")?;
+        reset.context("resetting the session before the migration")?;
         let txid = first_value(&opened)
             .and_then(|v| v.parse().ok())
             .context("txid_current() gave no transaction id")?;

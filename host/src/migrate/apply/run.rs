@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::Either;
 use tokio_postgres::Client;
 
-use super::guard::{Ended, OWN_IDENTITY, Precondition, Txn, no_sql_prepared};
+use super::guard::{Ended, OWN_IDENTITY, Txn};
 use super::indexes::invalid_indexes;
 use super::{Applier, Bookkeeping, Flow, Left, Outcome, Rehearsal, Unit, UnitFailure};
 use crate::db::lock::{LockLost, MigrationLock};
@@ -17,7 +17,7 @@ use crate::hooks::{MigrationRef, Status};
 use crate::plugins::hooks::Direction;
 use crate::plugins::{HookEvent, PgDatabase};
 use crate::sql::SqlStatement;
-use crate::sql::transaction::can_pipeline;
+use crate::sql::transaction::cannot_end_transaction;
 
 /// A step of a unit failed.
 struct StepFailure {
@@ -72,7 +72,8 @@ fn located(
 /// Runs `work` (statements on the work connection) while watching, on the lock's
 /// connection, who blocks this run: every three quarters of `lock_timeout` while it runs, the
 /// sessions holding the locks it waits for are noted, so that a failure on `lock_timeout` can
-/// name them. Returns its result and the sessions last seen blocking it, described.
+/// name them. Returns its result and the sessions last seen blocking it, described (for a
+/// batch, seen while any of its statements waited).
 async fn watched<T>(
     work: impl Future<Output = T>,
     lock: &MigrationLock,
@@ -81,7 +82,8 @@ async fn watched<T>(
     if lock_timeout_ms == 0 {
         return (work.await, Vec::new());
     }
-    let every = Duration::from_millis(lock_timeout_ms * 3 / 4);
+    // Not more often than every 50 ms, whatever the timeout.
+    let every = Duration::from_millis((lock_timeout_ms * 3 / 4).max(50));
     tokio::pin!(work);
     let mut seen = Vec::new();
     loop {
@@ -105,21 +107,25 @@ async fn watched<T>(
 const MOST_IN_FLIGHT: usize = 256;
 
 /// How many of `statements`, from the first, go out together in one round trip: those that
-/// [`can_pipeline`], then one more (only its own check travels behind it), never a `COPY`
-/// (its data waits for the server's go-ahead).
+/// [`cannot_end_transaction`], then one more (only the guard's check travels behind it), never
+/// a `COPY` (its data waits for the server's go-ahead); at most [`MOST_IN_FLIGHT`].
 fn batch_len(statements: &[&SqlStatement<'_>]) -> usize {
     let sendable = |s: &&&SqlStatement<'_>| s.copy_data.is_none();
     let lead = statements
         .iter()
-        .take_while(|s| sendable(s) && can_pipeline(s.text))
+        .take(MOST_IN_FLIGHT)
+        .take_while(|s| sendable(s) && cannot_end_transaction(s.text))
         .count();
-    let last = statements.get(lead).filter(sendable).map_or(0, |_| 1);
-    (lead + last).min(MOST_IN_FLIGHT)
+    let last = statements
+        .get(lead)
+        .filter(|s| lead < MOST_IN_FLIGHT && sendable(s))
+        .map_or(0, |_| 1);
+    lead + last
 }
 
 /// What a statement sent in a batch came back with: its own result, then the id of the
 /// transaction the session was in right after it (the guard's check), unless it is one that
-/// cannot end the transaction ([`can_pipeline`]).
+/// cannot end the transaction ([`cannot_end_transaction`]).
 type Sent = (
     Result<u64, tokio_postgres::Error>,
     Option<Result<Option<i64>, tokio_postgres::Error>>,
@@ -132,7 +138,7 @@ type Sent = (
 async fn send_batch(client: &Client, statements: &[&SqlStatement<'_>]) -> Vec<Sent> {
     let mut in_flight = Vec::with_capacity(statements.len());
     for &statement in statements {
-        let checked = !can_pipeline(statement.text);
+        let checked = !cannot_end_transaction(statement.text);
         let mut sent = Box::pin(async move {
             let check = async {
                 if checked {
@@ -158,10 +164,6 @@ async fn send_batch(client: &Client, statements: &[&SqlStatement<'_>]) -> Vec<Se
     answers
 }
 
-/// What the opening of a unit's transaction fails with when the run's migration lock is not
-/// held (see [`Precondition`]).
-const LOCK_NOT_HELD: &str = "confiture: the migration lock of this run is not held";
-
 /// Checks what a batch of `statements`, from the `from`-th, came back with ([`send_batch`]):
 /// the first that failed is the unit's failure (those after it found the transaction aborted),
 /// and the transaction must still be `txn` after each that was checked.
@@ -186,24 +188,6 @@ fn check_sent(
         }
     }
     Ok(())
-}
-
-/// A unit whose transaction did not open (`error`): not started when the run's lock was not
-/// held, else failed with nothing left — unless a statement sent behind the opening ran
-/// (`ran`), which the server would then have run outside it: unknown.
-async fn not_opened(
-    lock: &MigrationLock,
-    held: &Precondition,
-    error: anyhow::Error,
-    ran: bool,
-) -> UnitFailure {
-    if held.failed(&error) {
-        return not_started(lock.lost().await);
-    }
-    UnitFailure {
-        error,
-        left: if ran { Left::Unknown } else { Left::Nothing },
-    }
 }
 
 /// A unit that did not start: the run's migration lock is lost.
@@ -370,7 +354,7 @@ impl Applier<'_> {
     }
 
     /// Runs the unit in a transaction of its own, committed with its tracking row (see
-    /// [`Applier::open_unit`] for how it opens).
+    /// [`Applier::open_unit`] for how it opens), its statements sent in batches.
     async fn in_transaction(
         &mut self,
         lock: &MigrationLock,
@@ -378,8 +362,8 @@ impl Applier<'_> {
         hook: Option<&MigrationRef>,
     ) -> Result<Duration, UnitFailure> {
         let started = Instant::now();
-        let (txn, ran) = self.open_unit(lock, unit, hook).await?;
-        let step = match self.statements(&txn, unit, hook, lock, ran).await {
+        let txn = self.open_unit(lock, unit).await?;
+        let step = match self.statements(&txn, unit, hook, lock).await {
             Ok(()) if self.listens(HookEvent::PostExecute, hook) => {
                 self.close(&txn, unit, hook, started, true).await
             }
@@ -393,21 +377,12 @@ impl Applier<'_> {
         committed(error, ended).map(|()| started.elapsed())
     }
 
-    /// Resets the session and opens the unit's transaction, which the server lets open only
-    /// while the run holds its migration lock (checked inside it, [`MigrationLock::held_sql`]).
-    /// When nothing must run between them (no `pre-execute` hook, no `BEGIN` modes), the
-    /// unit's first statements travel behind the opening in the same round trip: the server
-    /// aborts the transaction when a check fails, so they cannot run without the lock, nor
-    /// outside the transaction. Returns the transaction and how many statements already ran
-    /// in it, checked by the guard.
-    async fn open_unit(
-        &self,
-        lock: &MigrationLock,
-        unit: &Unit<'_>,
-        hook: Option<&MigrationRef>,
-    ) -> Result<(Txn, usize), UnitFailure> {
+    /// Resets the session and opens the unit's transaction while the lock is verified on its
+    /// own connection (two connections, one round trip). The unit's statements are sent only
+    /// once both have answered: a statement sent behind a `BEGIN` that failed (a cancel that
+    /// arrived late, a statement timeout) would run outside any transaction.
+    async fn open_unit(&self, lock: &MigrationLock, unit: &Unit<'_>) -> Result<Txn, UnitFailure> {
         let client = self.client;
-        let statements = unit.statements();
         let modes = unit
             .script
             .plan
@@ -415,62 +390,23 @@ impl Applier<'_> {
             .as_ref()
             .map_or("", |w| w.modes.as_str());
         let setup = self.settings.set_configs(true);
-        let held = Precondition {
-            holds: lock.held_sql(),
-            marker: LOCK_NOT_HELD,
-        };
-        let lead = if modes.is_empty() && !self.listens(HookEvent::PreExecute, hook) {
-            batch_len(&statements)
-        } else {
-            0
-        };
-        if lead > 0 {
-            // The reset leaves SQL-level prepared statements to a check, which fails when a
-            // migration before left some; the unit then opens again below, after they are
-            // deallocated, its statements sent only once it is open.
-            let prepared = no_sql_prepared();
-            let preconditions = [&held, &prepared];
-            let opening = async {
-                tokio::join!(biased;
-                    self.reset.run_all_but_prepared(client),
-                    Txn::open(client, "", &setup, &preconditions),
-                    send_batch(client, &statements[..lead])
-                )
-            };
-            let ((reset, opened, sent), blockers) =
-                watched(opening, lock, self.settings.lock_timeout_ms).await;
-            match opened {
-                Ok(txn) => {
-                    let checked = match reset {
-                        Ok(()) => {
-                            check_sent(&txn, &unit.script.file, &statements, 0, sent, blockers)
-                        }
-                        Err(error) => Err(StepFailure::new(
-                            anyhow::Error::new(error)
-                                .context("resetting the session before the migration"),
-                        )),
-                    };
-                    return match checked {
-                        Ok(()) => Ok((txn, lead)),
-                        Err(step) => Err(self.abandon(txn, step).await),
-                    };
-                }
-                Err(error) if prepared.failed(&error) => {
-                    let _ = client.batch_execute("ROLLBACK").await;
-                }
-                Err(error) => {
-                    let _ = client.batch_execute("ROLLBACK").await;
-                    let ran = sent.iter().any(|(ran, _)| ran.is_ok());
-                    return Err(not_opened(lock, &held, error, ran).await);
-                }
-            }
-        }
-        match Txn::begin(client, &self.reset, modes, &setup, &[&held]).await {
-            Ok(txn) => Ok((txn, 0)),
-            Err(error) => {
+        let (verified, opened) = tokio::join!(
+            lock.verify(),
+            Txn::begin(client, &self.reset, modes, &setup)
+        );
+        match (verified, opened) {
+            (Ok(()), Ok(txn)) => Ok(txn),
+            (verified, opened) => {
                 // Nothing of the unit was sent; leave no transaction open.
                 let _ = client.batch_execute("ROLLBACK").await;
-                Err(not_opened(lock, &held, error, false).await)
+                Err(match (verified, opened) {
+                    (Err(lost), _) => not_started(lost),
+                    (Ok(()), Err(error)) => UnitFailure {
+                        error,
+                        left: Left::Nothing,
+                    },
+                    (Ok(()), Ok(_)) => unreachable!("both succeeded above"),
+                })
             }
         }
     }
@@ -550,16 +486,15 @@ impl Applier<'_> {
         .await
     }
 
-    /// Inside `txn`: `pre-execute` and the unit's statements from the `from`-th on (watched
-    /// through `lock`, see [`watched`]), sent in batches ([`batch_len`]) — the transaction
-    /// checked after each statement.
+    /// Inside `txn`: `pre-execute` and the unit's statements (watched through `lock`, see
+    /// [`watched`]), sent in batches ([`batch_len`]) — the transaction checked after each
+    /// statement that could end it.
     async fn statements(
         &mut self,
         txn: &Txn,
         unit: &Unit<'_>,
         hook: Option<&MigrationRef>,
         lock: &MigrationLock,
-        from: usize,
     ) -> Result<(), StepFailure> {
         let client = self.client;
         self.fire(
@@ -573,7 +508,7 @@ impl Applier<'_> {
         let statements = unit.statements();
         let file = &unit.script.file;
         let lock_timeout = self.settings.lock_timeout_ms;
-        let mut k = from;
+        let mut k = 0;
         while k < statements.len() {
             let statement = statements[k];
             if statement.copy_data.is_none() {
@@ -590,18 +525,11 @@ impl Applier<'_> {
             }
             // A copy's check waits for its data to be sent.
             let (ran, blockers) = watched(execute(client, statement), lock, lock_timeout).await;
-            if let Err(err) = &ran {
-                return Err(StepFailure::new(located(
-                    file,
-                    &statements,
-                    k,
-                    err,
-                    blockers,
-                )));
-            }
-            if !txn.is_ours(client).await? {
-                return Err(StepFailure::lost(at(file, statement)));
-            }
+            let id = match ran {
+                Ok(_) => Some(Txn::current_id(client).await),
+                Err(_) => None,
+            };
+            check_sent(txn, file, &statements, k, vec![(ran, id)], blockers)?;
             k += 1;
         }
         Ok(())
@@ -794,7 +722,7 @@ pub(super) async fn rehearse(
 ) -> anyhow::Result<Rehearsal> {
     let client = applier.client;
     let setup = applier.settings.set_configs(true);
-    let txn = Txn::begin(client, &applier.reset, "", &setup, &[]).await?;
+    let txn = Txn::begin(client, &applier.reset, "", &setup).await?;
     let mut outcomes = Vec::with_capacity(units.len());
     // A missing tracking table is created inside the transaction, and rolled back with it.
     let prepared = async {
@@ -830,7 +758,7 @@ pub(super) async fn rehearse(
         let set = format!("SELECT {setup}");
         let (reset, set) = tokio::join!(applier.reset.run(client), client.batch_execute(&set));
         let step = match reset.and(set) {
-            Ok(()) => match applier.statements(&txn, unit, hook.as_ref(), lock, 0).await {
+            Ok(()) => match applier.statements(&txn, unit, hook.as_ref(), lock).await {
                 Ok(()) => {
                     applier
                         .close(&txn, unit, hook.as_ref(), started, false)
@@ -896,23 +824,29 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_is_the_pipelined_statements_and_one_more_never_a_copy() {
+    fn a_batch_is_the_statements_that_keep_the_transaction_and_one_more_never_a_copy() {
         assert_eq!(
             len(
                 "CREATE TABLE t (a int); INSERT INTO t VALUES (1); SELECT 1; CREATE TABLE u (a int);"
             ),
-            3
+            4
         );
-        assert_eq!(len("SELECT 1; CREATE TABLE t (a int);"), 1);
+        assert_eq!(
+            len("CREATE TABLE t (a int); VACUUM t; CREATE TABLE u (a int);"),
+            2
+        );
         assert_eq!(len("COMMIT; CREATE TABLE t (a int);"), 1);
         assert_eq!(
             len("CREATE TABLE t (a int); COPY t FROM stdin;\n1\n\\.\n"),
             1
         );
         assert_eq!(len("COPY t FROM stdin;\n1\n\\.\n"), 0);
-        assert_eq!(
-            len(&"INSERT INTO t VALUES (1);\n".repeat(MOST_IN_FLIGHT + 10)),
-            MOST_IN_FLIGHT
+        let many = "INSERT INTO t VALUES (1);\n".repeat(MOST_IN_FLIGHT + 10);
+        assert_eq!(len(&many), MOST_IN_FLIGHT);
+        let after_many = format!(
+            "{}VACUUM t;",
+            "INSERT INTO t VALUES (1);\n".repeat(MOST_IN_FLIGHT)
         );
+        assert_eq!(len(&after_many), MOST_IN_FLIGHT);
     }
 }
