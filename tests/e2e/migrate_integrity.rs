@@ -75,6 +75,12 @@ fn transaction_control_in_a_file_is_refused_before_anything_runs() {
             2,
             "PREPARE TRANSACTION at line 2",
         ),
+        // Block comments nest: what looks like a CREATE is inside the comment.
+        (
+            "CREATE TABLE a (id int);\n/* a /* nested */ CREATE */ COMMIT;\nCREATE TABLE b (id int);\n",
+            2,
+            "COMMIT at line 2",
+        ),
     ];
     for (sql, line, what) in cases {
         migration(&p, "002_bad", sql);
@@ -816,4 +822,51 @@ fn the_guard_catches_a_commit_the_checks_did_not_see() {
         db.scalar("SELECT count(*)::text FROM tb_confiture"),
         Some("0".into())
     );
+}
+
+/// Statements travel to the server in batches (up to 256 per round trip, the guard's check
+/// behind those that could end the transaction): a failure deep in a long file is still
+/// reported at its own line, with nothing of the file left; rows, `RETURNING`, `DO` blocks and
+/// `SELECT`s in the middle of a batch run as written.
+#[test]
+fn a_long_migration_sent_in_batches_fails_at_its_own_line_and_leaves_nothing() {
+    let p = TestProject::new();
+    let mut sql = String::from("CREATE TABLE batched (id int PRIMARY KEY, note text);\n");
+    for id in 1..600 {
+        let statement = match id {
+            100 => "SELECT count(*) FROM batched;".to_string(),
+            200 => format!("INSERT INTO batched VALUES ({id}, 'é') RETURNING id;"),
+            300 => format!("DO $$ BEGIN INSERT INTO batched VALUES ({id}, ';'); END $$;"),
+            _ => format!("INSERT INTO batched VALUES ({id}, 'row {id}');"),
+        };
+        sql.push_str(&statement);
+        sql.push('\n');
+    }
+    migration(&p, "001_long", &sql);
+    migration(&p, "002_after", "CREATE TABLE after_long (id int);\n");
+    let run = p.run(&["migrate", "up"]);
+    run.ok();
+    assert_eq!(
+        p.db.scalar("SELECT count(*)::text FROM batched"),
+        Some("598".into())
+    );
+    assert_eq!(recorded(&p), ["001", "002"]);
+
+    // Line 551 repeats the id of line 2 (the 550th statement of a file sent in batches of 256).
+    let mut bad = sql.replace("batched", "doomed");
+    bad.push_str("CREATE TABLE doomed_too (id int);\n");
+    let mut lines: Vec<&str> = bad.lines().collect();
+    lines[550] = "INSERT INTO doomed VALUES (1, 'a duplicate');";
+    migration(&p, "003_doomed", &(lines.join("\n") + "\n"));
+    migration(&p, "004_later", "CREATE TABLE later (id int);\n");
+    let run = p.run(&["migrate", "up", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    let failure = &report["failure"];
+    assert_eq!(failure["version"], "003", "{report}");
+    assert_eq!(failure["error"]["line"], 551, "{report}");
+    assert_eq!(failure["error"]["sqlstate"], "23505", "{report}");
+    assert_eq!(failure["left"]["left"], "nothing", "{report}");
+    assert!(!exists(&p, "doomed") && !exists(&p, "doomed_too") && !exists(&p, "later"));
+    assert_eq!(recorded(&p), ["001", "002"]);
 }

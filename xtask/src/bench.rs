@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: `confiture migrate up` of N small migrations (each a CREATE TABLE and an
 //! INSERT) on a fresh database, against `psql -f` of the same SQL concatenated on another fresh
 //! database, in the same run on the same throwaway cluster. Reports medians and the ratio.
+//! With `--round-trip-ms`, both tools reach the cluster through a relay that delays every round
+//! trip ([`crate::latency`]), as a network would.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,7 +18,12 @@ use crate::workspace::{build_confiture, on_path, target_dir};
 const TARGET_RATIO: f64 = 1.0;
 
 /// Runs the benchmark and prints the result (and a Markdown row for docs/benchmarks.md).
-pub fn run(migrations: usize, repetitions: usize, fsync_off: bool) -> anyhow::Result<u8> {
+pub fn run(
+    migrations: usize,
+    repetitions: usize,
+    fsync_off: bool,
+    round_trip: Option<Duration>,
+) -> anyhow::Result<u8> {
     if migrations == 0 || repetitions == 0 {
         bail!("--migrations and --repetitions must be at least 1");
     }
@@ -32,8 +39,13 @@ pub fn run(migrations: usize, repetitions: usize, fsync_off: bool) -> anyhow::Re
         work.join("pg").display()
     );
     let status = cluster.start()?;
+    let relay = match (round_trip, status.port) {
+        (Some(round_trip), Some(port)) => Some(crate::latency::Relay::start(port, round_trip)?),
+        _ => None,
+    };
     let result = measure(
         &cluster,
+        relay.as_ref().map(|r| r.port),
         &binary,
         &psql,
         &project,
@@ -47,7 +59,11 @@ pub fn run(migrations: usize, repetitions: usize, fsync_off: bool) -> anyhow::Re
     println!();
     println!(
         "{migrations} migrations, median of {repetitions} runs each, on a fresh database per run \
-         (fsync and synchronous_commit {durability}):"
+         (fsync and synchronous_commit {durability}{}):",
+        round_trip.map_or(String::new(), |rt| format!(
+            ", {:.2} ms added to every round trip",
+            ms(rt)
+        ))
     );
     println!("  confiture migrate up   {:>8.1} ms", ms(confiture));
     println!("  psql -f (concatenated) {:>8.1} ms", ms(psql_time));
@@ -87,6 +103,7 @@ fn write_project(project: &Path, migrations: usize) -> anyhow::Result<PathBuf> {
 /// Median times of confiture and psql over `repetitions` fresh databases each.
 fn measure(
     cluster: &Cluster,
+    relay: Option<u16>,
     binary: &Path,
     psql: &Path,
     project: &Path,
@@ -104,8 +121,13 @@ fn measure(
         for db in [&db_c, &db_p] {
             run_psql(psql, &admin, &["-c", &format!("CREATE DATABASE {db}")])?;
         }
-        let url_c = cluster.admin_spec()?.with_dbname(&db_c).url_with_password();
-        let url_p = cluster.admin_spec()?.with_dbname(&db_p).url_with_password();
+        // Both tools connect through the relay, when there is one.
+        let timed = match relay {
+            Some(port) => cluster.admin_spec_through(port)?,
+            None => cluster.admin_spec()?,
+        };
+        let url_c = timed.with_dbname(&db_c).url_with_password();
+        let url_p = timed.with_dbname(&db_p).url_with_password();
         // Alternate which side runs first, so neither always meets a warmer cache.
         let time_confiture = || -> anyhow::Result<Duration> {
             let started = Instant::now();

@@ -12,6 +12,7 @@ mod cli_docs;
 mod demo;
 mod docs_section;
 mod example;
+mod latency;
 mod layers;
 mod mutants;
 mod plugins;
@@ -64,6 +65,10 @@ enum Task {
         /// Run the cluster with fsync and synchronous_commit off, so commit flushes do not dominate
         #[arg(long)]
         fsync_off: bool,
+        /// Connect both tools through a relay that adds this many milliseconds to every round
+        /// trip, as a network to a server on another machine would
+        #[arg(long, value_name = "MS")]
+        round_trip_ms: Option<f64>,
     },
     /// Build every plugin under plugins/ (Rust, Python, JavaScript, C) into target/plugins/
     BuildPlugins,
@@ -139,7 +144,13 @@ fn main() -> std::process::ExitCode {
             migrations,
             repetitions,
             fsync_off,
-        } => bench::run(migrations, repetitions, fsync_off),
+            round_trip_ms,
+        } => bench::run(
+            migrations,
+            repetitions,
+            fsync_off,
+            round_trip_ms.map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0)),
+        ),
         Task::BuildPlugins => plugins::build_plugins(&workspace::root()).map(|built| {
             println!("{} plugin components in target/plugins/", built.len());
             0

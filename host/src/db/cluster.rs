@@ -225,6 +225,14 @@ impl Cluster {
         Ok(self.spec_on("postgres", &self.running_state()?))
     }
 
+    /// [`Cluster::admin_spec`], through another port of the same host (a relay in front of
+    /// the cluster).
+    pub fn admin_spec_through(&self, port: u16) -> anyhow::Result<ConnectionSpec> {
+        let mut state = self.running_state()?;
+        state.port = port;
+        Ok(self.spec_on("postgres", &state))
+    }
+
     /// Drops the project database (closing its sessions) and creates it again, empty.
     pub async fn reset_database(&self) -> anyhow::Result<()> {
         let admin = self.admin_spec()?.connect().await?;

@@ -312,7 +312,7 @@ fn held_count_sql(keys: &[Key]) -> String {
         })
         .collect();
     format!(
-        "SELECT count(*) FROM pg_catalog.pg_locks \
+        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_locks \
          WHERE locktype = 'advisory' AND granted AND pid = pg_catalog.pg_backend_pid() \
            AND ({})",
         held.join(" OR ")

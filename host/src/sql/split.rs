@@ -386,7 +386,9 @@ impl<'a> Scanner<'a> {
     }
 
     fn line_comment(&mut self, i: usize) -> usize {
-        let end = line_end(self.bytes, i);
+        // PostgreSQL ends a `--` comment at a carriage return as at a newline.
+        let end =
+            memchr::memchr2(b'\n', b'\r', &self.bytes[i..]).map_or(self.bytes.len(), |n| i + n + 1);
         let line = self.line_of(i);
         self.out.comments.push(LineComment {
             text: self.sql[i..end].trim_end(),
@@ -543,7 +545,7 @@ fn is_ident_continue(b: u8) -> bool {
 }
 
 /// Index after the `*/` closing the (possibly nested) comment opened at `i`.
-fn skip_block_comment(bytes: &[u8], mut i: usize) -> Option<usize> {
+pub(super) fn skip_block_comment(bytes: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 0;
     while i < bytes.len() {
         if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {

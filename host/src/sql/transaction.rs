@@ -8,7 +8,7 @@
 //! (the splitter keeps `BEGIN ATOMIC … END` inside its statement), and the runner sends one
 //! statement per protocol message, so no statement can hide behind another.
 
-use super::split::SqlStatement;
+use super::split::{SqlStatement, skip_block_comment};
 
 /// The first-line marker that makes a migration run outside a transaction.
 pub const NO_TRANSACTION_MARKER: &str = "-- confiture: no-transaction";
@@ -103,6 +103,45 @@ pub fn classify(text: &str) -> TransactionRole {
     outside_only(&words).map_or(TransactionRole::Ordinary, TransactionRole::OutsideOnly)
 }
 
+/// True when `text` (one statement, sent alone in its protocol message) cannot end or replace
+/// the transaction block it runs in: its first keyword is one PostgreSQL never lets do that (a
+/// `COMMIT` inside a `DO` block or a procedure fails in a transaction block), and it is not a
+/// statement PostgreSQL refuses there. Such statements can travel one behind the other, and the
+/// runner's transaction needs no check after them. The list holds what migrations are made of;
+/// anything else is checked.
+pub fn cannot_end_transaction(text: &str) -> bool {
+    let keeps = matches!(
+        Words::of(text).top(0),
+        "create"
+            | "alter"
+            | "drop"
+            | "comment"
+            | "grant"
+            | "revoke"
+            | "truncate"
+            | "do"
+            | "call"
+            | "refresh"
+            | "reindex"
+            | "cluster"
+            | "analyze"
+            | "analyse"
+            | "lock"
+            | "security"
+            | "notify"
+            | "set"
+            | "reset"
+            | "insert"
+            | "update"
+            | "delete"
+            | "merge"
+            | "select"
+            | "with"
+            | "values"
+    );
+    keeps && matches!(classify(text), TransactionRole::Ordinary)
+}
+
 /// The name of a statement PostgreSQL refuses inside a transaction block, if it is one.
 fn outside_only(words: &Words<'_>) -> Option<&'static str> {
     let w = |i: usize| words.top(i);
@@ -160,11 +199,13 @@ impl<'a> Words<'a> {
         while i < bytes.len() && words.len() < LEADING_WORDS {
             let b = bytes[i];
             i = match b {
+                // PostgreSQL ends a `--` comment at a carriage return too.
                 b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                    memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n + 1)
+                    memchr::memchr2(b'\n', b'\r', &bytes[i..]).map_or(bytes.len(), |n| i + n + 1)
                 }
+                // Nested, as PostgreSQL reads them: `/* a /* b */ CREATE */ COMMIT` is a COMMIT.
                 b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                    memchr::memmem::find(&bytes[i..], b"*/").map_or(bytes.len(), |n| i + n + 2)
+                    skip_block_comment(bytes, i).unwrap_or(bytes.len())
                 }
                 b'\'' | b'"' => {
                     memchr::memchr(b, &bytes[i + 1..]).map_or(bytes.len(), |n| i + n + 2)

@@ -1,14 +1,17 @@
 //! The transaction guard: the applier's transaction is known by its id, taken when it opens,
-//! and checked after every statement and every hook call — pipelined with them, so the check
-//! adds no round trip. A `COMMIT`, `ROLLBACK` or new `BEGIN` from anywhere on the connection
-//! changes the id the check sees. Its end is verified with the server: `txid_status` says
-//! whether it committed or rolled back, so a `COMMIT` answered with `ROLLBACK` is a failure and
-//! "rolled back" is only said when the server confirms it.
+//! and checked after every hook call and every statement that could end it — pipelined with
+//! them, so the check adds no round trip. A `COMMIT`, `ROLLBACK` or new `BEGIN` from anywhere
+//! on the connection changes the id the check sees. The other statements cannot end it, and
+//! need no check: their first keyword is one PostgreSQL never lets end a transaction block
+//! (see [`crate::sql::transaction::cannot_end_transaction`]), and each travels in a protocol
+//! message of its own, which holds exactly one statement. Its end is verified with the server:
+//! `txid_status` says whether it committed or rolled back, so a `COMMIT` answered with
+//! `ROLLBACK` is a failure and "rolled back" is only said when the server confirms it.
 //!
 //! Also the session reset that starts every migration from the connection's own state.
 
 use anyhow::Context;
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::Client;
 
 use crate::db::connect::own_session_settings_for;
 use crate::db::first_value;
@@ -19,12 +22,19 @@ use crate::db::first_value;
 /// and deallocates them when there are some (the client's own protocol-level statements
 /// stay). Valid inside a transaction block too. `RESET ALL` brings back the server's,
 /// database's and role's idle timeouts, so the tool's own session settings are set again after
-/// it, as plain `SET`s for the server's version ([`own_session_settings_for`]).
+/// it, in the reset's last statement ([`own_session_settings_for`]). One message, eight
+/// statements: every statement costs the server its own parse and command cycle.
 #[derive(Debug, Clone)]
 pub struct SessionReset {
-    /// The reset, ending with the count of prepared statements.
-    sql: String,
+    /// The reset's utility statements, each ending with `; `.
+    statements: &'static str,
+    /// What the reset's last statement, a `SELECT`, evaluates.
+    select: String,
 }
+
+/// Counts the SQL-level prepared statements (`PREPARE`) of the session.
+const COUNT_FROM_SQL: &str =
+    "SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql";
 
 impl SessionReset {
     /// The reset for the server `client` is connected to (asked once: one round trip).
@@ -41,29 +51,24 @@ impl SessionReset {
 
     /// The reset for a server whose `server_version_num` is `version`.
     fn for_version(version: i32) -> SessionReset {
-        let own = match own_session_settings_for(version) {
-            own if own.is_empty() => own,
-            own => format!("{own}; "),
-        };
+        let mut select = vec!["pg_catalog.pg_advisory_unlock_all()"];
+        select.extend(own_session_settings_for(version));
         SessionReset {
-            sql: format!(
-                "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; \
-                 CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); \
-                 DISCARD SEQUENCES; DISCARD TEMP; {own}\
-                 SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql"
-            ),
+            statements: "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; CLOSE ALL; \
+                         UNLISTEN *; DISCARD SEQUENCES; DISCARD TEMP; ",
+            select: select.join(", "),
         }
     }
 
     /// Resets the session. Its first message is sent at the first poll, so joined with other
     /// queries it runs before them; the deallocation, when needed, follows them.
     pub async fn run(&self, client: &Client) -> Result<(), tokio_postgres::Error> {
-        let answer = client.simple_query(&self.sql).await?;
-        let prepared = answer.iter().rev().find_map(|m| match m {
-            SimpleQueryMessage::Row(row) => row.get(0),
-            _ => None,
-        });
-        if prepared.is_some_and(|count| count != "0") {
+        let sql = format!(
+            "{}SELECT ({COUNT_FROM_SQL}), {}",
+            self.statements, self.select
+        );
+        let answer = client.simple_query(&sql).await?;
+        if first_value(&answer).is_some_and(|count| count != "0") {
             client.batch_execute(DEALLOCATE_FROM_SQL).await?;
         }
         Ok(())
@@ -107,16 +112,27 @@ impl Txn {
     }
 
     /// Resets the session, then opens a transaction with the `BEGIN` modes `modes` (e.g.
-    /// `ISOLATION LEVEL SERIALIZABLE`, usually empty), runs `setup` in it (`SET LOCAL …`) and
-    /// takes its id — two messages sent together, one round trip.
+    /// `ISOLATION LEVEL SERIALIZABLE`, usually empty) and takes its id, evaluating `setup`
+    /// (`set_config` calls for the transaction) in the same `SELECT` — one round trip, unless
+    /// the reset has SQL prepared statements to deallocate. `BEGIN` goes in a message of its
+    /// own, so that nothing else in the messages can keep it from running.
     pub async fn begin(
         client: &Client,
         reset: &SessionReset,
         modes: &str,
         setup: &str,
     ) -> anyhow::Result<Txn> {
-        let open = format!("BEGIN {modes}; {setup}; SELECT pg_catalog.txid_current()");
-        let (reset, opened) = tokio::join!(reset.run(client), client.simple_query(&open));
+        let begin = format!("BEGIN {modes}");
+        let id = match setup {
+            "" => "SELECT pg_catalog.txid_current()".to_string(),
+            _ => format!("SELECT pg_catalog.txid_current(), {setup}"),
+        };
+        let (reset, begun, opened) = tokio::join!(biased;
+            reset.run(client),
+            client.batch_execute(&begin),
+            client.simple_query(&id)
+        );
+        begun.context("opening the migration's transaction")?;
         let opened = opened.context("opening the migration's transaction")?;
         reset.context("resetting the session before the migration")?;
         let txid = first_value(&opened)
@@ -125,14 +141,23 @@ impl Txn {
         Ok(Txn { txid })
     }
 
-    /// True while the transaction is still this one. Send it right after a statement (join
+    /// The id of the transaction the session is in now. Send it right after a statement (join
     /// the two futures): its answer comes after the statement's.
-    pub async fn is_ours(&self, client: &Client) -> Result<bool, tokio_postgres::Error> {
+    pub async fn current_id(client: &Client) -> Result<Option<i64>, tokio_postgres::Error> {
         let rows = client
             .simple_query("SELECT pg_catalog.txid_current()")
             .await?;
-        let now: Option<i64> = first_value(&rows).and_then(|v| v.parse().ok());
-        Ok(now == Some(self.txid))
+        Ok(first_value(&rows).and_then(|v| v.parse().ok()))
+    }
+
+    /// True when `id` (from [`Txn::current_id`]) is this transaction's.
+    pub fn is(&self, id: Option<i64>) -> bool {
+        id == Some(self.txid)
+    }
+
+    /// True while the transaction is still this one (see [`Txn::current_id`]).
+    pub async fn is_ours(&self, client: &Client) -> Result<bool, tokio_postgres::Error> {
+        Ok(self.is(Txn::current_id(client).await?))
     }
 
     /// Commits, and asks the server how the transaction ended (a `COMMIT` of a failed
@@ -170,12 +195,16 @@ mod tests {
 
     #[test]
     fn the_reset_sets_only_the_idle_timeouts_the_server_has() {
-        let sql = |version| SessionReset::for_version(version).sql;
-        assert!(sql(150_000).contains("SET idle_session_timeout = 0"));
-        assert!(sql(150_000).contains("SET idle_in_transaction_session_timeout = 0"));
+        let sql = |version| SessionReset::for_version(version).select;
+        assert!(sql(150_000).contains("set_config('idle_session_timeout', '0', false)"));
+        assert!(
+            sql(150_000).contains("set_config('idle_in_transaction_session_timeout', '0', false)")
+        );
         assert!(!sql(130_000).contains("idle_session_timeout"));
-        assert!(sql(130_000).contains("SET idle_in_transaction_session_timeout = 0"));
+        assert!(
+            sql(130_000).contains("set_config('idle_in_transaction_session_timeout', '0', false)")
+        );
         assert!(!sql(90_500).contains("idle_in_transaction_session_timeout"));
-        assert!(!sql(90_500).contains("; ;"));
+        assert_eq!(sql(90_500), "pg_catalog.pg_advisory_unlock_all()");
     }
 }

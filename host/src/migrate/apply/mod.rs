@@ -63,11 +63,12 @@ impl Settings {
         }
     }
 
-    /// `SET [LOCAL] lock_timeout ...; SET [LOCAL] statement_timeout ...`.
-    fn set_sql(&self, local: bool) -> String {
-        let scope = if local { "LOCAL " } else { "" };
+    /// `lock_timeout` and `statement_timeout` as `set_config` calls for a `SELECT` list,
+    /// for the current transaction only when `local`.
+    fn set_configs(&self, local: bool) -> String {
         format!(
-            "SET {scope}lock_timeout = '{}ms'; SET {scope}statement_timeout = '{}ms'",
+            "pg_catalog.set_config('lock_timeout', '{}ms', {local}), \
+             pg_catalog.set_config('statement_timeout', '{}ms', {local})",
             self.lock_timeout_ms, self.statement_timeout_ms
         )
     }

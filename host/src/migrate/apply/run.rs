@@ -2,8 +2,10 @@
 //! statement outside a transaction, or every unit in the one transaction of a dry run.
 
 use std::future::Future;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use futures_util::future::Either;
 use tokio_postgres::Client;
 
 use super::guard::{Ended, OWN_IDENTITY, Txn};
@@ -15,6 +17,7 @@ use crate::hooks::{MigrationRef, Status};
 use crate::plugins::hooks::Direction;
 use crate::plugins::{HookEvent, PgDatabase};
 use crate::sql::SqlStatement;
+use crate::sql::transaction::cannot_end_transaction;
 
 /// A step of a unit failed.
 struct StepFailure {
@@ -66,35 +69,125 @@ fn located(
     error
 }
 
-/// Runs `statement` (a future on the work connection) while watching, on the lock's
-/// connection, who blocks this run: when it is still running at three quarters of
-/// `lock_timeout`, the sessions holding the locks it waits for are noted, so that a failure on
-/// `lock_timeout` can name them. Returns its result and those sessions, described.
+/// Runs `work` (statements on the work connection) while watching, on the lock's
+/// connection, who blocks this run: every three quarters of `lock_timeout` while it runs, the
+/// sessions holding the locks it waits for are noted, so that a failure on `lock_timeout` can
+/// name them. Returns its result and the sessions last seen blocking it, described (for a
+/// batch, seen while any of its statements waited).
 async fn watched<T>(
-    statement: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    work: impl Future<Output = T>,
     lock: &MigrationLock,
     lock_timeout_ms: u64,
-) -> (Result<T, tokio_postgres::Error>, Vec<String>) {
+) -> (T, Vec<String>) {
     if lock_timeout_ms == 0 {
-        return (statement.await, Vec::new());
+        return (work.await, Vec::new());
     }
-    let watcher = async {
-        tokio::time::sleep(Duration::from_millis(lock_timeout_ms * 3 / 4)).await;
-        lock.blocking_this_run().await
-    };
-    tokio::pin!(statement);
-    tokio::pin!(watcher);
+    // Not more often than every 50 ms, whatever the timeout.
+    let every = Duration::from_millis((lock_timeout_ms * 3 / 4).max(50));
+    tokio::pin!(work);
     let mut seen = Vec::new();
-    let mut watching = true;
     loop {
+        let watcher = async {
+            tokio::time::sleep(every).await;
+            lock.blocking_this_run().await
+        };
         tokio::select! {
-            result = &mut statement => return (result, seen),
-            blockers = &mut watcher, if watching => {
-                seen = blockers.iter().map(ToString::to_string).collect();
-                watching = false;
+            result = &mut work => return (result, seen),
+            blockers = watcher => {
+                if !blockers.is_empty() {
+                    seen = blockers.iter().map(ToString::to_string).collect();
+                }
             }
         }
     }
+}
+
+/// Most statements sent in one round trip: bounds what waits in memory for its answer (a data
+/// migration can hold hundreds of thousands of statements).
+const MOST_IN_FLIGHT: usize = 256;
+
+/// How many of `statements`, from the first, go out together in one round trip: those that
+/// [`cannot_end_transaction`], then one more (only the guard's check travels behind it), never
+/// a `COPY` (its data waits for the server's go-ahead); at most [`MOST_IN_FLIGHT`].
+fn batch_len(statements: &[&SqlStatement<'_>]) -> usize {
+    let sendable = |s: &&&SqlStatement<'_>| s.copy_data.is_none();
+    let lead = statements
+        .iter()
+        .take(MOST_IN_FLIGHT)
+        .take_while(|s| sendable(s) && cannot_end_transaction(s.text))
+        .count();
+    let last = statements
+        .get(lead)
+        .filter(|s| lead < MOST_IN_FLIGHT && sendable(s))
+        .map_or(0, |_| 1);
+    lead + last
+}
+
+/// What a statement sent in a batch came back with: its own result, then the id of the
+/// transaction the session was in right after it (the guard's check), unless it is one that
+/// cannot end the transaction ([`cannot_end_transaction`]).
+type Sent = (
+    Result<u64, tokio_postgres::Error>,
+    Option<Result<Option<i64>, tokio_postgres::Error>>,
+);
+
+/// Sends `statements` one behind the other, each that could end the transaction followed by the
+/// guard's check, without waiting for answers, and returns what each came back with, in order.
+/// Every request goes out when its future is first polled (tokio-postgres), so each is polled
+/// once, in file order, before any answer is awaited.
+async fn send_batch(client: &Client, statements: &[&SqlStatement<'_>]) -> Vec<Sent> {
+    let mut in_flight = Vec::with_capacity(statements.len());
+    for &statement in statements {
+        let checked = !cannot_end_transaction(statement.text);
+        let mut sent = Box::pin(async move {
+            let check = async {
+                if checked {
+                    Some(Txn::current_id(client).await)
+                } else {
+                    None
+                }
+            };
+            tokio::join!(biased; execute(client, statement), check)
+        });
+        // Sends it now, behind the ones before (it is ready at once only when it could not be
+        // sent at all).
+        let first = std::future::poll_fn(|cx| Poll::Ready(sent.as_mut().poll(cx))).await;
+        in_flight.push(match first {
+            Poll::Ready(answer) => Either::Right(std::future::ready(answer)),
+            Poll::Pending => Either::Left(sent),
+        });
+    }
+    let mut answers = Vec::with_capacity(in_flight.len());
+    for sent in in_flight {
+        answers.push(sent.await);
+    }
+    answers
+}
+
+/// Checks what a batch of `statements`, from the `from`-th, came back with ([`send_batch`]):
+/// the first that failed is the unit's failure (those after it found the transaction aborted),
+/// and the transaction must still be `txn` after each that was checked.
+fn check_sent(
+    txn: &Txn,
+    file: &str,
+    statements: &[&SqlStatement<'_>],
+    from: usize,
+    sent: Vec<Sent>,
+    blockers: Vec<String>,
+) -> Result<(), StepFailure> {
+    for (k, (ran, id)) in (from..).zip(sent) {
+        if let Err(err) = ran {
+            return Err(StepFailure::new(located(
+                file, statements, k, &err, blockers,
+            )));
+        }
+        if let Some(id) = id
+            && !txn.is(id?)
+        {
+            return Err(StepFailure::lost(at(file, statements[k])));
+        }
+    }
+    Ok(())
 }
 
 /// A unit that did not start: the run's migration lock is lost.
@@ -260,9 +353,8 @@ impl Applier<'_> {
         }
     }
 
-    /// Runs the unit in a transaction of its own, committed with its tracking row. The lock is
-    /// verified while the transaction opens (two connections, one round trip); the unit's
-    /// statements are sent only once it is confirmed.
+    /// Runs the unit in a transaction of its own, committed with its tracking row (see
+    /// [`Applier::open_unit`] for how it opens), its statements sent in batches.
     async fn in_transaction(
         &mut self,
         lock: &MigrationLock,
@@ -270,32 +362,7 @@ impl Applier<'_> {
         hook: Option<&MigrationRef>,
     ) -> Result<Duration, UnitFailure> {
         let started = Instant::now();
-        let modes = unit
-            .script
-            .plan
-            .wrapper
-            .as_ref()
-            .map_or("", |w| w.modes.as_str());
-        let setup = self.settings.set_sql(true);
-        let (verified, opened) = tokio::join!(
-            lock.verify(),
-            Txn::begin(self.client, &self.reset, modes, &setup)
-        );
-        let txn = match (verified, opened) {
-            (Ok(()), Ok(txn)) => txn,
-            (verified, opened) => {
-                // Nothing of the unit ran; leave no transaction open.
-                let _ = self.client.batch_execute("ROLLBACK").await;
-                return Err(match (verified, opened) {
-                    (Err(lost), _) => not_started(lost),
-                    (_, Err(error)) => UnitFailure {
-                        error,
-                        left: Left::Nothing,
-                    },
-                    (Ok(()), Ok(_)) => unreachable!("both succeeded above"),
-                });
-            }
-        };
+        let txn = self.open_unit(lock, unit).await?;
         let step = match self.statements(&txn, unit, hook, lock).await {
             Ok(()) if self.listens(HookEvent::PostExecute, hook) => {
                 self.close(&txn, unit, hook, started, true).await
@@ -304,24 +371,63 @@ impl Applier<'_> {
             Err(step) => Err(step),
         };
         if let Err(step) = step {
-            let txid = txn.id();
-            let ended = txn.rollback(self.client).await;
-            if self.client.is_closed() && step.lost_by.is_none() {
-                return Err(UnitFailure {
-                    error: step.error,
-                    left: Left::Disconnected {
-                        confirmed: false,
-                        txid,
-                    },
-                });
-            }
-            return Err(UnitFailure {
-                error: step.error,
-                left: left_by(step.lost_by, ended),
-            });
+            return Err(self.abandon(txn, step).await);
         }
         let (error, ended) = txn.commit(self.client).await;
         committed(error, ended).map(|()| started.elapsed())
+    }
+
+    /// Resets the session and opens the unit's transaction while the lock is verified on its
+    /// own connection (two connections, one round trip). The unit's statements are sent only
+    /// once both have answered: a statement sent behind a `BEGIN` that failed (a cancel that
+    /// arrived late, a statement timeout) would run outside any transaction.
+    async fn open_unit(&self, lock: &MigrationLock, unit: &Unit<'_>) -> Result<Txn, UnitFailure> {
+        let client = self.client;
+        let modes = unit
+            .script
+            .plan
+            .wrapper
+            .as_ref()
+            .map_or("", |w| w.modes.as_str());
+        let setup = self.settings.set_configs(true);
+        let (verified, opened) = tokio::join!(
+            lock.verify(),
+            Txn::begin(client, &self.reset, modes, &setup)
+        );
+        match (verified, opened) {
+            (Ok(()), Ok(txn)) => Ok(txn),
+            (verified, opened) => {
+                // Nothing of the unit was sent; leave no transaction open.
+                let _ = client.batch_execute("ROLLBACK").await;
+                Err(match (verified, opened) {
+                    (Err(lost), _) => not_started(lost),
+                    (Ok(()), Err(error)) => UnitFailure {
+                        error,
+                        left: Left::Nothing,
+                    },
+                    (Ok(()), Ok(_)) => unreachable!("both succeeded above"),
+                })
+            }
+        }
+    }
+
+    /// Rolls back `txn` after a failed `step`, and says what that left, as the server reports.
+    async fn abandon(&self, txn: Txn, step: StepFailure) -> UnitFailure {
+        let txid = txn.id();
+        let ended = txn.rollback(self.client).await;
+        if self.client.is_closed() && step.lost_by.is_none() {
+            return UnitFailure {
+                error: step.error,
+                left: Left::Disconnected {
+                    confirmed: false,
+                    txid,
+                },
+            };
+        }
+        UnitFailure {
+            error: step.error,
+            left: left_by(step.lost_by, ended),
+        }
     }
 
     /// The tracking row (and audit entry) and `COMMIT` sent together, in one round trip: used
@@ -381,7 +487,8 @@ impl Applier<'_> {
     }
 
     /// Inside `txn`: `pre-execute` and the unit's statements (watched through `lock`, see
-    /// [`watched`]) — the transaction checked after each.
+    /// [`watched`]), sent in batches ([`batch_len`]) — the transaction checked after each
+    /// statement that could end it.
     async fn statements(
         &mut self,
         txn: &Txn,
@@ -398,29 +505,32 @@ impl Applier<'_> {
             Some(txn),
         )
         .await?;
-        let statements: Vec<&SqlStatement<'_>> = unit.script.to_run().map(|(_, s)| s).collect();
+        let statements = unit.statements();
+        let file = &unit.script.file;
         let lock_timeout = self.settings.lock_timeout_ms;
-        for (k, statement) in statements.iter().enumerate() {
-            let failed = |err: &tokio_postgres::Error, blockers| {
-                StepFailure::new(located(&unit.script.file, &statements, k, err, blockers))
-            };
-            let run = watched(execute(client, statement), lock, lock_timeout);
-            // The check travels right behind the statement (a copy waits for its data first).
-            let ((ran, blockers), ours) = if statement.copy_data.is_some() {
-                let (ran, blockers) = run.await;
-                if let Err(err) = &ran {
-                    return Err(failed(err, blockers));
-                }
-                ((ran, blockers), txn.is_ours(client).await)
-            } else {
-                tokio::join!(run, txn.is_ours(client))
-            };
-            if let Err(err) = &ran {
-                return Err(failed(err, blockers));
+        let mut k = 0;
+        while k < statements.len() {
+            let statement = statements[k];
+            if statement.copy_data.is_none() {
+                let n = batch_len(&statements[k..]);
+                let (sent, blockers) = watched(
+                    send_batch(client, &statements[k..k + n]),
+                    lock,
+                    lock_timeout,
+                )
+                .await;
+                check_sent(txn, file, &statements, k, sent, blockers)?;
+                k += n;
+                continue;
             }
-            if !ours? {
-                return Err(StepFailure::lost(at(&unit.script.file, statement)));
-            }
+            // A copy's check waits for its data to be sent.
+            let (ran, blockers) = watched(execute(client, statement), lock, lock_timeout).await;
+            let id = match ran {
+                Ok(_) => Some(Txn::current_id(client).await),
+                Err(_) => None,
+            };
+            check_sent(txn, file, &statements, k, vec![(ran, id)], blockers)?;
+            k += 1;
         }
         Ok(())
     }
@@ -519,7 +629,7 @@ impl Applier<'_> {
             error,
             left: Left::Nothing,
         };
-        let timeouts = self.settings.set_sql(false);
+        let timeouts = format!("SELECT {}", self.settings.set_configs(false));
         // The lock is verified on its own connection while this one is prepared.
         let (verified, reset, before, set) = tokio::join!(
             lock.verify(),
@@ -536,7 +646,7 @@ impl Applier<'_> {
         self.fire(HookEvent::PreExecute, hook, Status::Running, None, None)
             .await
             .map_err(|step| nothing(step.error))?;
-        let statements: Vec<&SqlStatement<'_>> = unit.script.to_run().map(|(_, s)| s).collect();
+        let statements = unit.statements();
         for (k, statement) in statements.iter().enumerate() {
             let (ran, blockers) = watched(
                 execute(client, statement),
@@ -611,7 +721,7 @@ pub(super) async fn rehearse(
     lock: &MigrationLock,
 ) -> anyhow::Result<Rehearsal> {
     let client = applier.client;
-    let setup = applier.settings.set_sql(true);
+    let setup = applier.settings.set_configs(true);
     let txn = Txn::begin(client, &applier.reset, "", &setup).await?;
     let mut outcomes = Vec::with_capacity(units.len());
     // A missing tracking table is created inside the transaction, and rolled back with it.
@@ -645,7 +755,8 @@ pub(super) async fn rehearse(
         let started = Instant::now();
         let hook = applier.hook_ref(unit);
         // Every unit starts from the same session state, inside the one transaction.
-        let (reset, set) = tokio::join!(applier.reset.run(client), client.batch_execute(&setup));
+        let set = format!("SELECT {setup}");
+        let (reset, set) = tokio::join!(applier.reset.run(client), client.batch_execute(&set));
         let step = match reset.and(set) {
             Ok(()) => match applier.statements(&txn, unit, hook.as_ref(), lock).await {
                 Ok(()) => {
@@ -700,4 +811,42 @@ pub(super) async fn rehearse(
         ended,
         lost_by,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MOST_IN_FLIGHT, batch_len};
+    use crate::sql::split_statements;
+
+    fn len(sql: &str) -> usize {
+        let statements = split_statements(sql);
+        batch_len(&statements.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_batch_is_the_statements_that_keep_the_transaction_and_one_more_never_a_copy() {
+        assert_eq!(
+            len(
+                "CREATE TABLE t (a int); INSERT INTO t VALUES (1); SELECT 1; CREATE TABLE u (a int);"
+            ),
+            4
+        );
+        assert_eq!(
+            len("CREATE TABLE t (a int); VACUUM t; CREATE TABLE u (a int);"),
+            2
+        );
+        assert_eq!(len("COMMIT; CREATE TABLE t (a int);"), 1);
+        assert_eq!(
+            len("CREATE TABLE t (a int); COPY t FROM stdin;\n1\n\\.\n"),
+            1
+        );
+        assert_eq!(len("COPY t FROM stdin;\n1\n\\.\n"), 0);
+        let many = "INSERT INTO t VALUES (1);\n".repeat(MOST_IN_FLIGHT + 10);
+        assert_eq!(len(&many), MOST_IN_FLIGHT);
+        let after_many = format!(
+            "{}VACUUM t;",
+            "INSERT INTO t VALUES (1);\n".repeat(MOST_IN_FLIGHT)
+        );
+        assert_eq!(len(&after_many), MOST_IN_FLIGHT);
+    }
 }

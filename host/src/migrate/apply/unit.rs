@@ -8,6 +8,7 @@ use crate::error::Failure;
 use crate::hooks::MigrationRef;
 use crate::plugins::hooks::Direction;
 use crate::risk::Level;
+use crate::sql::SqlStatement;
 
 /// What a unit changes in the tracking table once its SQL ran.
 #[derive(Debug, Clone, Copy)]
@@ -118,6 +119,11 @@ impl<'a> Unit<'a> {
     /// `<version>_<name>`.
     pub fn slug(&self) -> String {
         format!("{}_{}", self.version, self.name)
+    }
+
+    /// The statements it runs, in order (an outer `BEGIN … COMMIT` wrapper left out).
+    pub fn statements(&self) -> Vec<&SqlStatement<'a>> {
+        self.script.to_run().map(|(_, s)| s).collect()
     }
 
     /// The unit as hooks see it.

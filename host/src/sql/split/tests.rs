@@ -318,3 +318,15 @@ fn lines_stay_right_over_many_statements() {
     assert_eq!(stmts.len(), 5000);
     assert_eq!((stmts[4999].line, stmts[4999].text), (9999, "SELECT 4999"));
 }
+
+#[test]
+fn a_carriage_return_ends_a_line_comment_as_in_postgresql() {
+    assert_eq!(
+        texts("CREATE TABLE a (id int);\n-- x\rCOMMIT;\nCREATE TABLE b (id int);\n"),
+        [
+            "CREATE TABLE a (id int)",
+            "COMMIT",
+            "CREATE TABLE b (id int)"
+        ]
+    );
+}

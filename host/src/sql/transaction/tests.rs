@@ -25,6 +25,7 @@ fn control_statements_by_their_leading_keywords() {
         ("COMMIT PREPARED 'x'", Control::CommitPrepared),
         ("ROLLBACK PREPARED 'x'", Control::RollbackPrepared),
         ("/* why */ COMMIT", Control::Commit),
+        ("/* a /* nested */ CREATE */ COMMIT", Control::Commit),
     ];
     for (sql, control) in cases {
         assert_eq!(classify(sql), TransactionRole::Control(control), "{sql}");
@@ -36,8 +37,44 @@ fn control_statements_by_their_leading_keywords() {
         "SELECT 'COMMIT'",
         "UPDATE t SET commit = true",
         "CREATE INDEX i ON t (a)",
+        "/* a /* nested */ COMMIT */ CREATE TABLE t (a int)",
     ] {
         assert_eq!(classify(sql), TransactionRole::Ordinary, "{sql}");
+    }
+}
+
+#[test]
+fn only_statements_whose_keyword_cannot_end_a_transaction_are_trusted_to_keep_it() {
+    for sql in [
+        "CREATE TABLE t (id int PRIMARY KEY)",
+        "/* first */ ALTER TABLE t ADD COLUMN b int",
+        "INSERT INTO t VALUES (1)",
+        "INSERT INTO t VALUES (1) RETURNING id",
+        "update t set b = 2",
+        "DO $$ BEGIN COMMIT; END $$",
+        "CALL p()",
+        "SELECT 1",
+        "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x",
+        "SET search_path = app",
+        "GRANT SELECT ON t TO PUBLIC",
+    ] {
+        assert!(cannot_end_transaction(sql), "{sql}");
+    }
+    for sql in [
+        "COMMIT",
+        "/* a /* nested */ CREATE */ COMMIT",
+        "-- a comment\rCOMMIT",
+        "END",
+        "SAVEPOINT s",
+        "PREPARE TRANSACTION 'p'",
+        "COPY t FROM STDIN",
+        "CREATE INDEX CONCURRENTLY i ON t (a)",
+        "ALTER SYSTEM SET work_mem = '1MB'",
+        "DISCARD ALL",
+        "EXPLAIN ANALYZE INSERT INTO t VALUES (1)",
+        "",
+    ] {
+        assert!(!cannot_end_transaction(sql), "{sql}");
     }
 }
 
