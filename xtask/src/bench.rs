@@ -43,9 +43,12 @@ pub fn run(
         (Some(round_trip), Some(port)) => Some(crate::latency::Relay::start(port, round_trip)?),
         _ => None,
     };
+    let target = Target {
+        cluster: &cluster,
+        relay: relay.as_ref().map(|r| r.port),
+    };
     let result = measure(
-        &cluster,
-        relay.as_ref().map(|r| r.port),
+        &target,
         &binary,
         &psql,
         &project,
@@ -100,10 +103,17 @@ fn write_project(project: &Path, migrations: usize) -> anyhow::Result<PathBuf> {
     Ok(file)
 }
 
+/// Where the benchmark's databases are.
+struct Target<'a> {
+    /// The throwaway cluster, running.
+    cluster: &'a Cluster,
+    /// The port of the relay in front of it, when the tools are timed through one.
+    relay: Option<u16>,
+}
+
 /// Median times of confiture and psql over `repetitions` fresh databases each.
 fn measure(
-    cluster: &Cluster,
-    relay: Option<u16>,
+    target: &Target<'_>,
     binary: &Path,
     psql: &Path,
     project: &Path,
@@ -111,6 +121,7 @@ fn measure(
     migrations: usize,
     repetitions: usize,
 ) -> anyhow::Result<(Duration, Duration)> {
+    let cluster = target.cluster;
     let admin = cluster.admin_spec()?.url_with_password();
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for rep in 0..repetitions {
@@ -122,7 +133,7 @@ fn measure(
             run_psql(psql, &admin, &["-c", &format!("CREATE DATABASE {db}")])?;
         }
         // Both tools connect through the relay, when there is one.
-        let timed = match relay {
+        let timed = match target.relay {
             Some(port) => cluster.admin_spec_through(port)?,
             None => cluster.admin_spec()?,
         };

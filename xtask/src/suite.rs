@@ -63,31 +63,43 @@ pub fn run() -> anyhow::Result<u8> {
 /// `cargo fmt --all --check` (adding rustfmt when the toolchain lacks it); true when every
 /// file is formatted.
 fn formatted() -> anyhow::Result<bool> {
-    ensure_component("rustfmt", "fmt")?;
-    let checked = cargo()
-        .args(["fmt", "--all", "--check"])
-        .stdin(Stdio::null())
-        .status()
-        .context("running cargo fmt --check")?;
-    if !checked.success() {
-        eprintln!("files above are not formatted: run `cargo fmt --all`");
-    }
-    Ok(checked.success())
+    passes(
+        ("rustfmt", "fmt"),
+        &["fmt", "--all", "--check"],
+        "files above are not formatted: run `cargo fmt --all`",
+    )
 }
 
 /// `cargo clippy --release --workspace --all-targets -- -D warnings` (adding clippy when the
 /// toolchain lacks it): the workspace's lints (`[workspace.lints]`) and clippy's defaults, every
 /// warning an error; true when there is none. `--release` checks the profile the tests build.
 fn linted() -> anyhow::Result<bool> {
-    ensure_component("clippy", "clippy")?;
+    passes(
+        ("clippy", "clippy"),
+        &[
+            "clippy",
+            "--release",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        "clippy found the problems above: fix them, then run `cargo xtask test` again",
+    )
+}
+
+/// Runs `cargo <args>` once the rustup component `(component, subcommand)` is there; true when
+/// it succeeds, else prints `advice` and returns false.
+fn passes(component: (&str, &str), args: &[&str], advice: &str) -> anyhow::Result<bool> {
+    ensure_component(component.0, component.1)?;
     let checked = cargo()
-        .args(["clippy", "--release", "--workspace", "--all-targets"])
-        .args(["--", "-D", "warnings"])
+        .args(args)
         .stdin(Stdio::null())
         .status()
-        .context("running cargo clippy")?;
+        .with_context(|| format!("running cargo {}", args.join(" ")))?;
     if !checked.success() {
-        eprintln!("clippy found the problems above: fix them, then run `cargo xtask test` again");
+        eprintln!("{advice}");
     }
     Ok(checked.success())
 }
