@@ -106,39 +106,54 @@ async fn watched<T>(
 /// migration can hold hundreds of thousands of statements).
 const MOST_IN_FLIGHT: usize = 256;
 
-/// How many of `statements`, from the first, go out together in one round trip: those that
-/// [`cannot_end_transaction`], then one more (only the guard's check travels behind it), never
-/// a `COPY` (its data waits for the server's go-ahead); at most [`MOST_IN_FLIGHT`].
-fn batch_len(statements: &[&SqlStatement<'_>]) -> usize {
+/// The statements, from the first, that go out together in one round trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Batch {
+    /// How many.
+    len: usize,
+    /// True when the last one could end the transaction, so the guard's check follows it.
+    check_last: bool,
+}
+
+/// The batch at the start of `statements`: those that [`cannot_end_transaction`], then one
+/// more (only the guard's check travels behind it), never a `COPY` (its data waits for the
+/// server's go-ahead); at most [`MOST_IN_FLIGHT`]. Each statement is classified once.
+fn batch(statements: &[&SqlStatement<'_>]) -> Batch {
     let sendable = |s: &&&SqlStatement<'_>| s.copy_data.is_none();
     let lead = statements
         .iter()
         .take(MOST_IN_FLIGHT)
         .take_while(|s| sendable(s) && cannot_end_transaction(s.text))
         .count();
-    let last = statements
+    let check_last = statements
         .get(lead)
-        .filter(|s| lead < MOST_IN_FLIGHT && sendable(s))
-        .map_or(0, |_| 1);
-    lead + last
+        .is_some_and(|s| lead < MOST_IN_FLIGHT && sendable(&s));
+    Batch {
+        len: lead + usize::from(check_last),
+        check_last,
+    }
 }
 
 /// What a statement sent in a batch came back with: its own result, then the id of the
-/// transaction the session was in right after it (the guard's check), unless it is one that
-/// cannot end the transaction ([`cannot_end_transaction`]).
+/// transaction the session was in right after it (the guard's check), for the one statement
+/// of the batch that could end the transaction.
 type Sent = (
     Result<u64, tokio_postgres::Error>,
     Option<Result<Option<i64>, tokio_postgres::Error>>,
 );
 
-/// Sends `statements` one behind the other, each that could end the transaction followed by the
-/// guard's check, without waiting for answers, and returns what each came back with, in order.
+/// Sends `statements` one behind the other, the last followed by the guard's check when
+/// `check_last`, without waiting for answers, and returns what each came back with, in order.
 /// Every request goes out when its future is first polled (tokio-postgres), so each is polled
 /// once, in file order, before any answer is awaited.
-async fn send_batch(client: &Client, statements: &[&SqlStatement<'_>]) -> Vec<Sent> {
+async fn send_batch(
+    client: &Client,
+    statements: &[&SqlStatement<'_>],
+    check_last: bool,
+) -> Vec<Sent> {
     let mut in_flight = Vec::with_capacity(statements.len());
-    for &statement in statements {
-        let checked = !cannot_end_transaction(statement.text);
+    for (k, &statement) in statements.iter().enumerate() {
+        let checked = check_last && k + 1 == statements.len();
         let mut sent = Box::pin(async move {
             let check = async {
                 if checked {
@@ -487,7 +502,7 @@ impl Applier<'_> {
     }
 
     /// Inside `txn`: `pre-execute` and the unit's statements (watched through `lock`, see
-    /// [`watched`]), sent in batches ([`batch_len`]) — the transaction checked after each
+    /// [`watched`]), sent in batches ([`batch`]) — the transaction checked after each
     /// statement that could end it.
     async fn statements(
         &mut self,
@@ -512,9 +527,9 @@ impl Applier<'_> {
         while k < statements.len() {
             let statement = statements[k];
             if statement.copy_data.is_none() {
-                let n = batch_len(&statements[k..]);
+                let Batch { len: n, check_last } = batch(&statements[k..]);
                 let (sent, blockers) = watched(
-                    send_batch(client, &statements[k..k + n]),
+                    send_batch(client, &statements[k..k + n], check_last),
                     lock,
                     lock_timeout,
                 )
@@ -815,38 +830,36 @@ pub(super) async fn rehearse(
 
 #[cfg(test)]
 mod tests {
-    use super::{MOST_IN_FLIGHT, batch_len};
+    use super::{Batch, MOST_IN_FLIGHT, batch};
     use crate::sql::split_statements;
 
-    fn len(sql: &str) -> usize {
+    fn of(sql: &str) -> (usize, bool) {
         let statements = split_statements(sql);
-        batch_len(&statements.iter().collect::<Vec<_>>())
+        let Batch { len, check_last } = batch(&statements.iter().collect::<Vec<_>>());
+        (len, check_last)
     }
 
     #[test]
     fn a_batch_is_the_statements_that_keep_the_transaction_and_one_more_never_a_copy() {
+        let kept =
+            "CREATE TABLE t (a int); INSERT INTO t VALUES (1); SELECT 1; CREATE TABLE u (a int);";
+        assert_eq!(of(kept), (4, false));
         assert_eq!(
-            len(
-                "CREATE TABLE t (a int); INSERT INTO t VALUES (1); SELECT 1; CREATE TABLE u (a int);"
-            ),
-            4
+            of("CREATE TABLE t (a int); VACUUM t; CREATE TABLE u (a int);"),
+            (2, true)
         );
+        assert_eq!(of("COMMIT; CREATE TABLE t (a int);"), (1, true));
         assert_eq!(
-            len("CREATE TABLE t (a int); VACUUM t; CREATE TABLE u (a int);"),
-            2
+            of("CREATE TABLE t (a int); COPY t FROM stdin;\n1\n\\.\n"),
+            (1, false)
         );
-        assert_eq!(len("COMMIT; CREATE TABLE t (a int);"), 1);
-        assert_eq!(
-            len("CREATE TABLE t (a int); COPY t FROM stdin;\n1\n\\.\n"),
-            1
-        );
-        assert_eq!(len("COPY t FROM stdin;\n1\n\\.\n"), 0);
+        assert_eq!(of("COPY t FROM stdin;\n1\n\\.\n"), (0, false));
         let many = "INSERT INTO t VALUES (1);\n".repeat(MOST_IN_FLIGHT + 10);
-        assert_eq!(len(&many), MOST_IN_FLIGHT);
-        let after_many = format!(
+        assert_eq!(of(&many), (MOST_IN_FLIGHT, false));
+        let then_vacuum = format!(
             "{}VACUUM t;",
             "INSERT INTO t VALUES (1);\n".repeat(MOST_IN_FLIGHT)
         );
-        assert_eq!(len(&after_many), MOST_IN_FLIGHT);
+        assert_eq!(of(&then_vacuum), (MOST_IN_FLIGHT, false));
     }
 }
