@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::cli::{Globals, InitArgs};
+use crate::cli::InitArgs;
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 
@@ -123,7 +124,7 @@ impl Report for InitReport {
 
 /// `confiture init [DIR] [--force]`.
 pub fn run(g: &Globals, args: &InitArgs) -> anyhow::Result<ExitCode> {
-    let root = crate::cli::init_dir(g, args.dir.as_deref());
+    let root = g.init_dir(args.dir.as_deref());
     let report = create(&root, args.force)?;
     g.out.report(&report);
     Ok(ExitCode::Ok)

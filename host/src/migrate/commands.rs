@@ -19,7 +19,8 @@ use super::report::{
     BaselineReport, FailureReport, GenerateReport, Item, StatusReport, StatusRow, Target,
     VerifyReport, VerifyRun,
 };
-use crate::cli::{BaselineArgs, GenerateArgs, Globals, LockArgs, VerifyArgs};
+use crate::cli::{BaselineArgs, GenerateArgs, LockArgs, VerifyArgs};
+use crate::context::Globals;
 use crate::db::lock::{LockWait, MigrationLock};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Output, Report};

@@ -12,7 +12,8 @@ use serde::Serialize;
 use tokio_postgres::error::SqlState;
 
 use super::database::{identifier, literal};
-use crate::cli::{CreateRoleArgs, Globals};
+use crate::cli::CreateRoleArgs;
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 

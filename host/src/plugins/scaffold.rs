@@ -9,7 +9,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::cli::{Globals, NewPluginArgs, PluginLang};
+use crate::cli::{NewPluginArgs, PluginLang};
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 use crate::strings::is_plugin_name;
@@ -215,7 +216,7 @@ impl Report for NewReport {
 /// `confiture plugins new`.
 pub fn run(g: &Globals, args: &NewPluginArgs) -> anyhow::Result<ExitCode> {
     let dir = match &args.dir {
-        Some(dir) => crate::cli::init_dir(g, Some(dir)),
+        Some(dir) => g.init_dir(Some(dir)),
         None => g.project_dir.join(&args.name),
     };
     let report = scaffold(&dir, &args.name, args.kind, args.lang)?;

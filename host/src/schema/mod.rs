@@ -18,7 +18,8 @@ pub use render::Source;
 use collect::collect;
 use render::{read_sources, render};
 
-use crate::cli::{BuildArgs, Globals};
+use crate::cli::BuildArgs;
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 

@@ -19,7 +19,8 @@ use super::{Connector, bars::Bars};
 use crate::anonymize::{
     AnonymizationConfig, KeyedHasher, Registry, deployment_hasher, secret_fingerprint,
 };
-use crate::cli::{Globals, SyncArgs};
+use crate::cli::SyncArgs;
+use crate::context::Globals;
 use crate::db::connect::ConnectionSpec;
 use crate::error::{ExitCode, Failure};
 use crate::plugins::{PluginSet, PluginSources};
