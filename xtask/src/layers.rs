@@ -43,11 +43,6 @@ struct Debt {
 /// does an entry that no longer happens (remove it).
 const DEBT: &[Debt] = &[
     Debt {
-        from: "init",
-        to: "cli",
-        files: &["init.rs"],
-    },
-    Debt {
         from: "lint",
         to: "cli",
         files: &["lint/command.rs"],
@@ -71,11 +66,6 @@ const DEBT: &[Debt] = &[
             "plugins/role.rs",
             "plugins/scaffold.rs",
         ],
-    },
-    Debt {
-        from: "schema",
-        to: "cli",
-        files: &["schema/mod.rs"],
     },
     Debt {
         from: "sync",

@@ -3,6 +3,7 @@
 //! that must not know the command line (`db`) has its entry here.
 
 mod args;
+mod commands;
 mod db_command;
 mod values;
 
@@ -81,9 +82,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         .into());
     }
     match cli.command {
-        Command::Init(args) => crate::init::run(g, &args),
+        Command::Init(args) => commands::init(g, &args),
         Command::Db(cmd) => db_command::run(g, &cmd).await,
-        Command::Build(args) => crate::schema::build(g, &args).await,
+        Command::Build(args) => commands::build(g, &args).await,
         Command::Migrate(cmd) => match cmd {
             MigrateCommand::Generate(args) => crate::migrate::commands::generate(g, &args),
             MigrateCommand::Up(args) => crate::migrate::commands::up(g, &args).await,
