@@ -68,11 +68,6 @@ const DEBT: &[Debt] = &[
         ],
     },
     Debt {
-        from: "sync",
-        to: "cli",
-        files: &["sync/command.rs"],
-    },
-    Debt {
         from: "wizard",
         to: "cli",
         files: &["wizard/run.rs"],

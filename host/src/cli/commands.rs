@@ -1,7 +1,7 @@
 //! The command entries whose clap arguments stop here: each takes its arguments apart into the
 //! plain values the feature module takes, calls it and returns the exit code.
 
-use crate::cli::{BuildArgs, InitArgs};
+use crate::cli::{BuildArgs, InitArgs, SyncArgs};
 use crate::context::Globals;
 use crate::error::ExitCode;
 
@@ -24,4 +24,26 @@ pub async fn build(g: &Globals, args: &BuildArgs) -> anyhow::Result<ExitCode> {
         yes: args.yes,
     };
     crate::schema::build(g, &options).await
+}
+
+/// `confiture sync --from ENV|URL --to ENV|URL [...]`.
+pub async fn sync(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
+    let request = crate::sync::command::SyncRequest {
+        from: args.from.clone(),
+        to: args.to.clone(),
+        tables: args.tables.clone(),
+        exclude: args.exclude.clone(),
+        schemas: args.schemas.clone(),
+        anonymize: args.anonymize,
+        anonymization_config: args.anonymization_config.clone(),
+        strategies: args.strategies.clone(),
+        jobs: args.jobs,
+        batch_size: args.batch_size,
+        checkpoint: args.checkpoint.clone(),
+        resume: args.resume,
+        disable_triggers: args.disable_triggers,
+        dry_run: args.dry_run,
+        allow_protected_target: args.allow_protected_target,
+    };
+    crate::sync::command::run(g, &request).await
 }

@@ -110,7 +110,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             HooksCommand::List => crate::hooks::commands::list(g),
         },
         Command::Lint(args) => crate::lint::run(g, &args),
-        Command::Sync(args) => crate::sync::command::run(g, &args).await,
+        Command::Sync(args) => commands::sync(g, &args).await,
         Command::Completions(args) => completions(args.shell),
     }
 }
