@@ -43,11 +43,6 @@ struct Debt {
 /// does an entry that no longer happens (remove it).
 const DEBT: &[Debt] = &[
     Debt {
-        from: "lint",
-        to: "cli",
-        files: &["lint/command.rs"],
-    },
-    Debt {
         from: "migrate",
         to: "cli",
         files: &[

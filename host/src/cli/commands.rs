@@ -1,7 +1,7 @@
 //! The command entries whose clap arguments stop here: each takes its arguments apart into the
 //! plain values the feature module takes, calls it and returns the exit code.
 
-use crate::cli::{BuildArgs, InitArgs, SyncArgs};
+use crate::cli::{BuildArgs, InitArgs, LintArgs, SyncArgs};
 use crate::context::Globals;
 use crate::error::ExitCode;
 
@@ -46,4 +46,18 @@ pub async fn sync(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
         allow_protected_target: args.allow_protected_target,
     };
     crate::sync::command::run(g, &request).await
+}
+
+/// `confiture lint [PATH]... [--fail-level LEVEL] [--exclude-rules RULES] [--output FILE]
+/// [--list-rules] [--rules PATH]...`.
+pub fn lint(g: &Globals, args: &LintArgs) -> anyhow::Result<ExitCode> {
+    let request = crate::lint::LintRequest {
+        paths: args.paths.clone(),
+        fail_level: args.fail_level,
+        exclude_rules: args.exclude_rules.clone(),
+        output: args.output.clone(),
+        list_rules: args.list_rules,
+        rules: args.rules.clone(),
+    };
+    crate::lint::run(g, &request)
 }

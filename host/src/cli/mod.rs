@@ -109,7 +109,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hooks(cmd) => match cmd {
             HooksCommand::List => crate::hooks::commands::list(g),
         },
-        Command::Lint(args) => crate::lint::run(g, &args),
+        Command::Lint(args) => commands::lint(g, &args),
         Command::Sync(args) => commands::sync(g, &args).await,
         Command::Completions(args) => completions(args.shell),
     }
