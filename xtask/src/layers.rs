@@ -62,11 +62,6 @@ const DEBT: &[Debt] = &[
             "plugins/scaffold.rs",
         ],
     },
-    Debt {
-        from: "wizard",
-        to: "cli",
-        files: &["wizard/run.rs"],
-    },
 ];
 
 /// One `crate::<to>` path in a file of module `from`.

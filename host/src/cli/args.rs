@@ -407,16 +407,19 @@ pub struct LockArgs {
 }
 
 /// How long to wait for the migration lock: `--lock-wait`, else upstream's `--lock-timeout`,
-/// else the environment's `migration.locking.timeout_ms`, else five minutes.
+/// else (in `migrate::commands::LockOptions::wait`) the environment's
+/// `migration.locking.timeout_ms`, else five minutes.
 impl LockArgs {
-    /// The wait, given the environment's setting (milliseconds).
-    pub fn wait(&self, env_lock_wait_ms: Option<u64>) -> std::time::Duration {
+    /// The flags as the plain values `migrate` takes.
+    pub fn options(&self) -> crate::migrate::commands::LockOptions {
         use std::time::Duration;
-        self.lock_wait
-            .map(Duration::from_secs)
-            .or(self.lock_timeout.map(Duration::from_millis))
-            .or(env_lock_wait_ms.map(Duration::from_millis))
-            .unwrap_or(Duration::from_secs(300))
+        crate::migrate::commands::LockOptions {
+            no_wait: self.no_wait,
+            wait: self
+                .lock_wait
+                .map(Duration::from_secs)
+                .or(self.lock_timeout.map(Duration::from_millis)),
+        }
     }
 }
 

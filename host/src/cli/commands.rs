@@ -1,7 +1,7 @@
 //! The command entries whose clap arguments stop here: each takes its arguments apart into the
 //! plain values the feature module takes, calls it and returns the exit code.
 
-use crate::cli::{BuildArgs, InitArgs, LintArgs, SyncArgs};
+use crate::cli::{BuildArgs, InitArgs, LintArgs, SyncArgs, WizardArgs};
 use crate::context::Globals;
 use crate::error::ExitCode;
 
@@ -60,4 +60,19 @@ pub fn lint(g: &Globals, args: &LintArgs) -> anyhow::Result<ExitCode> {
         rules: args.rules.clone(),
     };
     crate::lint::run(g, &request)
+}
+
+/// `confiture migrate wizard [--target VERSION] [--review] [--auto] [...]`.
+pub async fn wizard(g: &Globals, args: &WizardArgs) -> anyhow::Result<ExitCode> {
+    let request = crate::wizard::run::WizardRequest {
+        target: args.target.clone(),
+        review: args.review,
+        auto: args.auto,
+        require_backup: args.require_backup,
+        timeout: args.timeout,
+        collaborative: args.collaborative,
+        schedule: args.schedule.clone(),
+        lock: args.lock.options(),
+    };
+    crate::wizard::run::wizard(g, &request).await
 }

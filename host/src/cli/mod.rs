@@ -92,7 +92,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             MigrateCommand::Status => crate::migrate::commands::status(g).await,
             MigrateCommand::Verify(args) => crate::migrate::commands::verify(g, &args).await,
             MigrateCommand::Baseline(args) => crate::migrate::commands::baseline(g, &args).await,
-            MigrateCommand::Wizard(args) => crate::wizard::run::wizard(g, &args).await,
+            MigrateCommand::Wizard(args) => commands::wizard(g, &args).await,
             MigrateCommand::Approve(args) => crate::migrate::team::approve(g, &args).await,
             MigrateCommand::Schedule(args) => crate::migrate::team::schedule(g, &args).await,
             MigrateCommand::RunScheduled(args) => {

@@ -35,7 +35,7 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
         HookRun::load(g, &ctx.project, "migrate down", false)?
     };
     hooks.validate(HookEvent::PreValidate, &client).await?;
-    let lock = match ctx.lock(&a.lock, &g.out).await {
+    let lock = match ctx.lock(&a.lock.options(), &g.out).await {
         Ok(lock) => lock,
         Err(err) => {
             hooks.failed(None, false, &err, &client).await;

@@ -43,7 +43,7 @@ pub async fn run_scheduled(g: &Globals, a: &RunScheduledArgs) -> anyhow::Result<
         hooks
             .validate(HookEvent::PreValidate, &session.client)
             .await?;
-        let lock = session.ctx.lock(&a.lock, &g.out).await?;
+        let lock = session.ctx.lock(&a.lock.options(), &g.out).await?;
         let result = apply_due(&session, g, a, &mut hooks, &lock).await;
         lock.release().await;
         result

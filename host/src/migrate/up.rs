@@ -47,7 +47,7 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
     let mut hooks = HookRun::load(g, &ctx.project, "migrate up", a.dry_run_execute)?;
     let result = async {
         hooks.validate(HookEvent::PreValidate, &client).await?;
-        let lock = ctx.lock(&a.lock, &g.out).await?;
+        let lock = ctx.lock(&a.lock.options(), &g.out).await?;
         let result = run(&ctx, &client, target.as_deref(), a, g, &mut hooks, &lock).await;
         lock.release().await;
         result
