@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::error::Convention;
 use crate::output::Format;
 use crate::plugins::Kind;
+use crate::plugins::scaffold::PluginLang;
 use crate::project::settings::linting::Severity;
 
 /// Confiture: build PostgreSQL schemas from DDL, run migrations that never half-apply, sync
@@ -528,21 +529,6 @@ pub enum HooksCommand {
 pub struct InspectArgs {
     /// The component (.wasm) to inspect
     pub file: PathBuf,
-}
-
-/// The language of a scaffolded plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum PluginLang {
-    /// Rust with the confiture-sdk crate
-    #[default]
-    Rust,
-    /// Python on the Python SDK, built with componentize-py
-    Python,
-    /// JavaScript on the JavaScript SDK, built with componentize-qjs (QuickJS)
-    Js,
-    /// C with wit-bindgen's bindings and confiture.h, built with clang and wasi-libc
-    /// (strategies only)
-    C,
 }
 
 /// `confiture plugins new`.

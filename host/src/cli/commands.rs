@@ -1,7 +1,9 @@
 //! The command entries whose clap arguments stop here: each takes its arguments apart into the
 //! plain values the feature module takes, calls it and returns the exit code.
 
-use crate::cli::{BuildArgs, InitArgs, LintArgs, SyncArgs, WizardArgs};
+use crate::cli::{
+    BuildArgs, CreateRoleArgs, InitArgs, InspectArgs, LintArgs, NewPluginArgs, SyncArgs, WizardArgs,
+};
 use crate::context::Globals;
 use crate::error::ExitCode;
 
@@ -75,4 +77,31 @@ pub async fn wizard(g: &Globals, args: &WizardArgs) -> anyhow::Result<ExitCode> 
         lock: args.lock.options(),
     };
     crate::wizard::run::wizard(g, &request).await
+}
+
+/// `confiture plugins inspect FILE`.
+pub fn plugins_inspect(g: &Globals, args: &InspectArgs) -> anyhow::Result<ExitCode> {
+    crate::plugins::commands::inspect(g, &args.file)
+}
+
+/// `confiture plugins new NAME --kind KIND [--lang LANG] [--dir DIR]`.
+pub fn plugins_new(g: &Globals, args: &NewPluginArgs) -> anyhow::Result<ExitCode> {
+    let dir = match &args.dir {
+        Some(dir) => g.init_dir(Some(dir)),
+        None => g.project_dir.join(&args.name),
+    };
+    let report = crate::plugins::scaffold::scaffold(&dir, &args.name, args.kind, args.lang)?;
+    g.out.report(&report);
+    Ok(ExitCode::Ok)
+}
+
+/// `confiture plugins create-role [ROLE] [--write] [--schema SCHEMA]... [--print-sql]`.
+pub async fn plugins_create_role(g: &Globals, args: &CreateRoleArgs) -> anyhow::Result<ExitCode> {
+    let request = crate::plugins::role::CreateRoleRequest {
+        role: args.role.clone(),
+        write: args.write,
+        schema: args.schema.clone(),
+        print_sql: args.print_sql,
+    };
+    crate::plugins::role::create_role(g, &request).await
 }

@@ -102,9 +102,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Plugins(cmd) => match cmd {
             PluginsCommand::List => crate::plugins::commands::list(g),
-            PluginsCommand::Inspect(args) => crate::plugins::commands::inspect(g, &args),
-            PluginsCommand::New(args) => crate::plugins::scaffold::run(g, &args),
-            PluginsCommand::CreateRole(args) => crate::plugins::role::create_role(g, &args).await,
+            PluginsCommand::Inspect(args) => commands::plugins_inspect(g, &args),
+            PluginsCommand::New(args) => commands::plugins_new(g, &args),
+            PluginsCommand::CreateRole(args) => commands::plugins_create_role(g, &args).await,
         },
         Command::Hooks(cmd) => match cmd {
             HooksCommand::List => crate::hooks::commands::list(g),
