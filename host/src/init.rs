@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::cli::{Globals, InitArgs};
-use crate::error::{ExitCode, Failure};
+use crate::error::Failure;
 use crate::output::{Report, paint, style};
 
 /// The line `init` makes sure `.gitignore` has: the local cluster and caches live there.
@@ -119,14 +118,6 @@ impl Report for InitReport {
             )
         }
     }
-}
-
-/// `confiture init [DIR] [--force]`.
-pub fn run(g: &Globals, args: &InitArgs) -> anyhow::Result<ExitCode> {
-    let root = crate::cli::init_dir(g, args.dir.as_deref());
-    let report = create(&root, args.force)?;
-    g.out.report(&report);
-    Ok(ExitCode::Ok)
 }
 
 /// Writes the project layout under `root` (created if missing).

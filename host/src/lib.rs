@@ -3,13 +3,14 @@
 //! WebAssembly plugins.
 //!
 //! Imports point one way, down the layers of docs/architecture.md: [`cli`] → feature modules
-//! ([`migrate`], [`lint`], [`sync`], …) → [`plugins`] → [`project`] → [`db`] → [`risk`] →
-//! [`sql`] and the foundation ([`error`], [`strings`], [`text`], …); `cargo xtask layers` checks
-//! it.
+//! ([`migrate`], [`lint`], [`sync`], …) → [`plugins`] → [`context`] → [`project`] → [`db`] →
+//! [`risk`] → [`sql`] and the foundation ([`error`], [`strings`], [`text`], …); `cargo xtask
+//! layers` checks it.
 
 pub mod anonymize;
 pub mod bridge;
 pub mod cli;
+pub mod context;
 pub mod db;
 pub mod error;
 pub mod hooks;

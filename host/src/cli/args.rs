@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::error::Convention;
 use crate::output::Format;
 use crate::plugins::Kind;
+use crate::plugins::scaffold::PluginLang;
 use crate::project::settings::linting::Severity;
 
 /// Confiture: build PostgreSQL schemas from DDL, run migrations that never half-apply, sync
@@ -407,16 +408,19 @@ pub struct LockArgs {
 }
 
 /// How long to wait for the migration lock: `--lock-wait`, else upstream's `--lock-timeout`,
-/// else the environment's `migration.locking.timeout_ms`, else five minutes.
+/// else (in `migrate::commands::LockOptions::wait`) the environment's
+/// `migration.locking.timeout_ms`, else five minutes.
 impl LockArgs {
-    /// The wait, given the environment's setting (milliseconds).
-    pub fn wait(&self, env_lock_wait_ms: Option<u64>) -> std::time::Duration {
+    /// The flags as the plain values `migrate` takes.
+    pub fn options(&self) -> crate::migrate::commands::LockOptions {
         use std::time::Duration;
-        self.lock_wait
-            .map(Duration::from_secs)
-            .or(self.lock_timeout.map(Duration::from_millis))
-            .or(env_lock_wait_ms.map(Duration::from_millis))
-            .unwrap_or(Duration::from_secs(300))
+        crate::migrate::commands::LockOptions {
+            no_wait: self.no_wait,
+            wait: self
+                .lock_wait
+                .map(Duration::from_secs)
+                .or(self.lock_timeout.map(Duration::from_millis)),
+        }
     }
 }
 
@@ -525,21 +529,6 @@ pub enum HooksCommand {
 pub struct InspectArgs {
     /// The component (.wasm) to inspect
     pub file: PathBuf,
-}
-
-/// The language of a scaffolded plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum PluginLang {
-    /// Rust with the confiture-sdk crate
-    #[default]
-    Rust,
-    /// Python on the Python SDK, built with componentize-py
-    Python,
-    /// JavaScript on the JavaScript SDK, built with componentize-qjs (QuickJS)
-    Js,
-    /// C with wit-bindgen's bindings and confiture.h, built with clang and wasi-libc
-    /// (strategies only)
-    C,
 }
 
 /// `confiture plugins new`.

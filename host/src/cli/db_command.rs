@@ -4,7 +4,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::{DbCommand, Globals};
+use crate::cli::DbCommand;
+use crate::context::Globals;
 use crate::db::cluster::{Cluster, ClusterAction, ClusterStatus};
 use crate::error::ExitCode;
 use crate::output::{Report, paint, style};

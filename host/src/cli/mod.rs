@@ -3,96 +3,18 @@
 //! that must not know the command line (`db`) has its entry here.
 
 mod args;
+mod commands;
 mod db_command;
 mod values;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use args::*;
 use clap::Parser;
 
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::Output;
-use crate::project::{Project, ResolvedDatabase};
-
-/// What every command receives: the global flags and the output.
-#[derive(Debug, Clone)]
-pub struct Globals {
-    /// `--env` (or `CONFITURE_ENV`), else `local`.
-    pub env: String,
-    /// True when the environment was chosen (`--env`, `CONFITURE_ENV` or `--config`), not
-    /// defaulted.
-    pub env_chosen: bool,
-    /// Upstream's `--config FILE`: the environment file itself.
-    pub config: Option<PathBuf>,
-    /// `--database-url`.
-    pub database_url: Option<String>,
-    /// Upstream's `--migrations-dir DIR`, overriding the environment's.
-    pub migrations_dir: Option<PathBuf>,
-    /// `--project`, else the current directory.
-    pub project_dir: PathBuf,
-    /// Where and how to print.
-    pub out: Output,
-    /// `--plugin PATH`, repeatable.
-    pub plugin_files: Vec<PathBuf>,
-    /// `--no-plugin-cache`.
-    pub no_plugin_cache: bool,
-}
-
-/// Upstream's name for a database URL meant for Confiture alone.
-pub const CONFITURE_DATABASE_URL: &str = "CONFITURE_DATABASE_URL";
-
-impl Globals {
-    /// Opens the project and the chosen environment (by name, or upstream's `--config FILE`),
-    /// with `--migrations-dir` applied.
-    pub fn project(&self) -> anyhow::Result<Project> {
-        let mut project = match &self.config {
-            Some(file) => Project::open_file(&self.project_dir, file)?,
-            None => Project::open(&self.project_dir, &self.env)?,
-        };
-        if let Some(dir) = &self.migrations_dir {
-            project.env.migrations_dir = std::path::absolute(dir)?;
-        }
-        Ok(project)
-    }
-
-    /// The database the command targets, by the documented precedence: `--database-url`;
-    /// then `CONFITURE_DATABASE_URL` unless an environment was chosen (both at once is an
-    /// error, as upstream makes it); then the environment file, `DATABASE_URL`, the local
-    /// cluster.
-    pub fn database(&self, project: &Project) -> anyhow::Result<ResolvedDatabase> {
-        let ambient = std::env::var("DATABASE_URL").ok();
-        let confiture = std::env::var(CONFITURE_DATABASE_URL)
-            .ok()
-            .filter(|url| !url.is_empty());
-        let cli_url = match (&self.database_url, confiture) {
-            (Some(url), _) => Some(url.clone()),
-            (None, Some(_)) if self.env_chosen => {
-                return Err(Failure::config(format!(
-                    "both an environment (--env {} / --config / CONFITURE_ENV) and \
-                     {CONFITURE_DATABASE_URL} name the database",
-                    self.env
-                ))
-                .hint(format!(
-                    "pass one of them: unset {CONFITURE_DATABASE_URL}, drop the environment, \
-                     or pass --database-url"
-                ))
-                .into());
-            }
-            (None, confiture) => confiture,
-        };
-        let mut resolved = crate::project::resolve_database(
-            &project.root,
-            &project.env,
-            cli_url.as_deref(),
-            ambient.as_deref(),
-        )?;
-        if self.database_url.is_none() && cli_url.is_some() {
-            resolved.source = crate::project::DatabaseSource::ConfitureVariable;
-        }
-        Ok(resolved)
-    }
-}
 
 /// Parses the command line; usage errors exit with code 5 (2 with upstream's exit codes),
 /// `--help`/`--version` with 0.
@@ -160,9 +82,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         .into());
     }
     match cli.command {
-        Command::Init(args) => crate::init::run(g, &args),
+        Command::Init(args) => commands::init(g, &args),
         Command::Db(cmd) => db_command::run(g, &cmd).await,
-        Command::Build(args) => crate::schema::build(g, &args).await,
+        Command::Build(args) => commands::build(g, &args).await,
         Command::Migrate(cmd) => match cmd {
             MigrateCommand::Generate(args) => crate::migrate::commands::generate(g, &args),
             MigrateCommand::Up(args) => crate::migrate::commands::up(g, &args).await,
@@ -170,7 +92,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             MigrateCommand::Status => crate::migrate::commands::status(g).await,
             MigrateCommand::Verify(args) => crate::migrate::commands::verify(g, &args).await,
             MigrateCommand::Baseline(args) => crate::migrate::commands::baseline(g, &args).await,
-            MigrateCommand::Wizard(args) => crate::wizard::run::wizard(g, &args).await,
+            MigrateCommand::Wizard(args) => commands::wizard(g, &args).await,
             MigrateCommand::Approve(args) => crate::migrate::team::approve(g, &args).await,
             MigrateCommand::Schedule(args) => crate::migrate::team::schedule(g, &args).await,
             MigrateCommand::RunScheduled(args) => {
@@ -180,15 +102,15 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Plugins(cmd) => match cmd {
             PluginsCommand::List => crate::plugins::commands::list(g),
-            PluginsCommand::Inspect(args) => crate::plugins::commands::inspect(g, &args),
-            PluginsCommand::New(args) => crate::plugins::scaffold::run(g, &args),
-            PluginsCommand::CreateRole(args) => crate::plugins::role::create_role(g, &args).await,
+            PluginsCommand::Inspect(args) => commands::plugins_inspect(g, &args),
+            PluginsCommand::New(args) => commands::plugins_new(g, &args),
+            PluginsCommand::CreateRole(args) => commands::plugins_create_role(g, &args).await,
         },
         Command::Hooks(cmd) => match cmd {
             HooksCommand::List => crate::hooks::commands::list(g),
         },
-        Command::Lint(args) => crate::lint::run(g, &args),
-        Command::Sync(args) => crate::sync::command::run(g, &args).await,
+        Command::Lint(args) => commands::lint(g, &args),
+        Command::Sync(args) => commands::sync(g, &args).await,
         Command::Completions(args) => completions(args.shell),
     }
 }
@@ -210,14 +132,5 @@ fn completions(shell: CompletionShell) -> anyhow::Result<ExitCode> {
             Err(anyhow::Error::new(e).context("writing the completion script"))
         }
         _ => Ok(ExitCode::Ok),
-    }
-}
-
-/// The directory an `init` targets, for callers that resolve it relative to `--project`.
-pub fn init_dir(globals: &Globals, dir: Option<&Path>) -> PathBuf {
-    match dir {
-        Some(dir) if dir.is_absolute() => dir.to_path_buf(),
-        Some(dir) => globals.project_dir.join(dir),
-        None => globals.project_dir.clone(),
     }
 }

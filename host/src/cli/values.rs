@@ -6,6 +6,7 @@ use clap::ValueEnum;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 use crate::plugins::Kind;
+use crate::plugins::scaffold::PluginLang;
 use crate::project::settings::linting::Severity;
 
 /// `plugins new --kind hook|strategy|lint`.
@@ -19,6 +20,28 @@ impl ValueEnum for Kind {
             Kind::Hook => "A migration hook",
             Kind::Strategy => "An anonymization strategy",
             Kind::Lint => "A lint rule",
+        };
+        Some(PossibleValue::new(self.name()).help(help))
+    }
+}
+
+/// `plugins new --lang rust|python|js|c`.
+impl ValueEnum for PluginLang {
+    fn value_variants<'a>() -> &'a [Self] {
+        &PluginLang::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            PluginLang::Rust => "Rust with the confiture-sdk crate",
+            PluginLang::Python => "Python on the Python SDK, built with componentize-py",
+            PluginLang::Js => {
+                "JavaScript on the JavaScript SDK, built with componentize-qjs (QuickJS)"
+            }
+            PluginLang::C => {
+                "C with wit-bindgen's bindings and confiture.h, built with clang and wasi-libc \
+                 (strategies only)"
+            }
         };
         Some(PossibleValue::new(self.name()).help(help))
     }

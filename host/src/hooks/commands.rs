@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::dispatch::load_registration;
 use super::registry::{Registration, Skipped};
-use crate::cli::Globals;
+use crate::context::Globals;
 use crate::error::ExitCode;
 use crate::output::{Report, paint, style};
 use crate::plugins::PluginSources;

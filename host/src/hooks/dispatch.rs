@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::registry::Registration;
-use crate::cli::Globals;
+use crate::context::Globals;
 use crate::output::{Format, Output, paint, style};
 use crate::plugins::hooks::{Direction, Migration};
 use crate::plugins::{

@@ -2,7 +2,7 @@
 //! exit code.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Serialize;
@@ -12,14 +12,32 @@ use super::registry::Registry;
 use super::report::{render, rule_list};
 use super::rule::Severity;
 use super::{engine, sources};
-use crate::cli::{Globals, LintArgs};
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::Format;
 use crate::project::{Environment, Project};
 
+/// What `confiture lint` is asked to do (its flags, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct LintRequest {
+    /// Files or directories to lint (empty: the environment's include_dirs and migrations dir).
+    pub paths: Vec<PathBuf>,
+    /// Fail when a finding is at least this severe (default: linting.fail_level, else
+    /// critical).
+    pub fail_level: Option<Severity>,
+    /// Rules or categories not to run.
+    pub exclude_rules: Vec<String>,
+    /// Write the report to this file instead of standard output.
+    pub output: Option<PathBuf>,
+    /// List the rules and exit.
+    pub list_rules: bool,
+    /// Also run the lint rules of these WASM plugins or directories of them.
+    pub rules: Vec<PathBuf>,
+}
+
 /// Runs `confiture lint`: exit 0 when nothing reaches the fail level, 1 when something does,
 /// 5 for bad configuration or usage.
-pub fn run(g: &Globals, args: &LintArgs) -> anyhow::Result<ExitCode> {
+pub fn run(g: &Globals, args: &LintRequest) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let project = open(g, args)?;
     let mut registry = Registry::builtin();
@@ -87,7 +105,7 @@ pub fn run(g: &Globals, args: &LintArgs) -> anyhow::Result<ExitCode> {
 /// The project, or — when there is none and PATHs or --list-rules were given — the current
 /// directory with the default settings, so a lone SQL file can be linted (and the rules
 /// listed) anywhere.
-fn open(g: &Globals, args: &LintArgs) -> anyhow::Result<Project> {
+fn open(g: &Globals, args: &LintRequest) -> anyhow::Result<Project> {
     match Project::find_root(&g.project_dir) {
         Ok(_) => g.project(),
         Err(_) if !args.paths.is_empty() || args.list_rules => {
@@ -105,7 +123,7 @@ fn open(g: &Globals, args: &LintArgs) -> anyhow::Result<Project> {
     }
 }
 
-fn looked_in(project: &Project, args: &LintArgs) -> String {
+fn looked_in(project: &Project, args: &LintRequest) -> String {
     if args.paths.is_empty() {
         let mut dirs: Vec<String> = project
             .env

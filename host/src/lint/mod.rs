@@ -18,7 +18,7 @@ mod rules;
 pub mod sources;
 pub mod suppress;
 
-pub use command::run;
+pub use command::{LintRequest, run};
 pub use engine::{Finding, LintReport, lint};
 pub use registry::Registry;
 pub use rule::{Category, LintContext, Rule, RuleOptions, Severity, Violation};

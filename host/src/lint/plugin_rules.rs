@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::registry::Registry;
 use super::rule::{Category, LintContext, Rule, Severity, Violation};
-use crate::cli::Globals;
+use crate::context::Globals;
 use crate::error::Failure;
 use crate::plugins::lint as wit;
 use crate::plugins::{Kind, Plugin, PluginSet, PluginSources, run_lint};

@@ -19,7 +19,8 @@ use super::report::{
     BaselineReport, FailureReport, GenerateReport, Item, StatusReport, StatusRow, Target,
     VerifyReport, VerifyRun,
 };
-use crate::cli::{BaselineArgs, GenerateArgs, Globals, LockArgs, VerifyArgs};
+use crate::cli::{BaselineArgs, GenerateArgs, VerifyArgs};
+use crate::context::Globals;
 use crate::db::lock::{LockWait, MigrationLock};
 use crate::error::{ExitCode, Failure};
 use crate::output::{Output, Report};
@@ -30,6 +31,27 @@ use crate::sql::{ModelBuilder, SourceText, parse_files, split_statements};
 pub use super::down::down;
 pub use super::up::up;
 pub(crate) use super::up::{pending, read_applied};
+
+/// How a command waits for the migration lock (`--no-wait`, `--lock-wait`, upstream's
+/// `--lock-timeout`, as plain values).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LockOptions {
+    /// Fail at once when another run holds the lock.
+    pub no_wait: bool,
+    /// How long to wait, when the command line says; else the environment's
+    /// `migration.locking.timeout_ms`, else five minutes.
+    pub wait: Option<std::time::Duration>,
+}
+
+impl LockOptions {
+    /// The wait, given the environment's setting (milliseconds).
+    pub fn wait(&self, env_lock_wait_ms: Option<u64>) -> std::time::Duration {
+        use std::time::Duration;
+        self.wait
+            .or(env_lock_wait_ms.map(Duration::from_millis))
+            .unwrap_or(Duration::from_secs(300))
+    }
+}
 
 /// What every migrate command that connects works with.
 pub(crate) struct Context {
@@ -121,7 +143,7 @@ impl Context {
     }
 
     /// Takes the migration lock for this database and table.
-    pub async fn lock(&self, args: &LockArgs, out: &Output) -> anyhow::Result<MigrationLock> {
+    pub async fn lock(&self, args: &LockOptions, out: &Output) -> anyhow::Result<MigrationLock> {
         let wait = if args.no_wait {
             LockWait::NoWait
         } else {
@@ -478,16 +500,7 @@ pub async fn baseline(g: &Globals, a: &BaselineArgs) -> anyhow::Result<ExitCode>
     let mut ctx = Context::open(g)?;
     let through = ctx.find(&a.through)?.version.clone();
     let mut client = ctx.connect().await?;
-    let lock = ctx
-        .lock(
-            &LockArgs {
-                no_wait: false,
-                lock_wait: None,
-                lock_timeout: None,
-            },
-            &g.out,
-        )
-        .await?;
+    let lock = ctx.lock(&LockOptions::default(), &g.out).await?;
     let result = async {
         let exists = ctx.ledger.exists(&client).await?;
         let applied = if exists {

@@ -8,7 +8,8 @@ use super::commands::{Context, finish};
 use super::files::{compare_versions, same_version};
 use super::ledger::AppliedRow;
 use super::report::{DownReport, FailureReport, Item, Progress};
-use crate::cli::{DownArgs, Globals};
+use crate::cli::DownArgs;
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::hooks::HookRun;
 use crate::plugins::HookEvent;
@@ -34,7 +35,7 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
         HookRun::load(g, &ctx.project, "migrate down", false)?
     };
     hooks.validate(HookEvent::PreValidate, &client).await?;
-    let lock = match ctx.lock(&a.lock, &g.out).await {
+    let lock = match ctx.lock(&a.lock.options(), &g.out).await {
         Ok(lock) => lock,
         Err(err) => {
             hooks.failed(None, false, &err, &client).await;

@@ -14,7 +14,8 @@ use super::audit::EventKind;
 use super::files::Migration;
 use super::schedule::Scheduled;
 use super::session::Session;
-use crate::cli::{Globals, RunScheduledArgs};
+use crate::cli::RunScheduledArgs;
+use crate::context::Globals;
 use crate::db::lock::MigrationLock;
 use crate::error::ExitCode;
 use crate::hooks::{HookOutcome, HookRun};
@@ -42,7 +43,7 @@ pub async fn run_scheduled(g: &Globals, a: &RunScheduledArgs) -> anyhow::Result<
         hooks
             .validate(HookEvent::PreValidate, &session.client)
             .await?;
-        let lock = session.ctx.lock(&a.lock, &g.out).await?;
+        let lock = session.ctx.lock(&a.lock.options(), &g.out).await?;
         let result = apply_due(&session, g, a, &mut hooks, &lock).await;
         lock.release().await;
         result

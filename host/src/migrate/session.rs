@@ -9,7 +9,7 @@ use super::audit::{AuditEvent, AuditLog, EventKind};
 use super::files::Migration;
 use super::schedule::{ScheduleBook, Scheduled};
 use super::{Context, assess_live, pending, read_applied};
-use crate::cli::Globals;
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::risk::{Level, MigrationRisk};
 

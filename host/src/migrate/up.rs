@@ -11,7 +11,8 @@ use super::files::{Migration, compare_versions};
 use super::ledger::AppliedRow;
 use super::plan::{State, drift_refusal, plan};
 use super::report::{FailureReport, Item, Progress, UpMode, UpReport};
-use crate::cli::{Globals, UpArgs};
+use crate::cli::UpArgs;
+use crate::context::Globals;
 use crate::db::lock::MigrationLock;
 use crate::error::{ExitCode, Failure};
 use crate::hooks::HookRun;
@@ -46,7 +47,7 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
     let mut hooks = HookRun::load(g, &ctx.project, "migrate up", a.dry_run_execute)?;
     let result = async {
         hooks.validate(HookEvent::PreValidate, &client).await?;
-        let lock = ctx.lock(&a.lock, &g.out).await?;
+        let lock = ctx.lock(&a.lock.options(), &g.out).await?;
         let result = run(&ctx, &client, target.as_deref(), a, g, &mut hooks, &lock).await;
         lock.release().await;
         result

@@ -13,7 +13,7 @@ use super::engine::{EngineOptions, PluginEngine};
 use super::metadata::PluginInfo;
 use super::plugin::Plugin;
 use super::registry::{DisabledPlugin, PluginSet, PluginSources, plugins_dir_shown};
-use crate::cli::{Globals, InspectArgs};
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 use crate::project::settings::plugins::Grant;
@@ -335,8 +335,7 @@ impl Report for InspectReport {
 
 /// `confiture plugins inspect FILE`: the interface of any component, and its metadata when it
 /// is a valid plugin. Exits 5 when it is not.
-pub fn inspect(g: &Globals, args: &InspectArgs) -> anyhow::Result<ExitCode> {
-    let file = &args.file;
+pub fn inspect(g: &Globals, file: &Path) -> anyhow::Result<ExitCode> {
     let shown_file = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| {
         Failure::config(format!("cannot read {shown_file}: {e}"))

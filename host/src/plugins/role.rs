@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio_postgres::error::SqlState;
 
 use super::database::{identifier, literal};
-use crate::cli::{CreateRoleArgs, Globals};
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 
@@ -106,8 +106,21 @@ pub fn grant_sql(role: &str, write: bool, schemas: &[String]) -> Vec<String> {
     sql
 }
 
+/// What `confiture plugins create-role` is asked to do (its flags, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct CreateRoleRequest {
+    /// The role (default: `plugin_sandbox.role` of the environment, else confiture_plugin).
+    pub role: Option<String>,
+    /// Also grant INSERT, UPDATE and DELETE.
+    pub write: bool,
+    /// Schemas whose tables the role may read (empty: public).
+    pub schema: Vec<String>,
+    /// Print the SQL instead of running it.
+    pub print_sql: bool,
+}
+
 /// `confiture plugins create-role [ROLE]`.
-pub async fn create_role(g: &Globals, args: &CreateRoleArgs) -> anyhow::Result<ExitCode> {
+pub async fn create_role(g: &Globals, args: &CreateRoleRequest) -> anyhow::Result<ExitCode> {
     let project = g.project()?;
     let role = args
         .role

@@ -9,8 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::cli::{Globals, NewPluginArgs, PluginLang};
-use crate::error::{ExitCode, Failure};
+use crate::error::Failure;
 use crate::output::{Report, paint, style};
 use crate::strings::is_plugin_name;
 
@@ -212,15 +211,40 @@ impl Report for NewReport {
     }
 }
 
-/// `confiture plugins new`.
-pub fn run(g: &Globals, args: &NewPluginArgs) -> anyhow::Result<ExitCode> {
-    let dir = match &args.dir {
-        Some(dir) => crate::cli::init_dir(g, Some(dir)),
-        None => g.project_dir.join(&args.name),
-    };
-    let report = scaffold(&dir, &args.name, args.kind, args.lang)?;
-    g.out.report(&report);
-    Ok(ExitCode::Ok)
+/// The language of a scaffolded plugin (`plugins new --lang`; clap's trait for it is in
+/// `cli/values.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PluginLang {
+    /// Rust with the confiture-sdk crate.
+    #[default]
+    Rust,
+    /// Python on the Python SDK, built with componentize-py.
+    Python,
+    /// JavaScript on the JavaScript SDK, built with componentize-qjs (QuickJS).
+    Js,
+    /// C with wit-bindgen's bindings and confiture.h, built with clang and wasi-libc
+    /// (strategies only).
+    C,
+}
+
+impl PluginLang {
+    /// Every language, in the order `--help` lists them.
+    pub const ALL: [PluginLang; 4] = [
+        PluginLang::Rust,
+        PluginLang::Python,
+        PluginLang::Js,
+        PluginLang::C,
+    ];
+
+    /// The word `--lang` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            PluginLang::Rust => "rust",
+            PluginLang::Python => "python",
+            PluginLang::Js => "js",
+            PluginLang::C => "c",
+        }
+    }
 }
 
 /// Writes the plugin project into `dir`, which must not exist or be empty.

@@ -1,5 +1,5 @@
 //! Which database a command talks to, with the precedence upstream settled on:
-//! `--database-url` (or `CONFITURE_DATABASE_URL`, see `cli::Globals::database`), then the
+//! `--database-url` (or `CONFITURE_DATABASE_URL`, see `context::Globals::database`), then the
 //! environment file, then an ambient `DATABASE_URL` (only when the
 //! environment names no database), then — for `local` — the project's throwaway cluster.
 

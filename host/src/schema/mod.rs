@@ -7,7 +7,7 @@ mod collect;
 mod render;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -18,7 +18,7 @@ pub use render::Source;
 use collect::collect;
 use render::{read_sources, render};
 
-use crate::cli::{BuildArgs, Globals};
+use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 
@@ -93,9 +93,25 @@ impl Report for BuildReport {
     }
 }
 
+/// What `confiture build` is asked to do (its flags, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Where to write the schema, relative to `--project` (default:
+    /// `db/generated/schema_<env>.sql` in the project).
+    pub output: Option<PathBuf>,
+    /// Create the schema in the target database.
+    pub apply: bool,
+    /// With `apply`: also record every migration as applied, without running it.
+    pub mark_migrations_applied: bool,
+    /// With `apply`: drop every user schema in the target database first.
+    pub drop_existing: bool,
+    /// Apply to a protected environment without asking.
+    pub yes: bool,
+}
+
 /// `confiture build [--output FILE] [--apply [--drop-existing] [--mark-migrations-applied]]
 /// [--yes]`.
-pub async fn build(g: &Globals, args: &BuildArgs) -> anyhow::Result<ExitCode> {
+pub async fn build(g: &Globals, args: &BuildOptions) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let project = g.project()?;
     if args.apply && project.env.protected && !args.yes {

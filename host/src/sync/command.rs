@@ -19,7 +19,7 @@ use super::{Connector, bars::Bars};
 use crate::anonymize::{
     AnonymizationConfig, KeyedHasher, Registry, deployment_hasher, secret_fingerprint,
 };
-use crate::cli::{Globals, SyncArgs};
+use crate::context::Globals;
 use crate::db::connect::ConnectionSpec;
 use crate::error::{ExitCode, Failure};
 use crate::plugins::{PluginSet, PluginSources};
@@ -37,9 +37,44 @@ struct Endpoint {
     shown: String,
 }
 
+/// What `confiture sync` is asked to do (its flags, as plain values).
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    /// Source: an environment name or a postgres:// URL.
+    pub from: String,
+    /// Target: an environment name or a postgres:// URL; its tables are replaced.
+    pub to: String,
+    /// Only these tables (`table` or `schema.table`).
+    pub tables: Vec<String>,
+    /// Not these tables.
+    pub exclude: Vec<String>,
+    /// Only the tables of these schemas (empty: every schema but the system ones).
+    pub schemas: Vec<String>,
+    /// Anonymize the columns listed in the anonymization file.
+    pub anonymize: bool,
+    /// The anonymization file (default: db/sync/anonymization.yaml in the project).
+    pub anonymization_config: Option<PathBuf>,
+    /// Plugin strategies under the names the anonymization file uses.
+    pub strategies: Vec<crate::anonymize::plugin::StrategyMapping>,
+    /// Table groups copied at once (default: half the machine's cores).
+    pub jobs: Option<usize>,
+    /// Rows per anonymization call.
+    pub batch_size: usize,
+    /// Record each committed table group in this file.
+    pub checkpoint: Option<PathBuf>,
+    /// Skip the groups the checkpoint file lists as committed.
+    pub resume: bool,
+    /// Load in replica mode (the target's triggers do not fire).
+    pub disable_triggers: bool,
+    /// Show the plan and samples; write nothing.
+    pub dry_run: bool,
+    /// Allow a target environment marked `protected: true`.
+    pub allow_protected_target: bool,
+}
+
 /// Runs `confiture sync`: exit 0 when every group was copied, 1 when some group failed (and
 /// was rolled back), 5 for bad configuration, 7 when a protected target was not confirmed.
-pub async fn run(g: &Globals, args: &SyncArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(g: &Globals, args: &SyncRequest) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let project = Project::find_root(&g.project_dir).ok();
     let from = endpoint(project.as_deref(), &args.from, "--from")?;
@@ -266,7 +301,7 @@ fn guard_protected(to: &Endpoint, allowed: bool) -> anyhow::Result<()> {
 /// the `--strategy` mappings and the strategy plugins' components; and a keyed digest of the
 /// secret (never the secret itself).
 fn fingerprint(
-    args: &SyncArgs,
+    args: &SyncRequest,
     masking: &Masking,
     plugins: &[PathBuf],
     hasher: Option<&KeyedHasher>,
@@ -304,7 +339,7 @@ fn fingerprint(
 /// that provide strategies, sorted.
 fn strategies(
     g: &Globals,
-    args: &SyncArgs,
+    args: &SyncRequest,
     root: Option<&Path>,
 ) -> anyhow::Result<(Registry, Vec<PathBuf>)> {
     let mut registry = Registry::new();

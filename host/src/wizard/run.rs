@@ -14,7 +14,7 @@ use super::line::LinePrompter;
 use super::prompt::{Answer, PendingView, Prompter};
 use super::tui::TerminalPrompter;
 use crate::bridge::run_blocking;
-use crate::cli::{Globals, WizardArgs};
+use crate::context::Globals;
 use crate::db::lock::MigrationLock;
 use crate::error::{ExitCode, Failure};
 use crate::hooks::{HookOutcome, HookRun};
@@ -23,6 +23,7 @@ use crate::migrate::apply::{
 };
 use crate::migrate::approvals::ApprovalStatus;
 use crate::migrate::audit::EventKind;
+use crate::migrate::commands::LockOptions;
 use crate::migrate::files::Migration;
 use crate::migrate::report::{FailureReport, level_tag};
 use crate::migrate::session::Session;
@@ -32,8 +33,29 @@ use crate::output::{Report, paint, style};
 use crate::plugins::HookEvent;
 use crate::risk::{Level, MigrationRisk};
 
+/// What `confiture migrate wizard` is asked to do (its flags, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct WizardRequest {
+    /// Stop after this version.
+    pub target: Option<String>,
+    /// Open each migration's SQL before its question.
+    pub review: bool,
+    /// Answer yes for low-risk migrations.
+    pub auto: bool,
+    /// Before a critical migration, require typing the database name to confirm a backup.
+    pub require_backup: bool,
+    /// Give up on any question after this many seconds.
+    pub timeout: Option<u64>,
+    /// Require at least one approval from someone else for every migration.
+    pub collaborative: bool,
+    /// Schedule the confirmed migrations for this time instead of applying them now.
+    pub schedule: Option<String>,
+    /// How to wait for the migration lock.
+    pub lock: LockOptions,
+}
+
 /// `migrate wizard`.
-pub async fn wizard(g: &Globals, a: &WizardArgs) -> anyhow::Result<ExitCode> {
+pub async fn wizard(g: &Globals, a: &WizardRequest) -> anyhow::Result<ExitCode> {
     // Parsed once, before anything else: `+2h` counts from when the command started.
     let schedule_at = match &a.schedule {
         Some(at) => Some(parse_time(at, Utc::now())?),
@@ -72,7 +94,7 @@ pub async fn wizard(g: &Globals, a: &WizardArgs) -> anyhow::Result<ExitCode> {
 async fn drive(
     session: &Session,
     g: &Globals,
-    a: &WizardArgs,
+    a: &WizardRequest,
     schedule_at: Option<DateTime<Utc>>,
     mode: InputMode,
     hooks: &mut HookRun,
@@ -198,7 +220,7 @@ struct Wizard<'a> {
     pending: &'a [(&'a Migration, MigrationRisk)],
     views: &'a [PendingView<'a>],
     approvals: &'a [Option<ApprovalStatus>],
-    args: &'a WizardArgs,
+    args: &'a WizardRequest,
     schedule_at: Option<DateTime<Utc>>,
     timeout: Option<Duration>,
     steps: Vec<StepOutcome>,
@@ -425,7 +447,11 @@ fn view<'a>(
 }
 
 /// The refusal without anyone to answer.
-fn no_input(a: &WizardArgs, protected: bool, pending: &[(&Migration, MigrationRisk)]) -> Failure {
+fn no_input(
+    a: &WizardRequest,
+    protected: bool,
+    pending: &[(&Migration, MigrationRisk)],
+) -> Failure {
     let risky: Vec<String> = pending
         .iter()
         .filter(|(_, r)| r.level > Level::Low)
