@@ -1,5 +1,6 @@
-//! Running units: one in its own transaction (retried on lock timeouts), one statement by
-//! statement outside a transaction, or every unit in the one transaction of a dry run.
+//! Running units: one in its own transaction (retried on lock timeouts), its statements sent
+//! in batches once the transaction is open; one statement by statement outside a transaction;
+//! or every unit in the one transaction of a dry run.
 
 use std::future::Future;
 use std::task::Poll;
