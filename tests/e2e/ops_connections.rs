@@ -399,3 +399,64 @@ fn ops_statement_left_running_by_a_killed_run_is_named_and_holds_off_the_next() 
         run.stderr
     );
 }
+
+/// A statement cancelled by the `statement_timeout` in force is sent again, a few times: what
+/// keeps a database whose timeout is a few milliseconds from refusing the tool's connections
+/// on a busy server (the statements that lift the timeout can be cancelled by it). A statement
+/// cancelled on every try still fails, with the server's 57014, after five tries.
+#[test]
+fn ops_statements_cancelled_by_the_timeout_in_force_are_sent_again() {
+    use confiture::db::ConnectionSpec;
+    use confiture::db::connect::execute_through_cancels;
+
+    let db = crate::harness::TestDb::new();
+    db.client()
+        .batch_execute(&format!(
+            "CREATE SEQUENCE tries; ALTER DATABASE \"{0}\" SET statement_timeout = '1ms'",
+            db.name
+        ))
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let spec = ConnectionSpec::from_url(&db.url).unwrap();
+        // The tool's connections open under the database's 1 ms timeout.
+        for _ in 0..20 {
+            spec.connect()
+                .await
+                .expect("a connection despite statement_timeout = 1ms");
+        }
+        let client = spec.connect().await.unwrap();
+        client
+            .batch_execute("SET statement_timeout = '300ms'")
+            .await
+            .unwrap();
+        // Cancelled twice, then through.
+        execute_through_cancels(
+            &client,
+            "SELECT CASE WHEN nextval('tries') < 3 THEN pg_sleep(10) END",
+        )
+        .await
+        .expect("the third try runs");
+        let tries: i64 = client
+            .query_one("SELECT last_value FROM tries", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(tries, 3);
+        // Cancelled every time: the server's error, after five tries of 300 ms.
+        let started = Instant::now();
+        let error = execute_through_cancels(&client, "SELECT pg_sleep(10)")
+            .await
+            .expect_err("cancelled on every try");
+        let elapsed = started.elapsed();
+        assert_eq!(
+            error.code(),
+            Some(&tokio_postgres::error::SqlState::QUERY_CANCELED),
+            "{error}"
+        );
+        assert!(
+            elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(8),
+            "five tries of 300 ms took {elapsed:?}"
+        );
+    });
+}

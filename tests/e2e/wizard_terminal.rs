@@ -242,7 +242,8 @@ fn wizard_terminal_sigterm_during_a_migration_commits_nothing() {
     ui.expect("Apply 001_slow", SHOW);
     ui.send(b"y");
     ui.expect("applying 001_slow", SHOW);
-    // Typed during the apply, while echo is off: not shown, and echo is back afterwards.
+    // Typed during the apply, while echo is off: not shown, discarded when the wizard stops (the
+    // shell never reads them), and echo is back afterwards.
     ui.send(b"XYZZY");
     let (code, _, screen) = stop_with(ui, Signal::SIGTERM);
     assert_eq!(code, 143, "{screen}");

@@ -14,6 +14,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config};
 
 use crate::error::{ExitCode, Failure};
@@ -26,9 +27,9 @@ use crate::strings::percent_encode;
 /// `idle_in_transaction_session_timeout` for interactive users would otherwise end it mid-run.
 /// (`idle_session_timeout` exists from PostgreSQL 14; older servers have nothing to turn off.)
 /// The query runs without a statement timeout, then the server's own is restored: a database
-/// that sets `statement_timeout` to a few milliseconds must not refuse the connection itself.
-/// It asks `current_setting(name, true)` rather than `pg_settings`, which lists every setting:
-/// the applier sends this before each migration.
+/// that sets `statement_timeout` to a few milliseconds must not refuse the connection itself
+/// (the lifting `SET` can still be cancelled: [`execute_through_cancels`] tries again).
+/// It asks `current_setting(name, true)` rather than `pg_settings`, which lists every setting.
 pub const OWN_SESSION_SETTINGS: &str = "SET statement_timeout = 0; \
      SELECT pg_catalog.set_config(name, '0', false) \
      FROM (VALUES ('idle_session_timeout'), ('idle_in_transaction_session_timeout')) AS s(name) \
@@ -49,6 +50,33 @@ pub fn own_session_settings_for(server_version_num: i32) -> Vec<&'static str> {
         settings.push("pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)");
     }
     settings
+}
+
+/// How many times [`execute_through_cancels`] sends its statements.
+const CANCELLED_TRIES: usize = 5;
+
+/// Runs `sql` (one simple query), again when the server cancels it (57014), up to
+/// [`CANCELLED_TRIES`] times; the last error otherwise. For the statements that lift a
+/// database's or role's tiny `statement_timeout`: the timeout in force can cancel them — the
+/// first statement of a new backend above all, while it loads its caches on a busy server — and
+/// PostgreSQL reports a timeout that fired as one statement ended as a cancel "due to user
+/// request" on the next one. Only for statements that can be sent again (a failed simple query
+/// leaves nothing: its statements run in one implicit transaction).
+pub async fn execute_through_cancels(
+    client: &Client,
+    sql: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let mut tries = 1;
+    loop {
+        match client.batch_execute(sql).await {
+            Err(error)
+                if tries < CANCELLED_TRIES && error.code() == Some(&SqlState::QUERY_CANCELED) =>
+            {
+                tries += 1;
+            }
+            result => return result,
+        }
+    }
 }
 
 /// The driver's `keepalives_idle` default (the kernel's two hours).
@@ -297,8 +325,7 @@ impl ConnectionSpec {
             Ok((client, ())) => client,
             Err(err) => return Err(connection_failure(&self.redacted(), &err).into()),
         };
-        client
-            .batch_execute(OWN_SESSION_SETTINGS)
+        execute_through_cancels(&client, OWN_SESSION_SETTINGS)
             .await
             .map_err(|err| connection_failure(&self.redacted(), &err))?;
         Ok(client)

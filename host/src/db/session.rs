@@ -4,7 +4,8 @@
 
 use anyhow::Context;
 use tokio_postgres::Client;
-use tokio_postgres::error::SqlState;
+
+use super::connect::execute_through_cancels;
 
 /// The settings every connection that moves data pins, and their values.
 ///
@@ -69,15 +70,9 @@ pub async fn pin(client: &Client, settings: &[(&str, &str)]) -> anyhow::Result<(
 
 /// `SET statement_timeout = 0`, tried again when the timeout in force cancels it.
 async fn lift_statement_timeout(client: &Client) -> anyhow::Result<()> {
-    const TRIES: usize = 5;
-    for attempt in 1..=TRIES {
-        match client.batch_execute("SET statement_timeout = 0").await {
-            Ok(()) => return Ok(()),
-            Err(error) if attempt < TRIES && error.code() == Some(&SqlState::QUERY_CANCELED) => {}
-            Err(error) => return Err(error).context("lifting statement_timeout"),
-        }
-    }
-    unreachable!("the last try returns")
+    execute_through_cancels(client, "SET statement_timeout = 0")
+        .await
+        .context("lifting statement_timeout")
 }
 
 #[cfg(test)]

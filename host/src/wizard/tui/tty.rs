@@ -7,7 +7,8 @@
 //! typed before it; [`Terminal::alternate_screen`] holds the review's full screen.
 //!
 //! What was changed is kept in one place ([`OPEN`]), and one function ([`restore`]) puts the
-//! remembered settings back, leaves the alternate screen and shows the cursor. It runs when the
+//! remembered settings back, leaves the alternate screen, shows the cursor and discards the keys
+//! typed but not read (they would otherwise reach the shell as a command). It runs when the
 //! [`Terminal`] is dropped (errors and unwinding panics included), from the panic hook, and on
 //! SIGINT, SIGTERM or SIGHUP from one signal thread, which then exits with 128 + the signal's
 //! number. That thread restores while holding the terminal's lock and exits without releasing
@@ -208,7 +209,7 @@ fn leave_screen() -> Vec<u8> {
 }
 
 /// Puts the terminal back as it was when opened: the main screen, the cursor shown, the
-/// original settings. Errors are ignored: a hung-up terminal cannot be restored, and there is
+/// original settings, and the keys typed but not read discarded. Errors are ignored: a hung-up terminal cannot be restored, and there is
 /// nothing better to do on the way out.
 fn restore(open: &mut Open) {
     let mut sequence = Vec::new();
@@ -222,6 +223,10 @@ fn restore(open: &mut Open) {
         .tty
         .write_all(&sequence)
         .and_then(|()| open.tty.flush());
+    // Keys typed while the wizard ran (a `y` and Enter meant for a question) must not reach
+    // the shell as a command, nor be echoed once echo is back. Discarded first, without
+    // waiting for output to drain (TCSAFLUSH would, and a stopped terminal never drains).
+    let _ = termios::tcflush(&open.tty, FlushArg::TCIFLUSH);
     let _ = termios::tcsetattr(&open.tty, SetArg::TCSANOW, &open.original);
 }
 
@@ -339,6 +344,38 @@ mod tests {
             .expect("left the alternate screen");
         assert!(left > written.rfind("\x1b[?1049h").unwrap(), "{written:?}");
         assert!(written.contains("\x1b[?25h"), "{written:?}");
+    }
+
+    #[test]
+    fn restoring_discards_the_keys_typed_while_the_wizard_ran() {
+        use std::os::fd::AsFd;
+
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+        let pty = openpty(None, None).expect("openpty");
+        let tty = File::from(pty.slave);
+        let original = termios::tcgetattr(&tty).expect("the pty's settings");
+        let mut open = Open {
+            tty,
+            original,
+            alternate: false,
+        };
+        let waiting = |open: &Open, timeout: PollTimeout| {
+            let mut fds = [PollFd::new(open.tty.as_fd(), PollFlags::POLLIN)];
+            poll(&mut fds, timeout).expect("poll the terminal") == 1
+        };
+        // Typed during a migration: a whole line waits in the terminal's input.
+        let mut master = File::from(pty.master);
+        master.write_all(b"y\r").expect("type");
+        assert!(
+            waiting(&open, PollTimeout::from(5000u16)),
+            "the keys arrived"
+        );
+        restore(&mut open);
+        assert!(
+            !waiting(&open, PollTimeout::ZERO),
+            "the keys were not discarded"
+        );
     }
 
     #[test]
