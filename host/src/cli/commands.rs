@@ -1,8 +1,9 @@
 //! The command entries whose clap arguments stop here: each takes its arguments apart into the
-//! plain values the feature module takes, calls it and returns the exit code.
+//! plain values the feature module takes, calls it and returns the exit code (`confiture
+//! migrate`'s are in `migrate_commands.rs`).
 
 use crate::cli::{
-    BuildArgs, CreateRoleArgs, InitArgs, InspectArgs, LintArgs, NewPluginArgs, SyncArgs, WizardArgs,
+    BuildArgs, CreateRoleArgs, InitArgs, InspectArgs, LintArgs, NewPluginArgs, SyncArgs,
 };
 use crate::context::Globals;
 use crate::error::ExitCode;
@@ -62,21 +63,6 @@ pub fn lint(g: &Globals, args: &LintArgs) -> anyhow::Result<ExitCode> {
         rules: args.rules.clone(),
     };
     crate::lint::run(g, &request)
-}
-
-/// `confiture migrate wizard [--target VERSION] [--review] [--auto] [...]`.
-pub async fn wizard(g: &Globals, args: &WizardArgs) -> anyhow::Result<ExitCode> {
-    let request = crate::wizard::run::WizardRequest {
-        target: args.target.clone(),
-        review: args.review,
-        auto: args.auto,
-        require_backup: args.require_backup,
-        timeout: args.timeout,
-        collaborative: args.collaborative,
-        schedule: args.schedule.clone(),
-        lock: args.lock.options(),
-    };
-    crate::wizard::run::wizard(g, &request).await
 }
 
 /// `confiture plugins inspect FILE`.

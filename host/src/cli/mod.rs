@@ -5,6 +5,7 @@
 mod args;
 mod commands;
 mod db_command;
+mod migrate_commands;
 mod values;
 
 use std::path::PathBuf;
@@ -86,19 +87,17 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(cmd) => db_command::run(g, &cmd).await,
         Command::Build(args) => commands::build(g, &args).await,
         Command::Migrate(cmd) => match cmd {
-            MigrateCommand::Generate(args) => crate::migrate::commands::generate(g, &args),
-            MigrateCommand::Up(args) => crate::migrate::commands::up(g, &args).await,
-            MigrateCommand::Down(args) => crate::migrate::commands::down(g, &args).await,
+            MigrateCommand::Generate(args) => migrate_commands::generate(g, &args),
+            MigrateCommand::Up(args) => migrate_commands::up(g, &args).await,
+            MigrateCommand::Down(args) => migrate_commands::down(g, &args).await,
             MigrateCommand::Status => crate::migrate::commands::status(g).await,
-            MigrateCommand::Verify(args) => crate::migrate::commands::verify(g, &args).await,
-            MigrateCommand::Baseline(args) => crate::migrate::commands::baseline(g, &args).await,
-            MigrateCommand::Wizard(args) => commands::wizard(g, &args).await,
-            MigrateCommand::Approve(args) => crate::migrate::team::approve(g, &args).await,
-            MigrateCommand::Schedule(args) => crate::migrate::team::schedule(g, &args).await,
-            MigrateCommand::RunScheduled(args) => {
-                crate::migrate::scheduled::run_scheduled(g, &args).await
-            }
-            MigrateCommand::Audit(args) => crate::migrate::team::audit(g, &args).await,
+            MigrateCommand::Verify(args) => migrate_commands::verify(g, &args).await,
+            MigrateCommand::Baseline(args) => migrate_commands::baseline(g, &args).await,
+            MigrateCommand::Wizard(args) => migrate_commands::wizard(g, &args).await,
+            MigrateCommand::Approve(args) => migrate_commands::approve(g, &args).await,
+            MigrateCommand::Schedule(args) => migrate_commands::schedule(g, &args).await,
+            MigrateCommand::RunScheduled(args) => migrate_commands::run_scheduled(g, &args).await,
+            MigrateCommand::Audit(args) => migrate_commands::audit(g, &args).await,
         },
         Command::Plugins(cmd) => match cmd {
             PluginsCommand::List => crate::plugins::commands::list(g),

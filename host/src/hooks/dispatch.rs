@@ -11,7 +11,7 @@ use crate::output::{Format, Output, paint, style};
 use crate::plugins::hooks::{Direction, Migration};
 use crate::plugins::{
     CallFailure, HookCallError, HookContext, HookDatabase, HookEvent, IntegrityBreach, KeyValue,
-    PluginSet, PluginSources, call_hook,
+    PluginSources, call_hook,
 };
 use crate::project::{Project, settings::hooks::HookPolicy};
 
@@ -363,11 +363,7 @@ pub fn load_registration(
     project: &Project,
     sources: &PluginSources,
 ) -> anyhow::Result<Registration> {
-    let engine = crate::plugins::commands::engine(g)?;
-    let set = PluginSet::load(&engine, sources)?;
-    for warning in &set.warnings {
-        g.out.warn(warning);
-    }
+    let set = crate::plugins::run::load(g, sources)?;
     let registration = Registration::resolve(&set, &project.env);
     for warning in &registration.warnings {
         g.out.warn(warning);

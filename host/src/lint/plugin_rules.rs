@@ -14,7 +14,7 @@ use super::rule::{Category, LintContext, Rule, Severity, Violation};
 use crate::context::Globals;
 use crate::error::Failure;
 use crate::plugins::lint as wit;
-use crate::plugins::{Kind, Plugin, PluginSet, PluginSources, run_lint};
+use crate::plugins::{Kind, Plugin, PluginSources, run_lint};
 use crate::project::Project;
 use crate::sql::{self, Location};
 
@@ -35,11 +35,7 @@ pub fn load(
     if sources.discover()?.is_empty() {
         return Ok(());
     }
-    let engine = crate::plugins::commands::engine(g)?;
-    let set = PluginSet::load(&engine, &sources)?;
-    for warning in &set.warnings {
-        g.out.warn(warning);
-    }
+    let set = crate::plugins::run::load(g, &sources)?;
     for plugin in set.of_kind(Kind::Lint) {
         let call = Arc::new(PluginCall {
             plugin: plugin.clone(),

@@ -19,7 +19,6 @@ use super::report::{
     BaselineReport, FailureReport, GenerateReport, Item, StatusReport, StatusRow, Target,
     VerifyReport, VerifyRun,
 };
-use crate::cli::{BaselineArgs, GenerateArgs, VerifyArgs};
 use crate::context::Globals;
 use crate::db::lock::{LockWait, MigrationLock};
 use crate::error::{ExitCode, Failure};
@@ -28,8 +27,8 @@ use crate::project::{Project, ResolvedDatabase};
 use crate::risk::{MigrationRisk, TableSizes, assess_migration, sharpen, tables};
 use crate::sql::{ModelBuilder, SourceText, parse_files, split_statements};
 
-pub use super::down::down;
-pub use super::up::up;
+pub use super::down::{DownRequest, down};
+pub use super::up::{UpRequest, up};
 pub(crate) use super::up::{pending, read_applied};
 
 /// How a command waits for the migration lock (`--no-wait`, `--lock-wait`, upstream's
@@ -290,14 +289,17 @@ pub(crate) fn finish<R: Report>(
     }
 }
 
-/// `migrate generate`: new `.up.sql` and `.down.sql` files named by the UTC time.
-pub fn generate(g: &Globals, a: &GenerateArgs) -> anyhow::Result<ExitCode> {
+/// `migrate generate NAME`: new `.up.sql` and `.down.sql` files named by the UTC time and
+/// `requested` (lower-cased, `-` and spaces as `_`).
+pub fn generate(g: &Globals, requested: &str) -> anyhow::Result<ExitCode> {
     let project = g.project()?;
-    let name = a.name.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    let name = requested
+        .trim()
+        .to_ascii_lowercase()
+        .replace(['-', ' '], "_");
     if !is_valid_name(&name) {
         return Err(Failure::config(format!(
-            "`{}` is not a migration name: use letters, digits and underscores",
-            a.name
+            "`{requested}` is not a migration name: use letters, digits and underscores"
         ))
         .hint("e.g. `confiture migrate generate add_users_email_index`")
         .into());
@@ -402,8 +404,8 @@ fn status_code(tracking_table_exists: bool, any_pending: bool) -> ExitCode {
     }
 }
 
-/// `migrate verify`: checksum drift, and with `--run` each applied `.verify.sql`.
-pub async fn verify(g: &Globals, a: &VerifyArgs) -> anyhow::Result<ExitCode> {
+/// `migrate verify`: checksum drift, and with `--run` (`run`) each applied `.verify.sql`.
+pub async fn verify(g: &Globals, run: bool) -> anyhow::Result<ExitCode> {
     let mut ctx = Context::open(g)?;
     let mut client = ctx.connect().await?;
     if !ctx.ledger.exists(&client).await? {
@@ -426,7 +428,7 @@ pub async fn verify(g: &Globals, a: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let changed = listed(State::Changed);
     let missing = listed(State::Missing);
     let mut verified = Vec::new();
-    if a.run {
+    if run {
         for m in entries
             .iter()
             .filter(|e| matches!(e.state, State::Applied | State::Changed))
@@ -495,8 +497,17 @@ async fn run_verify(
     }
 }
 
+/// What `confiture migrate baseline` is asked to do (its flags, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct BaselineRequest {
+    /// Mark every migration up to and including this version as applied.
+    pub through: String,
+    /// Answer yes to confirmations.
+    pub yes: bool,
+}
+
 /// `migrate baseline --through V`: record migrations as applied without running them.
-pub async fn baseline(g: &Globals, a: &BaselineArgs) -> anyhow::Result<ExitCode> {
+pub async fn baseline(g: &Globals, a: &BaselineRequest) -> anyhow::Result<ExitCode> {
     let mut ctx = Context::open(g)?;
     let through = ctx.find(&a.through)?.version.clone();
     let mut client = ctx.connect().await?;

@@ -4,11 +4,10 @@ use std::time::Instant;
 
 use super::apply::{Applier, AuditTrail, Left, Outcome, SessionReset, Settings, Unit};
 use super::audit::AuditLog;
-use super::commands::{Context, finish};
+use super::commands::{Context, LockOptions, finish};
 use super::files::{compare_versions, same_version};
 use super::ledger::AppliedRow;
 use super::report::{DownReport, FailureReport, Item, Progress};
-use crate::cli::DownArgs;
 use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::hooks::HookRun;
@@ -22,8 +21,23 @@ struct DownFile<'a> {
     checksum: String,
 }
 
+/// What `confiture migrate down` is asked to do (its flags, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct DownRequest {
+    /// Roll back this many migrations (default 1).
+    pub steps: Option<u32>,
+    /// Roll back every migration newer than this version.
+    pub target: Option<String>,
+    /// Print what would be rolled back and change nothing.
+    pub dry_run: bool,
+    /// Answer yes to confirmations.
+    pub yes: bool,
+    /// How to wait for the migration lock.
+    pub lock: LockOptions,
+}
+
 /// `migrate down`.
-pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
+pub async fn down(g: &Globals, a: &DownRequest) -> anyhow::Result<ExitCode> {
     let mut ctx = Context::open(g)?;
     let client = ctx.connect().await?;
     if !ctx.ledger.exists(&client).await? {
@@ -35,7 +49,7 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
         HookRun::load(g, &ctx.project, "migrate down", false)?
     };
     hooks.validate(HookEvent::PreValidate, &client).await?;
-    let lock = match ctx.lock(&a.lock.options(), &g.out).await {
+    let lock = match ctx.lock(&a.lock, &g.out).await {
         Ok(lock) => lock,
         Err(err) => {
             hooks.failed(None, false, &err, &client).await;
@@ -132,7 +146,7 @@ pub async fn down(g: &Globals, a: &DownArgs) -> anyhow::Result<ExitCode> {
 fn select<'a>(
     ctx: &Context,
     applied: &'a [AppliedRow],
-    a: &DownArgs,
+    a: &DownRequest,
 ) -> anyhow::Result<Vec<&'a AppliedRow>> {
     if let Some(target) = &a.target {
         let known = applied.iter().any(|r| same_version(&r.version, target))

@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use super::apply::{Admission, Applier, AuditTrail, Flow, Outcome, SessionReset, Settings, Unit};
 use super::audit::EventKind;
+use super::commands::LockOptions;
 use super::files::Migration;
 use super::schedule::Scheduled;
 use super::session::Session;
-use crate::cli::RunScheduledArgs;
 use crate::context::Globals;
 use crate::db::lock::MigrationLock;
 use crate::error::ExitCode;
@@ -23,8 +23,17 @@ use crate::output::{Report, paint, style};
 use crate::plugins::HookEvent;
 use crate::risk::{Level, MigrationRisk};
 
+/// What `confiture migrate run-scheduled` is asked to do (its flags, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct RunScheduledRequest {
+    /// Require at least one approval from someone else for every scheduled migration.
+    pub collaborative: bool,
+    /// How to wait for the migration lock.
+    pub lock: LockOptions,
+}
+
 /// `migrate run-scheduled`.
-pub async fn run_scheduled(g: &Globals, a: &RunScheduledArgs) -> anyhow::Result<ExitCode> {
+pub async fn run_scheduled(g: &Globals, a: &RunScheduledRequest) -> anyhow::Result<ExitCode> {
     let session = Session::open(g, None).await?;
     let mut report = RunReport {
         database: session.ctx.db.spec.redacted(),
@@ -43,7 +52,7 @@ pub async fn run_scheduled(g: &Globals, a: &RunScheduledArgs) -> anyhow::Result<
         hooks
             .validate(HookEvent::PreValidate, &session.client)
             .await?;
-        let lock = session.ctx.lock(&a.lock.options(), &g.out).await?;
+        let lock = session.ctx.lock(&a.lock, &g.out).await?;
         let result = apply_due(&session, g, a, &mut hooks, &lock).await;
         lock.release().await;
         result
@@ -67,7 +76,7 @@ pub async fn run_scheduled(g: &Globals, a: &RunScheduledArgs) -> anyhow::Result<
 async fn apply_due(
     session: &Session,
     g: &Globals,
-    a: &RunScheduledArgs,
+    a: &RunScheduledRequest,
     hooks: &mut HookRun,
     lock: &MigrationLock,
 ) -> anyhow::Result<Vec<Run>> {

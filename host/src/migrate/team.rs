@@ -11,14 +11,24 @@ use super::report::level_tag;
 use super::schedule::{NewSchedule, Scheduled};
 use super::session::Session;
 use super::when::parse_time;
-use crate::cli::{ApproveArgs, AuditArgs, ScheduleAction, ScheduleArgs};
 use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 use crate::risk::Level;
 
+/// What `confiture migrate approve` is asked to do (its arguments, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct ApproveRequest {
+    /// The pending migration's version.
+    pub version: String,
+    /// Why, or what the approver checked.
+    pub comment: Option<String>,
+    /// Approve as this person (default: [`crate::identity::current`]).
+    pub approver: Option<String>,
+}
+
 /// `migrate approve VERSION`: records an approval of the migration's current checksum.
-pub async fn approve(g: &Globals, a: &ApproveArgs) -> anyhow::Result<ExitCode> {
+pub async fn approve(g: &Globals, a: &ApproveRequest) -> anyhow::Result<ExitCode> {
     let session = Session::open(g, a.approver.as_deref()).await?;
     let (m, risk) = session.pending_one(&a.version, &g.out).await?;
     let before = session.approvals(&m, "", 0).await?;
@@ -102,29 +112,30 @@ impl Report for ApproveReport {
     }
 }
 
-/// `migrate schedule VERSION --at TIME`, `migrate schedule list`, `migrate schedule cancel`.
-pub async fn schedule(g: &Globals, a: &ScheduleArgs) -> anyhow::Result<ExitCode> {
-    match &a.action {
-        Some(ScheduleAction::List { all }) => list(g, *all).await,
-        Some(ScheduleAction::Cancel { version, by }) => cancel(g, version, by.as_deref()).await,
-        None => {
-            let (Some(version), Some(at)) = (&a.version, &a.at) else {
-                return Err(
-                    Failure::config("`migrate schedule` needs VERSION and --at TIME")
-                        .hint("e.g. `confiture migrate schedule 20261202_add_index --at '+2h'`")
-                        .into(),
-                );
-            };
-            let session = Session::open(g, a.by.as_deref()).await?;
-            let (m, risk) = session.pending_one(version, &g.out).await?;
-            let run_at = parse_time(at, Utc::now())?;
-            let scheduled = add(&session, &m, risk.level, run_at, a.collaborative).await?;
-            g.out.report(&ScheduleReport {
-                scheduled: vec![scheduled],
-            });
-            Ok(ExitCode::Ok)
-        }
-    }
+/// What `confiture migrate schedule VERSION --at TIME` is asked to do (its arguments, as plain
+/// values).
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleRequest {
+    /// The pending migration's version.
+    pub version: String,
+    /// When, as [`parse_time`] reads it.
+    pub at: String,
+    /// Require at least one approval from someone else before it runs.
+    pub collaborative: bool,
+    /// Schedule as this person (default: [`crate::identity::current`]).
+    pub by: Option<String>,
+}
+
+/// `migrate schedule VERSION --at TIME`.
+pub async fn schedule(g: &Globals, a: &ScheduleRequest) -> anyhow::Result<ExitCode> {
+    let session = Session::open(g, a.by.as_deref()).await?;
+    let (m, risk) = session.pending_one(&a.version, &g.out).await?;
+    let run_at = parse_time(&a.at, Utc::now())?;
+    let scheduled = add(&session, &m, risk.level, run_at, a.collaborative).await?;
+    g.out.report(&ScheduleReport {
+        scheduled: vec![scheduled],
+    });
+    Ok(ExitCode::Ok)
 }
 
 /// Records a schedule of `m` at `at` (and its audit entry); refused when one is pending.
@@ -174,7 +185,9 @@ pub(crate) async fn add(
     Ok(scheduled)
 }
 
-async fn list(g: &Globals, all: bool) -> anyhow::Result<ExitCode> {
+/// `migrate schedule list [--all]`: the pending schedules, with `all` the finished and
+/// cancelled ones too.
+pub async fn schedule_list(g: &Globals, all: bool) -> anyhow::Result<ExitCode> {
     let session = Session::open(g, None).await?;
     let scheduled = if session.schedule.exists(&session.client).await? {
         session.schedule.list(&session.client, all).await?
@@ -185,7 +198,13 @@ async fn list(g: &Globals, all: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Ok)
 }
 
-async fn cancel(g: &Globals, version: &str, by: Option<&str>) -> anyhow::Result<ExitCode> {
+/// `migrate schedule cancel VERSION [--as WHO]`: cancels the migration's pending schedule, as
+/// `by` (default: [`crate::identity::current`]).
+pub async fn schedule_cancel(
+    g: &Globals,
+    version: &str,
+    by: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let session = Session::open(g, by).await?;
     let m = session.ctx.find(version)?.clone();
     let pending = if session.schedule.exists(&session.client).await? {
@@ -258,8 +277,17 @@ impl Report for ScheduleReport {
     }
 }
 
+/// What `confiture migrate audit` is asked to show (its flags, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct AuditRequest {
+    /// Only this migration's entries.
+    pub migration: Option<String>,
+    /// Only the last this many entries.
+    pub limit: Option<usize>,
+}
+
 /// `migrate audit`: the trail, oldest first.
-pub async fn audit(g: &Globals, a: &AuditArgs) -> anyhow::Result<ExitCode> {
+pub async fn audit(g: &Globals, a: &AuditRequest) -> anyhow::Result<ExitCode> {
     let session = Session::open(g, None).await?;
     let version = match &a.migration {
         Some(v) => Some(session.ctx.find(v)?.version.clone()),

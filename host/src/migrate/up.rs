@@ -6,20 +6,36 @@ use tokio_postgres::Client;
 
 use super::apply::{Applier, AuditTrail, Ended, Outcome, SessionReset, Settings, Unit};
 use super::audit::AuditLog;
-use super::commands::{Context, assess_live, finish, item};
+use super::commands::{Context, LockOptions, assess_live, finish, item};
 use super::files::{Migration, compare_versions};
 use super::ledger::AppliedRow;
 use super::plan::{State, drift_refusal, plan};
 use super::report::{FailureReport, Item, Progress, UpMode, UpReport};
-use crate::cli::UpArgs;
 use crate::context::Globals;
 use crate::db::lock::MigrationLock;
 use crate::error::{ExitCode, Failure};
 use crate::hooks::HookRun;
 use crate::plugins::HookEvent;
 
+/// What `confiture migrate up` is asked to do (its flags, as plain values).
+#[derive(Debug, Clone, Default)]
+pub struct UpRequest {
+    /// Apply up to and including this version.
+    pub target: Option<String>,
+    /// Print the plan and change nothing.
+    pub dry_run: bool,
+    /// Run the pending migrations in one transaction, then roll it back.
+    pub dry_run_execute: bool,
+    /// Ask before applying, whatever the environment says.
+    pub require_confirmation: bool,
+    /// Answer yes to confirmations.
+    pub yes: bool,
+    /// How to wait for the migration lock.
+    pub lock: LockOptions,
+}
+
 /// `migrate up`.
-pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
+pub async fn up(g: &Globals, a: &UpRequest) -> anyhow::Result<ExitCode> {
     let mut ctx = Context::open(g)?;
     let target = match &a.target {
         Some(v) => Some(ctx.find(v)?.version.clone()),
@@ -47,7 +63,7 @@ pub async fn up(g: &Globals, a: &UpArgs) -> anyhow::Result<ExitCode> {
     let mut hooks = HookRun::load(g, &ctx.project, "migrate up", a.dry_run_execute)?;
     let result = async {
         hooks.validate(HookEvent::PreValidate, &client).await?;
-        let lock = ctx.lock(&a.lock.options(), &g.out).await?;
+        let lock = ctx.lock(&a.lock, &g.out).await?;
         let result = run(&ctx, &client, target.as_deref(), a, g, &mut hooks, &lock).await;
         lock.release().await;
         result
@@ -122,7 +138,7 @@ async fn run(
     ctx: &Context,
     client: &Client,
     target: Option<&str>,
-    a: &UpArgs,
+    a: &UpRequest,
     g: &Globals,
     hooks: &mut HookRun,
     lock: &MigrationLock,

@@ -2,32 +2,20 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::cache::CacheStatus;
-use super::compile::CompileLimits;
 use super::component::{Item, Kind, check_header, interface};
-use super::engine::{EngineOptions, PluginEngine};
 use super::metadata::PluginInfo;
 use super::plugin::Plugin;
 use super::registry::{DisabledPlugin, PluginSet, PluginSources, plugins_dir_shown};
+use super::run::engine;
 use crate::context::Globals;
 use crate::error::{ExitCode, Failure};
 use crate::output::{Report, paint, style};
 use crate::project::settings::plugins::Grant;
 use crate::text::neutralise;
-
-/// The engine for a command, honouring `--no-plugin-cache` and the environment's
-/// `plugin_sandbox` compile limits (the defaults without a project).
-pub fn engine(g: &Globals) -> anyhow::Result<Arc<PluginEngine>> {
-    let limits = g
-        .project()
-        .map(|project| CompileLimits::from_settings(&project.env.plugin_sandbox))
-        .unwrap_or_default();
-    PluginEngine::new(EngineOptions::from_env(g.no_plugin_cache, limits)?)
-}
 
 /// Where the command's plugins come from: the project (when there is one) plus `--plugin`.
 pub fn sources(g: &Globals) -> anyhow::Result<(PluginSources, Option<String>)> {

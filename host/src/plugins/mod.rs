@@ -5,6 +5,8 @@
 //! - [`engine`]: one engine per process (Cranelift, epoch interruption with a ticker thread),
 //!   and the linker with WASI preview 2 and the contract's imports.
 //! - [`registry`]: discovery of `*.wasm` in the plugins directory and `--plugin PATH`.
+//! - [`run`]: a command run's engine (from its context) and the one load of the plugin set
+//!   that hooks, lint rules and sync strategies go through.
 //! - [`plugin`]: loading one file: header checks, [`cache`] (compiled artifacts on disk),
 //!   [`compile`] (bounded compilation in a child process),
 //!   [`component`] (exports, contract version, kinds), pre-instantiation and [`metadata`].
@@ -38,6 +40,7 @@ pub mod plugin;
 mod progress;
 pub mod registry;
 pub mod role;
+pub mod run;
 mod sandbox;
 pub mod scaffold;
 pub mod strategy;

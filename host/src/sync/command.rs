@@ -22,7 +22,7 @@ use crate::anonymize::{
 use crate::context::Globals;
 use crate::db::connect::ConnectionSpec;
 use crate::error::{ExitCode, Failure};
-use crate::plugins::{PluginSet, PluginSources};
+use crate::plugins::PluginSources;
 use crate::project::{Environment, Project, resolve_database};
 
 /// The anonymization file's place in a project.
@@ -353,11 +353,7 @@ fn strategies(
     if sources.discover()?.is_empty() && args.strategies.is_empty() {
         return Ok((registry, Vec::new()));
     }
-    let engine = crate::plugins::commands::engine(g)?;
-    let set = PluginSet::load(&engine, &sources)?;
-    for warning in &set.warnings {
-        g.out.warn(warning);
-    }
+    let set = crate::plugins::run::load(g, &sources)?;
     crate::anonymize::plugin::register(&mut registry, &set, &args.strategies)
         .map_err(as_config_error)?;
     let mut files: Vec<PathBuf> = set
