@@ -46,8 +46,9 @@ pub enum ExitCode {
     Irreversible,
 }
 
-/// Which numbers the process exits with (`--exit-codes`, `CONFITURE_EXIT_CODES`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+/// Which numbers the process exits with (`--exit-codes`, `CONFITURE_EXIT_CODES`; the help is
+/// in `cli/values.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Convention {
     /// Confiture's: a failed migration is 1, a missing .down.sql 8, a usage error 5.
     #[default]

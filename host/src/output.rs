@@ -10,13 +10,12 @@ use serde::Serialize;
 use crate::error::{ExitCode, exit_code_of, failure_of};
 use crate::text::neutralise;
 
-/// Output format chosen with `--format`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+/// Output format chosen with `--format` (its help is in `cli/values.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// Readable text, coloured on a terminal.
+    /// Readable text, coloured on a terminal (`table` on the command line too, upstream's name).
     #[default]
-    #[value(alias = "table")]
     Text,
     /// One JSON document on stdout (errors too, as `{"error": {...}}`).
     Json,
@@ -27,6 +26,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 4] = [Format::Text, Format::Json, Format::Sarif, Format::Github];
+
     /// True for the formats only `confiture lint` produces.
     pub fn is_lint_only(self) -> bool {
         matches!(self, Format::Sarif | Format::Github)

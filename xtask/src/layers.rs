@@ -1,7 +1,8 @@
 //! `cargo xtask layers`: the host's top-level modules (`host/src/<module>`) import one way.
 //! Every `crate::<module>` path in host/src (in `use` lines and in code; comments and string
 //! literals are skipped) is an edge of the module graph; an edge into a module of the same or a
-//! higher layer fails the check with its file:line, unless [`DEBT`] lists it for that file.
+//! higher layer fails the check with its file:line, unless [`DEBT`] lists it for that file;
+//! so does a use of clap outside `cli/`.
 //! docs/architecture.md explains the layers and what removing each debt takes.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,7 +62,8 @@ pub fn run(root: &Path) -> anyhow::Result<u8> {
     for cycle in cycles(&imports) {
         println!("layers: import cycle between {}", cycle.join(", "));
     }
-    let problems = check(&modules, &imports, LAYERS, DEBT);
+    let mut problems = check(&modules, &imports, LAYERS, DEBT);
+    problems.extend(clap_outside_the_command_line(&src)?);
     for problem in &problems {
         eprintln!("layers: {problem}");
     }
@@ -117,6 +119,49 @@ fn scan(src: &Path) -> anyhow::Result<(BTreeSet<String>, Vec<Import>)> {
     }
     imports.sort_by(|a, b| (&a.file, a.line, &a.to).cmp(&(&b.file, b.line, &b.to)));
     Ok((modules, imports))
+}
+
+/// Every use of clap outside `cli/` (file:line): its types and traits stay in the command-line
+/// layer, and the layers below take plain values.
+fn clap_outside_the_command_line(src: &Path) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for file in rust_files(src)? {
+        let relative = file.strip_prefix(src).unwrap_or(&file);
+        if relative.starts_with("cli") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        for line in clap_paths(&code_only(&text)) {
+            problems.push(format!(
+                "host/src/{}:{line}: uses clap below the command line: implement clap's traits for \
+                 this type in cli/values.rs and pass plain values down",
+                relative.display()
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// The 1-based lines of `code` where a path starts with `clap::`.
+fn clap_paths(code: &str) -> Vec<usize> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut lines = Vec::new();
+    for (number, line) in code.lines().enumerate() {
+        let mut rest = line;
+        let mut before: Option<char> = None;
+        while let Some(at) = rest.find("clap") {
+            let previous = rest[..at].chars().next_back().or(before);
+            let after = rest[at + 4..].trim_start();
+            if previous.is_none_or(|c| !is_ident(c) && c != ':') && after.starts_with("::") {
+                lines.push(number + 1);
+                break;
+            }
+            before = rest[..at + 4].chars().next_back();
+            rest = &rest[at + 4..];
+        }
+    }
+    lines
 }
 
 /// `path` if it is a `.rs` file, else the `.rs` files under it, recursively.
@@ -550,9 +595,23 @@ mod tests {
     }
 
     #[test]
+    fn clap_paths_are_found_in_use_lines_and_derives_and_not_in_other_names() {
+        let code = code_only(concat!(
+            "use clap::ValueEnum;\n",
+            "#[derive(Debug, clap::ValueEnum)]\n",
+            "// clap::Parser in a comment\n",
+            "let _ = \"clap::Parser\"; let myclap = 1; other::clap::X;\n",
+            "use clap :: { Parser };\n",
+        ));
+        assert_eq!(clap_paths(&code), vec![1, 2, 5]);
+    }
+
+    #[test]
     fn the_host_keeps_its_layers() {
-        let (modules, imports) = scan(&crate::workspace::root().join("host/src")).unwrap();
-        let problems = check(&modules, &imports, LAYERS, DEBT);
+        let src = crate::workspace::root().join("host/src");
+        let (modules, imports) = scan(&src).unwrap();
+        let mut problems = check(&modules, &imports, LAYERS, DEBT);
+        problems.extend(clap_outside_the_command_line(&src).unwrap());
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

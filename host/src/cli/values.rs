@@ -1,10 +1,13 @@
 //! How the command line parses values into the domain's own types. clap's traits are
 //! implemented here, in the command-line layer, so that the types below it (`plugins::Kind`,
-//! `Severity`) do not depend on clap and no argument-only copy of them is needed.
+//! `Severity`, `output::Format`, `error::Convention`) do not depend on clap and no
+//! argument-only copy of them is needed.
 
 use clap::ValueEnum;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
+use crate::error::Convention;
+use crate::output::Format;
 use crate::plugins::Kind;
 use crate::plugins::scaffold::PluginLang;
 use crate::project::settings::linting::Severity;
@@ -44,6 +47,48 @@ impl ValueEnum for PluginLang {
             }
         };
         Some(PossibleValue::new(self.name()).help(help))
+    }
+}
+
+/// `--format text|json|sarif|github` (`table`: upstream's name for text).
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Format::Text => PossibleValue::new("text")
+                .alias("table")
+                .help("Readable text, coloured on a terminal"),
+            Format::Json => PossibleValue::new("json")
+                .help("One JSON document on stdout (errors too, as `{\"error\": {...}}`)"),
+            Format::Sarif => PossibleValue::new("sarif")
+                .help("SARIF 2.1.0 (`confiture lint` only; other commands refuse it)"),
+            Format::Github => PossibleValue::new("github").help(
+                "GitHub Actions annotations (`confiture lint` only; other commands refuse it)",
+            ),
+        })
+    }
+}
+
+/// `--exit-codes confiture|upstream`.
+impl ValueEnum for Convention {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Convention::Confiture, Convention::Upstream]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Convention::Confiture => PossibleValue::new("confiture").help(
+                "Confiture's: a failed migration is 1, a missing .down.sql 8, a usage error 5",
+            ),
+            Convention::Upstream => PossibleValue::new("upstream").help(
+                "The upstream Python Confiture 1.29's: a failed migration and a missing \
+                 .down.sql are 3, a usage error 2; every other situation has the same number in \
+                 both",
+            ),
+        })
     }
 }
 
