@@ -12,24 +12,34 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::tools::Tools;
+use crate::workspace::cargo_tool;
 
-/// Files holding one guarantee, and the `cargo test` arguments selecting the tests covering
-/// them (unit tests of their modules, then the end-to-end tests of what they guarantee).
+/// Files holding one guarantee, and the tests covering them (unit tests of their modules,
+/// then the end-to-end tests of what they guarantee).
 pub struct Group {
     /// Its name on the command line.
     pub name: &'static str,
     /// cargo-mutants `--file` globs, relative to the workspace root.
     pub files: &'static [&'static str],
-    /// Arguments of `cargo test` (after cargo-mutants' `--`), test-name filters last.
-    pub tests: &'static [&'static str],
+    /// The test targets built and run (`--lib`, `--test e2e`): only these are rebuilt for
+    /// each mutant (every cargo call of cargo-mutants gets them).
+    pub targets: &'static [&'static str],
+    /// Test-name filters, for the test binaries.
+    pub filters: &'static [&'static str],
 }
+
+/// The library's unit tests.
+const UNIT: &[&str] = &["--lib"];
+/// The unit tests and the end-to-end tests.
+const UNIT_AND_E2E: &[&str] = &["--lib", "--test=e2e"];
 
 /// The groups, cheapest first (key derivation and strategies run unit tests only).
 pub const GROUPS: &[Group] = &[
     Group {
         name: "keys",
         files: &["host/src/anonymize/keys.rs"],
-        tests: &["--lib", "--", "anonymize::"],
+        targets: UNIT,
+        filters: &["anonymize::"],
     },
     Group {
         name: "strategies",
@@ -38,16 +48,14 @@ pub const GROUPS: &[Group] = &[
             "host/src/anonymize/builtin.rs",
             "host/src/anonymize/builtin/**",
         ],
-        tests: &["--lib", "--", "anonymize::"],
+        targets: UNIT,
+        filters: &["anonymize::"],
     },
     Group {
         name: "applier",
         files: &["host/src/migrate/apply/**"],
-        tests: &[
-            "--lib",
-            "--test",
-            "e2e",
-            "--",
+        targets: UNIT_AND_E2E,
+        filters: &[
             "migrate",
             "hooks_policies",
             "hooks_db",
@@ -57,7 +65,8 @@ pub const GROUPS: &[Group] = &[
     Group {
         name: "hooks",
         files: &["host/src/hooks/dispatch.rs"],
-        tests: &["--lib", "--test", "e2e", "--", "hooks"],
+        targets: UNIT_AND_E2E,
+        filters: &["hooks"],
     },
     Group {
         name: "sandbox",
@@ -66,11 +75,8 @@ pub const GROUPS: &[Group] = &[
             "host/src/plugins/calls.rs",
             "host/src/plugins/engine.rs",
         ],
-        tests: &[
-            "--lib",
-            "--test",
-            "e2e",
-            "--",
+        targets: UNIT_AND_E2E,
+        filters: &[
             "plugins::",
             "plugins_sandbox",
             "plugins_versions",
@@ -81,7 +87,8 @@ pub const GROUPS: &[Group] = &[
     Group {
         name: "sync",
         files: &["host/src/sync/run.rs", "host/src/sync/pipeline.rs"],
-        tests: &["--lib", "--test", "e2e", "--", "sync"],
+        targets: UNIT_AND_E2E,
+        filters: &["sync"],
     },
 ];
 
@@ -112,7 +119,7 @@ pub fn run(root: &Path, only: &[String], timeout: u64) -> Result<u8> {
         std::fs::create_dir_all(&out)?;
         println!("mutants     {}: {}", group.name, group.files.join(" "));
         let started = Instant::now();
-        let mut cmd = Command::new(&cargo_mutants);
+        let mut cmd = cargo_tool(&cargo_mutants);
         cmd.current_dir(root)
             .args(["mutants", "--in-place", "--profile", "release"])
             .args(["--package", "confiture", "--test-package", "confiture"])
@@ -125,7 +132,10 @@ pub fn run(root: &Path, only: &[String], timeout: u64) -> Result<u8> {
         for file in group.files {
             cmd.args(["--file", file]);
         }
-        cmd.arg("--").args(group.tests);
+        for target in group.targets {
+            cmd.arg(format!("--cargo-arg={target}"));
+        }
+        cmd.args(["--", "--"]).args(group.filters);
         // cargo-mutants exits 2 when a mutant was missed and 3 on timeouts: read its counts.
         let status = cmd.status().context("starting cargo-mutants")?;
         let seconds = started.elapsed().as_secs_f64();

@@ -35,7 +35,13 @@ fn cargo_program() -> PathBuf {
 /// The `cargo` that runs this task, in the workspace root, without the variables cargo set for
 /// this task (see [`is_set_by_cargo_run`]).
 pub fn cargo() -> Command {
-    let mut cmd = Command::new(cargo_program());
+    cargo_tool(cargo_program())
+}
+
+/// `program` (cargo, or a tool that runs cargo), in the workspace root, without the variables
+/// cargo set for this task (see [`is_set_by_cargo_run`]).
+pub fn cargo_tool(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
     cmd.current_dir(root());
     for (name, _) in std::env::vars_os() {
         if is_set_by_cargo_run(&name.to_string_lossy()) {
