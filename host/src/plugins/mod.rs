@@ -15,7 +15,7 @@
 //! - [`versions`]: older contract versions served through the current bindings.
 //! - Calls: [`strategy`] ([`StrategyWorker`], one instance per thread, reused across batches),
 //!   [`hooks`] ([`call_hook`], async, serving the database), [`lint`] ([`run_lint`]).
-//! - [`commands`]: `confiture plugins list|inspect|new`, with [`scaffold`]; [`role`]:
+//! - [`commands`]: `confiture plugins list|inspect`; [`scaffold`]: `plugins new`; [`role`]:
 //!   `plugins create-role`.
 //!
 //! The embedding is synchronous (no wasmtime async support): strategy workers are plain
