@@ -295,3 +295,40 @@ fn a_grant_on_a_superuser_connection_needs_a_least_privilege_role() {
     assert!(exists(&p, "audit"));
     assert_eq!(tracked(&p), 1);
 }
+
+/// The `run-id` a hook is given is the run's own: the id its connections carry in
+/// `application_name` (`confiture <run id>`), so a hook's records and `pg_stat_activity` name
+/// the same run.
+#[test]
+fn the_run_id_a_hook_sees_names_the_runs_connections() {
+    let p = project_with(
+        &[RECORDER],
+        concat!(
+            "plugins:\n  hook-recorder:\n    grant: [db-write]\n    config:\n",
+            "      execute_sql: INSERT INTO seen SELECT current_setting('application_name')\n",
+            "hooks:\n  plugins:\n    hook-recorder:\n      policy: abort\n",
+            "      events: [post-execute]\n",
+        ),
+    );
+    p.write(
+        "db/migrations/001_seen.up.sql",
+        "CREATE TABLE seen (app text);\n",
+    );
+    let run = p.run(&["migrate", "up"]);
+    run.ok();
+    let app =
+        p.db.scalar("SELECT app FROM seen")
+            .expect("the hook wrote its connection's application_name");
+    let calls = recorded(&run);
+    let [call] = calls.as_slice() else {
+        panic!("one post-execute call: {}", run.stderr);
+    };
+    let run_id = call
+        .get("metadata")
+        .split(',')
+        .find_map(|kv| kv.strip_prefix("run-id="))
+        .expect("a run-id")
+        .to_string();
+    assert_eq!(run_id.len(), 8, "{run_id}");
+    assert_eq!(app, format!("confiture {run_id}"));
+}

@@ -1,7 +1,7 @@
 //! Firing events: one [`HookRun`] per command run, holding the resolved hooks, the run's
 //! metadata and every call's outcome.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -158,16 +158,6 @@ pub enum HookStop {
     Integrity(#[from] IntegrityBreach),
 }
 
-impl HookStop {
-    /// The breach, when the run stopped on one.
-    pub fn breach(&self) -> Option<&IntegrityBreach> {
-        match self {
-            HookStop::Integrity(breach) => Some(breach),
-            HookStop::Abort(_) => None,
-        }
-    }
-}
-
 /// The hooks of one command run.
 #[derive(Debug)]
 pub struct HookRun {
@@ -177,15 +167,6 @@ pub struct HookRun {
     out: Output,
     /// Every call made so far, in order.
     pub outcomes: Vec<HookOutcome>,
-}
-
-/// A run id: time in microseconds and the process id, hex.
-fn run_id() -> String {
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros())
-        .unwrap_or_default();
-    format!("{micros:x}-{:x}", std::process::id())
 }
 
 impl HookRun {
@@ -217,7 +198,7 @@ impl HookRun {
         run.registration = registration;
         run.environment = project.env.name.clone();
         run.metadata = vec![
-            ("run-id".into(), run_id()),
+            ("run-id".into(), crate::db::run::run_id().to_string()),
             ("user".into(), crate::identity::current(None)),
             ("dry-run".into(), dry_run.to_string()),
             ("command".into(), command.into()),
