@@ -14,12 +14,14 @@ fn up_down_and_dry_run_fire_every_event_in_order_with_context() {
     let p = project_with(&[RECORDER], METADATA);
     two_migrations(&p);
 
+    let started = std::time::Instant::now();
     let run = p
         .command(&["migrate", "up", "--format", "json"])
         .env("CONFITURE_USER", "alice")
         .output()
         .map(crate::harness::Run::from)
         .unwrap();
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     run.ok();
     assert_eq!(
         events(&run),
@@ -79,6 +81,14 @@ fn up_down_and_dry_run_fire_every_event_in_order_with_context() {
     assert_eq!(hooks[3]["outcome"], "ok");
     assert_eq!(hooks[3]["policy"], "abort");
     assert!(hooks[3]["duration_ms"].is_f64(), "{json}");
+    // In milliseconds: every call took part of the run's own time.
+    for hook in hooks {
+        let ms = hook["duration_ms"].as_f64().expect("a duration");
+        assert!(
+            (0.0..wall_ms).contains(&ms),
+            "{ms} ms of a {wall_ms} ms run: {json}"
+        );
+    }
 
     // migrate down: per-migration events with direction down, then post-rollback.
     let run = p.run(&["migrate", "down"]);
