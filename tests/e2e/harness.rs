@@ -335,9 +335,18 @@ impl TestDb {
         TestDb { name, url }
     }
 
-    /// A synchronous client on this database.
+    /// A synchronous client on this database. Its session has no statement or
+    /// idle-in-transaction timeout whatever the database sets (from the startup packet, so from
+    /// its first statement): hostile settings a test gives its database (`ALTER DATABASE ...
+    /// SET statement_timeout = '5ms'`) are for the tool, not for the test's own statements.
     pub fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url, postgres::NoTls)
+        let mut config: postgres::Config = self
+            .url
+            .parse()
+            .unwrap_or_else(|e| panic!("parse {}: {e}", self.url));
+        config
+            .options("-c statement_timeout=0 -c idle_in_transaction_session_timeout=0")
+            .connect(postgres::NoTls)
             .unwrap_or_else(|e| panic!("connect to {}: {e}", self.url))
     }
 

@@ -426,8 +426,8 @@ fn ops_statements_cancelled_by_the_timeout_in_force_are_sent_again() {
                 .expect("a connection despite statement_timeout = 1ms");
         }
         let client = spec.connect().await.unwrap();
-        client
-            .batch_execute("SET statement_timeout = '300ms'")
+        // Itself under the database's 1 ms timeout.
+        execute_through_cancels(&client, "SET statement_timeout = '300ms'")
             .await
             .unwrap();
         // Cancelled twice, then through.
