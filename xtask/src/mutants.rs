@@ -60,6 +60,7 @@ pub const GROUPS: &[Group] = &[
             "hooks_policies",
             "hooks_db",
             "wizard_tty_failure",
+            "ops_connections",
         ],
     },
     Group {
