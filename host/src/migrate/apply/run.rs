@@ -449,7 +449,9 @@ impl Applier<'_> {
     /// The tracking row (and audit entry) and `COMMIT` sent together, in one round trip: used
     /// when no `post-execute` hook runs between them. The server keeps both or neither — a
     /// failed write aborts the transaction, and its `COMMIT` is then answered with `ROLLBACK`
-    /// — and the guard still checks the transaction after the write, and how it ended.
+    /// — and the server says how the transaction ended. The write needs no check of its own:
+    /// none of its statements can end a transaction, and the last one of the unit that could
+    /// was checked.
     async fn record_and_commit(
         &self,
         txn: Txn,
@@ -457,10 +459,8 @@ impl Applier<'_> {
         started: Instant,
     ) -> Result<Duration, UnitFailure> {
         let elapsed = started.elapsed();
-        let (recorded, (error, ended)) = tokio::join!(
-            self.book(unit, elapsed, Some(&txn), true),
-            txn.commit(self.client)
-        );
+        let (recorded, (error, ended)) =
+            tokio::join!(self.book(unit, elapsed, true), txn.commit(self.client));
         match recorded {
             Ok(()) => committed(error, ended).map(|()| started.elapsed()),
             // Its COMMIT went out with the write: whether it arrived, only the server knows.
@@ -481,7 +481,7 @@ impl Applier<'_> {
     }
 
     /// Inside `txn`, after its statements: the tracking row (and audit entry when `audit`),
-    /// then `post-execute` — the transaction checked after each.
+    /// then `post-execute` — the transaction checked after the hook.
     async fn close(
         &mut self,
         txn: &Txn,
@@ -491,7 +491,7 @@ impl Applier<'_> {
         audit: bool,
     ) -> Result<(), StepFailure> {
         let elapsed = started.elapsed();
-        self.book(unit, elapsed, Some(txn), audit).await?;
+        self.book(unit, elapsed, audit).await?;
         self.fire(
             HookEvent::PostExecute,
             hook,
@@ -579,12 +579,12 @@ impl Applier<'_> {
     }
 
     /// The tracking-row change (and the audit entry, when `audit` and the run has a trail),
-    /// written as the connection's own role; inside `txn`, checked afterwards. One round trip.
+    /// written as the connection's own role. One round trip. Its statements cannot end a
+    /// transaction, so inside one they need no check of the guard.
     async fn book(
         &self,
         unit: &Unit<'_>,
         elapsed: Duration,
-        txn: Option<&Txn>,
         audit: bool,
     ) -> Result<(), StepFailure> {
         let client = self.client;
@@ -614,20 +614,11 @@ impl Applier<'_> {
                 None => Ok(()),
             }
         };
-        let check = async {
-            match txn {
-                Some(txn) => txn.is_ours(client).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let (identity, recorded, trailed, ours) =
-            tokio::join!(client.batch_execute(OWN_IDENTITY), record, trail, check);
+        let (identity, recorded, trailed) =
+            tokio::join!(client.batch_execute(OWN_IDENTITY), record, trail);
         identity?;
         recorded?;
         trailed?;
-        if ours? == Some(false) {
-            return Err(StepFailure::lost("the tracking-table write".to_string()));
-        }
         Ok(())
     }
 
@@ -698,7 +689,7 @@ impl Applier<'_> {
         )
         .await
         .map_err(|step| unrecorded(step.error))?;
-        self.book(unit, elapsed, None, true)
+        self.book(unit, elapsed, true)
             .await
             .map_err(|step| unrecorded(step.error))?;
         Ok(elapsed)
@@ -772,7 +763,10 @@ pub(super) async fn rehearse(
         let hook = applier.hook_ref(unit);
         // Every unit starts from the same session state, inside the one transaction.
         let set = format!("SELECT {setup}");
-        let (reset, set) = tokio::join!(applier.reset.run(client), client.batch_execute(&set));
+        let (reset, set) = tokio::join!(
+            applier.reset.run_in_transaction(client),
+            client.batch_execute(&set)
+        );
         let step = match reset.and(set) {
             Ok(()) => match applier.statements(&txn, unit, hook.as_ref(), lock).await {
                 Ok(()) => {
