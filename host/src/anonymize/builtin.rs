@@ -275,4 +275,32 @@ mod tests {
         assert!(unique("wasm_thing", &p, hasher("s")).is_none());
         assert!(unique("email", &p, None).unwrap().is_err());
     }
+
+    /// `unique: true` on an `email` column keeps each value's domain (the other built-ins'
+    /// bijection would permute it too); a mutant dropping the `email` arm survived without it.
+    #[test]
+    fn unique_email_keeps_the_domain_and_distinct_values_distinct() {
+        use crate::anonymize::testing::run;
+
+        let emails = [
+            "ann@example.com",
+            "bob@example.com",
+            "ann@other.org",
+            "zoë@ex.fr",
+        ];
+        let values: Vec<Option<&str>> = emails.iter().copied().map(Some).collect();
+        let strategy = unique("email", &Params::new(), hasher("s"))
+            .unwrap()
+            .unwrap();
+        let out = run(&*strategy, "text", &values);
+        for (before, after) in emails.iter().zip(&out) {
+            let after = after.as_deref().unwrap();
+            let (local, domain) = before.split_once('@').unwrap();
+            let (masked_local, masked_domain) = after.split_once('@').unwrap();
+            assert_eq!(domain, masked_domain, "{before} → {after}");
+            assert_ne!(local, masked_local, "{before} → {after}");
+        }
+        let distinct: std::collections::HashSet<_> = out.iter().collect();
+        assert_eq!(distinct.len(), emails.len());
+    }
 }
