@@ -252,9 +252,9 @@ pub enum MigrateCommand {
     /// Apply pending migrations, each in its own transaction
     ///
     /// Each migration commits together with its tracking row, or is rolled back with nothing
-    /// left; the transaction is checked after every statement and hook call. A file made only of
-    /// statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ...)
-    /// runs outside one by itself, as does a file whose first line is
+    /// left; the transaction is checked after every hook call and every statement that could
+    /// end it. A file made only of statements that cannot run in a transaction (CREATE INDEX
+    /// CONCURRENTLY, VACUUM, ...) runs outside one by itself, as does a file whose first line is
     /// `-- confiture: no-transaction`. Refused before anything runs (exit 5, file:line): COMMIT,
     /// ROLLBACK, SAVEPOINT or a nested BEGIN in a transactional file (one BEGIN ... COMMIT
     /// around the whole file is accepted), a statement that cannot run in a transaction mixed

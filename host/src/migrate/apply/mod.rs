@@ -11,7 +11,8 @@
 //!   quotes are refused, naming file:line;
 //! - every unit starts from the connection's own session state (see [`SessionReset`]),
 //!   and the applier's writes run as the connection's own role;
-//! - the transaction is checked after every statement and every hook call ([`guard`]); a
+//! - the transaction is checked after every hook call and every statement that could end it
+//!   ([`guard`]); a
 //!   transactional unit ends committed with its tracking row (confirmed by the server) or
 //!   rolled back with nothing left (confirmed too), else the failure says what the server
 //!   reports;
