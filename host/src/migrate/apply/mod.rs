@@ -12,10 +12,9 @@
 //! - every unit starts from the connection's own session state (see [`SessionReset`]),
 //!   and the applier's writes run as the connection's own role;
 //! - the transaction is checked after every hook call and every statement that could end it
-//!   ([`guard`]); a
-//!   transactional unit ends committed with its tracking row (confirmed by the server) or
-//!   rolled back with nothing left (confirmed too), else the failure says what the server
-//!   reports;
+//!   ([`guard`]); a transactional unit ends committed with its tracking row (confirmed by the
+//!   server) or rolled back with nothing left (confirmed too), else the failure says what the
+//!   server reports;
 //! - a dry run ([`Applier::rehearse`]) runs everything in one transaction that it rolls back,
 //!   refuses transaction control in files and in hooks, and says "nothing was changed" only
 //!   when the server confirms the rollback.
