@@ -143,8 +143,37 @@ mod tests {
             previous = name;
             let strategy = build(name, &Params::new(), hasher("s")).unwrap().unwrap();
             assert_eq!(strategy.name(), name);
+            // Built-ins are correct by construction: sync skips the per-value output check
+            // for them (it costs a plugin's batch a pass over every value).
+            assert!(!strategy.needs_output_check(), "{name}");
+            assert!(strategy.context_columns().is_empty(), "{name}");
         }
         assert!(build("nope", &Params::new(), hasher("s")).is_none());
+    }
+
+    /// A column a built-in cannot fill is refused before any row is read: the default
+    /// `check_column` runs the strategy on an empty batch, which checks the column's type and
+    /// width as a real batch would.
+    #[test]
+    fn check_column_refuses_what_a_builtin_cannot_fill_before_any_row() {
+        use crate::anonymize::column::ColumnType;
+
+        let check = |name: &str, params_yaml: &str, column: &str| {
+            build(name, &params(params_yaml), hasher("s"))
+                .unwrap()
+                .unwrap()
+                .check_column(&ColumnType::parse(column))
+        };
+        let error = check("date_shift", "{}", "integer")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("cannot fill"), "{error}");
+        let error = check("email", "{domain: example.com}", "varchar(8)")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("too short"), "{error}");
+        check("date_shift", "{}", "date").unwrap();
+        check("email", "{}", "text").unwrap();
     }
 
     #[test]
