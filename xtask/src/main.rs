@@ -121,6 +121,13 @@ enum Task {
         /// Only this group (repeatable): keys, strategies, applier, hooks, sandbox, sync
         #[arg(long, value_name = "GROUP")]
         group: Vec<String>,
+        /// Only this file of the one group named (repeatable), e.g. the file just changed
+        #[arg(long, value_name = "PATH")]
+        file: Vec<String>,
+        /// Only the K-th of N shards of each group's mutants (from 0), to spread a long group
+        /// over several runs or machines
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
         /// Limit of each cargo build or test command, in seconds (a mutant past it is a timeout)
         #[arg(long, default_value_t = 600)]
         timeout: u64,
@@ -190,7 +197,17 @@ fn main() -> std::process::ExitCode {
             },
         ),
         Task::BenchLint { repetitions } => bench_lint::run(repetitions),
-        Task::Mutants { group, timeout } => mutants::run(&workspace::root(), &group, timeout),
+        Task::Mutants {
+            group,
+            file,
+            shard,
+            timeout,
+        } => mutants::run(
+            &workspace::root(),
+            &group,
+            &mutants::Narrowing { files: file, shard },
+            timeout,
+        ),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),

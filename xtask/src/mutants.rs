@@ -93,10 +93,61 @@ pub const GROUPS: &[Group] = &[
     },
 ];
 
-/// Runs cargo-mutants on the groups named in `only` (every group when empty), each command
-/// limited to `timeout` seconds; prints each group's counts and its time per mutant. Returns
-/// 0 when no mutant was missed or timed out.
-pub fn run(root: &Path, only: &[String], timeout: u64) -> Result<u8> {
+/// Part of a group to run: some of its files (the ones just changed), one shard of its
+/// mutants (a long group spread over several runs or machines), or both.
+#[derive(Debug, Default)]
+pub struct Narrowing {
+    /// Files of the group (empty: all of them).
+    pub files: Vec<String>,
+    /// cargo-mutants `--shard K/N`: the K-th of N parts, counted from 0.
+    pub shard: Option<String>,
+}
+
+impl Narrowing {
+    /// Checks the narrowing against the groups it applies to: `--file` needs exactly one
+    /// group, and each file must be one of that group's.
+    fn check(&self, groups: &[&Group]) -> Result<()> {
+        if let Some(shard) = &self.shard {
+            let parts = shard.split_once('/').and_then(|(k, n)| {
+                Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?))
+            });
+            if !matches!(parts, Some((k, n)) if k < n) {
+                bail!("--shard {shard}: expected K/N with K < N, e.g. 0/4");
+            }
+        }
+        if self.files.is_empty() {
+            return Ok(());
+        }
+        let [group] = groups else {
+            bail!("--file narrows one group: name it with one --group");
+        };
+        for file in &self.files {
+            if !group.files.iter().any(|glob| covers(glob, file)) {
+                bail!(
+                    "--file {file} is not a file of the {} group ({})",
+                    group.name,
+                    group.files.join(" ")
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// True when the group's `glob` (a path, or a folder ending in `/**`) covers `file`.
+fn covers(glob: &str, file: &str) -> bool {
+    match glob.strip_suffix("/**") {
+        Some(folder) => file
+            .strip_prefix(folder)
+            .is_some_and(|rest| rest.starts_with('/')),
+        None => glob == file,
+    }
+}
+
+/// Runs cargo-mutants on the groups named in `only` (every group when empty), narrowed by
+/// `narrowing`, each command limited to `timeout` seconds; prints each group's counts and its
+/// time per mutant. Returns 0 when no mutant was missed or timed out.
+pub fn run(root: &Path, only: &[String], narrowing: &Narrowing, timeout: u64) -> Result<u8> {
     for name in only {
         if !GROUPS.iter().any(|g| g.name == name) {
             let names: Vec<&str> = GROUPS.iter().map(|g| g.name).collect();
@@ -106,19 +157,29 @@ pub fn run(root: &Path, only: &[String], timeout: u64) -> Result<u8> {
             );
         }
     }
+    let groups: Vec<&Group> = GROUPS
+        .iter()
+        .filter(|g| only.is_empty() || only.iter().any(|n| n == g.name))
+        .collect();
+    narrowing.check(&groups)?;
     let cargo_mutants = Tools::new(root).cargo_mutants()?;
     let dirty = git_status(root)?;
     if !dirty.is_empty() {
         bail!("cargo-mutants edits the worktree in place: commit or stash these first:\n{dirty}");
     }
     let mut clean = true;
-    for group in GROUPS
-        .iter()
-        .filter(|g| only.is_empty() || only.iter().any(|n| n == g.name))
-    {
+    for group in groups {
         let out = root.join("target/mutants").join(group.name);
         std::fs::create_dir_all(&out)?;
-        println!("mutants     {}: {}", group.name, group.files.join(" "));
+        let files: Vec<&str> = match narrowing.files.is_empty() {
+            true => group.files.to_vec(),
+            false => narrowing.files.iter().map(String::as_str).collect(),
+        };
+        let shard = narrowing
+            .shard
+            .as_ref()
+            .map_or(String::new(), |shard| format!(" (shard {shard})"));
+        println!("mutants     {}: {}{shard}", group.name, files.join(" "));
         let started = Instant::now();
         let mut cmd = cargo_tool(&cargo_mutants);
         cmd.current_dir(root)
@@ -130,8 +191,11 @@ pub fn run(root: &Path, only: &[String], timeout: u64) -> Result<u8> {
             // A mutant rebuilds only the host crate: incrementally, ~10 s instead of ~2 min.
             .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "true")
             .env("CARGO_BUILD_JOBS", "2");
-        for file in group.files {
+        for file in &files {
             cmd.args(["--file", file]);
+        }
+        if let Some(shard) = &narrowing.shard {
+            cmd.args(["--shard", shard]);
         }
         for target in group.targets {
             cmd.arg(format!("--cargo-arg={target}"));
@@ -241,6 +305,34 @@ mod tests {
             }
         );
         assert!(Counts::parse(&serde_json::json!({"caught": 1})).is_err());
+    }
+
+    #[test]
+    fn a_narrowing_names_one_group_its_own_files_and_a_valid_shard() {
+        let applier: Vec<&Group> = GROUPS.iter().filter(|g| g.name == "applier").collect();
+        let narrowing = |files: &[&str], shard: Option<&str>| Narrowing {
+            files: files.iter().map(|f| f.to_string()).collect(),
+            shard: shard.map(str::to_string),
+        };
+        let guard = "host/src/migrate/apply/guard.rs";
+        narrowing(&[guard], Some("1/4")).check(&applier).unwrap();
+        narrowing(&[], None)
+            .check(&GROUPS.iter().collect::<Vec<_>>())
+            .unwrap();
+        let error = |n: Narrowing, groups: &[&Group]| n.check(groups).unwrap_err().to_string();
+        assert!(error(narrowing(&["host/src/main.rs"], None), &applier).contains("not a file"));
+        assert!(
+            error(narrowing(&["host/src/migrate/applyx.rs"], None), &applier)
+                .contains("not a file")
+        );
+        let all: Vec<&Group> = GROUPS.iter().collect();
+        assert!(error(narrowing(&[guard], None), &all).contains("one --group"));
+        for bad in ["4/4", "1", "a/b", "2/1"] {
+            assert!(
+                error(narrowing(&[], Some(bad)), &applier).contains("K/N"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
