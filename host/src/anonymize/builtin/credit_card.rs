@@ -168,4 +168,32 @@ mod tests {
             "{error}"
         );
     }
+
+    /// Every digit but the last four is drawn anew, so a masked number agrees with the
+    /// original at about one position in ten (a mutant that drew only the first few digits and
+    /// kept the rest of the real number survived the other tests).
+    #[test]
+    fn only_the_last_four_digits_survive() {
+        let numbers: Vec<String> = (0..500)
+            .map(|i| {
+                format!(
+                    "4{:015}",
+                    (i as u64 * 7_919_113_717) % 1_000_000_000_000_000
+                )
+            })
+            .collect();
+        let values: Vec<Option<&str>> = numbers.iter().map(|n| Some(n.as_str())).collect();
+        let out = run(&*build("credit_card", "{}", "s"), "text", &values);
+        let (mut same, mut compared) = (0, 0);
+        for (before, after) in numbers.iter().zip(&out) {
+            let (before, after) = (digits(before), digits(after.as_deref().unwrap()));
+            // The first 11: all but the check digit and the kept four.
+            for k in 0..before.len() - 5 {
+                same += usize::from(before[k] == after[k]);
+                compared += 1;
+            }
+        }
+        let share = same as f64 / compared as f64;
+        assert!(share < 0.2, "{same} of {compared} digits kept their value");
+    }
 }

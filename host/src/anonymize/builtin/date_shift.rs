@@ -112,6 +112,36 @@ mod tests {
         }
     }
 
+    /// The shifts spread over the whole window, both ways: not only the days next to the
+    /// original (a mutant narrowing the draw to `max + 2` values survived the window test).
+    #[test]
+    fn shifts_spread_over_the_whole_window_both_ways() {
+        let values: Vec<String> = (0..2_000)
+            .map(|d| {
+                let date = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(d);
+                date.to_string()
+            })
+            .collect();
+        let values: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let out = run(
+            &*build("date_shift", "{max_days: 30}", "s"),
+            "date",
+            &values,
+        );
+        let shifts: Vec<i64> = values
+            .iter()
+            .zip(&out)
+            .map(|(before, after)| days_between(before.unwrap(), after.as_ref().unwrap()))
+            .collect();
+        let distinct: std::collections::HashSet<i64> = shifts.iter().copied().collect();
+        assert_eq!(
+            distinct.len(),
+            60,
+            "every shift in -30..=-1 and 1..=30 drawn"
+        );
+        assert!(shifts.iter().all(|s| (1..=30).contains(&s.abs())));
+    }
+
     #[test]
     fn keeps_time_offset_and_format() {
         let values = [
