@@ -46,6 +46,16 @@ export function strategy(name, description, fn, { contextColumns = [], acceptedT
   PLUGIN.strategies.set(name, { name, description, fn, contextColumns, acceptedTypes, deterministic });
 }
 
+/** Registers `fn(batch, call)` as strategy `name`, working on the packed batch itself: `batch`
+ * is `{ data, offsets, nulls }` (the values' UTF-8 bytes, `offsets[i]..offsets[i + 1]` for
+ * value `i`, bit `i` of `nulls` set for SQL NULL); return a batch of as many values. No value
+ * becomes a string: in QuickJS every character touched costs an interpreted step, so this is
+ * the form that keeps up with a large table (`batchDigits`, `replaceBatchDigits`). `call` is
+ * as for `strategy`, its `context` columns packed too. */
+export function batchStrategy(name, description, fn, { contextColumns = [], acceptedTypes = ["text", "character varying"], deterministic = true } = {}) {
+  PLUGIN.strategies.set(name, { name, description, fn, packed: true, contextColumns, acceptedTypes, deterministic });
+}
+
 /** Registers `fn(context, db)` as the hook for `events`; throwing fails the hook. */
 export function hook(events, fn) {
   for (const event of events) {
@@ -166,6 +176,57 @@ export function replaceDigits(values, sources, keepLast = 0) {
   return out;
 }
 
+// --- the same on a packed batch (`batchStrategy`), one step per byte touched --------------------
+// An ASCII digit is a byte 0x30-0x39, which never occurs inside another character's UTF-8
+// encoding, so reading and rewriting digits needs no decoding.
+
+/** Every value's ASCII digits, from the batch's bytes: `{ data, offsets, positions }` — value
+ * `i`'s digits are `data[offsets[i]..offsets[i + 1]]`, found at the batch's byte positions
+ * `positions[offsets[i]..offsets[i + 1]]` (NULL and values without digits have none). */
+export function batchDigits({ data, offsets }) {
+  const count = offsets.length - 1;
+  const digitsFound = new Uint8Array(data.length);
+  const positions = new Uint32Array(data.length);
+  const found = new Uint32Array(count + 1);
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    for (let k = offsets[i], end = offsets[i + 1]; k < end; k++) {
+      const c = data[k];
+      if (c >= 48 && c <= 57) {
+        digitsFound[n] = c;
+        positions[n++] = k;
+      }
+    }
+    found[i + 1] = n;
+  }
+  return { data: digitsFound.subarray(0, n), offsets: found, positions: positions.subarray(0, n) };
+}
+
+/** `keyedHash` of each item of a packed list (`{ data, offsets }`, e.g. `batchDigits`'s) in one
+ * host call: the digests end to end, 32 bytes per item. */
+export function keyedHashPacked({ data, offsets }) {
+  return hostApi.keyedHashBatch(data, offsets);
+}
+
+/** A copy of `batch` in which value `i`'s ASCII digits (`found`, from `batchDigits`), except the
+ * last `keepLast`, become `sources[32 * i + j % 32] % 10` for digit `j` (`sources`: 32 bytes per
+ * value end to end, e.g. `keyedHashPacked`'s) — `replaceDigits` on the packed batch. */
+export function replaceBatchDigits(batch, found, sources, keepLast = 0) {
+  const count = batch.offsets.length - 1;
+  if (found.offsets.length !== count + 1) throw new Error(`digits of ${found.offsets.length - 1} values for ${count}`);
+  if (sources.length !== 32 * count) throw new Error(`${sources.length} source bytes for ${count} values, not 32 each`);
+  if (!(keepLast >= 0)) throw new Error(`keepLast is ${keepLast}, not 0 or more`);
+  const data = new Uint8Array(batch.data);
+  const { offsets, positions } = found;
+  for (let i = 0; i < count; i++) {
+    const first = offsets[i], base = 32 * i;
+    for (let j = 0, replaced = offsets[i + 1] - first - keepLast; j < replaced; j++) {
+      data[positions[first + j]] = 48 + (sources[base + (j & 31)] % 10);
+    }
+  }
+  return { data, offsets: batch.offsets, nulls: batch.nulls };
+}
+
 /** The database a hook may use: `query(sql, ...params)` returns `{ columns, values,
  * scalar() }`; `execute(sql, ...params)` the number of rows affected. A refused or failed
  * call throws an Error with `code` (SQLSTATE, `not-granted` or `host`). */
@@ -238,11 +299,41 @@ export function encode(values) {
 const kebab = (name) => name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 const failed = (what, error) => `${what}: ${error && error.name ? error.name + ": " + error.message : String(error)}`;
 
-/** Runs strategy `call.strategy` on `values`, checking what it returns. */
-export function runStrategy(call, values) {
+/** Strategy `call.strategy` and how to name it in an error. */
+function registered(call) {
   const found = PLUGIN.strategies.get(call.strategy);
   if (!found) throw `no strategy ${JSON.stringify(call.strategy)} (it has: ${[...PLUGIN.strategies.keys()].join(", ") || "none"})`;
-  const what = `strategy ${call.strategy} on ${call.column.table}.${call.column.name}`;
+  return [found, `strategy ${call.strategy} on ${call.column.table}.${call.column.name}`];
+}
+
+/** Runs strategy `call.strategy` on a packed `batch` (its `context` columns packed too): a
+ * `batchStrategy` gets it as it is, a `strategy` its values decoded. Returns the packed result,
+ * checked for shape (the host checks every value too). */
+export function runPacked(call, batch) {
+  const [found, what] = registered(call);
+  if (!found.packed) {
+    const context = {};
+    for (const [name, column] of Object.entries(call.context)) context[name] = decode(column);
+    return runStrategy({ ...call, context }, decode(batch));
+  }
+  let out;
+  try {
+    out = found.fn(batch, call);
+  } catch (error) {
+    throw failed(what, error);
+  }
+  const count = batch.offsets.length - 1;
+  const shaped = out && out.data instanceof Uint8Array && out.offsets && out.offsets.length === count + 1 && out.nulls && out.nulls.length >= (count + 7) >> 3;
+  if (!shaped || out.offsets[count] !== out.data.length) {
+    throw `${what}: did not return a batch of ${count} values ({ data: Uint8Array, offsets: ${count + 1} ending at data.length, nulls })`;
+  }
+  return out;
+}
+
+/** Runs strategy `call.strategy` (a `strategy`) on `values`, checking what it returns. */
+export function runStrategy(call, values) {
+  const [found, what] = registered(call);
+  if (found.packed) throw `${what}: a batchStrategy runs on a packed batch (runPacked)`;
   let out;
   try {
     out = found.fn(values, call);
@@ -302,10 +393,10 @@ export const exports = {
   strategy: {
     anonymize(batch) {
       const context = {};
-      for (const column of batch.context) context[column.name] = decode(column.values);
+      for (const column of batch.context) context[column.name] = column.values;
       const params = {};
       for (const { key, value } of batch.params) params[key] = value;
-      return runStrategy({ strategy: batch.strategy, column: batch.column, params, context }, decode(batch.values));
+      return runPacked({ strategy: batch.strategy, column: batch.column, params, context }, batch.values);
     },
   },
   hooks: {

@@ -92,3 +92,39 @@ test("keyedHashBatch of strings only hashes each as UTF-8, ASCII or not", () => 
     assert.deepEqual(confiture.keyedHashBatch(items).map((d) => [...d]), items.map((i) => [...confiture.keyedHash(i)]));
   }
 });
+
+test("on a packed batch, batchDigits and replaceBatchDigits agree with digits and replaceDigits", () => {
+  testing.setSecret("Jefe");
+  for (const keepLast of [0, 2, 4, 40]) {
+    const values = [...ODD, ...Array.from({ length: 50 }, (_, i) => `+33 6 ${i} 00 ${i % 7}`)];
+    const batch = confiture.encode(values);
+    const found = confiture.batchDigits(batch);
+    const asText = (i) => Buffer.from(found.data.subarray(found.offsets[i], found.offsets[i + 1])).toString();
+    assert.deepEqual(values.map((_, i) => asText(i)), confiture.digits(values));
+    const sources = confiture.keyedHashPacked(found);
+    assert.equal(sources.length, 32 * values.length);
+    const perValue = values.map((_, i) => sources.subarray(32 * i, 32 * i + 32));
+    assert.deepEqual(perValue.map((s) => [...s]), confiture.keyedHashBatch(confiture.digits(values)).map((d) => [...d]));
+    const out = confiture.replaceBatchDigits(batch, found, sources, keepLast);
+    assert.deepEqual(confiture.decode(out), confiture.replaceDigits(values, perValue, keepLast));
+    assert.deepEqual(confiture.decode(batch), values, "the input batch is left as it was");
+  }
+  const empty = confiture.encode([]);
+  assert.deepEqual(confiture.decode(confiture.replaceBatchDigits(empty, confiture.batchDigits(empty), new Uint8Array(0))), []);
+  const two = confiture.encode(["1", "2"]);
+  assert.throws(() => confiture.replaceBatchDigits(two, confiture.batchDigits(two), new Uint8Array(32)), /32 source bytes for 2 values/);
+  assert.throws(() => confiture.replaceBatchDigits(two, confiture.batchDigits(two), new Uint8Array(64), -1), /keepLast is -1/);
+  assert.throws(() => confiture.replaceBatchDigits(two, confiture.batchDigits(confiture.encode(["1"])), new Uint8Array(64)), /digits of 1 values for 2/);
+});
+
+test("a batch strategy gets the packed batch and must return one of the same length", () => {
+  confiture.batchStrategy("same", "returns its input", (batch) => batch);
+  confiture.batchStrategy("short", "drops a value", (batch) => confiture.encode(confiture.decode(batch).slice(1)));
+  confiture.batchStrategy("strings", "returns strings", (batch) => confiture.decode(batch));
+  confiture.batchStrategy("context", "reads its context packed", (batch, call) => confiture.encode(confiture.decode(call.context.country)));
+  assert.deepEqual(testing.runStrategy("same", ["a", null, "é"]), ["a", null, "é"]);
+  assert.deepEqual(testing.runStrategy("context", ["a", "b"], { context: { country: ["FR", null] } }), ["FR", null]);
+  assert.throws(() => testing.runStrategy("short", ["a", "b"]), /plugin sdk-test: strategy short on t.c: did not return a batch of 2 values/);
+  assert.throws(() => testing.runStrategy("strings", ["a"]), /did not return a batch of 1 values/);
+  assert.throws(() => confiture.runStrategy({ strategy: "same", column: { table: "t", name: "c" }, params: {}, context: {} }, ["a"]), /runs on a packed batch/);
+});

@@ -46,8 +46,9 @@ const named = (error) => new Error(`plugin ${confiture.PLUGIN.name}: ${error ins
 /** Runs strategy `name` on `values` through the packing; throws an Error naming the plugin. */
 export function runStrategy(name, values, { column = { schema: "public", table: "t", name: "c", typeName: "text" }, params = {}, context = {} } = {}) {
   try {
-    const packed = confiture.encode(values);
-    return confiture.decode(confiture.runStrategy({ strategy: name, column, params, context }, confiture.decode(packed)));
+    const packedContext = {};
+    for (const [key, column] of Object.entries(context)) packedContext[key] = confiture.encode(column);
+    return confiture.decode(confiture.runPacked({ strategy: name, column, params, context: packedContext }, confiture.encode(values)));
   } catch (error) {
     throw named(error);
   }
