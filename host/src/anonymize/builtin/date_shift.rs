@@ -142,6 +142,31 @@ mod tests {
         assert!(shifts.iter().all(|s| (1..=30).contains(&s.abs())));
     }
 
+    /// Dates before Christ stay in their year, a few days away, and keep their ` BC` (mutants
+    /// of the year's conversion to and from the proleptic calendar survived the era test).
+    #[test]
+    fn dates_before_christ_stay_in_their_year() {
+        let values = [
+            Some("0044-03-15 BC"),
+            Some("1000-06-15 BC"),
+            Some("0002-07-20 BC"),
+        ];
+        let out = run(&*build("date_shift", "{max_days: 5}", "s"), "date", &values);
+        for (before, after) in values.iter().zip(&out) {
+            let (before, after) = (before.unwrap(), after.as_deref().unwrap());
+            assert!(
+                after.ends_with(" BC") && after.len() == before.len(),
+                "{before} → {after}"
+            );
+            assert_eq!(after[..8], before[..8], "{before} → {after}");
+            let day = |v: &str| v[8..10].parse::<i64>().unwrap();
+            assert!(
+                (1..=5).contains(&(day(after) - day(before)).abs()),
+                "{before} → {after}"
+            );
+        }
+    }
+
     #[test]
     fn keeps_time_offset_and_format() {
         let values = [
