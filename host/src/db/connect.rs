@@ -327,7 +327,7 @@ impl ConnectionSpec {
         };
         execute_through_cancels(&client, OWN_SESSION_SETTINGS)
             .await
-            .map_err(|err| connection_failure(&self.redacted(), &err))?;
+            .map_err(|err| session_setup_failure(&self.redacted(), &err))?;
         Ok(client)
     }
 
@@ -419,7 +419,48 @@ where
 }
 
 fn connection_failure(target: &str, err: &tokio_postgres::Error) -> Failure {
-    let detail = match err.as_db_error() {
+    Failure::new(
+        ExitCode::Connection,
+        format!("cannot connect to {target}: {}", error_detail(err)),
+    )
+    .hint("check that the server is running and reachable, and the credentials; for the local database run `confiture db start`")
+}
+
+/// The connection opened, but the settings every connection makes ([`OWN_SESSION_SETTINGS`])
+/// failed: when the server answered with an error, the hint is about what it answered.
+fn session_setup_failure(target: &str, err: &tokio_postgres::Error) -> Failure {
+    if err.as_db_error().is_none() {
+        return connection_failure(target, err);
+    }
+    Failure::new(
+        ExitCode::Connection,
+        format!(
+            "connected to {target}, but the session's own settings failed: {}",
+            error_detail(err)
+        ),
+    )
+    .hint(session_setup_hint(err.code()))
+}
+
+/// What to do when the session's own settings failed with `code`.
+fn session_setup_hint(code: Option<&SqlState>) -> String {
+    if code == Some(&SqlState::QUERY_CANCELED) {
+        format!(
+            "the server cancelled them {CANCELLED_TRIES} times: the `statement_timeout` of the \
+             database or role (`SHOW statement_timeout`) is too short for even a `SET`; raise it \
+             (`ALTER ROLE … SET statement_timeout = …`) or connect as a role without it"
+        )
+    } else {
+        "they only turn off the idle timeouts for this session (see \"What every connection \
+         sets\" in docs/reference/configuration.md); a pooler or server that refuses `SET` cannot \
+         run Confiture"
+            .to_string()
+    }
+}
+
+/// The server's message and SQLSTATE, or the client error with its causes.
+fn error_detail(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => {
             let mut text = err.to_string();
@@ -430,12 +471,7 @@ fn connection_failure(target: &str, err: &tokio_postgres::Error) -> Failure {
             }
             text
         }
-    };
-    Failure::new(
-        ExitCode::Connection,
-        format!("cannot connect to {target}: {detail}"),
-    )
-    .hint("check that the server is running and reachable, and the credentials; for the local database run `confiture db start`")
+    }
 }
 
 /// Splits `sslmode` and `sslrootcert` out of a URL or key/value string, since the driver does
@@ -640,6 +676,16 @@ impl ServerCertVerifier for IgnoreHostName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_setup_cancelled_on_every_try_names_the_statement_timeout() {
+        let cancelled = session_setup_hint(Some(&SqlState::QUERY_CANCELED));
+        assert!(cancelled.contains("cancelled them 5 times"), "{cancelled}");
+        assert!(cancelled.contains("statement_timeout"), "{cancelled}");
+        let other = session_setup_hint(Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+        assert!(other.contains("idle timeouts"), "{other}");
+        assert!(!other.contains("statement_timeout"), "{other}");
+    }
 
     #[test]
     fn url_keeps_password_out_of_messages() {
