@@ -102,6 +102,40 @@ fn ops_idle_timeouts_spare_the_run_and_a_lost_lock_stops_it_with_exit_6() {
     assert!(exists(&p, "e"));
 }
 
+/// A dry run holds one transaction open across every migration, and each migration's session
+/// reset (`RESET ALL` inside it) brings back the database's idle timeouts: the tool's own
+/// settings must be set again after it, or a hook that thinks for longer than the timeout gets
+/// the rehearsal's connection killed (a mutant skipping that survived the applier's tests).
+#[test]
+fn ops_idle_timeouts_spare_a_dry_run_waiting_on_a_hook() {
+    let p = crate::hooks_support::hostile_project(
+        "endless-loop",
+        "db-read",
+        "warn",
+        "    timeout_ms: 1200\n",
+    );
+    hostile_idle_timeouts(&p);
+    // hostile_project wrote 001_t; a second migration runs after a reset inside the dry run.
+    migration(&p, "002_u", "CREATE TABLE u (id int);\n");
+    let started = Instant::now();
+    let run = p.run(&["migrate", "up", "--dry-run-execute"]);
+    let took = started.elapsed();
+    assert_eq!(
+        run.code, 0,
+        "an idle timeout ended the dry run's session while a hook ran: {run:?}"
+    );
+    assert!(run.stdout.contains("nothing was changed"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("timed out after 1200 ms"),
+        "{}",
+        run.stderr
+    );
+    // Each hook call outlived the 1 s idle timeout while the transaction waited.
+    assert!(took >= Duration::from_millis(2400), "{took:?}");
+    assert!(!exists(&p, "t") && !exists(&p, "u"));
+    assert!(!exists(&p, "tb_confiture") || tracked(&p) == 0);
+}
+
 #[test]
 fn ops_wizard_survives_the_server_idle_timeouts_while_the_operator_thinks() {
     let p = TestProject::new();
