@@ -137,9 +137,9 @@ impl Txn {
 
     /// Resets the session, then opens a transaction with the `BEGIN` modes `modes` (e.g.
     /// `ISOLATION LEVEL SERIALIZABLE`, usually empty) and takes its id, evaluating `setup`
-    /// (`set_config` calls for the transaction) in the same `SELECT` — one round trip. `BEGIN`
-    /// goes in a message of its own, so that nothing else in the messages can keep it from
-    /// running.
+    /// (the transaction's `set_config` calls: its lock and statement timeouts) in the same
+    /// `SELECT` — one round trip. `BEGIN` goes in a message of its own, so that nothing else in
+    /// the messages can keep it from running.
     pub async fn begin(
         client: &Client,
         reset: &SessionReset,
@@ -147,10 +147,7 @@ impl Txn {
         setup: &str,
     ) -> anyhow::Result<Txn> {
         let begin = format!("BEGIN {modes}");
-        let id = match setup {
-            "" => "SELECT pg_catalog.txid_current()".to_string(),
-            _ => format!("SELECT pg_catalog.txid_current(), {setup}"),
-        };
+        let id = format!("SELECT pg_catalog.txid_current(), {setup}");
         let (reset, begun, opened) = tokio::join!(biased;
             reset.run(client),
             client.batch_execute(&begin),
