@@ -89,4 +89,24 @@ mod tests {
         );
         assert_eq!(out[0].as_deref(), Some("************1111"));
     }
+
+    /// A value no longer than the kept ends together is masked whole, whatever the split (with
+    /// 2 and 2 the sum equals the product, and a mutant multiplying them survived: with 1 and 3
+    /// it showed a four-letter value in full).
+    #[test]
+    fn a_value_no_longer_than_both_ends_is_masked_whole() {
+        let strategy = build(
+            "partial_mask",
+            "{keep_first: 1, keep_last: 3, mask_char: '#'}",
+            "s",
+        );
+        let out = run(
+            &*strategy,
+            "text",
+            &[Some("abcd"), Some("abcde"), Some("ab")],
+        );
+        assert_eq!(out[0].as_deref(), Some("####"));
+        assert_eq!(out[1].as_deref(), Some("a#cde"));
+        assert_eq!(out[2].as_deref(), Some("##"));
+    }
 }
