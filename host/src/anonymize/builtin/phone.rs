@@ -116,6 +116,7 @@ mod tests {
         for (before, after) in values.iter().zip(&out) {
             let (before, after) = (before.unwrap(), after.as_deref().unwrap());
             assert_ne!(before, after);
+            assert!(after.as_bytes()[0].is_ascii_digit(), "{before} → {after}");
             assert_eq!(before[1..], after[1..], "{before} → {after}");
         }
     }
