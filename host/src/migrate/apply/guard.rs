@@ -32,9 +32,9 @@ pub struct SessionReset {
     own_settings: String,
 }
 
-/// `DISCARD ALL` without `DEALLOCATE ALL`, which cannot be told apart from the client's own
-/// protocol-level statements, and without `DISCARD PLANS`, which only costs the next run a
-/// replan: what the reset runs inside a transaction block.
+/// What the reset runs inside a transaction block, where `DISCARD ALL` cannot: the statements
+/// it stands for, but for `DEALLOCATE ALL` (the `SELECT` after them counts and deallocates the
+/// SQL-level prepared statements only) and `DISCARD PLANS` (which only saves a replan).
 const IN_TRANSACTION: &str = "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; CLOSE ALL; \
                               UNLISTEN *; DISCARD SEQUENCES; DISCARD TEMP; ";
 
@@ -65,7 +65,9 @@ impl SessionReset {
     /// Resets the session between transactions: `DISCARD ALL`, which fails inside a
     /// transaction block (a transaction left open is an error, not carried into the next
     /// unit), then the tool's own settings. Both messages are sent at the first poll, so joined
-    /// with other queries they run before them.
+    /// with other queries they run before them. `DISCARD ALL` also deallocates the client's
+    /// protocol-level prepared statements: none lives across units on this connection (the
+    /// applier's own statements are unnamed, a hook's last for one call).
     pub async fn run(&self, client: &Client) -> Result<(), tokio_postgres::Error> {
         let own = async {
             match self.own_settings.as_str() {
