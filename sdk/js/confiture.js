@@ -42,8 +42,13 @@ export function plugin({ host, database = null, name, version, description, capa
 
 /** Registers `fn(values, call)` as strategy `name`: `values` is an array of strings (`null`
  * for SQL NULL); return as many, in order. `call` has `column`, `params` and `context`. */
-export function strategy(name, description, fn, { contextColumns = [], acceptedTypes = ["text", "character varying"], deterministic = true } = {}) {
-  PLUGIN.strategies.set(name, { name, description, fn, contextColumns, acceptedTypes, deterministic });
+export function strategy(name, description, fn, options) {
+  register(name, description, fn, false, options);
+}
+
+/** Registers strategy `name`, run on its values decoded or, when `packed`, on the packed batch. */
+function register(name, description, fn, packed, { contextColumns = [], acceptedTypes = ["text", "character varying"], deterministic = true } = {}) {
+  PLUGIN.strategies.set(name, { name, description, fn, packed, contextColumns, acceptedTypes, deterministic });
 }
 
 /** Registers `fn(batch, call)` as strategy `name`, working on the packed batch itself: `batch`
@@ -52,8 +57,8 @@ export function strategy(name, description, fn, { contextColumns = [], acceptedT
  * becomes a string: in QuickJS every character touched costs an interpreted step, so this is
  * the form that keeps up with a large table (`batchDigits`, `replaceBatchDigits`). `call` is
  * as for `strategy`, its `context` columns packed too. */
-export function batchStrategy(name, description, fn, { contextColumns = [], acceptedTypes = ["text", "character varying"], deterministic = true } = {}) {
-  PLUGIN.strategies.set(name, { name, description, fn, packed: true, contextColumns, acceptedTypes, deterministic });
+export function batchStrategy(name, description, fn, options) {
+  register(name, description, fn, true, options);
 }
 
 /** Registers `fn(context, db)` as the hook for `events`; throwing fails the hook. */
