@@ -457,6 +457,111 @@ PREPARE q AS SELECT 4;
     );
 }
 
+/// The reset between migrations, attacked directly: everything a migration can leave in its
+/// session is gone after it (settings, role, prepared statements, temporary tables, `LISTEN`s,
+/// session advisory locks), the tool's own idle timeouts are set again over the database's,
+/// and a transaction left open is an error (25001), not carried into the next migration.
+#[test]
+fn the_session_reset_clears_what_a_migration_leaves_and_refuses_an_open_transaction() {
+    use confiture::db::ConnectionSpec;
+    use confiture::migrate::apply::SessionReset;
+
+    let db = crate::harness::TestDb::new();
+    db.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{0}\" SET idle_in_transaction_session_timeout = '7s'",
+            db.name
+        ))
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = ConnectionSpec::from_url(&db.url)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let reset = SessionReset::for_server(&client).await.unwrap();
+        let one = |sql: &'static str| {
+            let client = &client;
+            async move {
+                let rows = client.simple_query(sql).await.unwrap();
+                confiture::db::first_value(&rows)
+            }
+        };
+        let work_mem = one("SHOW work_mem").await;
+        client
+            .batch_execute(
+                "SET search_path = pg_catalog; SET work_mem = '77MB'; \
+                 PREPARE leftover AS SELECT 1; CREATE TEMP TABLE scratch (id int); \
+                 LISTEN leftover_channel; SELECT pg_advisory_lock(4242); \
+                 SET ROLE pg_read_all_data",
+            )
+            .await
+            .unwrap();
+        reset.run(&client).await.unwrap();
+        assert_eq!(
+            one("SHOW search_path").await.as_deref(),
+            Some("\"$user\", public")
+        );
+        assert_eq!(one("SHOW work_mem").await, work_mem);
+        assert_eq!(
+            one("SELECT (current_user = session_user)::text")
+                .await
+                .as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            one("SELECT count(*)::text FROM pg_prepared_statements")
+                .await
+                .as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            one("SELECT to_regclass('pg_temp.scratch')::text").await,
+            None
+        );
+        assert_eq!(
+            one("SELECT count(*)::text FROM pg_listening_channels()")
+                .await
+                .as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            one(
+                "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' \
+                 AND pid = pg_backend_pid()"
+            )
+            .await
+            .as_deref(),
+            Some("0")
+        );
+        // RESET ALL brought the database's 7 s back; the reset set the tool's own 0 again.
+        assert_eq!(
+            one("SHOW idle_in_transaction_session_timeout")
+                .await
+                .as_deref(),
+            Some("0")
+        );
+
+        // A transaction left open: the reset fails with 25001 and commits nothing of it.
+        client
+            .batch_execute("BEGIN; CREATE TABLE left_open (id int)")
+            .await
+            .unwrap();
+        let error = reset.run(&client).await.expect_err("a transaction is open");
+        assert_eq!(
+            error.code(),
+            Some(&tokio_postgres::error::SqlState::ACTIVE_SQL_TRANSACTION),
+            "{error}"
+        );
+        client.batch_execute("ROLLBACK").await.unwrap();
+    });
+    assert_eq!(
+        db.scalar("SELECT to_regclass('public.left_open')::text"),
+        None
+    );
+}
+
 #[test]
 fn constructs_psql_accepts_apply_as_written() {
     let p = TestProject::new();
