@@ -171,9 +171,10 @@ pub fn run(root: &Path, only: &[String], narrowing: &Narrowing, timeout: u64) ->
     for group in groups {
         let out = root.join("target/mutants").join(group.name);
         std::fs::create_dir_all(&out)?;
-        let files: Vec<&str> = match narrowing.files.is_empty() {
-            true => group.files.to_vec(),
-            false => narrowing.files.iter().map(String::as_str).collect(),
+        let files: Vec<&str> = if narrowing.files.is_empty() {
+            group.files.to_vec()
+        } else {
+            narrowing.files.iter().map(String::as_str).collect()
         };
         let shard = narrowing
             .shard
