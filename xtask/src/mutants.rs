@@ -2,7 +2,9 @@
 //! when missing) on the files that hold Confiture's guarantees, each group of files against
 //! the tests that cover it. It edits the worktree in place (`--in-place`) so the warm release
 //! build is reused instead of copied and rebuilt cold; nothing else may build or edit the
-//! worktree while it runs. Results land in `target/mutants/<group>/mutants.out/`.
+//! worktree while it runs. A group covered by end-to-end tests runs in two passes: every
+//! mutant against the unit tests, then only the ones they missed against the end-to-end
+//! tests. Results land in `target/mutants/<group>/mutants.out/`.
 
 use std::path::Path;
 use std::process::Command;
@@ -21,24 +23,50 @@ pub struct Group {
     pub name: &'static str,
     /// cargo-mutants `--file` globs, relative to the workspace root.
     pub files: &'static [&'static str],
-    /// The test targets built and run (`--lib`, `--test e2e`): only these are rebuilt for
-    /// each mutant (every cargo call of cargo-mutants gets them).
-    pub targets: &'static [&'static str],
+    /// Whether end-to-end tests cover it too: the mutants its unit tests miss are then run
+    /// again against them (see [`Pass`]).
+    pub end_to_end: bool,
     /// Test-name filters, for the test binaries.
     pub filters: &'static [&'static str],
 }
 
-/// The library's unit tests.
-const UNIT: &[&str] = &["--lib"];
-/// The unit tests and the end-to-end tests.
-const UNIT_AND_E2E: &[&str] = &["--lib", "--test=e2e"];
+/// One cargo-mutants run over a group's mutants, against one test target: only that target
+/// is rebuilt for each mutant (every cargo call of cargo-mutants gets it).
+struct Pass {
+    /// The cargo test-target option (`--lib`, `--test=e2e`).
+    target: &'static str,
+    /// Whether it tests only the mutants the previous pass did not catch (`--iterate`).
+    iterate: bool,
+}
+
+/// Every mutant against the library's unit tests: a few seconds of build and test each.
+const UNIT_PASS: Pass = Pass {
+    target: "--lib",
+    iterate: false,
+};
+/// The mutants the unit tests missed, against the end-to-end tests: rebuilding the e2e
+/// binary and starting servers costs a minute or two a mutant, so only these pay it.
+const E2E_PASS: Pass = Pass {
+    target: "--test=e2e",
+    iterate: true,
+};
+
+impl Group {
+    fn passes(&self) -> &'static [Pass] {
+        if self.end_to_end {
+            &[UNIT_PASS, E2E_PASS]
+        } else {
+            &[UNIT_PASS]
+        }
+    }
+}
 
 /// The groups, cheapest first (key derivation and strategies run unit tests only).
 pub const GROUPS: &[Group] = &[
     Group {
         name: "keys",
         files: &["host/src/anonymize/keys.rs"],
-        targets: UNIT,
+        end_to_end: false,
         filters: &["anonymize::"],
     },
     Group {
@@ -48,13 +76,13 @@ pub const GROUPS: &[Group] = &[
             "host/src/anonymize/builtin.rs",
             "host/src/anonymize/builtin/**",
         ],
-        targets: UNIT,
+        end_to_end: false,
         filters: &["anonymize::"],
     },
     Group {
         name: "applier",
         files: &["host/src/migrate/apply/**"],
-        targets: UNIT_AND_E2E,
+        end_to_end: true,
         filters: &[
             "migrate",
             "hooks_policies",
@@ -66,7 +94,7 @@ pub const GROUPS: &[Group] = &[
     Group {
         name: "hooks",
         files: &["host/src/hooks/dispatch.rs"],
-        targets: UNIT_AND_E2E,
+        end_to_end: true,
         filters: &["hooks"],
     },
     Group {
@@ -76,7 +104,7 @@ pub const GROUPS: &[Group] = &[
             "host/src/plugins/calls.rs",
             "host/src/plugins/engine.rs",
         ],
-        targets: UNIT_AND_E2E,
+        end_to_end: true,
         filters: &[
             "plugins::",
             "plugins_sandbox",
@@ -88,7 +116,7 @@ pub const GROUPS: &[Group] = &[
     Group {
         name: "sync",
         files: &["host/src/sync/run.rs", "host/src/sync/pipeline.rs"],
-        targets: UNIT_AND_E2E,
+        end_to_end: true,
         filters: &["sync"],
     },
 ];
@@ -182,35 +210,60 @@ pub fn run(root: &Path, only: &[String], narrowing: &Narrowing, timeout: u64) ->
             .map_or(String::new(), |shard| format!(" (shard {shard})"));
         println!("mutants     {}: {}{shard}", group.name, files.join(" "));
         let started = Instant::now();
-        let mut cmd = cargo_tool(&cargo_mutants);
-        cmd.current_dir(root)
-            .args(["mutants", "--in-place", "--profile", "release"])
-            .args(["--package", "confiture", "--test-package", "confiture"])
-            .args(["--timeout", &timeout.to_string()])
-            .arg("--output")
-            .arg(&out)
-            // A mutant rebuilds only the host crate: incrementally, ~10 s instead of ~2 min.
-            .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "true")
-            .env("CARGO_BUILD_JOBS", "2");
-        for file in &files {
-            cmd.args(["--file", file]);
+        let mut counts: Option<Counts> = None;
+        for pass in group.passes() {
+            if counts.as_ref().is_some_and(|c| c.missed + c.timeout == 0) {
+                break;
+            }
+            let mut cmd = cargo_tool(&cargo_mutants);
+            cmd.current_dir(root)
+                .args(["mutants", "--in-place", "--profile", "release"])
+                .args(["--package", "confiture", "--test-package", "confiture"])
+                .args(["--timeout", &timeout.to_string()])
+                .arg("--output")
+                .arg(&out)
+                // A mutant rebuilds only the host crate: incrementally, ~10 s instead of ~2 min.
+                .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "true")
+                .env("CARGO_BUILD_JOBS", "2")
+                .arg(format!("--cargo-arg={}", pass.target));
+            if pass.iterate {
+                cmd.arg("--iterate");
+            }
+            for file in &files {
+                cmd.args(["--file", file]);
+            }
+            if let Some(shard) = &narrowing.shard {
+                cmd.args(["--shard", shard]);
+            }
+            cmd.args(["--", "--"]).args(group.filters);
+            let pass_started = Instant::now();
+            // cargo-mutants exits 2 when a mutant was missed and 3 on timeouts: read its counts.
+            let status = cmd.status().context("starting cargo-mutants")?;
+            let these =
+                Counts::read(&out.join("mutants.out/outcomes.json")).with_context(|| {
+                    format!(
+                        "cargo-mutants ended ({status}) without its outcomes for {} ({})",
+                        group.name, pass.target
+                    )
+                })?;
+            println!(
+                "mutants     {} {}: {} tested: {} caught, {} missed, {} unviable, {} timeout in {:.0} s",
+                group.name,
+                pass.target,
+                these.total,
+                these.caught,
+                these.missed,
+                these.unviable,
+                these.timeout,
+                pass_started.elapsed().as_secs_f64()
+            );
+            counts = Some(match counts {
+                Some(earlier) => earlier.then(these),
+                None => these,
+            });
         }
-        if let Some(shard) = &narrowing.shard {
-            cmd.args(["--shard", shard]);
-        }
-        for target in group.targets {
-            cmd.arg(format!("--cargo-arg={target}"));
-        }
-        cmd.args(["--", "--"]).args(group.filters);
-        // cargo-mutants exits 2 when a mutant was missed and 3 on timeouts: read its counts.
-        let status = cmd.status().context("starting cargo-mutants")?;
+        let counts = counts.unwrap_or_default();
         let seconds = started.elapsed().as_secs_f64();
-        let counts = Counts::read(&out.join("mutants.out/outcomes.json")).with_context(|| {
-            format!(
-                "cargo-mutants ended ({status}) without its outcomes for {}",
-                group.name
-            )
-        })?;
         let tested = counts.total.max(1) as f64;
         println!(
             "mutants     {}: {} mutants: {} caught, {} missed, {} unviable, {} timeout in {:.0} s \
@@ -253,6 +306,18 @@ struct Counts {
 }
 
 impl Counts {
+    /// The counts of a group after `next`, an `--iterate` pass over the mutants this one
+    /// missed or timed out on: those end as `next` says, the rest as they were.
+    fn then(self, next: Counts) -> Counts {
+        Counts {
+            total: self.total,
+            caught: self.caught + next.caught,
+            missed: next.missed,
+            unviable: self.unviable + next.unviable,
+            timeout: next.timeout,
+        }
+    }
+
     fn read(path: &Path) -> Result<Counts> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -306,6 +371,44 @@ mod tests {
             }
         );
         assert!(Counts::parse(&serde_json::json!({"caught": 1})).is_err());
+    }
+
+    #[test]
+    fn an_end_to_end_pass_settles_only_what_the_unit_pass_left() {
+        let unit = Counts {
+            total: 20,
+            caught: 12,
+            missed: 4,
+            unviable: 3,
+            timeout: 1,
+        };
+        let e2e = Counts {
+            total: 5,
+            caught: 3,
+            missed: 1,
+            unviable: 0,
+            timeout: 1,
+        };
+        assert_eq!(
+            unit.then(e2e),
+            Counts {
+                total: 20,
+                caught: 15,
+                missed: 1,
+                unviable: 3,
+                timeout: 1
+            }
+        );
+        let passes = |name: &str| {
+            let group = GROUPS.iter().find(|g| g.name == name).unwrap();
+            group
+                .passes()
+                .iter()
+                .map(|p| (p.target, p.iterate))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(passes("keys"), [("--lib", false)]);
+        assert_eq!(passes("sandbox"), [("--lib", false), ("--test=e2e", true)]);
     }
 
     #[test]
