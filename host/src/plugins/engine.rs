@@ -2,7 +2,6 @@
 //! instantiated with, and the ticker thread that drives epoch interruption.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -72,7 +71,6 @@ pub struct PluginEngine {
     pub(crate) hasher: Option<KeyedHasher>,
     compiler: Compiler,
     compile_limits: CompileLimits,
-    ticker_stop: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for PluginEngine {
@@ -99,8 +97,7 @@ impl PluginEngine {
         super::versions::add_older_imports(&mut linker)
             .map_err(anyhow::Error::from)
             .context("cannot link the imports of older confiture:plugin versions")?;
-        let ticker_stop = Arc::new(AtomicBool::new(false));
-        spawn_ticker(&engine, ticker_stop.clone())?;
+        spawn_ticker(&engine)?;
         Ok(Arc::new(PluginEngine {
             engine,
             linker,
@@ -109,7 +106,6 @@ impl PluginEngine {
             hasher: options.hasher,
             compiler: options.compiler,
             compile_limits: options.compile_limits,
-            ticker_stop,
         }))
     }
 
@@ -188,12 +184,6 @@ impl PluginEngine {
     }
 }
 
-impl Drop for PluginEngine {
-    fn drop(&mut self) {
-        self.ticker_stop.store(true, Ordering::Relaxed);
-    }
-}
-
 /// The engine every plugin runs on (and the compiling child compiles for): Cranelift, the
 /// component model, epoch interruption.
 pub(crate) fn new_engine() -> anyhow::Result<Engine> {
@@ -205,14 +195,15 @@ pub(crate) fn new_engine() -> anyhow::Result<Engine> {
         .context("cannot start the WebAssembly engine")
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped. The thread
-/// holds only a weak reference, so it never keeps the engine alive.
-fn spawn_ticker(engine: &Engine, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+/// Advances the engine's epoch every [`EPOCH_TICK`] for as long as any clone of the engine
+/// lives (a store holds one), so no running call outlives its timer. The thread holds only a
+/// weak reference, so it never keeps the engine alive.
+fn spawn_ticker(engine: &Engine) -> anyhow::Result<()> {
     let weak = engine.weak();
     std::thread::Builder::new()
         .name("confiture-plugin-epoch".into())
         .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
+            loop {
                 std::thread::sleep(EPOCH_TICK);
                 match weak.upgrade() {
                     Some(engine) => engine.increment_epoch(),
@@ -222,4 +213,86 @@ fn spawn_ticker(engine: &Engine, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
         })
         .context("cannot start the plugin epoch ticker thread")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    use wasmtime::{Instance, Module, Store, Trap};
+
+    use super::*;
+
+    /// A core module exporting `spin`, a function that loops forever:
+    /// `(module (func (export "spin") (loop (br 0))))`.
+    const SPIN: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type 0: [] -> []
+        0x03, 0x02, 0x01, 0x00, // function 0 has type 0
+        0x07, 0x08, 0x01, 0x04, b's', b'p', b'i', b'n', 0x00, 0x00, // export "spin"
+        0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, // loop { br 0 }
+    ];
+
+    /// Runs `spin` on `engine` under a limit of `limit_ms`, in a thread; returns how long it
+    /// ran before it was interrupted, failing the test if it is still running after 10 s.
+    fn spin_for(engine: &Engine, limit_ms: u64) -> Duration {
+        let module = Module::new(engine, SPIN).unwrap();
+        let mut store = Store::new(engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let spin = instance
+            .get_typed_func::<(), ()>(&mut store, "spin")
+            .unwrap();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            store.set_epoch_deadline(PluginEngine::ticks(limit_ms));
+            let started = Instant::now();
+            let result = spin.call(&mut store, ());
+            let _ = sender.send((result, started.elapsed()));
+        });
+        let (result, elapsed) = receiver
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a call past its time limit was not interrupted within 10 s");
+        let error = result.expect_err("spin never returns");
+        assert_eq!(
+            error.downcast_ref::<Trap>(),
+            Some(&Trap::Interrupt),
+            "{error}"
+        );
+        elapsed
+    }
+
+    #[test]
+    fn a_limit_gets_its_whole_ticks_plus_the_one_already_started() {
+        // The tick under way when the deadline is set may be nearly over: one more tick
+        // than the limit needs, so a call never gets less than its limit.
+        assert_eq!(PluginEngine::ticks(10), 2);
+        assert_eq!(PluginEngine::ticks(15), 3);
+        assert_eq!(PluginEngine::ticks(1_000), 101);
+        assert_eq!(PluginEngine::ticks(0), 2, "at least one whole tick");
+    }
+
+    #[test]
+    fn a_call_past_its_limit_is_interrupted_after_the_limit_and_not_long_after() {
+        let plugins = PluginEngine::new(EngineOptions::default()).unwrap();
+        for limit_ms in [10, 50] {
+            let elapsed = spin_for(plugins.engine(), limit_ms);
+            assert!(
+                elapsed >= Duration::from_millis(limit_ms),
+                "interrupted after {elapsed:?}, under its {limit_ms} ms"
+            );
+            assert!(
+                elapsed < Duration::from_millis(limit_ms + 2_000),
+                "interrupted after {elapsed:?}, for a {limit_ms} ms limit"
+            );
+        }
+    }
+
+    #[test]
+    fn the_timer_runs_while_any_store_can_still_run() {
+        let plugins = PluginEngine::new(EngineOptions::default()).unwrap();
+        let engine = plugins.engine().clone();
+        drop(plugins);
+        spin_for(&engine, 20);
+    }
 }
