@@ -129,6 +129,72 @@ fn last_line(tail: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugins::log::PluginLog;
+    use crate::plugins::sandbox::tests::context;
+    use crate::plugins::sandbox::{HostState, PluginKey};
+
+    #[test]
+    fn a_failed_call_is_told_by_what_stopped_it() {
+        let state = || HostState::new(context(PluginLog::off(), PluginKey::NoSecret), 2);
+        let classify = |state: &HostState, err: wasmtime::Error| {
+            let error = PluginCallError::from_wasmtime("p", "handle(x)", err, state, 250);
+            (error.failure, error.detail)
+        };
+        let quiet = state();
+        assert_eq!(
+            classify(&quiet, Trap::Interrupt.into()),
+            (CallFailure::Timeout, "timed out after 250 ms".to_string())
+        );
+        assert_eq!(
+            classify(&quiet, Trap::MemoryOutOfBounds.into()),
+            (
+                CallFailure::Trap,
+                format!("trapped: {}", Trap::MemoryOutOfBounds)
+            )
+        );
+        assert_eq!(
+            classify(&quiet, wasmtime::Error::msg("no export named run")),
+            (CallFailure::Host, "failed: no export named run".to_string())
+        );
+        let panicked = state();
+        panicked.write_stderr(b"thread 'main' panicked at src/lib.rs:3:9:\nboom\n");
+        assert_eq!(
+            classify(&panicked, Trap::UnreachableCodeReached.into()).1,
+            "panicked: thread 'main' panicked at src/lib.rs:3:9: boom"
+        );
+        assert_eq!(
+            classify(&panicked, Trap::MemoryOutOfBounds.into()).1,
+            format!(
+                "trapped ({}); its last output: thread 'main' panicked at src/lib.rs:3:9: boom",
+                Trap::MemoryOutOfBounds
+            )
+        );
+        // Past its memory cap, whatever the trap: what it asked for and what to raise.
+        let mut greedy = state();
+        greedy.limiter.exceeded = Some(3 * 1024 * 1024 + 1);
+        assert_eq!(
+            classify(&greedy, Trap::UnreachableCodeReached.into()),
+            (
+                CallFailure::OutOfMemory,
+                "ran out of memory: it asked for 4 MiB and its limit is 2 MiB (raise \
+                 plugins.p.memory_mb if it really needs more)"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn blank_lines_and_notes_are_not_the_telling_line() {
+        assert_eq!(last_line("a\n\n  \n").as_deref(), Some("a"));
+        assert_eq!(
+            last_line("a\nnote: run with RUST_BACKTRACE=1\n").as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            last_line("x panicked at a.rs:1:1:\n\nmessage").as_deref(),
+            Some("x panicked at a.rs:1:1: message")
+        );
+    }
 
     #[test]
     fn panic_lines_are_joined() {

@@ -223,16 +223,7 @@ mod tests {
     use wasmtime::{Instance, Module, Store, Trap};
 
     use super::*;
-
-    /// A core module exporting `spin`, a function that loops forever:
-    /// `(module (func (export "spin") (loop (br 0))))`.
-    const SPIN: &[u8] = &[
-        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
-        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type 0: [] -> []
-        0x03, 0x02, 0x01, 0x00, // function 0 has type 0
-        0x07, 0x08, 0x01, 0x04, b's', b'p', b'i', b'n', 0x00, 0x00, // export "spin"
-        0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, // loop { br 0 }
-    ];
+    use crate::plugins::wasm_fixtures::{EMPTY_COMPONENT, SPIN};
 
     /// Runs `spin` on `engine` under a limit of `limit_ms`, in a thread; returns how long it
     /// ran before it was interrupted, failing the test if it is still running after 10 s.
@@ -294,5 +285,34 @@ mod tests {
         let engine = plugins.engine().clone();
         drop(plugins);
         spin_for(&engine, 20);
+    }
+
+    #[test]
+    fn a_compiled_component_is_cached_and_a_tampered_artifact_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ArtifactCache::new(dir.path().join("plugins"), dir.path().join("cache.key"));
+        let plugins = PluginEngine::new(EngineOptions {
+            cache: Some(cache.clone()),
+            ..EngineOptions::default()
+        })
+        .unwrap();
+        let load = || plugins.component("empty.wasm", EMPTY_COMPONENT).unwrap();
+        assert_eq!(load().cache, CacheStatus::Miss);
+        let hit = load();
+        assert_eq!((hit.cache, hit.cache_refused), (CacheStatus::Hit, None));
+        let artifact = cache.artifact_path(plugins.engine(), EMPTY_COMPONENT);
+        let mut bytes = std::fs::read(&artifact).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&artifact, bytes).unwrap();
+        let replaced = load();
+        assert_eq!(replaced.cache, CacheStatus::Replaced);
+        let why = replaced.cache_refused.unwrap();
+        assert!(why.contains("failed authentication"), "{why}");
+        assert_eq!(load().cache, CacheStatus::Hit, "the entry was replaced");
+
+        let uncached = PluginEngine::new(EngineOptions::default()).unwrap();
+        let off = uncached.component("empty.wasm", EMPTY_COMPONENT).unwrap();
+        assert_eq!((off.cache, off.cache_refused), (CacheStatus::Off, None));
     }
 }

@@ -47,6 +47,8 @@ pub mod strategy;
 mod templates;
 mod text_batch;
 pub mod versions;
+#[cfg(test)]
+mod wasm_fixtures;
 
 pub use bindings::hooks::HookContext;
 pub use bindings::lint::{LintContext, Violation};

@@ -156,6 +156,12 @@ impl HostState {
     pub fn stderr_tail(&self) -> String {
         self.stderr.tail()
     }
+
+    /// Writes to the plugin's stderr as the plugin would (for tests of what follows a trap).
+    #[cfg(test)]
+    pub(crate) fn write_stderr(&self, bytes: &[u8]) {
+        self.stderr.write(bytes);
+    }
 }
 
 /// A store for one plugin with its memory cap installed and epoch interruption armed.
@@ -401,10 +407,180 @@ impl tokio::io::AsyncWrite for LogPipe {
 }
 
 #[cfg(test)]
-mod tests {
-    use wasmtime::ResourceLimiter;
+pub(crate) mod tests {
+    use tokio::io::AsyncWriteExt;
+    use wasmtime::{Instance, Module, ResourceLimiter};
 
     use super::*;
+    use crate::plugins::engine::new_engine;
+    use crate::plugins::log::LogRecord;
+    use crate::plugins::wasm_fixtures::{FOUR_MIB_MEMORY, ONE_MEMORY, ONE_TABLE, SPIN};
+
+    /// The context of a plugin named `p`.
+    pub(crate) fn context(log: PluginLog, key: PluginKey) -> Arc<PluginContext> {
+        Arc::new(PluginContext {
+            name: "p".into(),
+            config: BTreeMap::new(),
+            granted: Vec::new(),
+            log,
+            key,
+        })
+    }
+
+    /// A log that keeps every line, and the lines.
+    fn recording() -> (PluginLog, Arc<Mutex<Vec<LogRecord>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let log = PluginLog::to(LogLevel::Trace, move |r| {
+            sink.lock().unwrap().push(r.clone())
+        });
+        (log, lines)
+    }
+
+    fn logged(lines: &Mutex<Vec<LogRecord>>) -> Vec<(LogLevel, LogSource, String)> {
+        let lines = lines.lock().unwrap();
+        assert!(lines.iter().all(|r| r.plugin == "p"), "{lines:?}");
+        lines
+            .iter()
+            .map(|r| (r.level, r.source, r.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn output_is_logged_line_by_line_under_the_plugins_name() {
+        let (log, lines) = recording();
+        let state = HostState::new(context(log, PluginKey::NoSecret), 16);
+        assert!(!state.stdout.is_terminal(), "a plugin's output is a log");
+        let mut stdout = state.stdout.p2_stream();
+        assert!(stdout.check_write().unwrap() >= 4096, "room for a line");
+        stdout.write(Bytes::from_static(b"one\ntw")).unwrap();
+        stdout.write(Bytes::from_static(b"o\r\n\n  \nthr")).unwrap();
+        stdout.flush().unwrap();
+        state
+            .stderr
+            .p2_stream()
+            .write(Bytes::from_static(b"careful\n"))
+            .unwrap();
+        state.log(LogLevel::Debug, "from the log import");
+        let (info, warn) = (LogLevel::Info, LogLevel::Warn);
+        let line = |level, source, text: &str| (level, source, text.to_string());
+        assert_eq!(
+            logged(&lines),
+            [
+                line(info, LogSource::Stdout, "one"),
+                line(info, LogSource::Stdout, "two"),
+                line(warn, LogSource::Stderr, "careful"),
+                line(LogLevel::Debug, LogSource::Log, "from the log import"),
+            ]
+        );
+        // What is left of an unfinished line is logged when the call ends.
+        state.flush_output();
+        assert_eq!(
+            logged(&lines).last(),
+            Some(&line(info, LogSource::Stdout, "thr"))
+        );
+        state.flush_output();
+        assert_eq!(logged(&lines).len(), 5, "a flushed line is logged once");
+    }
+
+    #[test]
+    fn the_async_stream_logs_the_same_lines() {
+        let (log, lines) = recording();
+        let state = HostState::new(context(log, PluginKey::NoSecret), 16);
+        let mut stdout = Pin::from(state.stdout.async_stream());
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(async {
+                stdout.write_all(b"async line\n").await.unwrap();
+                stdout.flush().await.unwrap();
+                stdout.shutdown().await.unwrap();
+            });
+        assert_eq!(
+            logged(&lines),
+            [(LogLevel::Info, LogSource::Stdout, "async line".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_line_past_the_longest_kept_is_logged_without_waiting_for_its_end() {
+        let (log, lines) = recording();
+        let state = HostState::new(context(log, PluginKey::NoSecret), 16);
+        state.stdout.write(&vec![b'x'; MAX_LINE]);
+        assert!(
+            logged(&lines).is_empty(),
+            "a line as long as the limit waits"
+        );
+        state.stdout.write(b"y");
+        let got = logged(&lines);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].2.len(), MAX_LINE + 1);
+    }
+
+    #[test]
+    fn the_stderr_tail_keeps_the_last_whole_characters_of_stderr_only() {
+        let (log, _lines) = recording();
+        let state = HostState::new(context(log, PluginKey::NoSecret), 16);
+        state.stdout.write(b"stdout is not part of it\n");
+        state.write_stderr(b"first\n");
+        assert_eq!(state.stderr_tail(), "first");
+        // 4,001 bytes of two-byte letters: the cut at 4,001 - 2,048 = 1,953 falls inside
+        // one, and moves forward to the next whole letter.
+        state.write_stderr(format!("{}\n", "é".repeat(2_000)).as_bytes());
+        assert_eq!(state.stderr_tail(), "é".repeat(1_023));
+    }
+
+    #[test]
+    fn a_plugin_hashes_under_its_own_key_and_only_with_a_secret_and_a_name() {
+        let secret = KeyedHasher::new(b"deployment secret").unwrap();
+        let derived = context(PluginLog::off(), PluginKey::of(Some(&secret), "p"));
+        let digest = derived.keyed_hash(b"value").unwrap();
+        assert_eq!(digest, secret.for_plugin("p").hash(b"value"));
+        assert_ne!(digest, secret.hash(b"value"), "never the secret itself");
+        let error = context(PluginLog::off(), PluginKey::of(None, "p"))
+            .keyed_hash(b"value")
+            .unwrap_err();
+        assert!(
+            error.contains("plugin p") && error.contains(super::super::keyed_hash::SECRET_VAR),
+            "{error}"
+        );
+        let error = context(PluginLog::off(), PluginKey::Unnamed)
+            .keyed_hash(b"value")
+            .unwrap_err();
+        assert!(error.contains("describes itself"), "{error}");
+    }
+
+    /// Instantiates `module` in `store` until it fails; returns how many instances it made.
+    fn instantiate_until_refused(store: &mut Store<HostState>, module: &[u8]) -> usize {
+        let module = Module::new(store.engine(), module).unwrap();
+        (0..10_000)
+            .position(|_| Instance::new(&mut *store, &module, &[]).is_err())
+            .expect("a store took 10,000 instances")
+    }
+
+    #[test]
+    fn a_store_has_room_for_what_a_component_makes_and_no_more() {
+        let engine = new_engine().unwrap();
+        let store = || new_store(&engine, context(PluginLog::off(), PluginKey::NoSecret), 16);
+        assert_eq!(instantiate_until_refused(&mut store(), SPIN), MAX_INSTANCES);
+        assert_eq!(
+            instantiate_until_refused(&mut store(), ONE_MEMORY),
+            MAX_MEMORIES
+        );
+        assert!(instantiate_until_refused(&mut store(), ONE_TABLE) > 1);
+    }
+
+    #[test]
+    fn a_store_refuses_a_memory_past_its_cap_and_remembers_it() {
+        let engine = new_engine().unwrap();
+        let mut store = new_store(&engine, context(PluginLog::off(), PluginKey::NoSecret), 2);
+        let module = Module::new(&engine, FOUR_MIB_MEMORY).unwrap();
+        assert!(Instance::new(&mut store, &module, &[]).is_err());
+        assert_eq!(store.data().limiter.exceeded, Some(4 * MIB));
+        let mut roomy = new_store(&engine, context(PluginLog::off(), PluginKey::NoSecret), 4);
+        Instance::new(&mut roomy, &module, &[]).unwrap();
+        assert_eq!(roomy.data().limiter.used(), 4 * MIB);
+    }
 
     #[test]
     fn growth_up_to_the_cap_is_allowed_and_past_it_refused() {
