@@ -228,6 +228,31 @@ mod tests {
     }
 
     #[test]
+    fn the_noise_spreads_over_the_whole_window_both_ways_and_not_past_it() {
+        // pct 0.0005 is a window of ±5 millionths. Each value is m × 10^6, so its noise is
+        // exactly (noisy - value) / m.
+        let values: Vec<String> = (1_000..3_000i64)
+            .map(|m| (m * 1_000_000).to_string())
+            .collect();
+        let inputs: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let out = run(
+            &*build("numeric_noise", "{pct: 0.0005}", "s"),
+            "bigint",
+            &inputs,
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        for (m, noisy) in (1_000..3_000i64).zip(&out) {
+            let delta = noisy.as_ref().unwrap().parse::<i64>().unwrap() - m * 1_000_000;
+            assert_eq!(delta % m, 0, "{m}: {delta}");
+            seen.insert(delta / m);
+        }
+        assert_eq!(
+            seen.into_iter().collect::<Vec<_>>(),
+            (-5..=5).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn numerics_keep_scale_and_precision() {
         let values = [
             Some("999.99"),
