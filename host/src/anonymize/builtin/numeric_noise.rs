@@ -253,6 +253,75 @@ mod tests {
     }
 
     #[test]
+    fn numerics_and_floats_move_by_the_same_keyed_factor_as_integers() {
+        // Each value is m × 10^6, so every type computes the same exact result; the signs
+        // alternate.
+        let strategy = build("numeric_noise", "{pct: 0.0005}", "s");
+        let values: Vec<String> = (1_000..1_200i64)
+            .map(|m| (if m % 2 == 0 { m } else { -m } * 1_000_000).to_string())
+            .collect();
+        let inputs: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let integers = run(&*strategy, "bigint", &inputs);
+        assert_ne!(
+            integers,
+            run(&*build("numeric_noise", "{}", "s"), "bigint", &inputs)
+        );
+        assert_eq!(run(&*strategy, "numeric", &inputs), integers);
+        assert_eq!(run(&*strategy, "double precision", &inputs), integers);
+    }
+
+    #[test]
+    fn a_double_keeps_a_doubles_precision_and_a_real_is_written_as_a_real() {
+        let strategy = build("numeric_noise", "{}", "s");
+        let value = [Some("1.2345678901234")];
+        let double: f64 = run(&*strategy, "double precision", &value)[0]
+            .as_ref()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_ne!(f64::from(double as f32), double, "{double}");
+        let real = run(&*strategy, "real", &value)[0].clone().unwrap();
+        assert_eq!(real.parse::<f32>().unwrap().to_string(), real);
+    }
+
+    #[test]
+    fn numerics_of_up_to_31_digits_are_moved_and_clamped_to_their_precision() {
+        let strategy = build("numeric_noise", "{}", "s");
+        let widest = [
+            "9".repeat(31),
+            format!("{}.{}", "1".repeat(16), "2".repeat(15)),
+        ];
+        run(&*strategy, "numeric", &[Some(&widest[0]), Some(&widest[1])]);
+        for too_wide in [
+            "9".repeat(32),
+            format!("{}.{}", "1".repeat(16), "2".repeat(16)),
+        ] {
+            let error = run_err(&*strategy, "numeric", &[Some(&too_wide)]);
+            assert!(error.contains("more than 31 digits"), "{error}");
+        }
+        // Up to 50% more than values near the top of numeric(5,2): about half are clamped.
+        let values: Vec<String> = (0..200)
+            .map(|i| format!("{}{}.{:02}", ["", "-"][i % 2], 900 + i / 2, i % 97))
+            .collect();
+        let inputs: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let out = run(
+            &*build("numeric_noise", "{pct: 50}", "s"),
+            "numeric(5,2)",
+            &inputs,
+        );
+        let moved: Vec<f64> = out
+            .iter()
+            .map(|v| v.as_ref().unwrap().parse().unwrap())
+            .collect();
+        assert!(moved.iter().all(|v| v.abs() <= 999.99), "{moved:?}");
+        assert!(
+            moved.contains(&999.99) && moved.contains(&-999.99),
+            "{moved:?}"
+        );
+        assert!(moved.iter().any(|v| v.abs() < 999.99), "{moved:?}");
+    }
+
+    #[test]
     fn numerics_keep_scale_and_precision() {
         let values = [
             Some("999.99"),
