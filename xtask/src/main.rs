@@ -128,9 +128,11 @@ enum Task {
         /// over several runs or machines
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
-        /// Limit of each cargo build or test command, in seconds (a mutant past it is a timeout)
-        #[arg(long, default_value_t = 600)]
-        timeout: u64,
+        /// Limit of each cargo build or test command, in seconds (a mutant past it is a
+        /// timeout); by default a mutant's tests get 5 times the unmutated tests' time, at
+        /// least 20 s, and builds have no limit
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
     },
     /// Time `confiture lint` on generated 100- and 2,000-table schemas against Squawk
     BenchLint {

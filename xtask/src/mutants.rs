@@ -173,9 +173,16 @@ fn covers(glob: &str, file: &str) -> bool {
 }
 
 /// Runs cargo-mutants on the groups named in `only` (every group when empty), narrowed by
-/// `narrowing`, each command limited to `timeout` seconds; prints each group's counts and its
-/// time per mutant. Returns 0 when no mutant was missed or timed out.
-pub fn run(root: &Path, only: &[String], narrowing: &Narrowing, timeout: u64) -> Result<u8> {
+/// `narrowing`, each command limited to `timeout` seconds (by default cargo-mutants scales a
+/// mutant's test time limit from the unmutated tests' time: a mutant that loops forever in a
+/// one-second unit test costs 20 s, not ten minutes); prints each group's counts and its time
+/// per mutant. Returns 0 when no mutant was missed or timed out.
+pub fn run(
+    root: &Path,
+    only: &[String],
+    narrowing: &Narrowing,
+    timeout: Option<u64>,
+) -> Result<u8> {
     for name in only {
         if !GROUPS.iter().any(|g| g.name == name) {
             let names: Vec<&str> = GROUPS.iter().map(|g| g.name).collect();
@@ -219,7 +226,6 @@ pub fn run(root: &Path, only: &[String], narrowing: &Narrowing, timeout: u64) ->
             cmd.current_dir(root)
                 .args(["mutants", "--in-place", "--profile", "release"])
                 .args(["--package", "confiture", "--test-package", "confiture"])
-                .args(["--timeout", &timeout.to_string()])
                 .arg("--output")
                 .arg(&out)
                 // A mutant rebuilds only the host crate: incrementally, ~10 s instead of ~2 min.
@@ -228,6 +234,9 @@ pub fn run(root: &Path, only: &[String], narrowing: &Narrowing, timeout: u64) ->
                 .arg(format!("--cargo-arg={}", pass.target));
             if pass.iterate {
                 cmd.arg("--iterate");
+            }
+            if let Some(timeout) = timeout {
+                cmd.args(["--timeout", &timeout.to_string()]);
             }
             for file in &files {
                 cmd.args(["--file", file]);
