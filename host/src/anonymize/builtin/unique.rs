@@ -221,6 +221,27 @@ mod tests {
     }
 
     #[test]
+    fn a_value_past_its_types_range_is_refused_not_folded_into_it() {
+        let strategy = build("unique_preserving", "{}", "s");
+        for (type_name, edges) in [
+            ("smallint", ["32767", "-32768", "32768", "-32769"]),
+            (
+                "integer",
+                ["2147483647", "-2147483648", "2147483648", "-2147483649"],
+            ),
+        ] {
+            run(&*strategy, type_name, &[Some(edges[0]), Some(edges[1])]);
+            for outside in &edges[2..] {
+                let error = run_err(&*strategy, type_name, &[Some(outside)]);
+                assert!(
+                    error.contains("out of range"),
+                    "{type_name} {outside}: {error}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn text_random_distinct_same_shape() {
         let inputs = random_distinct(|s| {
             let len = 1 + s.below(12);
