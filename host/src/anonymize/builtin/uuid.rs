@@ -103,4 +103,16 @@ mod tests {
         let error = run_err(&*build("uuid", "{}", "s"), "character varying(20)", &values);
         assert!(error.contains("36 characters"), "{error}");
     }
+
+    #[test]
+    fn a_column_fits_a_uuid_or_is_refused_before_any_value() {
+        let strategy = build("uuid", "{}", "s");
+        let value = [Some("123e4567-e89b-12d3-a456-426614174000")];
+        let out = run(&*strategy, "character varying(36)", &value);
+        assert_eq!(out[0].as_ref().unwrap().len(), 36);
+        for column in ["character varying(35)", "uuid[]", "integer"] {
+            let error = run_err(&*strategy, column, &value);
+            assert!(error.contains("cannot fill"), "{column}: {error}");
+        }
+    }
 }
