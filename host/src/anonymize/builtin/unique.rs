@@ -131,6 +131,8 @@ impl Strategy for UniquePreserving {
 mod tests {
     use std::collections::HashSet;
 
+    use sha2::Digest as _;
+
     use super::*;
     use crate::anonymize::builtin::email::tests::is_email;
     use crate::anonymize::keys::Stream;
@@ -218,6 +220,64 @@ mod tests {
             &[Some("x")],
         );
         assert!(error.contains("value 0"), "{error}");
+    }
+
+    /// SHA-256 of the outputs, one per line.
+    fn digest_of(out: &[Option<String>]) -> String {
+        let lines: Vec<&str> = out.iter().map(|v| v.as_deref().unwrap()).collect();
+        let digest = sha2::Sha256::digest(lines.join("\n").as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The mapping is part of what a release promises: the same secret maps a key to the same
+    /// value in every version, so tables synced separately still join. These outputs pin it;
+    /// change them only with a breaking release.
+    #[test]
+    fn the_mapping_is_pinned_across_versions() {
+        let strategy = build("unique_preserving", "{}", "s");
+        let email = build("unique_preserving", "{email: true}", "s");
+        let integers: Vec<String> = (-500..500).map(|n| (n * 7_919).to_string()).collect();
+        let uuids: Vec<String> = (0..1_000u128)
+            .map(|n| {
+                let mut out = String::new();
+                push_uuid(&mut out, &(n * 0x9e37_79b9_7f4a_7c15).to_be_bytes());
+                out
+            })
+            .collect();
+        let texts: Vec<String> = (0..1_000)
+            .map(|n| format!("Zz-{n:03}-ω{}", ["az", "ZZ", "99", "é"][n % 4]))
+            .collect();
+        let got = [
+            digest_of(&run(&*strategy, "integer", &as_values(&integers))),
+            digest_of(&run(&*strategy, "bigint", &as_values(&integers))),
+            digest_of(&run(&*strategy, "uuid", &as_values(&uuids))),
+            digest_of(&run(&*strategy, "text", &as_values(&texts))),
+        ];
+        assert_eq!(
+            got,
+            [
+                "8cb23aff9f3442d68a525bb910e5dcf9606ddf90db60e9fe5bc8f2cd70e36309",
+                "23776ae375043159ea656f4c1c2e50e8d0e406daf528286046740287ea30a013",
+                "689326bff86156d1b7025d5b6cc022dd7e5ec3aed9ec150e740dfffe679241f5",
+                "c626a8e74699e9acab5e3625a9c160899dfe05c2eb862229cf81d0c2ed659028",
+            ]
+        );
+        let one = |strategy: &dyn Strategy, type_name: &str, value: &str| {
+            run(strategy, type_name, &[Some(value)])[0].clone().unwrap()
+        };
+        assert_eq!(one(&*strategy, "integer", "42"), "436763249");
+        assert_eq!(
+            one(&*strategy, "uuid", "123e4567-e89b-12d3-a456-426614174000"),
+            "306dd9c3-acf5-a6ca-42bb-a6054dbe6690"
+        );
+        assert_eq!(
+            one(&*strategy, "text", "Hello, Wörld-42"),
+            "Xihlu, Tætpf-03"
+        );
+        assert_eq!(
+            one(&*email, "text", "ada.lovelace@example.com"),
+            "eet.pxccdkcn@example.com"
+        );
     }
 
     #[test]
