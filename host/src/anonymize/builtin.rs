@@ -130,7 +130,7 @@ pub fn unique(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anonymize::testing::{hasher, params};
+    use crate::anonymize::testing::{as_values, hasher, params};
 
     #[test]
     fn every_builtin_builds_under_its_own_name() {
@@ -240,7 +240,7 @@ mod tests {
 
         let mut rng = Rng(0x5eed_1234_abcd_ef01);
         let inputs: Vec<String> = (0..5_000).map(|_| rng.text()).collect();
-        let values: Vec<Option<&str>> = inputs.iter().map(|v| Some(v.as_str())).collect();
+        let values = as_values(&inputs);
         let has_digit = |v: &str| v.chars().any(|c| charclass::decimal_digit(c).is_some());
         let has_class = |v: &str| v.chars().any(|c| charclass::member(c).is_some());
         let has_alphanumeric = |v: &str| has_digit(v) || v.chars().any(char::is_alphabetic);

@@ -22,6 +22,11 @@ pub(crate) fn build(name: &str, params_yaml: &str, secret: &str) -> std::sync::A
         .unwrap_or_else(|error| panic!("{error:#}"))
 }
 
+/// `values` as [`run`] takes them, none NULL.
+pub(crate) fn as_values(values: &[String]) -> Vec<Option<&str>> {
+    values.iter().map(|v| Some(v.as_str())).collect()
+}
+
 /// Runs `strategy` on `values` for a column of `type_name`, checks the output batch is well
 /// formed, has as many values, keeps NULLs, and that every value passes [`check_value`].
 pub(crate) fn run(

@@ -93,7 +93,7 @@ impl Strategy for DateShift {
 mod tests {
     use chrono::NaiveDate;
 
-    use crate::anonymize::testing::{assert_keyed, build, run, run_err};
+    use crate::anonymize::testing::{as_values, assert_keyed, build, run, run_err};
 
     fn days_between(a: &str, b: &str) -> i64 {
         let date = |s: &str| NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").unwrap();
@@ -103,7 +103,7 @@ mod tests {
     #[test]
     fn shifts_dates_within_the_window() {
         let values: Vec<String> = (1..=28).map(|d| format!("2024-02-{d:02}")).collect();
-        let values: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let values = as_values(&values);
         assert_keyed("date_shift", "{}", "date", &values);
         let out = run(&*build("date_shift", "{max_days: 5}", "s"), "date", &values);
         for (before, after) in values.iter().zip(&out) {
@@ -122,7 +122,7 @@ mod tests {
                 date.to_string()
             })
             .collect();
-        let values: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let values = as_values(&values);
         let out = run(
             &*build("date_shift", "{max_days: 30}", "s"),
             "date",

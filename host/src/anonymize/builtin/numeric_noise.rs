@@ -173,7 +173,7 @@ fn write_scaled(out: &mut String, mantissa: i128, scale: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anonymize::testing::{assert_keyed, build, run, run_err};
+    use crate::anonymize::testing::{as_values, assert_keyed, build, run, run_err};
 
     #[test]
     fn rounding_and_scaling() {
@@ -234,7 +234,7 @@ mod tests {
         let values: Vec<String> = (1_000..3_000i64)
             .map(|m| (m * 1_000_000).to_string())
             .collect();
-        let inputs: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let inputs = as_values(&values);
         let out = run(
             &*build("numeric_noise", "{pct: 0.0005}", "s"),
             "bigint",
@@ -260,7 +260,7 @@ mod tests {
         let values: Vec<String> = (1_000..1_200i64)
             .map(|m| (if m % 2 == 0 { m } else { -m } * 1_000_000).to_string())
             .collect();
-        let inputs: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let inputs = as_values(&values);
         let integers = run(&*strategy, "bigint", &inputs);
         assert_ne!(
             integers,
@@ -303,7 +303,7 @@ mod tests {
         let values: Vec<String> = (0..200)
             .map(|i| format!("{}{}.{:02}", ["", "-"][i % 2], 900 + i / 2, i % 97))
             .collect();
-        let inputs: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let inputs = as_values(&values);
         let out = run(
             &*build("numeric_noise", "{pct: 50}", "s"),
             "numeric(5,2)",

@@ -136,7 +136,7 @@ mod tests {
     use super::*;
     use crate::anonymize::builtin::email::tests::is_email;
     use crate::anonymize::keys::Stream;
-    use crate::anonymize::testing::{assert_keyed, build, run, run_err};
+    use crate::anonymize::testing::{as_values, assert_keyed, build, run, run_err};
 
     fn distinct(out: &[Option<String>]) -> usize {
         out.iter().collect::<HashSet<_>>().len()
@@ -155,10 +155,6 @@ mod tests {
         }
         assert_eq!(seen.len(), 100_000, "the generator repeats itself");
         seen.into_iter().collect()
-    }
-
-    fn as_values(values: &[String]) -> Vec<Option<&str>> {
-        values.iter().map(|v| Some(v.as_str())).collect()
     }
 
     #[test]
