@@ -35,20 +35,21 @@ pub struct Group {
 struct Pass {
     /// The cargo test-target option (`--lib`, `--test=e2e`).
     target: &'static str,
-    /// Whether it tests only the mutants the previous pass did not catch (`--iterate`).
-    iterate: bool,
+    /// Whether it tests only the mutants the previous pass missed or timed out on (named one
+    /// by one with `--re`, so a shard's second pass tests that shard's mutants and no others).
+    only_left: bool,
 }
 
 /// Every mutant against the library's unit tests: a few seconds of build and test each.
 const UNIT_PASS: Pass = Pass {
     target: "--lib",
-    iterate: false,
+    only_left: false,
 };
 /// The mutants the unit tests missed, against the end-to-end tests: rebuilding the e2e
 /// binary and starting servers costs a minute or two a mutant, so only these pay it.
 const E2E_PASS: Pass = Pass {
     target: "--test=e2e",
-    iterate: true,
+    only_left: true,
 };
 
 impl Group {
@@ -232,8 +233,10 @@ pub fn run(
                 .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "true")
                 .env("CARGO_BUILD_JOBS", "2")
                 .arg(format!("--cargo-arg={}", pass.target));
-            if pass.iterate {
-                cmd.arg("--iterate");
+            if pass.only_left {
+                for name in left_by(&out)? {
+                    cmd.args(["--re", &exact_name(&name)]);
+                }
             }
             if let Some(timeout) = timeout {
                 cmd.args(["--timeout", &timeout.to_string()]);
@@ -241,7 +244,7 @@ pub fn run(
             for file in &files {
                 cmd.args(["--file", file]);
             }
-            if let Some(shard) = &narrowing.shard {
+            if let Some(shard) = narrowing.shard.as_ref().filter(|_| !pass.only_left) {
                 cmd.args(["--shard", shard]);
             }
             cmd.args(["--", "--"]).args(group.filters);
@@ -315,7 +318,7 @@ struct Counts {
 }
 
 impl Counts {
-    /// The counts of a group after `next`, an `--iterate` pass over the mutants this one
+    /// The counts of a group after `next`, a pass over the mutants this one
     /// missed or timed out on: those end as `next` says, the rest as they were.
     fn then(self, next: Counts) -> Counts {
         Counts {
@@ -347,6 +350,31 @@ impl Counts {
             timeout: count("timeout")?,
         })
     }
+}
+
+/// The names of the mutants the last pass in `out` missed or timed out on.
+fn left_by(out: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for file in ["missed.txt", "timeout.txt"] {
+        let path = out.join("mutants.out").join(file);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        names.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+    }
+    Ok(names)
+}
+
+/// A cargo-mutants `--re` matching the mutant named `name` and no other.
+fn exact_name(name: &str) -> String {
+    let mut regex = String::from("^");
+    for c in name.chars() {
+        if "\\.*+?()[]{}|^$".contains(c) {
+            regex.push('\\');
+        }
+        regex.push(c);
+    }
+    regex.push('$');
+    regex
 }
 
 /// `git status --porcelain` of the worktree (empty when clean).
@@ -413,11 +441,24 @@ mod tests {
             group
                 .passes()
                 .iter()
-                .map(|p| (p.target, p.iterate))
+                .map(|p| (p.target, p.only_left))
                 .collect::<Vec<_>>()
         };
         assert_eq!(passes("keys"), [("--lib", false)]);
         assert_eq!(passes("sandbox"), [("--lib", false), ("--test=e2e", true)]);
+    }
+
+    #[test]
+    fn a_second_pass_names_each_left_mutant_exactly() {
+        let name = "host/src/a.rs:1:2: replace + with * in <impl Strategy for A>::f -> Result<(u8, [u8; 2])>";
+        assert_eq!(
+            exact_name("a.rs:1:2: replace * with + in f(x)"),
+            r"^a\.rs:1:2: replace \* with \+ in f\(x\)$"
+        );
+        assert_eq!(
+            exact_name(name),
+            r"^host/src/a\.rs:1:2: replace \+ with \* in <impl Strategy for A>::f -> Result<\(u8, \[u8; 2\]\)>$"
+        );
     }
 
     #[test]
