@@ -23,6 +23,8 @@ mod redact;
 pub mod report;
 pub mod run;
 mod source;
+#[cfg(test)]
+mod testing;
 pub mod transform;
 
 pub use catalog::{Catalog, TableFilter, TableName};

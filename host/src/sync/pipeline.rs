@@ -459,6 +459,7 @@ impl Blocker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::testing::{column, table};
 
     #[test]
     fn a_sequence_goes_past_every_loaded_value() {
@@ -483,19 +484,143 @@ mod tests {
     }
 
     #[test]
-    fn page_ranges_cover_the_table() {
+    fn page_ranges_cover_the_table_in_equal_parts() {
+        let range = |from, to| PageRange { from, to };
+        assert_eq!(page_ranges(10, 1), vec![range(None, None)]);
+        assert_eq!(page_ranges(10, 0), vec![range(None, None)]);
         assert_eq!(
-            page_ranges(10, 1),
-            vec![PageRange {
-                from: None,
-                to: None
-            }]
+            page_ranges(10, 3),
+            vec![
+                range(None, Some(3)),
+                range(Some(3), Some(6)),
+                range(Some(6), None)
+            ]
         );
-        let ranges = page_ranges(10, 3);
-        assert_eq!(ranges[0].from, None);
-        assert_eq!(ranges[2].to, None);
-        for pair in ranges.windows(2) {
-            assert_eq!(pair[0].to, pair[1].from);
-        }
+        assert_eq!(
+            page_ranges(7, 2),
+            vec![range(None, Some(3)), range(Some(3), None)]
+        );
+        // More parts than pages: the empty ranges read nothing, and the open ends the rest.
+        assert_eq!(
+            page_ranges(1, 3),
+            vec![
+                range(None, Some(0)),
+                range(Some(0), Some(0)),
+                range(Some(0), None)
+            ]
+        );
+    }
+
+    #[test]
+    fn copy_statements_name_every_column_the_range_and_the_format() {
+        let mut orders = table("Orders", 10);
+        orders.columns = vec![column("id", true), column(r#"note "x""#, true)];
+        let (whole, from, to, both) = (
+            PageRange {
+                from: None,
+                to: None,
+            },
+            PageRange {
+                from: Some(4),
+                to: None,
+            },
+            PageRange {
+                from: None,
+                to: Some(9),
+            },
+            PageRange {
+                from: Some(4),
+                to: Some(9),
+            },
+        );
+        let name = r#""public"."Orders""#;
+        let columns = r#""id", "note ""x""""#;
+        assert_eq!(
+            copy_out_sql(&orders, whole, false),
+            format!("COPY {name} ({columns}) TO STDOUT")
+        );
+        assert_eq!(
+            copy_out_sql(&orders, whole, true),
+            format!("COPY {name} ({columns}) TO STDOUT (FORMAT binary)")
+        );
+        assert_eq!(
+            copy_out_sql(&orders, from, false),
+            format!(
+                "COPY (SELECT {columns} FROM ONLY {name} WHERE ctid >= '(4,0)'::tid) TO STDOUT"
+            )
+        );
+        assert_eq!(
+            copy_out_sql(&orders, to, true),
+            format!(
+                "COPY (SELECT {columns} FROM ONLY {name} WHERE ctid < '(9,0)'::tid) \
+                 TO STDOUT (FORMAT binary)"
+            )
+        );
+        assert_eq!(
+            copy_out_sql(&orders, both, false),
+            format!(
+                "COPY (SELECT {columns} FROM ONLY {name} \
+                 WHERE ctid >= '(4,0)'::tid AND ctid < '(9,0)'::tid) TO STDOUT"
+            )
+        );
+        assert_eq!(
+            copy_out_limit_sql(&orders, 5),
+            format!("COPY (SELECT {columns} FROM ONLY {name} LIMIT 5) TO STDOUT")
+        );
+        assert_eq!(
+            copy_in_sql(&orders, false),
+            format!("COPY {name} ({columns}) FROM STDIN")
+        );
+        assert_eq!(
+            copy_in_sql(&orders, true),
+            format!("COPY {name} ({columns}) FROM STDIN (FORMAT binary)")
+        );
+        // A table whose every column is generated: no column list, which would be empty.
+        let generated = table("Orders", 10);
+        assert_eq!(
+            copy_out_sql(&generated, whole, false),
+            format!("COPY {name} TO STDOUT")
+        );
+        assert_eq!(
+            copy_in_sql(&generated, true),
+            format!("COPY {name} FROM STDIN (FORMAT binary)")
+        );
+    }
+
+    #[test]
+    fn a_blocker_hands_on_whole_rows_of_either_format() {
+        let mut text = Blocker::from(RowBlocker::new(1, u64::MAX));
+        assert!(text.push(b"1\ta").unwrap().is_none(), "no row is complete");
+        let block = text.push(b"\n2\tb\n3").unwrap().expect("two complete rows");
+        assert_eq!((&block.data[..], block.rows), (&b"1\ta\n2\tb\n"[..], 2));
+        assert!(text.push(b"\tc").unwrap().is_none());
+        // The last row lacks its newline: an error, not a row lost.
+        assert!(
+            Blocker::from(RowBlocker::new(1, u64::MAX))
+                .finish()
+                .unwrap()
+                .is_none()
+        );
+        assert!(text.finish().is_err());
+
+        // One column: a tuple is its field count, then each field's length and bytes.
+        let tuple = [&1i16.to_be_bytes()[..], &1i32.to_be_bytes(), b"x"].concat();
+        let mut binary = Blocker::from(BinaryRowBlocker::new(1, usize::MAX, u64::MAX));
+        assert!(binary.push(&copy_binary::HEADER).unwrap().is_none());
+        assert!(
+            binary.push(&tuple).unwrap().is_none(),
+            "under the block size"
+        );
+        assert!(binary.push(&tuple).unwrap().is_none());
+        assert!(binary.push(&copy_binary::TRAILER).unwrap().is_none());
+        let block = binary.finish().unwrap().expect("the two tuples");
+        assert_eq!(
+            (&block.data[..], block.rows),
+            (&[tuple.clone(), tuple].concat()[..], 2)
+        );
+        let mut cut = Blocker::from(BinaryRowBlocker::new(1, usize::MAX, u64::MAX));
+        cut.push(&copy_binary::HEADER).unwrap();
+        assert!(cut.push(&[0, 1]).unwrap().is_none());
+        assert!(cut.finish().is_err(), "a stream cut inside a tuple");
     }
 }

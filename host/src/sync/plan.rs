@@ -346,20 +346,8 @@ impl UnionFind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::catalog::{ForeignKey, Table};
-
-    fn table(name: &str, pages: u64) -> Table {
-        Table {
-            name: TableName::new("public", name),
-            columns: Vec::new(),
-            primary_key: Vec::new(),
-            estimated_rows: 0,
-            pages,
-            size_bytes: 0,
-            partition_root: None,
-            target_defaults: Vec::new(),
-        }
-    }
+    use crate::sync::catalog::ForeignKey;
+    use crate::sync::testing::table;
 
     fn fk(child: &str, parent: &str, deferrable: bool) -> ForeignKey {
         ForeignKey {

@@ -661,3 +661,124 @@ async fn sample(
             .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::testing::table;
+    use crate::sync::transform::TransformWorker;
+
+    /// A transform that is never run: only its presence counts.
+    struct Present;
+
+    impl TableTransform for Present {
+        fn input_columns(&self) -> &[usize] {
+            &[]
+        }
+        fn replaced_columns(&self) -> Vec<usize> {
+            Vec::new()
+        }
+        fn worker(&self) -> anyhow::Result<Box<dyn TransformWorker>> {
+            bail!("a split is planned without running any transform")
+        }
+    }
+
+    fn group(name: &str) -> Group {
+        Group {
+            tables: vec![TableName::new("public", name)],
+            cycle_mode: CycleMode::None,
+            estimated_rows: 0,
+            pages: 0,
+            sequences: Vec::new(),
+            truncate: Vec::new(),
+        }
+    }
+
+    /// How `split_tables` spreads `jobs` readers over three one-table groups (`big`, `small`
+    /// anonymized, `raw` not) and an anonymized table no group loads.
+    fn split(jobs: usize, split_min_pages: u64) -> Vec<(String, usize)> {
+        let catalog = Catalog {
+            tables: vec![
+                table("big", 10_000),
+                table("small", 4_000),
+                table("raw", 50_000),
+                table("resumed", 90_000),
+            ],
+            ..Catalog::default()
+        };
+        let groups: VecDeque<Group> = ["raw", "big", "small"].map(group).into();
+        let transforms: Transforms = ["big", "small", "resumed"]
+            .map(|name| {
+                let transform: Arc<dyn TableTransform> = Arc::new(Present);
+                (TableName::new("public", name), transform)
+            })
+            .into();
+        let options = SyncOptions {
+            jobs,
+            split_min_pages,
+            ..SyncOptions::default()
+        };
+        let mut parts: Vec<(String, usize)> =
+            split_tables(&catalog, &groups, &transforms, &options)
+                .into_iter()
+                .map(|(name, parts)| (name.name, parts))
+                .collect();
+        parts.sort();
+        parts
+    }
+
+    #[test]
+    fn spare_readers_go_to_the_largest_anonymized_ranges() {
+        let parts = |list: &[(&str, usize)]| -> Vec<(String, usize)> {
+            list.iter().map(|(n, p)| (n.to_string(), *p)).collect()
+        };
+        // No more jobs than groups: one reader a table.
+        assert_eq!(split(2, 1024), parts(&[]));
+        assert_eq!(split(3, 1024), parts(&[]));
+        // Three spare readers, each to the table whose ranges are then the largest:
+        // big (10,000 pages in 1), big (in 2: 5,000), small (4,000 against big's 3,333).
+        assert_eq!(split(6, 1024), parts(&[("big", 3), ("small", 2)]));
+        // Each range keeps at least split_min_pages: big splits in 3 (3,333 pages each) but
+        // not 4, small not at all; the other spare readers stay unused.
+        assert_eq!(split(10, 3_333), parts(&[("big", 3)]));
+        assert_eq!(split(10, 3_334), parts(&[("big", 2)]));
+        // A minimum of 0 counts as 1: a range is never empty.
+        assert_eq!(split(5, 0), parts(&[("big", 3)]));
+    }
+
+    #[test]
+    fn a_long_sample_value_is_cut_at_a_character_and_says_its_length() {
+        assert_eq!(shortened("ana@example.org"), "ana@example.org");
+        let sixty = "é".repeat(SAMPLE_CHARS);
+        assert_eq!(shortened(&sixty), sixty);
+        assert_eq!(
+            shortened(&format!("{sixty}Ζω")),
+            format!("{sixty}… (62 characters)")
+        );
+    }
+
+    #[test]
+    fn the_failures_are_the_failed_tables() {
+        let report = |name: &str, status| empty_report(TableName::new("public", name), status);
+        let sync = SyncReport {
+            snapshot: String::new(),
+            tables: vec![
+                report("copied", TableStatus::Copied),
+                report("failed", failed(&anyhow::anyhow!("the group failed"))),
+                report("skipped", TableStatus::Skipped),
+            ],
+            skipped_groups: 1,
+            failed_groups: 1,
+            target_defaults: Vec::new(),
+        };
+        let failures: Vec<_> = sync.failures().collect();
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].table.name, "failed");
+        assert_eq!(
+            failures[0].status,
+            TableStatus::Failed {
+                error: "the group failed".into()
+            }
+        );
+    }
+}
