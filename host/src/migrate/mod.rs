@@ -22,6 +22,8 @@ pub mod schedule;
 pub mod scheduled;
 pub(crate) mod session;
 pub mod team;
+#[cfg(test)]
+mod testing;
 mod up;
 pub mod when;
 

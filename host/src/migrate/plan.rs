@@ -130,32 +130,7 @@ pub fn drift_refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn migration(version: &str, sql: &str) -> Migration {
-        Migration {
-            version: version.into(),
-            name: format!("m{version}"),
-            up_path: PathBuf::from(format!("{version}_m.up.sql")),
-            down_path: None,
-            verify_path: None,
-            up_sql: sql.into(),
-            checksum: super::super::files::sha256_hex(sql.as_bytes()),
-            no_transaction: false,
-        }
-    }
-
-    fn row(version: &str, checksum: Option<String>) -> AppliedRow {
-        AppliedRow {
-            version: version.into(),
-            name: format!("m{version}"),
-            applied_at: Utc::now(),
-            execution_time_ms: Some(1),
-            checksum,
-            applied_by: None,
-            identity: None,
-        }
-    }
+    use crate::migrate::testing::{migration, row};
 
     #[test]
     fn states_from_disk_and_table() {

@@ -369,3 +369,68 @@ impl Applier<'_> {
         run::rehearse(self, units, flow, lock).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{Left, Outcome, Settings, UnitFailure};
+    use crate::db::lock::LockLost;
+
+    #[test]
+    fn the_timeouts_are_set_for_the_session_or_the_transaction() {
+        let settings = Settings {
+            lock_timeout_ms: 1500,
+            statement_timeout_ms: 0,
+            lock_retries: 3,
+        };
+        assert_eq!(
+            settings.set_configs(true),
+            "pg_catalog.set_config('lock_timeout', '1500ms', true), \
+             pg_catalog.set_config('statement_timeout', '0ms', true)"
+        );
+        assert_eq!(
+            settings.set_configs(false),
+            "pg_catalog.set_config('lock_timeout', '1500ms', false), \
+             pg_catalog.set_config('statement_timeout', '0ms', false)"
+        );
+    }
+
+    #[test]
+    fn an_outcome_tells_its_time_and_its_failure() {
+        let second = Duration::from_secs(1);
+        assert_eq!(Outcome::Applied { elapsed: second }.elapsed(), Some(second));
+        assert_eq!(
+            Outcome::Rehearsed { elapsed: second }.elapsed(),
+            Some(second)
+        );
+        let failed = Outcome::Failed(Box::new(UnitFailure {
+            error: anyhow::anyhow!("boom"),
+            left: Left::Unknown,
+        }));
+        assert_eq!(failed.elapsed(), None);
+        assert_eq!(failed.failure().map(|f| &f.left), Some(&Left::Unknown));
+        assert!(Outcome::Applied { elapsed: second }.failure().is_none());
+        assert!(Outcome::NotRun.failure().is_none());
+    }
+
+    #[test]
+    fn a_failure_says_whether_the_lock_was_lost() {
+        let lost = UnitFailure {
+            error: LockLost {
+                table: "tb_confiture".into(),
+                why: "its connection closed".into(),
+            }
+            .into(),
+            left: Left::NotStarted,
+        };
+        assert!(lost.lock_lost());
+        assert!(lost.script_error().is_none());
+        assert!(!lost.is_lock_timeout());
+        let other = UnitFailure {
+            error: anyhow::anyhow!("a hook stopped it"),
+            left: Left::Nothing,
+        };
+        assert!(!other.lock_lost());
+    }
+}

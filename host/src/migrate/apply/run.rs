@@ -825,7 +825,8 @@ pub(super) async fn rehearse(
 
 #[cfg(test)]
 mod tests {
-    use super::{Batch, MOST_IN_FLIGHT, batch};
+    use super::{Batch, Ended, Left, MOST_IN_FLIGHT, at, batch, committed, left_by};
+    use crate::migrate::apply::EndedAs;
     use crate::sql::split_statements;
 
     fn of(sql: &str) -> (usize, bool) {
@@ -856,5 +857,61 @@ mod tests {
             "INSERT INTO t VALUES (1);\n".repeat(MOST_IN_FLIGHT)
         );
         assert_eq!(of(&then_vacuum), (MOST_IN_FLIGHT, false));
+    }
+
+    #[test]
+    fn a_failure_leaves_what_the_server_says_of_the_transaction() {
+        let lost = |by: &str, ended| Left::Lost {
+            by: by.to_string(),
+            ended,
+        };
+        let by = || Some("the statement at 001_a.up.sql:3".to_string());
+        // Ended by a statement or a hook: named, however it ended.
+        assert_eq!(
+            left_by(by(), Ended::RolledBack),
+            lost("the statement at 001_a.up.sql:3", EndedAs::RolledBack)
+        );
+        assert_eq!(
+            left_by(by(), Ended::Committed),
+            lost("the statement at 001_a.up.sql:3", EndedAs::Committed)
+        );
+        assert_eq!(
+            left_by(by(), Ended::Unknown),
+            lost("the statement at 001_a.up.sql:3", EndedAs::Unknown)
+        );
+        // A failing step of a transaction Confiture still held.
+        assert_eq!(left_by(None, Ended::RolledBack), Left::Nothing);
+        assert_eq!(
+            left_by(None, Ended::Committed),
+            lost("an unknown statement", EndedAs::Committed)
+        );
+        assert_eq!(left_by(None, Ended::Unknown), Left::Unknown);
+    }
+
+    #[test]
+    fn a_commit_counts_only_when_the_server_says_it_committed() {
+        assert!(committed(None, Ended::Committed).is_ok());
+        // COMMIT answered with ROLLBACK (the transaction had failed): nothing is left.
+        let failure = committed(None, Ended::RolledBack).unwrap_err();
+        assert_eq!(failure.left, Left::Nothing);
+        assert!(
+            failure.error.to_string().contains("answered with ROLLBACK"),
+            "{:#}",
+            failure.error
+        );
+        // No word from the server: nothing is claimed.
+        assert_eq!(
+            committed(None, Ended::Unknown).unwrap_err().left,
+            Left::Unknown
+        );
+    }
+
+    #[test]
+    fn a_statement_is_named_by_its_file_and_line() {
+        let statements = split_statements("-- first\n\nSELECT 1;\n  SELECT 2;");
+        assert_eq!(
+            at("db/migrations/001_a.up.sql", &statements[1]),
+            "the statement at db/migrations/001_a.up.sql:4"
+        );
     }
 }

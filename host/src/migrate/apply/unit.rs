@@ -138,3 +138,76 @@ impl<'a> Unit<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrate::testing::{migration, row};
+
+    #[test]
+    fn an_up_unit_runs_the_file_and_records_its_migration() {
+        let m = migration(
+            "001",
+            "BEGIN;\nCREATE TABLE t (a int);\nCREATE TABLE u (a int);\nCOMMIT;\n",
+        );
+        let unit = Unit::up(&m, "db/migrations/001_m.up.sql".into()).unwrap();
+        assert_eq!(unit.slug(), "001_m001");
+        assert!(std::ptr::eq(unit.migration().unwrap(), &m));
+        let texts: Vec<&str> = unit.statements().iter().map(|s| s.text).collect();
+        assert_eq!(texts, ["CREATE TABLE t (a int)", "CREATE TABLE u (a int)"]);
+        let hook = unit.hook_ref();
+        assert_eq!(
+            (
+                hook.version.as_str(),
+                hook.name.as_str(),
+                hook.checksum.as_str()
+            ),
+            ("001", "m001", m.checksum.as_str())
+        );
+        assert_eq!(hook.direction, Direction::Up);
+        assert_eq!(hook.path, "db/migrations/001_m.up.sql");
+        assert_eq!(hook.sql, m.up_sql);
+    }
+
+    #[test]
+    fn a_down_unit_removes_the_row_and_keeps_the_up_files_checksum() {
+        let applied = row("002", None);
+        let sql = "DROP TABLE t;";
+        let unit = Unit::down(
+            &applied,
+            "db/migrations/002_m.down.sql".into(),
+            sql,
+            "abc".into(),
+        )
+        .unwrap();
+        assert!(unit.migration().is_none());
+        assert_eq!(unit.slug(), "002_m002");
+        let hook = unit.hook_ref();
+        assert_eq!(
+            (hook.checksum.as_str(), hook.direction),
+            ("abc", Direction::Down)
+        );
+        assert_eq!(unit.statements().len(), 1);
+    }
+
+    #[test]
+    fn a_file_with_nothing_to_run_is_refused_at_its_first_line() {
+        for sql in ["", "-- only a comment\n\n", "BEGIN;\nCOMMIT;\n"] {
+            let m = migration("003", sql);
+            let err = Unit::up(&m, "003_m.up.sql".into()).unwrap_err().to_string();
+            assert!(
+                err.starts_with("003_m.up.sql:1: the migration file has no SQL"),
+                "{err}"
+            );
+            let err = Unit::down(
+                &row("003", None),
+                "003_m.down.sql".into(),
+                sql,
+                "abc".into(),
+            )
+            .unwrap_err();
+            let hint = format!("{err:?}");
+            assert!(hint.contains("undoes its .up.sql"), "{hint}");
+        }
+    }
+}
