@@ -525,9 +525,17 @@ pub(crate) mod tests {
         state.write_stderr(b"first\n");
         assert_eq!(state.stderr_tail(), "first");
         // 4,001 bytes of two-byte letters: the cut at 4,001 - 2,048 = 1,953 falls inside
-        // one, and moves forward to the next whole letter.
-        state.write_stderr(format!("{}\n", "é".repeat(2_000)).as_bytes());
-        assert_eq!(state.stderr_tail(), "é".repeat(1_023));
+        // one, and moves forward to the next whole letter. On a thread of its own, waited on
+        // for at most 10 s: a cut that never finds a whole letter fails instead of hanging.
+        let (sent, tail) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            state.write_stderr(format!("{}\n", "é".repeat(2_000)).as_bytes());
+            let _ = sent.send(state.stderr_tail());
+        });
+        let tail = tail
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the tail is cut within 10 s");
+        assert_eq!(tail, "é".repeat(1_023));
     }
 
     #[test]
