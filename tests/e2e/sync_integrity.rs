@@ -460,6 +460,36 @@ fn a_resume_never_mixes_two_runs() {
         "{run:?}"
     );
     assert_eq!(count(&other, "users"), 0);
+    // From another source, or over another set of tables: refused, and nothing written.
+    let run = sync(
+        &project,
+        &other.url,
+        &target.url,
+        &["--checkpoint", ckpt, "--resume"],
+        None,
+    );
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(
+        output(&run).contains("a different source database"),
+        "{run:?}"
+    );
+    let run = sync(
+        &project,
+        &source.url,
+        &target.url,
+        &["--checkpoint", ckpt, "--resume", "--exclude", "logs"],
+        None,
+    );
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(
+        output(&run).contains("a different set of tables"),
+        "{run:?}"
+    );
+    assert_eq!(
+        count(&target, "users WHERE email LIKE '%corp.example'"),
+        20,
+        "nothing written"
+    );
     // An anonymized run with a checkpoint, resumed under another secret: refused.
     let run = sync(
         &project,
