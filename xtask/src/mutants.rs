@@ -112,6 +112,8 @@ pub const GROUPS: &[Group] = &[
             "plugins_versions",
             "hooks_hostile",
             "hooks_policies",
+            // The one test that compiles a component past `ANNOUNCE_BYTES` cold.
+            "plugins_languages::the_python_lint_rule_reports_in_confiture_lint",
         ],
     },
     Group {
