@@ -178,6 +178,34 @@ fn partitioned_tables_of_every_kind_are_copied_leaf_by_leaf_with_their_sequences
 }
 
 #[test]
+fn values_whose_binary_form_names_a_local_oid_travel_as_text() {
+    let project = TestProject::new();
+    // A user type's array carries its element type's oid in COPY's binary format, and the
+    // `reg*` types are oids: both differ between the source and the target (each database
+    // created its own), so these raw tables must travel as text.
+    let schema = "CREATE TYPE mood AS ENUM ('sad', 'ok');
+        CREATE TABLE refs (id int PRIMARY KEY, moods mood[], rel regclass, kind regtype);";
+    let (source, target) = source_and_target(schema);
+    exec(
+        &source,
+        "INSERT INTO refs VALUES (1, '{sad,ok}', 'refs', 'mood'), (2, NULL, 'pg_class', 'int4'),
+            (3, '{ok,NULL}', NULL, 'mood[]');",
+    );
+    let oid = |db: &TestDb| pinned_dump(db, "SELECT 'mood'::regtype::oid");
+    assert_ne!(
+        oid(&source),
+        oid(&target),
+        "the two types have different oids"
+    );
+    let run = sync(&project, &source.url, &target.url, &[], None);
+    run.ok();
+    let all = "SELECT id, moods, rel, kind FROM refs ORDER BY id";
+    let copied = pinned_dump(&target, all);
+    assert_eq!(copied, pinned_dump(&source, all));
+    assert!(copied.starts_with("1\t{sad,ok}\trefs\tmood\n"), "{copied}");
+}
+
+#[test]
 fn hostile_session_settings_change_no_value() {
     let project = TestProject::new();
     let schema = "CREATE TYPE mood AS ENUM ('sad', 'ok');
