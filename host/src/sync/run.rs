@@ -183,11 +183,6 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The exported snapshot's id.
-    pub fn snapshot_id(&self) -> &str {
-        self.snapshot.id()
-    }
-
     /// Per table, the target's columns the source lacks (they get their defaults).
     pub fn target_defaults(&self) -> Vec<(TableName, Vec<String>)> {
         self.catalog
