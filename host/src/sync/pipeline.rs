@@ -461,6 +461,10 @@ mod tests {
     use super::*;
     use crate::sync::testing::{column, table};
 
+    fn range(from: Option<u64>, to: Option<u64>) -> PageRange {
+        PageRange { from, to }
+    }
+
     #[test]
     fn a_sequence_goes_past_every_loaded_value() {
         // Ascending: its next value follows the largest loaded one, whatever the start.
@@ -485,7 +489,6 @@ mod tests {
 
     #[test]
     fn page_ranges_cover_the_table_in_equal_parts() {
-        let range = |from, to| PageRange { from, to };
         assert_eq!(page_ranges(10, 1), vec![range(None, None)]);
         assert_eq!(page_ranges(10, 0), vec![range(None, None)]);
         assert_eq!(
@@ -516,22 +519,10 @@ mod tests {
         let mut orders = table("Orders", 10);
         orders.columns = vec![column("id", true), column(r#"note "x""#, true)];
         let (whole, from, to, both) = (
-            PageRange {
-                from: None,
-                to: None,
-            },
-            PageRange {
-                from: Some(4),
-                to: None,
-            },
-            PageRange {
-                from: None,
-                to: Some(9),
-            },
-            PageRange {
-                from: Some(4),
-                to: Some(9),
-            },
+            range(None, None),
+            range(Some(4), None),
+            range(None, Some(9)),
+            range(Some(4), Some(9)),
         );
         let name = r#""public"."Orders""#;
         let columns = r#""id", "note ""x""""#;
