@@ -742,6 +742,69 @@ async fn unknown_tables_and_schema_differences_fail_before_any_write() {
     assert_eq!(dump(&d, "SELECT * FROM t").await, b"2\told\n");
 }
 
+/// A target database (or role) set to `session_replication_role = replica` would skip its
+/// triggers and foreign keys for every session, the sync's included: without
+/// `--disable-triggers` the sync sets its own sessions back to `origin`, so a target trigger
+/// still fires and a row breaking a target foreign key is still refused (its group rolled back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_set_to_replica_mode_still_fires_triggers_and_checks_foreign_keys() {
+    let schema = "CREATE TABLE parent (id int PRIMARY KEY, label text);
+                  CREATE TABLE child (id int PRIMARY KEY, parent_id int);";
+    let (src, dst, s, d, _dbs) = source_and_target(schema).await;
+    s.batch_execute(
+        "INSERT INTO parent VALUES (1, 'a');
+         INSERT INTO child VALUES (1, 1), (2, 99);",
+    )
+    .await
+    .unwrap();
+    // Only the target has the trigger and the foreign key (to a table the sync does not
+    // copy), which child 2 breaks.
+    d.batch_execute(
+        "CREATE FUNCTION mark() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN NEW.label := NEW.label || ' (trigger)'; RETURN NEW; END $$;
+         CREATE TRIGGER mark BEFORE INSERT ON parent FOR EACH ROW EXECUTE FUNCTION mark();
+         CREATE TABLE allowed (id int PRIMARY KEY);
+         INSERT INTO allowed VALUES (1);
+         ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES allowed (id);
+         INSERT INTO child VALUES (7, NULL);
+         DO $$ BEGIN
+             EXECUTE format('ALTER DATABASE %I SET session_replication_role = replica',
+                            current_database());
+         END $$;",
+    )
+    .await
+    .unwrap();
+    let fresh = connect(&dst).await;
+    let role: String = fresh
+        .query_one("SHOW session_replication_role", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        role, "replica",
+        "the target's sessions start in replica mode"
+    );
+
+    let report = run(&src, &dst, &HashMap::new(), &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(status_of(&report, &public("parent")), &TableStatus::Copied);
+    let TableStatus::Failed { error } = status_of(&report, &public("child")) else {
+        panic!("child breaks the target's foreign key: {report:?}");
+    };
+    assert!(error.contains("foreign key"), "{error}");
+    assert_eq!(
+        dump(&d, "SELECT * FROM parent").await,
+        b"1\ta (trigger)\n".to_vec(),
+        "the target's trigger fired"
+    );
+    assert_eq!(
+        dump(&d, "SELECT * FROM child").await,
+        b"7\t\\N\n".to_vec(),
+        "the failed group is rolled back"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_key_cycles_need_deferrable_constraints_or_the_replica_role() {
     let cycle = |deferrable: &str| {

@@ -243,9 +243,9 @@ pub async fn prepare(
 }
 
 /// Checks every transform is for a copied table and reads columns it has.
-fn check_transforms(prepared: &Prepared, transforms: &Transforms) -> anyhow::Result<()> {
+fn check_transforms(catalog: &Catalog, transforms: &Transforms) -> anyhow::Result<()> {
     for (name, transform) in transforms {
-        match prepared.catalog.table(name) {
+        match catalog.table(name) {
             Some(table) => transform::check_inputs(table, transform.as_ref())?,
             None => bail!("a transform is given for {name}, which this sync does not copy"),
         }
@@ -290,7 +290,7 @@ pub async fn sync(
     options: &SyncOptions,
     progress: Arc<dyn Progress>,
 ) -> anyhow::Result<SyncReport> {
-    check_transforms(&prepared, transforms)?;
+    check_transforms(&prepared.catalog, transforms)?;
     let mut checkpoint = match &options.checkpoint {
         Some(path) => Some(Checkpoint::open(
             path,
@@ -593,7 +593,7 @@ pub async fn dry_run(
     transforms: &Transforms,
     options: &SyncOptions,
 ) -> anyhow::Result<DryRunReport> {
-    check_transforms(&prepared, transforms)?;
+    check_transforms(&prepared.catalog, transforms)?;
     let mut samples = Vec::new();
     for table in &prepared.catalog.tables {
         if let Some(transform) = transforms.get(&table.name) {
@@ -660,15 +660,15 @@ async fn sample(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::testing::table;
+    use crate::sync::testing::{column, table};
     use crate::sync::transform::TransformWorker;
 
-    /// A transform that is never run: only its presence counts.
-    struct Present;
+    /// A transform that is never run: only its presence and the columns it reads count.
+    struct Present(Vec<usize>);
 
     impl TableTransform for Present {
         fn input_columns(&self) -> &[usize] {
-            &[]
+            &self.0
         }
         fn replaced_columns(&self) -> Vec<usize> {
             Vec::new()
@@ -704,7 +704,7 @@ mod tests {
         let groups: VecDeque<Group> = ["raw", "big", "small"].map(group).into();
         let transforms: Transforms = ["big", "small", "resumed"]
             .map(|name| {
-                let transform: Arc<dyn TableTransform> = Arc::new(Present);
+                let transform: Arc<dyn TableTransform> = Arc::new(Present(Vec::new()));
                 (TableName::new("public", name), transform)
             })
             .into();
@@ -739,6 +739,38 @@ mod tests {
         assert_eq!(split(10, 3_334), parts(&[("big", 2)]));
         // A minimum of 0 counts as 1: a range is never empty.
         assert_eq!(split(5, 0), parts(&[("big", 3)]));
+    }
+
+    #[test]
+    fn a_transform_must_be_for_a_copied_table_and_read_its_columns() {
+        let mut users = table("users", 1);
+        users.columns = vec![column("email", false), column("name", false)];
+        let catalog = Catalog {
+            tables: vec![users, table("empty", 1)],
+            ..Catalog::default()
+        };
+        let check = |name: &str, reads: Vec<usize>| {
+            let transform: Arc<dyn TableTransform> = Arc::new(Present(reads));
+            let transforms: Transforms = [(TableName::new("public", name), transform)].into();
+            check_transforms(&catalog, &transforms).map_err(|e| e.to_string())
+        };
+        assert_eq!(check("users", vec![0, 1]), Ok(()));
+        assert_eq!(
+            check("orders", vec![0]),
+            Err("a transform is given for public.orders, which this sync does not copy".into())
+        );
+        assert_eq!(
+            check("users", vec![1, 2]),
+            Err(
+                "the transform of public.users reads column index 2, but the table has 2 \
+                 copied columns"
+                    .into()
+            )
+        );
+        assert_eq!(
+            check("empty", Vec::new()),
+            Err("public.empty has no copied column to transform".into())
+        );
     }
 
     #[test]
