@@ -215,3 +215,29 @@ fn tracking_write_refused_rolls_back_a_scheduled_run() {
     assert!(exists(&p, "posts"));
     assert_eq!(applied(&p), ["001", "002"]);
 }
+
+/// The audit trail refuses the entry of a failure while the connection is open: the run fails
+/// on it and says so (never as a lost connection), and the failed migration is rolled back.
+#[test]
+fn an_audit_trail_refusing_a_failure_stops_the_run_and_says_why() {
+    let p = TestProject::new();
+    three_low(&p);
+    schedule_due(&p, "001");
+    let (code, run) = run_scheduled(&p, "001");
+    assert_eq!((code, &run["outcome"]), (0, &"applied".into()), "{run}");
+
+    refuse(&p, "tb_confiture", "INSERT", "true");
+    refuse(&p, "tb_confiture_audit", "INSERT", "NEW.event = 'failed'");
+    schedule_due(&p, "002");
+    let run = run_as(&p, "cron", &["migrate", "run-scheduled"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("error: recording `failed` of 002_posts in the audit trail"),
+        "{run:?}"
+    );
+    assert_refusal_shown(&run.stderr);
+    assert!(!run.stderr.contains("connection is lost"), "{run:?}");
+    assert!(!exists(&p, "posts"));
+    assert_eq!(applied(&p), ["001"]);
+}

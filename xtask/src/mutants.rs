@@ -86,6 +86,7 @@ pub const GROUPS: &[Group] = &[
         end_to_end: true,
         filters: &[
             "migrate",
+            "hooks_lifecycle",
             "hooks_policies",
             "hooks_db",
             "wizard_tty_failure",

@@ -83,8 +83,7 @@ async fn watched<T>(
     if lock_timeout_ms == 0 {
         return (work.await, Vec::new());
     }
-    // Not more often than every 50 ms, whatever the timeout.
-    let every = Duration::from_millis((lock_timeout_ms * 3 / 4).max(50));
+    let every = watch_every(lock_timeout_ms);
     tokio::pin!(work);
     let mut seen = Vec::new();
     loop {
@@ -101,6 +100,13 @@ async fn watched<T>(
             }
         }
     }
+}
+
+/// How often [`watched`] looks for blockers: at three quarters of `lock_timeout`, so that a
+/// statement waiting on a lock is seen blocked before the timeout ends it; not more often than
+/// every 50 ms, whatever the timeout.
+fn watch_every(lock_timeout_ms: u64) -> Duration {
+    Duration::from_millis((lock_timeout_ms * 3 / 4).max(50))
 }
 
 /// Most statements sent in one round trip: bounds what waits in memory for its answer (a data
@@ -825,7 +831,9 @@ pub(super) async fn rehearse(
 
 #[cfg(test)]
 mod tests {
-    use super::{Batch, Ended, Left, MOST_IN_FLIGHT, at, batch, committed, left_by};
+    use std::time::Duration;
+
+    use super::{Batch, Ended, Left, MOST_IN_FLIGHT, at, batch, committed, left_by, watch_every};
     use crate::migrate::apply::EndedAs;
     use crate::sql::split_statements;
 
@@ -904,6 +912,15 @@ mod tests {
             committed(None, Ended::Unknown).unwrap_err().left,
             Left::Unknown
         );
+    }
+
+    #[test]
+    fn blockers_are_looked_for_before_the_lock_timeout_ends_the_wait() {
+        assert_eq!(watch_every(2_000), Duration::from_millis(1_500));
+        assert_eq!(watch_every(10_000), Duration::from_millis(7_500));
+        // Never more often than every 50 ms.
+        assert_eq!(watch_every(60), Duration::from_millis(50));
+        assert_eq!(watch_every(1), Duration::from_millis(50));
     }
 
     #[test]
