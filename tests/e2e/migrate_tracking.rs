@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::harness::{Run, TestProject};
 use crate::migrate_up::{exists, two_migrations};
 use crate::pty::Pty;
-use crate::wizard_lines::{ANA, applied, entries_of, run_as, three_low};
+use crate::wizard_lines::{ANA, applied, entries_of, migration, run_as, three_low};
 use crate::wizard_tty::{SHOW, wizard};
 
 /// The SQLSTATE the refusing trigger raises (a code no real failure uses).
@@ -239,5 +239,33 @@ fn an_audit_trail_refusing_a_failure_stops_the_run_and_says_why() {
     assert_refusal_shown(&run.stderr);
     assert!(!run.stderr.contains("connection is lost"), "{run:?}");
     assert!(!exists(&p, "posts"));
+    assert_eq!(applied(&p), ["001"]);
+}
+
+/// A migration that ends its own connection fails; the audit entry of that failure cannot be
+/// written on the lost connection, which is warned about (not made the run's error), and the
+/// run fails.
+#[test]
+fn a_failure_on_a_lost_connection_is_reported_though_the_audit_trail_cannot_take_it() {
+    let p = TestProject::new();
+    three_low(&p);
+    schedule_due(&p, "001");
+    let (code, run) = run_scheduled(&p, "001");
+    assert_eq!((code, &run["outcome"]), (0, &"applied".into()), "{run}");
+
+    migration(
+        &p,
+        "002_posts",
+        "SELECT pg_terminate_backend(pg_backend_pid());\n",
+    );
+    schedule_due(&p, "002");
+    let run = run_as(&p, "cron", &["migrate", "run-scheduled"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "warning: 002_posts: not recorded in the audit trail (the connection is lost)"
+        ),
+        "{run:?}"
+    );
     assert_eq!(applied(&p), ["001"]);
 }
