@@ -240,6 +240,39 @@ fn lock_timeout_is_retried_until_the_lock_is_released() {
 }
 
 #[test]
+fn lock_timeout_is_retried_exactly_as_often_as_allowed_with_a_doubling_backoff() {
+    let p = TestProject::new();
+    two_migrations(&p);
+    p.run(&["migrate", "up", "--target", "001"]).ok();
+    set_env(&p, "lock_timeout: 200ms\nlock_retries: 2\n");
+    // Held far longer than three attempts and their backoffs (about 1.2 s) take.
+    let hold = Duration::from_secs(4);
+    let holder = hold_table_lock(&p, hold);
+    let (run, took) = p.run_bounded(&["migrate", "up"], hold * 5);
+    holder.join().unwrap();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(took < hold, "gave up after its retries: {took:?}");
+    let retries: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("; rolled back, retry "))
+        .collect();
+    assert_eq!(retries.len(), 2, "{}", run.stderr);
+    assert!(
+        retries[0].ends_with("retry 1/2 in 200 ms"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        retries[1].ends_with("retry 2/2 in 400 ms"),
+        "{}",
+        run.stderr
+    );
+    assert!(!exists(&p, "posts"));
+    assert_eq!(tracked(&p), 1);
+}
+
+#[test]
 fn python_migrations_are_refused() {
     let p = TestProject::new();
     p.write(
