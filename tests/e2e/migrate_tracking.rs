@@ -176,13 +176,20 @@ fn run_scheduled(p: &TestProject, version: &str) -> (i32, serde_json::Value) {
     (run.code, found.clone())
 }
 
-#[test]
-fn tracking_write_refused_rolls_back_a_scheduled_run() {
+/// A project of three migrations, the first applied by `run-scheduled` (which creates the
+/// schedule and the audit trail).
+fn with_001_run_on_schedule() -> TestProject {
     let p = TestProject::new();
     three_low(&p);
     schedule_due(&p, "001");
     let (code, run) = run_scheduled(&p, "001");
     assert_eq!((code, &run["outcome"]), (0, &"applied".into()), "{run}");
+    p
+}
+
+#[test]
+fn tracking_write_refused_rolls_back_a_scheduled_run() {
+    let p = with_001_run_on_schedule();
 
     // The tracking row, then the audit entry of the application, is refused.
     for (table, when) in [
@@ -220,11 +227,7 @@ fn tracking_write_refused_rolls_back_a_scheduled_run() {
 /// on it and says so (never as a lost connection), and the failed migration is rolled back.
 #[test]
 fn an_audit_trail_refusing_a_failure_stops_the_run_and_says_why() {
-    let p = TestProject::new();
-    three_low(&p);
-    schedule_due(&p, "001");
-    let (code, run) = run_scheduled(&p, "001");
-    assert_eq!((code, &run["outcome"]), (0, &"applied".into()), "{run}");
+    let p = with_001_run_on_schedule();
 
     refuse(&p, "tb_confiture", "INSERT", "true");
     refuse(&p, "tb_confiture_audit", "INSERT", "NEW.event = 'failed'");
@@ -240,18 +243,15 @@ fn an_audit_trail_refusing_a_failure_stops_the_run_and_says_why() {
     assert!(!run.stderr.contains("connection is lost"), "{run:?}");
     assert!(!exists(&p, "posts"));
     assert_eq!(applied(&p), ["001"]);
+    assert_eq!(entries_of(&p, "failed"), Vec::<serde_json::Value>::new());
 }
 
 /// A migration that ends its own connection fails; the audit entry of that failure cannot be
 /// written on the lost connection, which is warned about (not made the run's error), and the
 /// run fails.
 #[test]
-fn a_failure_on_a_lost_connection_is_reported_though_the_audit_trail_cannot_take_it() {
-    let p = TestProject::new();
-    three_low(&p);
-    schedule_due(&p, "001");
-    let (code, run) = run_scheduled(&p, "001");
-    assert_eq!((code, &run["outcome"]), (0, &"applied".into()), "{run}");
+fn a_failure_on_a_lost_connection_warns_that_the_audit_trail_cannot_take_it() {
+    let p = with_001_run_on_schedule();
 
     migration(
         &p,
@@ -267,5 +267,7 @@ fn a_failure_on_a_lost_connection_is_reported_though_the_audit_trail_cannot_take
         ),
         "{run:?}"
     );
+    // As warned: no entry of the failure, and nothing of 002 recorded.
+    assert_eq!(entries_of(&p, "failed"), Vec::<serde_json::Value>::new());
     assert_eq!(applied(&p), ["001"]);
 }
