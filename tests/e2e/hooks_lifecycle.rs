@@ -166,6 +166,39 @@ fn a_failing_migration_fires_post_rollback_then_on_error() {
     assert_eq!(tracked(&p), 1);
 }
 
+/// A dry run whose migration fails: its transaction is rolled back, so `post-rollback` fires
+/// before `on-error`, as for a real run, and nothing is left.
+#[test]
+fn a_failing_dry_run_fires_post_rollback_then_on_error() {
+    let p = project_with(&[RECORDER], "");
+    p.write("db/migrations/001_ok.up.sql", "CREATE TABLE ok (id int);\n");
+    p.write(
+        "db/migrations/002_bad.up.sql",
+        "CREATE TABLE bad (id int);\nSELECT nope;\n",
+    );
+    let run = p.run(&["migrate", "up", "--dry-run-execute", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        events(&run),
+        [
+            "pre-validate",
+            "post-validate",
+            "pre-execute 001_ok",
+            "post-execute 001_ok",
+            "pre-execute 002_bad",
+            "post-rollback 002_bad",
+            "on-error 002_bad",
+        ],
+        "{}",
+        run.stderr
+    );
+    let rec = recorded(&run);
+    assert!(rec[5].get("error").contains("nope"), "{}", rec[5].line);
+    assert_eq!(rec[6].get("status"), "failed");
+    // The tracking table the dry run created went with its transaction.
+    assert!(!exists(&p, "ok") && !exists(&p, "bad") && !exists(&p, "tb_confiture"));
+}
+
 #[test]
 fn environment_and_event_filters() {
     // Only in production: nothing fires locally, and `hooks list` says why.

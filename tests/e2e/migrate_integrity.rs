@@ -571,11 +571,12 @@ fn constructs_psql_accepts_apply_as_written() {
         "001_bom",
         "\u{feff}CREATE TABLE notes (id int PRIMARY KEY, body text);\r\n-- a comment\r\nINSERT INTO notes VALUES (1, 'x');\r\n",
     );
-    // pg_dump's data format: COPY … FROM stdin with inline rows, non-ASCII included.
+    // pg_dump's data format: COPY … FROM stdin with inline rows, non-ASCII included; the
+    // statement after the data runs too.
     migration(
         &p,
         "002_copy",
-        "COPY public.notes (id, body) FROM stdin;\n2\tcafé ☕; -- not a comment\n3\t'quoted' \\\\N\n4\t\\N\n\\.\nSELECT 1;\n",
+        "COPY public.notes (id, body) FROM stdin;\n2\tcafé ☕; -- not a comment\n3\t'quoted' \\\\N\n4\t\\N\n\\.\nINSERT INTO notes VALUES (9, 'after the copy');\n",
     );
     // A SQL-standard function body and a multi-action rule keep their inner semicolons.
     migration(
@@ -599,7 +600,7 @@ fn constructs_psql_accepts_apply_as_written() {
         p.db.scalar(
             "SELECT string_agg(id || '=' || coalesce(body, 'NULL'), '|' ORDER BY id) FROM notes"
         ),
-        Some("1=x|2=café ☕; -- not a comment|3='quoted' \\N|4=NULL|5=it's; fine|6=a;b".into())
+        Some("1=x|2=café ☕; -- not a comment|3='quoted' \\N|4=NULL|5=it's; fine|6=a;b|9=after the copy".into())
     );
     assert_eq!(p.db.scalar("SELECT add_one(41)::text"), Some("42".into()));
     assert_eq!(

@@ -469,11 +469,8 @@ impl Applier<'_> {
             tokio::join!(self.book(unit, elapsed, true), txn.commit(self.client));
         match recorded {
             Ok(()) => committed(error, ended).map(|()| started.elapsed()),
-            // Its COMMIT went out with the write: whether it arrived, only the server knows.
-            Err(step) if self.client.is_closed() => Err(UnitFailure {
-                error: step.error,
-                left: Left::Unknown,
-            }),
+            // Its COMMIT went out with the write: how the transaction ended is the server's
+            // answer, unknown when the connection is lost before it answers.
             Err(step) => Err(UnitFailure {
                 error: step.error,
                 left: left_by(step.lost_by, ended),
