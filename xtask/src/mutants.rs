@@ -180,7 +180,8 @@ fn covers(glob: &str, file: &str) -> bool {
 /// `narrowing`, each command limited to `timeout` seconds (by default cargo-mutants scales a
 /// mutant's test time limit from the unmutated tests' time: a mutant that loops forever in a
 /// one-second unit test costs 20 s, not ten minutes); prints each group's counts and its time
-/// per mutant. Returns 0 when no mutant was missed or timed out.
+/// per mutant. Returns 0 when every mutant missed or timed out on is explained
+/// ([`EXPLAINED`]).
 pub fn run(
     root: &Path,
     only: &[String],
@@ -293,12 +294,22 @@ pub fn run(
             seconds / tested
         );
         if counts.missed + counts.timeout > 0 {
-            clean = false;
-            let missed =
-                std::fs::read_to_string(out.join("mutants.out/missed.txt")).unwrap_or_default();
-            let timeouts =
-                std::fs::read_to_string(out.join("mutants.out/timeout.txt")).unwrap_or_default();
-            print!("{missed}{timeouts}");
+            let left = left_by(&out)?;
+            let new = unexplained(&left, EXPLAINED);
+            println!(
+                "mutants     {}: {} of the {} missed or timed out are explained in \
+                 xtask/mutants-explained.txt (reasons in docs/testing.md)",
+                group.name,
+                left.len() - new.len(),
+                left.len()
+            );
+            if !new.is_empty() {
+                clean = false;
+                println!("mutants     {}: not explained:", group.name);
+                for name in new {
+                    println!("{name}");
+                }
+            }
         }
         let dirty = git_status(root)?;
         if !dirty.is_empty() {
@@ -365,6 +376,48 @@ fn left_by(out: &Path) -> Result<Vec<String>> {
         names.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
     }
     Ok(names)
+}
+
+/// The survivors kept on purpose, each explained in docs/testing.md (an equivalent mutant, a
+/// loop that never ends): `path: description` lines, cargo-mutants' names without their line
+/// and column, which move with every edit above them. `#` starts a comment.
+const EXPLAINED: &str = include_str!("../mutants-explained.txt");
+
+/// `name` without its line and column: `path:LINE:COL: description` as `path: description`.
+fn unnumbered(name: &str) -> String {
+    let mut parts = name.splitn(4, ':');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(path), Some(line), Some(column), Some(rest))
+            if line.parse::<u32>().is_ok() && column.parse::<u32>().is_ok() =>
+        {
+            format!("{path}:{rest}")
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// The mutants of `left` (missed or timed out) that no entry of `explained` accounts for;
+/// each entry accounts for one mutant, so a second mutant with the same description (on
+/// another line) needs an entry of its own.
+fn unexplained<'a>(left: &'a [String], explained: &str) -> Vec<&'a str> {
+    let mut entries: Vec<&str> = explained
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    left.iter()
+        .map(String::as_str)
+        .filter(|name| {
+            let key = unnumbered(name);
+            match entries.iter().position(|e| *e == key) {
+                Some(k) => {
+                    entries.swap_remove(k);
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect()
 }
 
 /// A cargo-mutants `--re` matching the mutant named `name` and no other.
@@ -462,6 +515,44 @@ mod tests {
             exact_name(name),
             r"^host/src/a\.rs:1:2: replace \+ with \* in <impl Strategy for A>::f -> Result<\(u8, \[u8; 2\]\)>$"
         );
+    }
+
+    #[test]
+    fn only_survivors_without_an_explanation_fail_the_run() {
+        let left: Vec<String> = [
+            "host/src/a.rs:10:5: replace f -> bool with true",
+            "host/src/a.rs:40:5: replace f -> bool with true",
+            "host/src/a.rs:12:9: replace < with <= in g",
+            "host/src/b.rs:3:1: replace h with ()",
+        ]
+        .map(str::to_string)
+        .to_vec();
+        let explained = "# a: equivalent\nhost/src/a.rs: replace f -> bool with true\n\n\
+                         host/src/a.rs: replace < with <= in g\n";
+        // One entry explains one mutant: the second `f` on another line is not explained.
+        assert_eq!(
+            unexplained(&left, explained),
+            [
+                "host/src/a.rs:40:5: replace f -> bool with true",
+                "host/src/b.rs:3:1: replace h with ()"
+            ]
+        );
+        assert_eq!(
+            unnumbered("host/src/a.rs:12:9: replace a::<u8>::f with 1"),
+            "host/src/a.rs: replace a::<u8>::f with 1"
+        );
+        for entry in EXPLAINED
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        {
+            let path = entry.split(": ").next().unwrap();
+            assert!(
+                GROUPS
+                    .iter()
+                    .any(|g| g.files.iter().any(|f| covers(f, path))),
+                "xtask/mutants-explained.txt names {path}, in no group: {entry}"
+            );
+        }
     }
 
     #[test]
