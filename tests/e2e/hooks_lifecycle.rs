@@ -135,15 +135,17 @@ fn up_down_and_dry_run_fire_every_event_in_order_with_context() {
     assert!(events(&run).is_empty(), "{}", run.stderr);
 }
 
-#[test]
-fn a_failing_migration_fires_post_rollback_then_on_error() {
+/// A project whose 002 fails after 001, run with `args` after `migrate up`: it exits 1 and
+/// fires `post-rollback` (with the server's error) then `on-error` for 002, as a real run and a
+/// dry run both roll 002's transaction back.
+fn failing_002_fires_post_rollback_then_on_error(args: &[&str]) -> TestProject {
     let p = project_with(&[RECORDER], "");
     p.write("db/migrations/001_ok.up.sql", "CREATE TABLE ok (id int);\n");
     p.write(
         "db/migrations/002_bad.up.sql",
         "CREATE TABLE bad (id int);\nSELECT nope;\n",
     );
-    let run = p.run(&["migrate", "up", "--format", "json"]);
+    let run = p.run(&[&["migrate", "up", "--format", "json"], args].concat());
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(
         events(&run),
@@ -162,39 +164,20 @@ fn a_failing_migration_fires_post_rollback_then_on_error() {
     let rec = recorded(&run);
     assert!(rec[5].get("error").contains("nope"), "{}", rec[5].line);
     assert_eq!(rec[6].get("status"), "failed");
+    p
+}
+
+#[test]
+fn a_failing_migration_fires_post_rollback_then_on_error() {
+    let p = failing_002_fires_post_rollback_then_on_error(&[]);
     assert!(exists(&p, "ok") && !exists(&p, "bad"));
     assert_eq!(tracked(&p), 1);
 }
 
-/// A dry run whose migration fails: its transaction is rolled back, so `post-rollback` fires
-/// before `on-error`, as for a real run, and nothing is left.
+/// A dry run whose migration fails fires the same events, and leaves nothing.
 #[test]
 fn a_failing_dry_run_fires_post_rollback_then_on_error() {
-    let p = project_with(&[RECORDER], "");
-    p.write("db/migrations/001_ok.up.sql", "CREATE TABLE ok (id int);\n");
-    p.write(
-        "db/migrations/002_bad.up.sql",
-        "CREATE TABLE bad (id int);\nSELECT nope;\n",
-    );
-    let run = p.run(&["migrate", "up", "--dry-run-execute", "--format", "json"]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(
-        events(&run),
-        [
-            "pre-validate",
-            "post-validate",
-            "pre-execute 001_ok",
-            "post-execute 001_ok",
-            "pre-execute 002_bad",
-            "post-rollback 002_bad",
-            "on-error 002_bad",
-        ],
-        "{}",
-        run.stderr
-    );
-    let rec = recorded(&run);
-    assert!(rec[5].get("error").contains("nope"), "{}", rec[5].line);
-    assert_eq!(rec[6].get("status"), "failed");
+    let p = failing_002_fires_post_rollback_then_on_error(&["--dry-run-execute"]);
     // The tracking table the dry run created went with its transaction.
     assert!(!exists(&p, "ok") && !exists(&p, "bad") && !exists(&p, "tb_confiture"));
 }
