@@ -380,7 +380,7 @@ fn left_by(out: &Path) -> Result<Vec<String>> {
 
 /// The survivors kept on purpose, each explained in docs/testing.md (an equivalent mutant, a
 /// loop that never ends): `path: description` lines, cargo-mutants' names without their line
-/// and column, which move with every edit above them. `#` starts a comment.
+/// and column, which move with every edit above them. A line starting with `#` is a comment.
 const EXPLAINED: &str = include_str!("../mutants-explained.txt");
 
 /// `name` without its line and column: `path:LINE:COL: description` as `path: description`.
