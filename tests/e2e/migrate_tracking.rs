@@ -224,7 +224,8 @@ fn tracking_write_refused_rolls_back_a_scheduled_run() {
 }
 
 /// The audit trail refuses the entry of a failure while the connection is open: the run fails
-/// on it and says so (never as a lost connection), and the failed migration is rolled back.
+/// on it and says so (never as a lost connection), after the migration's own failure and what
+/// it left, which is rolled back.
 #[test]
 fn an_audit_trail_refusing_a_failure_stops_the_run_and_says_why() {
     let p = with_001_run_on_schedule();
@@ -234,9 +235,23 @@ fn an_audit_trail_refusing_a_failure_stops_the_run_and_says_why() {
     schedule_due(&p, "002");
     let run = run_as(&p, "cron", &["migrate", "run-scheduled"]);
     assert_eq!(run.code, 1, "{run:?}");
+    // The migration's own failure and what it left come first, then the trail's refusal.
+    assert!(
+        run.stderr.contains(&format!(
+            "error: 002_posts failed (recording 002_posts in tb_confiture: ERROR {REFUSED_STATE}"
+        )),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains(
+            "rolled back (the server confirmed it): the database and the tracking table are as \
+             they were before 002_posts; and the audit trail refused to record that failure"
+        ),
+        "{run:?}"
+    );
     assert!(
         run.stderr
-            .contains("error: recording `failed` of 002_posts in the audit trail"),
+            .contains("caused by: recording `failed` of 002_posts in the audit trail"),
         "{run:?}"
     );
     assert_refusal_shown(&run.stderr);

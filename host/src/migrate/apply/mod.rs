@@ -24,6 +24,7 @@ pub mod indexes;
 mod orphans;
 mod run;
 mod unit;
+mod words;
 
 use std::time::Duration;
 
@@ -33,6 +34,7 @@ use tokio_postgres::Client;
 pub use guard::{Ended, SessionReset};
 pub use indexes::InvalidIndex;
 pub use unit::{Bookkeeping, Unit};
+pub use words::in_words;
 
 use super::audit::{AuditEvent, AuditLog, EventKind};
 use super::ledger::Ledger;

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use futures_util::future::Either;
 use tokio_postgres::Client;
 
@@ -330,7 +331,16 @@ impl Applier<'_> {
                     unit.slug(),
                     crate::error::one_line(&error)
                 )),
-                written => written?,
+                // The run ends on the refusal; say first what the failure was and left.
+                written => written.with_context(|| {
+                    let slug = unit.slug();
+                    format!(
+                        "{slug} failed ({}); {}; and the audit trail refused to record that \
+                         failure",
+                        crate::error::one_line(&failure.error),
+                        super::in_words(&slug, unit.direction, &failure.left, false)
+                    )
+                })?,
             }
         }
         Ok(())
