@@ -1,5 +1,6 @@
-//! What a failure left, in words: the sentence a report prints under a failed migration,
-//! told from [`Left`] as verified with the server.
+//! What a failure left, in words, told from [`Left`] as verified with the server: the
+//! sentence a report prints under a failed migration, and the applier's error when the audit
+//! trail refuses that failure's row.
 
 use super::{EndedAs, InvalidIndex, Left};
 use crate::plugins::hooks::Direction;
